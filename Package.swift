@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Canopy",
+    products: [
+        .library(name: "Canopy", targets: ["Canopy"]),
+        .library(name: "CanopyCore", targets: ["CanopyCore"]),
+        .executable(name: "canopy", targets: ["canopy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // Tensors' shapes, the graph, autodiff, the executor and the public Backend protocol.
+        .target(name: "CanopyCore"),
+
+        // CPU backend: Swift kernels, CBLAS (OpenBLAS) for matrix products.
+        .systemLibrary(name: "CCBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CanopyCPU", dependencies: ["CanopyCore", "CCBLAS"]),
+
+        // OpenCL backend: host layer over the system OpenCL ICD loader, kernels from Kernels/*.cl.
+        .systemLibrary(name: "COpenCL", pkgConfig: "OpenCL",
+                       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+        .executableTarget(name: "EmbedKernels", path: "Plugins/EmbedKernelsTool"),
+        .plugin(name: "EmbedKernelsPlugin", capability: .buildTool(),
+                dependencies: ["EmbedKernels"], path: "Plugins/EmbedKernelsPlugin"),
+        .target(name: "CanopyOpenCL", dependencies: ["CanopyCore", "COpenCL"],
+                plugins: ["EmbedKernelsPlugin"]),
+
+        // Model files (YAML/JSON) to specs and graphs.
+        .target(name: "CanopyModel", dependencies: ["CanopyCore", .product(name: "Yams", package: "Yams")]),
+
+        // Data, metrics, optimizers, checkpoints and the trainer.
+        .target(name: "CanopyTrain", dependencies: ["CanopyCore", "CanopyModel"],
+                resources: [.copy("Resources/digits.csv"), .copy("Resources/DIGITS-ATTRIBUTION.md")]),
+
+        // Umbrella: re-exports everything and chooses a backend.
+        .target(name: "Canopy", dependencies: ["CanopyCore", "CanopyCPU", "CanopyOpenCL", "CanopyModel", "CanopyTrain"]),
+
+        .executableTarget(name: "canopy", dependencies: [
+            "Canopy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Shared test helpers (finite differences, backend conformance); not a product.
+        .target(name: "CanopyTestSupport", dependencies: ["CanopyCore"], path: "Tests/CanopyTestSupport"),
+
+        .testTarget(name: "CanopyCoreTests", dependencies: ["CanopyCore", "CanopyCPU", "CanopyTestSupport"]),
+        .testTarget(name: "CanopyCPUTests", dependencies: ["CanopyCPU", "CanopyTestSupport"]),
+        .testTarget(name: "CanopyOpenCLTests", dependencies: ["CanopyOpenCL", "CanopyCPU", "CanopyTestSupport"]),
+        .testTarget(name: "CanopyModelTests", dependencies: ["CanopyModel"]),
+        .testTarget(name: "CanopyTrainTests", dependencies: ["CanopyTrain", "CanopyCPU", "CanopyTestSupport"]),
+        .testTarget(name: "CanopyTests", dependencies: ["Canopy", "CanopyTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

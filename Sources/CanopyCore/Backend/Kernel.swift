@@ -1,0 +1,256 @@
+/// One call of a primitive kernel, with its buffers and sizes: the whole instruction set a ``Backend`` runs.
+///
+/// Layouts are row-major and contiguous; images are NCHW. Sizes are given explicitly and must be honoured
+/// exactly: any size ≥ 1, never assumed to be a multiple of a tile. Unless a case says otherwise, outputs are
+/// overwritten (not accumulated) and must not alias inputs. "Row" means the leading dimension.
+public enum Kernel {
+    /// `y[i] = value` for `i < count`.
+    case fill(y: DeviceBuffer, value: Float, count: Int)
+    /// `y[i] = x[i]` for `i < count`.
+    case copy(x: DeviceBuffer, y: DeviceBuffer, count: Int)
+
+    /// `C = alpha · op(A) · op(B) + beta · C`, with `op(A)` m×k and `op(B)` k×n, C m×n.
+    /// A is stored m×k, or k×m when `transposeA`; B is stored k×n, or n×k when `transposeB`.
+    /// With `beta == 0`, C's previous contents are ignored (even NaN).
+    case matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape: MatmulShape)
+
+    /// `y[o, c, i] = x[o, c, i] + bias[c]` for x viewed as [outer, channels, inner].
+    /// A dense layer uses inner = 1; a convolution uses outer = N, inner = H·W.
+    case biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int)
+    /// `dBias[c] = Σ_{o,i} dy[o, c, i]`: the gradient of ``biasAdd`` with respect to the bias.
+    case biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int)
+
+    /// 2-D cross-correlation (PyTorch's `conv2d`, no bias): input [N, C, H, W], weight [F, C, KH, KW],
+    /// output [N, F, OH, OW]; zero padding.
+    case conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry: ConvGeometry)
+    /// Gradient of ``conv2d`` with respect to its input: dInput [N, C, H, W] from dOutput and weight.
+    case conv2dBackwardInput(dOutput: DeviceBuffer, weight: DeviceBuffer, dInput: DeviceBuffer, geometry: ConvGeometry)
+    /// Gradient of ``conv2d`` with respect to its weight: dWeight [F, C, KH, KW] from input and dOutput.
+    case conv2dBackwardWeight(input: DeviceBuffer, dOutput: DeviceBuffer, dWeight: DeviceBuffer, geometry: ConvGeometry)
+
+    /// Max pooling over [N, C, H, W]; output [N, C, OH, OW]. `indices` receives, per output element, the index
+    /// `h·W + w` within its input plane of the chosen maximum (the first one in row-major order on ties).
+    case maxPool(input: DeviceBuffer, output: DeviceBuffer, indices: DeviceBuffer, geometry: PoolGeometry)
+    /// Gradient of ``maxPool``: dInput (overwritten, zero where no maximum was taken) receives each dOutput
+    /// element at its recorded index, summed where windows overlap.
+    case maxPoolBackward(dOutput: DeviceBuffer, indices: DeviceBuffer, dInput: DeviceBuffer, geometry: PoolGeometry)
+
+    /// Row softmax of x [rows, cols], computed stably (subtract the row maximum).
+    case softmax(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int)
+    /// `dx = y ⊙ (dy − Σ_j dy·y)` per row, from the softmax output y.
+    case softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: Int, cols: Int)
+    /// Row log-softmax: `y = x − max − log Σ exp(x − max)`.
+    case logSoftmax(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int)
+    /// `dx = dy − exp(y) · Σ_j dy` per row, from the log-softmax output y.
+    case logSoftmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: Int, cols: Int)
+
+    /// Fused softmax cross-entropy with integer labels. logits [rows, classes]; labels [rows] hold class
+    /// indices as floats; mask [rows] holds 1 for rows that have a label and 0 for rows that do not (a masked
+    /// row's label is ignored and may be anything). Writes probs = softmax(logits) and
+    /// `rowLoss[i] = mask[i] · (logsumexp(logits[i]) − logits[i, label[i]])`.
+    case softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer,
+                             probs: DeviceBuffer, rowLoss: DeviceBuffer, rows: Int, classes: Int)
+    /// `dLogits[i, j] = dRowLoss[i] · mask[i] · (probs[i, j] − [j == label[i]])`.
+    case softmaxCrossEntropyBackward(probs: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer,
+                                     dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, classes: Int)
+
+    /// Binary cross-entropy on logits z and targets t in [0, 1], both [rows, cols]:
+    /// `rowLoss[i] = mask[i] / cols · Σ_j (max(z,0) − z·t + log(1 + exp(−|z|)))`.
+    case binaryCrossEntropy(logits: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
+                            rowLoss: DeviceBuffer, rows: Int, cols: Int)
+    /// `dLogits[i, j] = dRowLoss[i] · mask[i] / cols · (sigmoid(z) − t)`.
+    case binaryCrossEntropyBackward(logits: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
+                                    dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, cols: Int)
+
+    /// Mean squared error, prediction p and target t both [rows, cols]:
+    /// `rowLoss[i] = mask[i] / cols · Σ_j (p − t)²`.
+    case meanSquaredError(predictions: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
+                          rowLoss: DeviceBuffer, rows: Int, cols: Int)
+    /// `dPredictions[i, j] = dRowLoss[i] · mask[i] · 2 (p − t) / cols`.
+    case meanSquaredErrorBackward(predictions: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
+                                  dRowLoss: DeviceBuffer, dPredictions: DeviceBuffer, rows: Int, cols: Int)
+
+    /// Mean over the rows that have a label: `count[0] = Σ mask`, `loss[0] = Σ rowLoss / max(count[0], 1)`.
+    case maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int)
+    /// `dRowLoss[i] = dLoss[0] · mask[i] / max(count[0], 1)`.
+    case maskedMeanBackward(dLoss: DeviceBuffer, mask: DeviceBuffer, count: DeviceBuffer,
+                            dRowLoss: DeviceBuffer, rows: Int)
+
+    /// `y = f(x)` element-wise.
+    case unary(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, count: Int)
+    /// `dx = f′(x) · dy`; x is f's input and y its output (each function reads the one it needs).
+    case unaryBackward(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, count: Int)
+    /// `y = a ∘ b` element-wise.
+    case binary(BinaryFunction, a: DeviceBuffer, b: DeviceBuffer, y: DeviceBuffer, count: Int)
+    /// `y[i] = alpha · x[i]`.
+    case scale(x: DeviceBuffer, y: DeviceBuffer, alpha: Float, count: Int)
+    /// `y[0] = Σ_i x[i]`, accumulated pairwise (or in a tree) in float32.
+    case sum(x: DeviceBuffer, y: DeviceBuffer, count: Int)
+    /// `y[0] = Σ_i x[i]²`, accumulated like ``sum``: squared norms for gradient clipping and diagnostics.
+    case sumOfSquares(x: DeviceBuffer, y: DeviceBuffer, count: Int)
+
+    /// Inverted dropout: `mask[i] = u(seed, i) < p ? 0 : 1/(1−p)`, `y[i] = x[i] · mask[i]`, with
+    /// ``DropoutRandom/uniform(seed:index:)`` as u so that every backend draws the same mask.
+    case dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int)
+
+    /// SGD with momentum and L2 weight decay (PyTorch's `SGD`): `g = grad + wd·param`,
+    /// `velocity = momentum·velocity + g`, `param −= lr·velocity`.
+    case sgdUpdate(param: DeviceBuffer, grad: DeviceBuffer, velocity: DeviceBuffer, count: Int, hyper: SGDHyperparameters)
+    /// AdamW (PyTorch's `AdamW`, decoupled weight decay): `param −= lr·wd·param`; `m = β1·m + (1−β1)·g`;
+    /// `v = β2·v + (1−β2)·g²`; `param −= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)`, with t = `hyper.step` ≥ 1.
+    case adamUpdate(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, count: Int, hyper: AdamHyperparameters)
+}
+
+/// Sizes of a ``Kernel/matmul(a:b:c:shape:)``.
+public struct MatmulShape: Equatable, Sendable {
+    public var m: Int, n: Int, k: Int
+    public var transposeA: Bool, transposeB: Bool
+    public var alpha: Float, beta: Float
+
+    public init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+                alpha: Float = 1, beta: Float = 0) {
+        self.m = m; self.n = n; self.k = k
+        self.transposeA = transposeA; self.transposeB = transposeB
+        self.alpha = alpha; self.beta = beta
+    }
+}
+
+/// Sizes of a 2-D convolution over NCHW input with an [F, C, KH, KW] weight.
+public struct ConvGeometry: Equatable, Sendable {
+    public var batch: Int, inChannels: Int, inHeight: Int, inWidth: Int
+    public var outChannels: Int, kernelHeight: Int, kernelWidth: Int
+    public var strideHeight: Int, strideWidth: Int, padHeight: Int, padWidth: Int
+
+    public init(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int,
+                kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
+                padHeight: Int = 0, padWidth: Int = 0) {
+        self.batch = batch; self.inChannels = inChannels; self.inHeight = inHeight; self.inWidth = inWidth
+        self.outChannels = outChannels; self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        self.padHeight = padHeight; self.padWidth = padWidth
+    }
+
+    /// `(H + 2·pad − KH) / stride + 1`, rounded down.
+    public var outHeight: Int { (inHeight + 2 * padHeight - kernelHeight) / strideHeight + 1 }
+    /// `(W + 2·pad − KW) / stride + 1`, rounded down.
+    public var outWidth: Int { (inWidth + 2 * padWidth - kernelWidth) / strideWidth + 1 }
+    public var inputCount: Int { batch * inChannels * inHeight * inWidth }
+    public var weightCount: Int { outChannels * inChannels * kernelHeight * kernelWidth }
+    public var outputCount: Int { batch * outChannels * outHeight * outWidth }
+}
+
+/// Sizes of a max pooling over NCHW input, no padding; windows that would cross the edge are not formed.
+public struct PoolGeometry: Equatable, Sendable {
+    public var batch: Int, channels: Int, inHeight: Int, inWidth: Int
+    public var kernel: Int, stride: Int
+
+    public init(batch: Int, channels: Int, inHeight: Int, inWidth: Int, kernel: Int, stride: Int) {
+        self.batch = batch; self.channels = channels; self.inHeight = inHeight; self.inWidth = inWidth
+        self.kernel = kernel; self.stride = stride
+    }
+
+    public var outHeight: Int { (inHeight - kernel) / stride + 1 }
+    public var outWidth: Int { (inWidth - kernel) / stride + 1 }
+    public var inputCount: Int { batch * channels * inHeight * inWidth }
+    public var outputCount: Int { batch * channels * outHeight * outWidth }
+}
+
+/// Element-wise functions of one argument.
+public enum UnaryFunction: String, CaseIterable, Sendable {
+    /// `max(x, 0)`; derivative 0 at 0.
+    case relu
+    /// `1 / (1 + exp(−x))`, computed without overflow for large |x|.
+    case sigmoid
+    /// `tanh(x)`.
+    case tanh
+    /// `x · Φ(x)` with the exact normal CDF `Φ(x) = (1 + erf(x/√2)) / 2` (PyTorch's default GELU).
+    case gelu
+}
+
+/// Element-wise functions of two arguments of the same length.
+public enum BinaryFunction: String, CaseIterable, Sendable {
+    case add, subtract, multiply
+}
+
+/// Hyperparameters of one ``Kernel/sgdUpdate(param:grad:velocity:count:hyper:)``.
+public struct SGDHyperparameters: Equatable, Sendable {
+    public var learningRate: Float, momentum: Float, weightDecay: Float
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+        self.learningRate = learningRate; self.momentum = momentum; self.weightDecay = weightDecay
+    }
+}
+
+/// Hyperparameters of one ``Kernel/adamUpdate(param:grad:m:v:count:hyper:)``.
+public struct AdamHyperparameters: Equatable, Sendable {
+    public var learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    /// The 1-based number of this update, for bias correction.
+    public var step: Int
+    public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, step: Int) {
+        self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2
+        self.epsilon = epsilon; self.weightDecay = weightDecay; self.step = step
+    }
+}
+
+/// The counter-based random numbers dropout uses, specified exactly so that every backend draws the same masks.
+///
+/// `uniform(seed, i) = (hash(hash(i) ^ seed) >> 8) · 2⁻²⁴`, with Chris Wellons' "lowbias32" integer hash
+/// `x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16` in wrapping 32-bit arithmetic.
+/// OpenCL kernels implement the same lines in `uint`.
+public enum DropoutRandom {
+    @inline(__always)
+    public static func hash(_ value: UInt32) -> UInt32 {
+        var x = value
+        x ^= x >> 16
+        x = x &* 0x7feb_352d
+        x ^= x >> 15
+        x = x &* 0x846c_a68b
+        x ^= x >> 16
+        return x
+    }
+
+    /// A float in [0, 1) with 24 random bits.
+    @inline(__always)
+    public static func uniform(seed: UInt32, index: UInt32) -> Float {
+        Float(hash(hash(index) ^ seed) >> 8) * (1.0 / 16_777_216.0)
+    }
+}
+
+extension Kernel {
+    /// The kernel's name, as errors and call counters report it (`matmul`, `unary.relu`, ...).
+    public var name: String {
+        switch self {
+        case .fill: return "fill"
+        case .copy: return "copy"
+        case .matmul: return "matmul"
+        case .biasAdd: return "biasAdd"
+        case .biasGradient: return "biasGradient"
+        case .conv2d: return "conv2d"
+        case .conv2dBackwardInput: return "conv2dBackwardInput"
+        case .conv2dBackwardWeight: return "conv2dBackwardWeight"
+        case .maxPool: return "maxPool"
+        case .maxPoolBackward: return "maxPoolBackward"
+        case .softmax: return "softmax"
+        case .softmaxBackward: return "softmaxBackward"
+        case .logSoftmax: return "logSoftmax"
+        case .logSoftmaxBackward: return "logSoftmaxBackward"
+        case .softmaxCrossEntropy: return "softmaxCrossEntropy"
+        case .softmaxCrossEntropyBackward: return "softmaxCrossEntropyBackward"
+        case .binaryCrossEntropy: return "binaryCrossEntropy"
+        case .binaryCrossEntropyBackward: return "binaryCrossEntropyBackward"
+        case .meanSquaredError: return "meanSquaredError"
+        case .meanSquaredErrorBackward: return "meanSquaredErrorBackward"
+        case .maskedMean: return "maskedMean"
+        case .maskedMeanBackward: return "maskedMeanBackward"
+        case let .unary(function, _, _, _): return "unary.\(function.rawValue)"
+        case let .unaryBackward(function, _, _, _, _, _): return "unaryBackward.\(function.rawValue)"
+        case let .binary(function, _, _, _, _): return "binary.\(function.rawValue)"
+        case .scale: return "scale"
+        case .sum: return "sum"
+        case .sumOfSquares: return "sumOfSquares"
+        case .dropout: return "dropout"
+        case .sgdUpdate: return "sgdUpdate"
+        case .adamUpdate: return "adamUpdate"
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import CanopyCore
+import COpenCL
+
+let embeddedKernelFiles = EmbeddedKernels.sources

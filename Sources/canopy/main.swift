@@ -1,0 +1,2 @@
+import Canopy
+print("canopy")
