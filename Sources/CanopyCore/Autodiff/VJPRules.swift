@@ -1,0 +1,100 @@
+/// The vector-Jacobian product of every differentiable ``Op``, written with graph operations.
+///
+/// Each rule receives the gradients of the node's outputs (nil where an output has none) and returns one
+/// gradient per input (nil where the input needs none, such as labels and masks). Reading this table is
+/// reading Canopy's calculus.
+enum VJPRules {
+    static func inputGradients(of node: Node, at index: Int, outputGradients: [Value?], needed: [Bool],
+                               graph g: Graph) throws -> [Value?] {
+        let x = node.inputs
+        let y = Value(node: index)
+        let label = "∂" + (node.label.isEmpty ? node.op.name : node.label)
+        func shape(_ v: Value) -> [Int] { g.shape(of: v) }
+        func emit(_ op: Op, _ inputs: [Value], like: Value) -> Value {
+            g.append(op, inputs: inputs, outputShapes: [shape(like)], label: label)
+        }
+        func onlyFirstOutput() throws -> Value {
+            for extra in outputGradients.dropFirst() where extra != nil {
+                throw GraphError("\(node.op.name) (\(node.label)): gradients through its auxiliary output are not supported")
+            }
+            guard let dy = outputGradients[0] else { throw GraphError("internal: \(node.op.name) without a gradient") }
+            return dy
+        }
+
+        switch node.op {
+        case .input, .parameter:
+            return []
+
+        case let .matmul(tA, tB):
+            let dC = try onlyFirstOutput()
+            let dA = needed[0] ? (tA ? try g.matmul(x[1], dC, transposeA: tB, transposeB: true, label: label)
+                                     : try g.matmul(dC, x[1], transposeA: false, transposeB: !tB, label: label)) : nil
+            let dB = needed[1] ? (tB ? try g.matmul(dC, x[0], transposeA: true, transposeB: tA, label: label)
+                                     : try g.matmul(x[0], dC, transposeA: !tA, transposeB: false, label: label)) : nil
+            return [dA, dB]
+
+        case .biasAdd:
+            let dy = try onlyFirstOutput()
+            let dBias = g.append(.biasGradient(channels: shape(x[1])[0]), inputs: [dy], outputShapes: [shape(x[1])], label: label)
+            return [dy, dBias]
+
+        case let .conv2d(stride, padding):
+            let dy = try onlyFirstOutput()
+            return [needed[0] ? emit(.conv2dBackwardInput(stride: stride, padding: padding), [dy, x[1]], like: x[0]) : nil,
+                    needed[1] ? emit(.conv2dBackwardWeight(stride: stride, padding: padding), [x[0], dy], like: x[1]) : nil]
+
+        case let .maxPool(kernel, stride):
+            let dy = try onlyFirstOutput()
+            return [emit(.maxPoolBackward(kernel: kernel, stride: stride), [dy, Value(node: index, output: 1)], like: x[0])]
+
+        case let .unary(function):
+            return [emit(.unaryBackward(function), [x[0], y, try onlyFirstOutput()], like: x[0])]
+
+        case let .binary(function):
+            let dy = try onlyFirstOutput()
+            switch function {
+            case .add: return [dy, dy]
+            case .subtract: return [dy, needed[1] ? g.scale(dy, by: -1, label: label) : nil]
+            case .multiply:
+                return [needed[0] ? try g.binary(.multiply, dy, x[1], label: label) : nil,
+                        needed[1] ? try g.binary(.multiply, dy, x[0], label: label) : nil]
+            }
+
+        case let .scale(alpha):
+            return [g.scale(try onlyFirstOutput(), by: alpha, label: label)]
+
+        case .reshape:
+            return [try g.reshape(try onlyFirstOutput(), to: shape(x[0]), label: label)]
+
+        case .dropout:
+            return [try g.binary(.multiply, try onlyFirstOutput(), Value(node: index, output: 1), label: label)]
+
+        case .softmax:
+            return [emit(.softmaxBackward, [y, try onlyFirstOutput()], like: x[0])]
+
+        case .logSoftmax:
+            return [emit(.logSoftmaxBackward, [y, try onlyFirstOutput()], like: x[0])]
+
+        case .softmaxCrossEntropy:
+            let dRow = try onlyFirstOutput()
+            let probs = Value(node: index, output: 1)
+            return [emit(.softmaxCrossEntropyBackward, [probs, x[1], x[2], dRow], like: x[0]), nil, nil]
+
+        case .binaryCrossEntropy:
+            return [emit(.binaryCrossEntropyBackward, [x[0], x[1], x[2], try onlyFirstOutput()], like: x[0]), nil, nil]
+
+        case .meanSquaredError:
+            let dPredictions = emit(.meanSquaredErrorBackward, [x[0], x[1], x[2], try onlyFirstOutput()], like: x[0])
+            return [dPredictions, needed[1] ? g.scale(dPredictions, by: -1, label: label) : nil, nil]
+
+        case .maskedMean:
+            let dLoss = try onlyFirstOutput()
+            return [emit(.maskedMeanBackward, [dLoss, x[1], Value(node: index, output: 1)], like: x[0]), nil]
+
+        case .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
+             .softmaxBackward, .logSoftmaxBackward, .softmaxCrossEntropyBackward, .binaryCrossEntropyBackward,
+             .meanSquaredErrorBackward, .maskedMeanBackward:
+            throw GraphError("\(node.op.name): second derivatives are not supported")
+        }
+    }
+}

@@ -1,0 +1,173 @@
+/// Runs a planned graph on a backend.
+///
+/// Planning happens once, in `init`: the executor keeps the nodes needed for the requested outputs, resolves
+/// aliases (reshape, inference-mode dropout), computes each value's last use and assigns device buffers from
+/// a pool, so values whose lifetimes do not overlap share memory. It then records the exact ``Kernel`` calls.
+/// A step uploads inputs, replays the recorded calls and reads back only what the caller asks for: no
+/// allocation, no host round trip in between.
+public final class Executor {
+    /// Whether dropout is active and the backward pass may be run.
+    public enum Mode: Sendable { case training, inference }
+
+    public let graph: Graph
+    public let backend: Backend
+    public let parameters: ParameterStore
+    public let mode: Mode
+    /// The planned kernel calls, in order, one step's worth.
+    public private(set) var plannedKernels: [PlannedKernel] = []
+    /// How many device buffers the plan allocated for intermediate values, and their total element count.
+    public private(set) var intermediateBufferCount = 0
+    public private(set) var intermediateElementCount = 0
+
+    private var storage: [Value: DeviceBuffer] = [:]
+    private var inputBuffers: [String: DeviceBuffer] = [:]
+
+    /// Plans the nodes needed to compute `outputs` (which stay readable after ``run(seed:)``).
+    public init(graph: Graph, backend: Backend, parameters: ParameterStore, outputs: [Value], mode: Mode) throws {
+        guard parameters.backend === backend else {
+            throw GraphError("the parameter store lives on backend '\(parameters.backend.name)', not '\(backend.name)'")
+        }
+        self.graph = graph
+        self.backend = backend
+        self.parameters = parameters
+        self.mode = mode
+        try plan(outputs: outputs)
+    }
+
+    /// Uploads the values of a named input. The count must match the input's shape.
+    public func setInput(_ name: String, _ values: [Float]) throws {
+        guard let buffer = inputBuffers[name] else {
+            throw GraphError("this executor has no input named '\(name)' (inputs: \(inputBuffers.keys.sorted().joined(separator: ", ")))")
+        }
+        guard values.count == buffer.count else {
+            throw GraphError("input '\(name)' takes \(buffer.count) values, got \(values.count)")
+        }
+        try backend.upload(values, to: buffer)
+    }
+
+    /// The names of the inputs this plan reads.
+    public var inputNames: [String] { inputBuffers.keys.sorted() }
+
+    /// Enqueues one step. `seed` draws this step's dropout masks (use a new one per step).
+    public func run(seed: UInt64 = 0) throws {
+        let base = UInt32(truncatingIfNeeded: seed ^ (seed >> 32))
+        for planned in plannedKernels {
+            switch planned {
+            case let .fixed(kernel):
+                try backend.execute(kernel)
+            case let .dropout(x, y, mask, probability, count, node):
+                let stepSeed = DropoutRandom.hash(base ^ DropoutRandom.hash(UInt32(truncatingIfNeeded: node)))
+                try backend.execute(.dropout(x: x, y: y, mask: mask, probability: probability, seed: stepSeed, count: count))
+            }
+        }
+    }
+
+    /// The device buffer holding a planned value (outputs stay valid between steps).
+    public func buffer(for value: Value) throws -> DeviceBuffer {
+        guard let buffer = storage[value] else { throw GraphError("value \(value) is not part of this plan") }
+        return buffer
+    }
+
+    /// Downloads a value (waits for enqueued work).
+    public func read(_ value: Value) throws -> [Float] {
+        let buffer = try self.buffer(for: value)
+        var result = [Float](repeating: 0, count: graph.count(of: value))
+        try result.withUnsafeMutableBufferPointer { try backend.download(buffer, offset: 0, into: $0) }
+        return result
+    }
+
+    /// Downloads a value into an existing array of the right count (no allocation).
+    public func read(_ value: Value, into destination: inout [Float]) throws {
+        let buffer = try self.buffer(for: value)
+        precondition(destination.count == graph.count(of: value), "destination count must match the value")
+        try destination.withUnsafeMutableBufferPointer { try backend.download(buffer, offset: 0, into: $0) }
+    }
+
+    // MARK: Planning
+
+    private func plan(outputs: [Value]) throws {
+        let needed = neededNodes(for: outputs)
+        let order = needed.indices.filter { needed[$0] }
+        let root = aliasRoots(order: order)
+        var lastUse: [Value: Int] = [:]
+        for index in order { for input in graph.nodes[index].inputs { lastUse[root[input] ?? input] = index } }
+        let pinned = Set(outputs.map { root[$0] ?? $0 })
+
+        var pool: [Int: [DeviceBuffer]] = [:]
+        for index in order {
+            let node = graph.nodes[index]
+            for output in node.outputShapes.indices {
+                let value = Value(node: index, output: output)
+                if let source = root[value] { storage[value] = storage[source]; continue }
+                storage[value] = try allocate(value, node: node, pool: &pool)
+            }
+            plannedKernels += try KernelEmitter.kernels(for: node, at: index, graph: graph, mode: mode) { try self.buffer(for: $0) }
+            // Release what this node was the last to read, and outputs nobody reads.
+            var released: [Value] = node.inputs.map { root[$0] ?? $0 }.filter { lastUse[$0] == index }
+            released += node.outputShapes.indices.map { Value(node: index, output: $0) }
+                .filter { root[$0] == nil && lastUse[$0] == nil }
+            for value in Set(released) where !pinned.contains(value) && isPooled(value) {
+                pool[graph.count(of: value), default: []].append(storage[value]!)
+            }
+        }
+    }
+
+    private func allocate(_ value: Value, node: Node, pool: inout [Int: [DeviceBuffer]]) throws -> DeviceBuffer {
+        switch node.op {
+        case let .parameter(name, _):
+            guard let buffer = parameters.buffer(named: name) else { throw GraphError("parameter '\(name)' is not in the store") }
+            return buffer
+        case let .input(name):
+            let buffer = try backend.makeBuffer(count: max(graph.count(of: value), 1))
+            inputBuffers[name] = buffer
+            return buffer
+        default:
+            let count = max(graph.count(of: value), 1)
+            if let reused = pool[count]?.popLast() { return reused }
+            intermediateBufferCount += 1
+            intermediateElementCount += count
+            return try backend.makeBuffer(count: count)
+        }
+    }
+
+    private func isPooled(_ value: Value) -> Bool {
+        switch graph.nodes[value.node].op {
+        case .parameter, .input: return false
+        default: return true
+        }
+    }
+
+    /// Nodes that some output depends on.
+    private func neededNodes(for outputs: [Value]) -> [Bool] {
+        var needed = [Bool](repeating: false, count: graph.nodes.count)
+        for value in outputs { needed[value.node] = true }
+        for index in stride(from: graph.nodes.count - 1, through: 0, by: -1) where needed[index] {
+            for input in graph.nodes[index].inputs { needed[input.node] = true }
+        }
+        return needed
+    }
+
+    /// For values that share their input's buffer, the value that owns the buffer.
+    private func aliasRoots(order: [Int]) -> [Value: Value] {
+        var root: [Value: Value] = [:]
+        for index in order {
+            let node = graph.nodes[index]
+            let aliases: Bool
+            switch node.op {
+            case .reshape: aliases = true
+            case .dropout: aliases = mode == .inference
+            default: aliases = false
+            }
+            if aliases { root[Value(node: index)] = root[node.inputs[0]] ?? node.inputs[0] }
+        }
+        return root
+    }
+}
+
+/// One recorded kernel call of an executor's plan.
+public enum PlannedKernel {
+    /// A call replayed as is.
+    case fixed(Kernel)
+    /// A dropout call whose seed is drawn per step from the step seed and the node index.
+    case dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, count: Int, node: Int)
+}

@@ -1,0 +1,123 @@
+/// Translates one graph node into the kernel calls that compute it, given the buffers the plan assigned.
+enum KernelEmitter {
+    static func kernels(for node: Node, at index: Int, graph: Graph, mode: Executor.Mode,
+                        buffer: (Value) throws -> DeviceBuffer) throws -> [PlannedKernel] {
+        let x = try node.inputs.map(buffer)
+        let out = try node.outputShapes.indices.map { try buffer(Value(node: index, output: $0)) }
+        let inShapes = node.inputs.map { graph.shape(of: $0) }
+        let outShape = node.outputShapes[0]
+        let count = outShape.reduce(1, *)
+        // Rows and columns of a [rows, cols] (or [rows]) value.
+        func rowsCols(_ shape: [Int]) -> (Int, Int) {
+            let cols = shape.count >= 2 ? shape[shape.count - 1] : 1
+            return (shape.reduce(1, *) / max(cols, 1), cols)
+        }
+        func fixed(_ kernel: Kernel) -> [PlannedKernel] { [.fixed(kernel)] }
+
+        switch node.op {
+        case .input, .parameter, .reshape:
+            return []
+
+        case let .matmul(tA, tB):
+            let k = tA ? inShapes[0][0] : inShapes[0][1]
+            return fixed(.matmul(a: x[0], b: x[1], c: out[0],
+                                 shape: MatmulShape(m: outShape[0], n: outShape[1], k: k, transposeA: tA, transposeB: tB)))
+
+        case .biasAdd:
+            let (outer, channels, inner) = channelView(outShape)
+            return fixed(.biasAdd(x: x[0], bias: x[1], y: out[0], outer: outer, channels: channels, inner: inner))
+
+        case .biasGradient:
+            let (outer, channels, inner) = channelView(inShapes[0])
+            return fixed(.biasGradient(dy: x[0], dBias: out[0], outer: outer, channels: channels, inner: inner))
+
+        case let .conv2d(stride, padding):
+            let geometry = Graph.convGeometry(input: inShapes[0], weight: inShapes[1], stride: stride, padding: padding)
+            return fixed(.conv2d(input: x[0], weight: x[1], output: out[0], geometry: geometry))
+
+        case let .conv2dBackwardInput(stride, padding):
+            let geometry = Graph.convGeometry(input: outShape, weight: inShapes[1], stride: stride, padding: padding)
+            return fixed(.conv2dBackwardInput(dOutput: x[0], weight: x[1], dInput: out[0], geometry: geometry))
+
+        case let .conv2dBackwardWeight(stride, padding):
+            let geometry = Graph.convGeometry(input: inShapes[0], weight: outShape, stride: stride, padding: padding)
+            return fixed(.conv2dBackwardWeight(input: x[0], dOutput: x[1], dWeight: out[0], geometry: geometry))
+
+        case let .maxPool(kernel, stride):
+            return fixed(.maxPool(input: x[0], output: out[0], indices: out[1],
+                                  geometry: poolGeometry(inShapes[0], kernel: kernel, stride: stride)))
+
+        case let .maxPoolBackward(kernel, stride):
+            return fixed(.maxPoolBackward(dOutput: x[0], indices: x[1], dInput: out[0],
+                                          geometry: poolGeometry(outShape, kernel: kernel, stride: stride)))
+
+        case let .unary(function):
+            return fixed(.unary(function, x: x[0], y: out[0], count: count))
+
+        case let .unaryBackward(function):
+            return fixed(.unaryBackward(function, x: x[0], y: x[1], dy: x[2], dx: out[0], count: count))
+
+        case let .binary(function):
+            return fixed(.binary(function, a: x[0], b: x[1], y: out[0], count: count))
+
+        case let .scale(alpha):
+            return fixed(.scale(x: x[0], y: out[0], alpha: alpha, count: count))
+
+        case let .dropout(probability):
+            guard mode == .training else { return [] }
+            return [.dropout(x: x[0], y: out[0], mask: out[1], probability: probability, count: count, node: index)]
+
+        case .softmax, .logSoftmax, .softmaxBackward, .logSoftmaxBackward:
+            let (rows, cols) = rowsCols(outShape)
+            switch node.op {
+            case .softmax: return fixed(.softmax(x: x[0], y: out[0], rows: rows, cols: cols))
+            case .logSoftmax: return fixed(.logSoftmax(x: x[0], y: out[0], rows: rows, cols: cols))
+            case .softmaxBackward: return fixed(.softmaxBackward(y: x[0], dy: x[1], dx: out[0], rows: rows, cols: cols))
+            default: return fixed(.logSoftmaxBackward(y: x[0], dy: x[1], dx: out[0], rows: rows, cols: cols))
+            }
+
+        case .softmaxCrossEntropy:
+            let (rows, classes) = rowsCols(inShapes[0])
+            return fixed(.softmaxCrossEntropy(logits: x[0], labels: x[1], mask: x[2], probs: out[1], rowLoss: out[0],
+                                              rows: rows, classes: classes))
+
+        case .softmaxCrossEntropyBackward:
+            let (rows, classes) = rowsCols(outShape)
+            return fixed(.softmaxCrossEntropyBackward(probs: x[0], labels: x[1], mask: x[2], dRowLoss: x[3],
+                                                      dLogits: out[0], rows: rows, classes: classes))
+
+        case .binaryCrossEntropy:
+            let (rows, cols) = rowsCols(inShapes[0])
+            return fixed(.binaryCrossEntropy(logits: x[0], targets: x[1], mask: x[2], rowLoss: out[0], rows: rows, cols: cols))
+
+        case .binaryCrossEntropyBackward:
+            let (rows, cols) = rowsCols(outShape)
+            return fixed(.binaryCrossEntropyBackward(logits: x[0], targets: x[1], mask: x[2], dRowLoss: x[3],
+                                                     dLogits: out[0], rows: rows, cols: cols))
+
+        case .meanSquaredError:
+            let (rows, cols) = rowsCols(inShapes[0])
+            return fixed(.meanSquaredError(predictions: x[0], targets: x[1], mask: x[2], rowLoss: out[0], rows: rows, cols: cols))
+
+        case .meanSquaredErrorBackward:
+            let (rows, cols) = rowsCols(outShape)
+            return fixed(.meanSquaredErrorBackward(predictions: x[0], targets: x[1], mask: x[2], dRowLoss: x[3],
+                                                   dPredictions: out[0], rows: rows, cols: cols))
+
+        case .maskedMean:
+            return fixed(.maskedMean(rowLoss: x[0], mask: x[1], loss: out[0], count: out[1], rows: inShapes[0][0]))
+
+        case .maskedMeanBackward:
+            return fixed(.maskedMeanBackward(dLoss: x[0], mask: x[1], count: x[2], dRowLoss: out[0], rows: outShape[0]))
+        }
+    }
+
+    /// [outer, channels, inner] view of a [N, C, ...] shape.
+    private static func channelView(_ shape: [Int]) -> (Int, Int, Int) {
+        (shape[0], shape.count > 1 ? shape[1] : 1, shape.dropFirst(2).reduce(1, *))
+    }
+
+    private static func poolGeometry(_ input: [Int], kernel: Int, stride: Int) -> PoolGeometry {
+        PoolGeometry(batch: input[0], channels: input[1], inHeight: input[2], inWidth: input[3], kernel: kernel, stride: stride)
+    }
+}

@@ -1,0 +1,132 @@
+/// Typed builders: each checks its operands' shapes and infers the result's.
+extension Graph {
+    /// `op(a)·op(b)` for rank-2 a and b.
+    public func matmul(_ a: Value, _ b: Value, transposeA: Bool = false, transposeB: Bool = false,
+                       label: String = "") throws -> Value {
+        let sa = shape(of: a), sb = shape(of: b)
+        guard sa.count == 2, sb.count == 2 else { throw GraphError("matmul needs rank-2 operands, got \(sa) and \(sb)") }
+        let (m, k1) = transposeA ? (sa[1], sa[0]) : (sa[0], sa[1])
+        let (k2, n) = transposeB ? (sb[1], sb[0]) : (sb[0], sb[1])
+        guard k1 == k2 else { throw GraphError("matmul inner sizes differ: \(sa) and \(sb)") }
+        return append(.matmul(transposeA: transposeA, transposeB: transposeB), inputs: [a, b],
+                      outputShapes: [[m, n]], label: label)
+    }
+
+    /// Adds `bias` along dimension 1 of x (features of [N, F] or channels of [N, C, H, W]).
+    public func biasAdd(_ x: Value, _ bias: Value, label: String = "") throws -> Value {
+        let sx = shape(of: x), sb = shape(of: bias)
+        guard sx.count >= 2, sb == [sx[1]] else { throw GraphError("bias \(sb) does not fit dimension 1 of \(sx)") }
+        return append(.biasAdd, inputs: [x, bias], outputShapes: [sx], label: label)
+    }
+
+    /// 2-D convolution of x [N, C, H, W] with weight [F, C, K, K], square stride and zero padding.
+    public func conv2d(_ x: Value, _ weight: Value, stride: Int = 1, padding: Int = 0, label: String = "") throws -> Value {
+        let sx = shape(of: x), sw = shape(of: weight)
+        guard sx.count == 4, sw.count == 4, sw[1] == sx[1] else {
+            throw GraphError("conv2d needs x [N, C, H, W] and weight [F, C, KH, KW] with equal C, got \(sx) and \(sw)")
+        }
+        guard stride >= 1, padding >= 0 else { throw GraphError("conv2d stride must be ≥ 1 and padding ≥ 0") }
+        let geometry = Graph.convGeometry(input: sx, weight: sw, stride: stride, padding: padding)
+        guard sw[2] <= sx[2] + 2 * padding, sw[3] <= sx[3] + 2 * padding else {
+            throw GraphError("conv2d kernel \(sw[2])×\(sw[3]) is larger than its padded input \(sx[2] + 2 * padding)×\(sx[3] + 2 * padding)")
+        }
+        return append(.conv2d(stride: stride, padding: padding), inputs: [x, weight],
+                      outputShapes: [[sx[0], sw[0], geometry.outHeight, geometry.outWidth]], label: label)
+    }
+
+    /// Max pooling of x [N, C, H, W] with a square window. Returns the pooled value (output 0).
+    public func maxPool(_ x: Value, kernel: Int, stride: Int, label: String = "") throws -> Value {
+        let sx = shape(of: x)
+        guard sx.count == 4 else { throw GraphError("maxpool needs x [N, C, H, W], got \(sx)") }
+        guard kernel >= 1, stride >= 1, kernel <= sx[2], kernel <= sx[3] else {
+            throw GraphError("maxpool window \(kernel) does not fit input \(sx[2])×\(sx[3])")
+        }
+        let out = [sx[0], sx[1], (sx[2] - kernel) / stride + 1, (sx[3] - kernel) / stride + 1]
+        return append(.maxPool(kernel: kernel, stride: stride), inputs: [x], outputShapes: [out, out], label: label)
+    }
+
+    public func unary(_ function: UnaryFunction, _ x: Value, label: String = "") -> Value {
+        append(.unary(function), inputs: [x], outputShapes: [shape(of: x)], label: label)
+    }
+
+    public func binary(_ function: BinaryFunction, _ a: Value, _ b: Value, label: String = "") throws -> Value {
+        guard shape(of: a) == shape(of: b) else {
+            throw GraphError("\(function.rawValue) needs equal shapes, got \(shape(of: a)) and \(shape(of: b))")
+        }
+        return append(.binary(function), inputs: [a, b], outputShapes: [shape(of: a)], label: label)
+    }
+
+    public func scale(_ x: Value, by alpha: Float, label: String = "") -> Value {
+        append(.scale(alpha), inputs: [x], outputShapes: [shape(of: x)], label: label)
+    }
+
+    /// The same elements viewed with another shape of equal element count.
+    public func reshape(_ x: Value, to newShape: [Int], label: String = "") throws -> Value {
+        guard newShape.reduce(1, *) == count(of: x) else { throw GraphError("cannot reshape \(shape(of: x)) to \(newShape)") }
+        return append(.reshape, inputs: [x], outputShapes: [newShape], label: label)
+    }
+
+    /// [N, ...] to [N, rest].
+    public func flatten(_ x: Value, label: String = "") throws -> Value {
+        let sx = shape(of: x)
+        guard sx.count > 2 else { return x }
+        return try reshape(x, to: [sx[0], sx.dropFirst().reduce(1, *)], label: label)
+    }
+
+    /// Inverted dropout with drop probability p in [0, 1).
+    public func dropout(_ x: Value, probability p: Float, label: String = "") throws -> Value {
+        guard p >= 0, p < 1 else { throw GraphError("dropout probability must be in [0, 1), got \(p)") }
+        return append(.dropout(p), inputs: [x], outputShapes: [shape(of: x), shape(of: x)], label: label)
+    }
+
+    public func softmax(_ x: Value, label: String = "") -> Value {
+        append(.softmax, inputs: [x], outputShapes: [shape(of: x)], label: label)
+    }
+
+    public func logSoftmax(_ x: Value, label: String = "") -> Value {
+        append(.logSoftmax, inputs: [x], outputShapes: [shape(of: x)], label: label)
+    }
+
+    /// Per-row softmax cross-entropy. Returns (rowLoss [N], probabilities [N, C]).
+    public func softmaxCrossEntropy(logits: Value, labels: Value, mask: Value, label: String = "") throws -> (rowLoss: Value, probabilities: Value) {
+        let sl = shape(of: logits)
+        guard sl.count == 2, shape(of: labels) == [sl[0]], shape(of: mask) == [sl[0]] else {
+            throw GraphError("cross-entropy needs logits [N, C], labels [N] and mask [N]")
+        }
+        let v = append(.softmaxCrossEntropy, inputs: [logits, labels, mask], outputShapes: [[sl[0]], sl], label: label)
+        return (v, Value(node: v.node, output: 1))
+    }
+
+    /// Per-row binary cross-entropy on logits.
+    public func binaryCrossEntropy(logits: Value, targets: Value, mask: Value, label: String = "") throws -> Value {
+        try rowLoss(.binaryCrossEntropy, logits, targets, mask, label: label)
+    }
+
+    /// Per-row mean squared error.
+    public func meanSquaredError(predictions: Value, targets: Value, mask: Value, label: String = "") throws -> Value {
+        try rowLoss(.meanSquaredError, predictions, targets, mask, label: label)
+    }
+
+    private func rowLoss(_ op: Op, _ p: Value, _ t: Value, _ mask: Value, label: String) throws -> Value {
+        let sp = shape(of: p)
+        guard sp.count == 2, shape(of: t) == sp, shape(of: mask) == [sp[0]] else {
+            throw GraphError("\(op.name) needs predictions and targets [N, K] and mask [N], got \(sp), \(shape(of: t)), \(shape(of: mask))")
+        }
+        return append(op, inputs: [p, t, mask], outputShapes: [[sp[0]]], label: label)
+    }
+
+    /// Mean of rowLoss over rows whose mask is 1. Returns (loss [1], count [1]).
+    public func maskedMean(_ rowLoss: Value, mask: Value, label: String = "") throws -> (loss: Value, count: Value) {
+        guard shape(of: rowLoss).count == 1, shape(of: mask) == shape(of: rowLoss) else {
+            throw GraphError("maskedMean needs rowLoss [N] and mask [N]")
+        }
+        let v = append(.maskedMean, inputs: [rowLoss, mask], outputShapes: [[1], [1]], label: label)
+        return (v, Value(node: v.node, output: 1))
+    }
+
+    static func convGeometry(input sx: [Int], weight sw: [Int], stride: Int, padding: Int) -> ConvGeometry {
+        ConvGeometry(batch: sx[0], inChannels: sx[1], inHeight: sx[2], inWidth: sx[3], outChannels: sw[0],
+                     kernelHeight: sw[2], kernelWidth: sw[3], strideHeight: stride, strideWidth: stride,
+                     padHeight: padding, padWidth: padding)
+    }
+}

@@ -1,0 +1,94 @@
+/// The operations a ``Graph`` node can perform. Each maps to one or more ``Kernel`` calls, or to none
+/// (``reshape`` and inference-mode ``dropout`` alias their input).
+///
+/// Forward operations appear in model graphs; the `…Backward`/`…Gradient` operations are emitted by ``Autodiff``.
+/// Loss operations take `(prediction, target, mask)` where the mask marks rows that have a label.
+public enum Op: Equatable, Sendable {
+    /// Data uploaded before each step (a batch of inputs, labels, masks, task weights).
+    case input(String)
+    /// A trainable tensor, persistent across steps, initialised by `ParameterInit`.
+    case parameter(String, ParameterInit)
+
+    /// `op(a)·op(b)`; see ``MatmulShape``. Inputs: a, b.
+    case matmul(transposeA: Bool, transposeB: Bool)
+    /// Broadcast add of a per-channel bias; x viewed as [outer, channels, inner]. Inputs: x, bias.
+    case biasAdd
+    /// Inputs: x [N, C, H, W], weight [F, C, KH, KW]. Output [N, F, OH, OW].
+    case conv2d(stride: Int, padding: Int)
+    /// Input x [N, C, H, W]. Outputs: y [N, C, OH, OW], indices (same shape) for the backward pass.
+    case maxPool(kernel: Int, stride: Int)
+    /// Element-wise function. Input: x.
+    case unary(UnaryFunction)
+    /// Element-wise function of two same-shaped inputs.
+    case binary(BinaryFunction)
+    /// `alpha · x`.
+    case scale(Float)
+    /// The same elements with another shape (no copy). Input: x.
+    case reshape
+    /// Inverted dropout with probability p. Outputs: y, mask. In inference the output aliases x.
+    case dropout(Float)
+    /// Row softmax over the last dimension.
+    case softmax
+    /// Row log-softmax over the last dimension.
+    case logSoftmax
+    /// Fused softmax cross-entropy. Inputs: logits [N, C], labels [N], mask [N]. Outputs: rowLoss [N], probs [N, C].
+    case softmaxCrossEntropy
+    /// Inputs: logits [N, K], targets [N, K], mask [N]. Output: rowLoss [N].
+    case binaryCrossEntropy
+    /// Inputs: predictions [N, K], targets [N, K], mask [N]. Output: rowLoss [N].
+    case meanSquaredError
+    /// Inputs: rowLoss [N], mask [N]. Outputs: loss [1] (mean over labelled rows), count [1].
+    case maskedMean
+
+    // Emitted by autodiff.
+    /// Inputs: dy. Output: dBias [channels] (x's layout recorded in the forward node's shapes).
+    case biasGradient(channels: Int)
+    /// Inputs: dOutput, weight. Output: dInput.
+    case conv2dBackwardInput(stride: Int, padding: Int)
+    /// Inputs: input, dOutput. Output: dWeight.
+    case conv2dBackwardWeight(stride: Int, padding: Int)
+    /// Inputs: dOutput, indices. Output: dInput.
+    case maxPoolBackward(kernel: Int, stride: Int)
+    /// Inputs: x, y, dy. Output: dx.
+    case unaryBackward(UnaryFunction)
+    /// Inputs: y, dy. Output: dx.
+    case softmaxBackward
+    /// Inputs: y, dy. Output: dx.
+    case logSoftmaxBackward
+    /// Inputs: probs, labels, mask, dRowLoss. Output: dLogits.
+    case softmaxCrossEntropyBackward
+    /// Inputs: logits, targets, mask, dRowLoss. Output: dLogits.
+    case binaryCrossEntropyBackward
+    /// Inputs: predictions, targets, mask, dRowLoss. Output: dPredictions.
+    case meanSquaredErrorBackward
+    /// Inputs: dLoss [1], mask, count [1]. Output: dRowLoss.
+    case maskedMeanBackward
+}
+
+/// How a parameter's initial values are drawn.
+public enum ParameterInit: Equatable, Sendable {
+    /// All zeros.
+    case zeros
+    /// All equal to a constant.
+    case constant(Float)
+    /// He (Kaiming) uniform: U(−b, b) with b = √(6 / fanIn), suited to ReLU networks.
+    case heUniform(fanIn: Int)
+    /// Glorot (Xavier) uniform: U(−b, b) with b = √(6 / (fanIn + fanOut)).
+    case glorotUniform(fanIn: Int, fanOut: Int)
+}
+
+extension Op {
+    /// A short name for printing graphs and errors.
+    public var name: String {
+        switch self {
+        case let .input(name): return "input(\(name))"
+        case let .parameter(name, _): return "parameter(\(name))"
+        case let .unary(f): return f.rawValue
+        case let .unaryBackward(f): return "\(f.rawValue)Backward"
+        case let .binary(f): return f.rawValue
+        default:
+            let text = String(describing: self)
+            return String(text.prefix { $0 != "(" })
+        }
+    }
+}
