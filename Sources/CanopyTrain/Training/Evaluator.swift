@@ -1,0 +1,75 @@
+import CanopyCore
+import CanopyModel
+
+/// One task's loss and metrics over a data set (or over an epoch of training steps).
+public struct TaskScore: Sendable, Equatable {
+    /// The task's name.
+    public var task: String
+    /// The mean loss over rows that have this task's label.
+    public var loss: Double
+    /// How many rows had this task's label.
+    public var labelledRows: Int
+    /// Metric values in the order the model file lists them, by metric name (`accuracy`, `macro_f1`, ...).
+    public var metrics: [(name: String, value: Double)]
+
+    public init(task: String, loss: Double, labelledRows: Int, metrics: [(name: String, value: Double)]) {
+        self.task = task; self.loss = loss; self.labelledRows = labelledRows; self.metrics = metrics
+    }
+
+    /// The value of a metric by name.
+    public func metric(_ name: String) -> Double? { metrics.first { $0.name == name }?.value }
+
+    public static func == (a: TaskScore, b: TaskScore) -> Bool {
+        a.task == b.task && a.loss == b.loss && a.labelledRows == b.labelledRows
+            && a.metrics.map(\.name) == b.metrics.map(\.name) && a.metrics.map(\.value) == b.metrics.map(\.value)
+    }
+}
+
+/// Runs a model forward (inference mode: no dropout) over a data set and scores every task.
+public final class Evaluator {
+    public let model: ModelGraph
+    public let parameters: ParameterStore
+    private let executor: Executor
+
+    /// Plans inference of `model` with the given parameters (on their backend).
+    public init(model: ModelGraph, parameters: ParameterStore) throws {
+        self.model = model
+        self.parameters = parameters
+        var outputs: [Value] = []
+        for task in model.tasks { outputs += [task.output, task.loss, task.labelledCount] }
+        executor = try Executor(graph: model.graph, backend: parameters.backend, parameters: parameters,
+                                outputs: outputs, mode: .inference)
+    }
+
+    /// Scores every task on `dataset` (rows without a task's label do not count for that task).
+    public func evaluate(_ dataset: Dataset) throws -> [TaskScore] {
+        let spec = model.spec
+        var batcher = try Batcher(dataset: dataset, batchSize: model.batchSize,
+                                  labelColumns: model.tasks.map(\.spec.label), featureScale: spec.input.scale)
+        var batch = batcher.makeBatch()
+        var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
+        batcher.resetOrder()
+        for index in 0..<batcher.batchCount {
+            try batcher.fill(&batch, index: index)
+            try TaskInputs.upload(batch, model: model, to: executor)
+            try executor.run()
+            for t in model.tasks.indices { try accumulators[t].add(batch: batch, column: t, executor: executor) }
+        }
+        return accumulators.map { $0.score() }
+    }
+}
+
+/// Uploads one batch into a planned model's inputs: features, and per task labels, mask and weight.
+enum TaskInputs {
+    static func upload(_ batch: Batch, model: ModelGraph, to executor: Executor, weights: [Float]? = nil) throws {
+        try executor.setInput(ModelGraph.inputName, batch.features)
+        let inputs = Set(executor.inputNames)
+        for (t, task) in model.tasks.enumerated() {
+            try executor.setInput(task.labelsInput, batch.labels[t])
+            try executor.setInput(task.maskInput, batch.masks[t])
+            if inputs.contains(task.weightInput) {
+                try executor.setInput(task.weightInput, [weights?[t] ?? task.spec.weight])
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import CanopyCore
+import CanopyModel
+
+/// Applies optimizer updates to a ``ParameterStore`` from gradient buffers, keeping the optimizer's state
+/// (momentum or Adam moments) in device buffers beside the parameters.
+///
+/// One ``step(gradients:learningRate:)`` enqueues one fused update kernel per parameter.
+public final class Optimizer {
+    public let spec: OptimizerSpec
+    public let parameters: ParameterStore
+    /// The number of updates applied so far (Adam's bias correction uses it).
+    public private(set) var stepCount = 0
+    /// Per parameter: velocity (SGD) or first and second moments (Adam).
+    private var state: [String: [DeviceBuffer]] = [:]
+
+    public init(_ spec: OptimizerSpec, parameters: ParameterStore) throws {
+        self.spec = spec
+        self.parameters = parameters
+        for name in parameters.names {
+            let count = max(parameters.count(named: name), 1)
+            switch spec {
+            case .sgd: state[name] = [try parameters.backend.makeBuffer(count: count)]
+            case .adam: state[name] = [try parameters.backend.makeBuffer(count: count),
+                                       try parameters.backend.makeBuffer(count: count)]
+            }
+        }
+    }
+
+    /// The names of the state tensors of a parameter, in the order ``stateSnapshot()`` uses.
+    public var stateNames: [String] {
+        switch spec {
+        case .sgd: return ["velocity"]
+        case .adam: return ["m", "v"]
+        }
+    }
+
+    /// Updates every parameter that has a gradient. `learningRate` overrides the spec's (for schedules).
+    public func step(gradients: [String: DeviceBuffer], learningRate: Float? = nil) throws {
+        stepCount += 1
+        let backend = parameters.backend
+        for name in parameters.names {
+            guard let gradient = gradients[name], let param = parameters.buffer(named: name),
+                  let buffers = state[name] else { continue }
+            let count = parameters.count(named: name)
+            switch spec {
+            case let .sgd(lr, momentum, weightDecay):
+                try backend.execute(.sgdUpdate(param: param, grad: gradient, velocity: buffers[0], count: count,
+                    hyper: SGDHyperparameters(learningRate: learningRate ?? lr, momentum: momentum, weightDecay: weightDecay)))
+            case let .adam(lr, beta1, beta2, epsilon, weightDecay):
+                try backend.execute(.adamUpdate(param: param, grad: gradient, m: buffers[0], v: buffers[1], count: count,
+                    hyper: AdamHyperparameters(learningRate: learningRate ?? lr, beta1: beta1, beta2: beta2,
+                                               epsilon: epsilon, weightDecay: weightDecay, step: stepCount)))
+            }
+        }
+    }
+
+    /// The optimizer state, by `"<parameter>.<state name>"`, for checkpoints.
+    public func stateSnapshot() throws -> [String: [Float]] {
+        var result: [String: [Float]] = [:]
+        for (name, buffers) in state {
+            for (stateName, buffer) in zip(stateNames, buffers) {
+                result["\(name).\(stateName)"] = Array(try parameters.backend.download(buffer).prefix(parameters.count(named: name)))
+            }
+        }
+        return result
+    }
+
+    /// Restores state saved by ``stateSnapshot()`` and the step count.
+    public func restore(state saved: [String: [Float]], stepCount: Int) throws {
+        for (name, buffers) in state {
+            for (stateName, buffer) in zip(stateNames, buffers) {
+                if let values = saved["\(name).\(stateName)"], values.count == parameters.count(named: name) {
+                    try parameters.backend.upload(values, to: buffer)
+                }
+            }
+        }
+        self.stepCount = stepCount
+    }
+}

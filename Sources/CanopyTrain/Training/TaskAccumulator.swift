@@ -1,0 +1,72 @@
+import CanopyCore
+import CanopyModel
+
+/// Gathers one task's loss and predictions batch by batch, then scores them with the task's metrics.
+///
+/// Only rows whose mask is 1 count. The loss is averaged over labelled rows across batches (each batch's mean
+/// weighted by its labelled-row count), which equals the mean over all labelled rows.
+struct TaskAccumulator {
+    let task: TaskGraph
+    private var lossSum: Double = 0
+    private var labelled = 0
+    /// Classification: predicted class and the positive-class score; regression: predicted value.
+    private var predictedClasses: [Int] = []
+    private var positiveScores: [Double] = []
+    private var predictedValues: [Float] = []
+    private var labels: [Float] = []
+    private var outputs: [Float]
+
+    init(task: TaskGraph) {
+        self.task = task
+        outputs = [Float](repeating: 0, count: task.outputShape.reduce(1, *))
+    }
+
+    /// Reads the task's loss, labelled count and outputs for the batch just run.
+    mutating func add(batch: Batch, column: Int, executor: Executor) throws {
+        let loss = try executor.read(task.loss)[0]
+        let count = Int(try executor.read(task.labelledCount)[0])
+        add(batchLoss: loss, labelledCount: count)
+        try executor.read(task.output, into: &outputs)
+        let width = task.width
+        let mask = batch.masks[column], values = batch.labels[column]
+        for row in 0..<batch.realRowCount where mask[row] != 0 {
+            let out = outputs[(row * width)..<((row + 1) * width)]
+            labels.append(values[row])
+            switch task.spec.loss {
+            case .crossEntropy:
+                var best = out.startIndex
+                for j in out.indices where out[j] > out[best] { best = j }
+                predictedClasses.append(best - out.startIndex)
+                if width == 2 { positiveScores.append(Double(out[out.startIndex + 1] - out[out.startIndex])) }
+            case .binaryCrossEntropy:
+                predictedClasses.append(out[out.startIndex] > 0 ? 1 : 0)
+                positiveScores.append(Double(out[out.startIndex]))
+            case .mse:
+                predictedValues.append(out[out.startIndex])
+            }
+        }
+    }
+
+    /// Adds a batch's mean loss over `labelledCount` rows.
+    mutating func add(batchLoss: Float, labelledCount: Int) {
+        lossSum += Double(batchLoss) * Double(labelledCount)
+        labelled += labelledCount
+    }
+
+    /// The task's loss and metrics so far.
+    func score() -> TaskScore {
+        let truth = labels.map { Int($0) }
+        let metrics = task.spec.metrics.map { kind -> (name: String, value: Double) in
+            switch kind {
+            case .accuracy: return (kind.rawValue, Metrics.accuracy(predictions: predictedClasses, labels: truth))
+            case .macroF1: return (kind.rawValue, Metrics.macroF1(predictions: predictedClasses, labels: truth))
+            case .auc: return (kind.rawValue, Metrics.rocAUC(scores: positiveScores, positives: labels.map { $0 >= 0.5 }))
+            case .mse: return (kind.rawValue, Metrics.meanSquaredError(predictions: predictedValues, targets: labels))
+            case .mae: return (kind.rawValue, Metrics.meanAbsoluteError(predictions: predictedValues, targets: labels))
+            case .r2: return (kind.rawValue, Metrics.rSquared(predictions: predictedValues, targets: labels))
+            }
+        }
+        return TaskScore(task: task.spec.name, loss: labelled > 0 ? lossSum / Double(labelled) : .nan,
+                         labelledRows: labelled, metrics: metrics)
+    }
+}

@@ -1,0 +1,144 @@
+import CanopyCore
+import CanopyModel
+import Foundation
+
+/// What a finished epoch measured: every task's loss and metrics on the training steps and on validation.
+public struct EpochReport: Sendable {
+    /// 1-based epoch number.
+    public var epoch: Int
+    /// Scores accumulated over the epoch's training steps (dropout active, parameters changing).
+    public var train: [TaskScore]
+    /// Scores on the validation rows after the epoch (empty when there are none).
+    public var validation: [TaskScore]
+    /// The total optimizer steps so far.
+    public var steps: Int
+    /// Wall-clock seconds the epoch took, validation included.
+    public var seconds: Double
+}
+
+/// Receives progress from a ``Trainer``. Every method has an empty default.
+public protocol TrainingObserver: AnyObject {
+    /// After each optimizer step: the batch index (0-based) in the epoch, the batch count and the weighted loss.
+    func trainer(_ trainer: Trainer, didFinishBatch batch: Int, of batchCount: Int, epoch: Int, loss: Double) throws
+    /// After each epoch, validation included.
+    func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws
+}
+
+extension TrainingObserver {
+    public func trainer(_ trainer: Trainer, didFinishBatch batch: Int, of batchCount: Int, epoch: Int, loss: Double) throws {}
+    public func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {}
+}
+
+/// Why training stopped early.
+public enum TrainingError: Error, CustomStringConvertible {
+    /// A task's loss became NaN or infinite; the parameters were not updated with that step's gradients.
+    case nonFiniteLoss(task: String, epoch: Int, step: Int, value: Float)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(task, epoch, step, value):
+            return "task '\(task)': loss became \(value) at step \(step) (epoch \(epoch)); training stopped, "
+                + "the parameters are those before that step"
+        }
+    }
+}
+
+/// Trains a model spec on one backend: the loop reads top to bottom.
+///
+/// ```swift
+/// let trainer = try Trainer(spec: spec, backend: CPUBackend())
+/// let reports = try trainer.train()
+/// print(reports.last!.validation)
+/// ```
+public final class Trainer {
+    public let spec: ModelSpec
+    public let model: ModelGraph
+    public let data: ModelData
+    public let parameters: ParameterStore
+    public let optimizer: Optimizer
+    /// Epochs completed so far.
+    public private(set) var epochsCompleted = 0
+    private let executor: Executor
+    private let evaluator: Evaluator
+    private var batcher: Batcher
+    private var batch: Batch
+    private var gradients: [String: DeviceBuffer] = [:]
+
+    /// Builds the graph, loads (or takes) the data, initialises parameters from `spec.train.seed` and plans
+    /// the training step on `backend`.
+    public init(spec: ModelSpec, backend: Backend, data: ModelData? = nil) throws {
+        self.spec = spec
+        self.data = try data ?? ModelData.load(for: spec)
+        model = try ModelGraph.build(spec, batchSize: spec.train.batchSize, training: true)
+        parameters = try ParameterStore(graph: model.graph, backend: backend)
+        try parameters.load(ParameterInitializer.initialValues(for: model.graph, seed: spec.train.seed))
+        optimizer = try Optimizer(spec.train.optimizer, parameters: parameters)
+
+        var outputs = Array(model.gradients.values)
+        for task in model.tasks { outputs += [task.output, task.loss, task.labelledCount] }
+        executor = try Executor(graph: model.graph, backend: backend, parameters: parameters,
+                                outputs: outputs, mode: .training)
+        for (name, value) in model.gradients { gradients[name] = try executor.buffer(for: value) }
+        evaluator = try Evaluator(model: model, parameters: parameters)
+        batcher = try Batcher(dataset: self.data.train, batchSize: spec.train.batchSize,
+                              labelColumns: model.tasks.map(\.spec.label), featureScale: spec.input.scale)
+        batch = batcher.makeBatch()
+    }
+
+    /// The backend the trainer runs on.
+    public var backend: Backend { parameters.backend }
+
+    /// Trains until `epochs` (default: the spec's) epochs are complete; returns one report per epoch run.
+    public func train(epochs: Int? = nil, observer: TrainingObserver? = nil) throws -> [EpochReport] {
+        var reports: [EpochReport] = []
+        while epochsCompleted < (epochs ?? spec.train.epochs) {
+            let report = try runEpoch(observer: observer)
+            reports.append(report)
+            try observer?.trainer(self, didFinishEpoch: report)
+        }
+        return reports
+    }
+
+    /// Runs one epoch over the shuffled training rows, then evaluates the validation rows.
+    public func runEpoch(observer: TrainingObserver? = nil) throws -> EpochReport {
+        let started = Date()
+        let epoch = epochsCompleted + 1
+        batcher.shuffle(seed: SeedMixer.mix(spec.train.seed, 0x5348_5546, UInt64(epoch)))
+        var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
+        for index in 0..<batcher.batchCount {
+            try batcher.fill(&batch, index: index)
+            try TaskInputs.upload(batch, model: model, to: executor)
+            let step = optimizer.stepCount + 1
+            try executor.run(seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)))
+            var weightedLoss = 0.0
+            for (t, task) in model.tasks.enumerated() {
+                try accumulators[t].add(batch: batch, column: t, executor: executor)
+                let loss = try executor.read(task.loss)[0]
+                guard loss.isFinite else {
+                    throw TrainingError.nonFiniteLoss(task: task.spec.name, epoch: epoch, step: step, value: loss)
+                }
+                weightedLoss += Double(task.spec.weight) * Double(loss)
+            }
+            try optimizer.step(gradients: gradients)
+            try observer?.trainer(self, didFinishBatch: index, of: batcher.batchCount, epoch: epoch, loss: weightedLoss)
+        }
+        try backend.synchronize()
+        epochsCompleted = epoch
+        let validation = data.validation.rowCount > 0 ? try evaluator.evaluate(data.validation) : []
+        return EpochReport(epoch: epoch, train: accumulators.map { $0.score() }, validation: validation,
+                           steps: optimizer.stepCount, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Scores every task on a data set with the current parameters.
+    public func evaluate(_ dataset: Dataset) throws -> [TaskScore] { try evaluator.evaluate(dataset) }
+}
+
+/// Derives independent seeds from the run seed, a purpose tag and a counter (SplitMix64 finalizer).
+enum SeedMixer {
+    static func mix(_ seed: UInt64, _ purpose: UInt64, _ counter: UInt64) -> UInt64 {
+        var z = seed &+ purpose &* 0x9E37_79B9_7F4A_7C15 &+ counter &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Canopy
+import Foundation
+
+@main
+struct CanopyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "canopy",
+        abstract: "Canopy: multi-task learning from a model file, on OpenCL or on the CPU.",
+        subcommands: [TrainCommand.self, CheckCommand.self, DevicesCommand.self])
+}
+
+/// Runs a command body; prints Canopy's errors as one `error:` line and exits with status 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Loads a model file, naming the path in errors for files that cannot be read.
+func loadModel(_ path: String) throws -> ModelSpec {
+    try ModelFile.load(contentsOf: URL(fileURLWithPath: path))
+}

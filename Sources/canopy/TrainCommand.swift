@@ -1,0 +1,70 @@
+import ArgumentParser
+import Canopy
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model file and report every task's loss and metrics each epoch.")
+
+    @Argument(help: "The model file (YAML or JSON).")
+    var model: String
+
+    @Option(help: "auto (an OpenCL GPU, else any OpenCL device, else the CPU), opencl or cpu.")
+    var backend: BackendChoice = .auto
+
+    @Option(help: "OpenCL device: index, platform:device, gpu/cpu, or a name substring (default: CANOPY_DEVICE).")
+    var device: String?
+
+    @Option(help: "Epochs to train (overrides train.epochs).")
+    var epochs: Int?
+
+    @Option(help: "Seed of initialisation, shuffling and dropout (overrides train.seed).")
+    var seed: UInt64?
+
+    @Option(help: "Directory for the parameters (safetensors) and the metrics log (default: runs/<model name>).")
+    var out: String?
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            var spec = try loadModel(model)
+            if let epochs { spec.train.epochs = epochs }
+            if let seed { spec.train.seed = seed }
+            let selected = try backend.open(device: device)
+            print("backend: \(selected.reason)")
+
+            let trainer = try Trainer(spec: spec, backend: selected.backend)
+            let directory = URL(fileURLWithPath: out ?? "runs/\(spec.name)")
+            let output = try RunOutput(directory: directory, trainer: trainer)
+            print("model: \(spec.name), \(trainer.parameters.totalCount) parameters, "
+                + "\(trainer.data.train.rowCount) training and \(trainer.data.validation.rowCount) validation rows, "
+                + "\(spec.train.epochs) epochs of \(trainer.data.train.rowCount.divided(by: spec.train.batchSize)) steps")
+            let console = ConsoleReporter(epochs: spec.train.epochs)
+            do {
+                _ = try trainer.train(observer: ObserverGroup([console, output]))
+            } catch let error as TrainingError {
+                // The failed step's update was not applied, so the parameters are still the last good ones.
+                do {
+                    try output.saveParameters()
+                    print("saved the last good parameters to \(output.parametersURL.path)")
+                } catch {
+                    print("kept the last epoch's parameters in \(output.parametersURL.path): \(error)")
+                }
+                throw error
+            }
+            try output.saveParameters()
+            print("wrote \(output.parametersURL.path) and \(output.metricsURL.path)")
+        }
+    }
+}
+
+extension BackendChoice: ExpressibleByArgument {}
+
+private extension Int {
+    /// Rounded-up division, for step counts.
+    func divided(by divisor: Int) -> Int { (self + divisor - 1) / divisor }
+}

@@ -1,0 +1,46 @@
+import Canopy
+import XCTest
+
+/// What an embedding library does: train on one backend, move the parameters to another, evaluate there.
+final class BackendSwitchingTests: XCTestCase {
+    func testTrainOnCPUThenEvaluateOnOpenCLGivesTheSameMetrics() throws {
+        let (openCL, reason) = TestModels.openCL()
+        guard let openCL else { throw XCTSkip(reason) }
+        let spec = TestModels.digitsMLP(epochs: 2)
+        let trainer = try Trainer(spec: spec, backend: CPUBackend())
+        _ = try trainer.train()
+        let onCPU = try trainer.evaluate(trainer.data.validation)
+
+        let moved = try trainer.parameters.moved(to: openCL, graph: trainer.model.graph)
+        let onOpenCL = try Evaluator(model: trainer.model, parameters: moved).evaluate(trainer.data.validation)
+
+        for (cpu, gpu) in zip(onCPU, onOpenCL) {
+            print("\(cpu.task): cpu loss \(cpu.loss) \(cpu.metrics) | opencl loss \(gpu.loss) \(gpu.metrics)")
+            XCTAssertEqual(cpu.loss, gpu.loss, accuracy: 1e-4 * max(1, abs(cpu.loss)), cpu.task)
+            for (a, b) in zip(cpu.metrics, gpu.metrics) {
+                XCTAssertEqual(a.value, b.value, accuracy: 1e-3, "\(cpu.task) \(a.name)")
+            }
+        }
+        XCTAssertGreaterThan(onCPU[0].metric("accuracy") ?? 0, 0.8, "two epochs should already learn digits")
+    }
+
+    func testAThirdBackendPluggedInThroughTheProtocolTrainsLikeTheOneItWraps() throws {
+        let spec = TestModels.digitsMLP(epochs: 1)
+        let counting = CountingBackend(wrapping: CPUBackend())
+        let counted = try Trainer(spec: spec, backend: counting).train()
+        let plain = try Trainer(spec: spec, backend: CPUBackend()).train()
+        XCTAssertEqual(counted.last!.train, plain.last!.train, "the wrapper must not change a single bit")
+        XCTAssertEqual(counted.last!.validation, plain.last!.validation)
+        let steps = counted.last!.steps
+        XCTAssertEqual(counting.kernelCalls["adamUpdate"], steps * 6, "one update per parameter per step")
+        XCTAssertGreaterThan(counting.kernelCalls["matmul"] ?? 0, steps * 4)
+        print("kernel calls through the counting backend: \(counting.kernelCalls.sorted { $0.key < $1.key })")
+    }
+
+    func testAMissingKernelIsAnErrorNamingKernelAndBackend() {
+        XCTAssertThrowsError(try Trainer(spec: TestModels.digitsMLP(), backend: EmptyBackend()).train()) { error in
+            XCTAssertEqual(error as? BackendError, .unsupportedKernel(kernel: "matmul", backend: "empty"),
+                           "\(error)")
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Canopy
+import Foundation
+
+/// Model specs the integration tests train, written in Swift (the same types a model file loads into).
+enum TestModels {
+    /// The repository's Examples directory.
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Examples")
+
+    /// A small dense model on the builtin digits with a digit, a parity and a regression task.
+    static func digitsMLP(epochs: Int = 2, seed: UInt64 = 3, learningRate: Float = 0.003) -> ModelSpec {
+        func layer(_ kind: LayerKind, _ path: String) -> LayerSpec { LayerSpec(kind: kind, keyPath: path) }
+        return ModelSpec(
+            name: "digits-test",
+            data: DataSpec(source: .builtin("digits"), validation: 0.2, seed: 7),
+            input: InputSpec(shape: [64], scale: 1.0 / 16),
+            shared: [layer(.dense(units: 32), "shared[0]"), layer(.activation(.relu), "shared[1]"),
+                     layer(.dropout(0.1), "shared[2]")],
+            tasks: [
+                TaskSpec(name: "digit", head: [layer(.dense(units: 10), "tasks.digit.head[0]")],
+                         loss: .crossEntropy, metrics: [.accuracy, .macroF1]),
+                TaskSpec(name: "parity", head: [layer(.dense(units: 2), "tasks.parity.head[0]")],
+                         loss: .crossEntropy, metrics: [.accuracy, .auc], weight: 0.5),
+                TaskSpec(name: "ink", head: [layer(.dense(units: 1), "tasks.ink.head[0]")],
+                         loss: .mse, metrics: [.mse, .mae, .r2]),
+            ],
+            train: TrainSpec(optimizer: .adam(learningRate: learningRate), batchSize: 50, epochs: epochs, seed: seed))
+    }
+
+    /// The OpenCL backend, or nil (with the reason) when this machine has no OpenCL device.
+    static func openCL() -> (backend: Backend?, reason: String) {
+        do { return (try OpenCLBackend(), "") } catch { return (nil, "no OpenCL device: \(error)") }
+    }
+}
