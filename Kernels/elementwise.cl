@@ -1,5 +1,129 @@
-// placeholder, replaced by the OpenCL work
+// =================================================================================================
+// Canopy OpenCL kernels: elementwise.cl
+//
+// Element-wise kernels over flat float32 arrays: fill, copy, unary functions and their gradients,
+// binary arithmetic, scaling, bias add and its gradient, and inverted dropout.
+// Unless stated otherwise: 1-D launch, work-item i computes element i; the global size is rounded
+// up to the work-group size, so every kernel checks i < count.
+// =================================================================================================
+
+// y[i] = value
 __kernel void canopy_fill(__global float* y, const float value, const int count) {
-    int i = get_global_id(0);
+    const int i = (int)get_global_id(0);
     if (i < count) y[i] = value;
+}
+
+// y[i] = x[i]
+__kernel void canopy_copy(__global const float* x, __global float* y, const int count) {
+    const int i = (int)get_global_id(0);
+    if (i < count) y[i] = x[i];
+}
+
+// ---- Unary functions: forward y = f(x), backward dx = f'(x) · dy ---------------------------------
+
+inline float relu_f(float x) { return x > 0.0f ? x : 0.0f; }
+inline float sigmoid_f(float x) {
+    // Never exponentiates a large positive number: exp(-|x|) ≤ 1.
+    if (x >= 0.0f) return 1.0f / (1.0f + exp(-x));
+    const float e = exp(x);
+    return e / (1.0f + e);
+}
+inline float gelu_cdf(float x) { return 0.5f * (1.0f + erf(x * 0.70710678118654752f)); }   // Φ(x)
+inline float gelu_f(float x) { return x * gelu_cdf(x); }
+
+// Each backward reads what it needs: relu and gelu the input x, sigmoid and tanh the output y.
+inline float relu_grad(float x, float y, float dy) { return x > 0.0f ? dy : 0.0f; }
+inline float sigmoid_grad(float x, float y, float dy) { return dy * y * (1.0f - y); }
+inline float tanh_grad(float x, float y, float dy) { return dy * (1.0f - y * y); }
+inline float gelu_grad(float x, float y, float dy) {
+    const float pdf = exp(-0.5f * x * x) * 0.39894228040143268f;   // φ(x) = exp(-x²/2) / √(2π)
+    return dy * (gelu_cdf(x) + x * pdf);
+}
+
+#define UNARY_KERNELS(NAME, FORWARD, GRAD)                                                           \
+__kernel void canopy_##NAME(__global const float* x, __global float* y, const int count) {           \
+    const int i = (int)get_global_id(0);                                                             \
+    if (i < count) y[i] = FORWARD(x[i]);                                                             \
+}                                                                                                    \
+__kernel void canopy_##NAME##_backward(__global const float* x, __global const float* y,             \
+                                       __global const float* dy, __global float* dx, const int count) { \
+    const int i = (int)get_global_id(0);                                                             \
+    if (i < count) dx[i] = GRAD(x[i], y[i], dy[i]);                                                  \
+}
+
+UNARY_KERNELS(relu, relu_f, relu_grad)
+UNARY_KERNELS(sigmoid, sigmoid_f, sigmoid_grad)
+UNARY_KERNELS(tanh, tanh, tanh_grad)
+UNARY_KERNELS(gelu, gelu_f, gelu_grad)
+
+// ---- Binary functions: y = a ∘ b --------------------------------------------------------------------
+
+#define BINARY_KERNEL(NAME, OP)                                                                      \
+__kernel void canopy_##NAME(__global const float* a, __global const float* b, __global float* y,    \
+                            const int count) {                                                       \
+    const int i = (int)get_global_id(0);                                                             \
+    if (i < count) y[i] = a[i] OP b[i];                                                              \
+}
+
+BINARY_KERNEL(add, +)
+BINARY_KERNEL(subtract, -)
+BINARY_KERNEL(multiply, *)
+
+// y[i] = alpha · x[i]
+__kernel void canopy_scale(__global const float* x, __global float* y, const float alpha, const int count) {
+    const int i = (int)get_global_id(0);
+    if (i < count) y[i] = alpha * x[i];
+}
+
+// ---- Bias ---------------------------------------------------------------------------------------------
+
+// x, y viewed as [outer, channels, inner]: y[o, c, i] = x[o, c, i] + bias[c].
+// Work-item e computes flat element e (count = outer · channels · inner).
+__kernel void canopy_bias_add(__global const float* x, __global const float* bias, __global float* y,
+                              const int channels, const int inner, const int count) {
+    const int e = (int)get_global_id(0);
+    if (e < count) y[e] = x[e] + bias[(e / inner) % channels];
+}
+
+// dBias[c] = Σ_{o,i} dy[o, c, i]. Row-team launch (common.cl) with one row per channel: the T lanes of
+// channel c each sum the elements i ≡ lane (mod T) of every outer slice, then the team adds the lane sums.
+__kernel void canopy_bias_gradient(__global const float* dy, __global float* dBias,
+                                   const int outer, const int channels, const int inner) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0);
+    const int c = (int)get_global_id(1);
+    float acc = 0.0f;
+    if (c < channels) {
+        for (int o = 0; o < outer; ++o) {
+            __global const float* slice = dy + (o * channels + c) * inner;
+            for (int i = lane; i < inner; i += T) acc += slice[i];
+        }
+    }
+    const float total = team_sum(acc, scratch);
+    if (c < channels && lane == 0) dBias[c] = total;
+}
+
+// ---- Dropout ------------------------------------------------------------------------------------------
+
+// Chris Wellons' lowbias32 hash, exactly as DropoutRandom.hash in Kernel.swift (wrapping uint arithmetic).
+inline uint lowbias32(uint x) {
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+// Inverted dropout: u = (hash(hash(i) ^ seed) >> 8) · 2⁻²⁴ (bit-identical to DropoutRandom.uniform);
+// mask[i] = u < p ? 0 : keepScale, y[i] = x[i] · mask[i]. keepScale = 1/(1−p) is computed by the host,
+// because OpenCL's float division need not be correctly rounded and the masks must match bit for bit.
+__kernel void canopy_dropout(__global const float* x, __global float* y, __global float* mask,
+                             const float p, const float keepScale, const uint seed, const int count) {
+    const int i = (int)get_global_id(0);
+    if (i >= count) return;
+    const float u = (float)(lowbias32(lowbias32((uint)i) ^ seed) >> 8) * (1.0f / 16777216.0f);
+    const float m = u < p ? 0.0f : keepScale;
+    mask[i] = m;
+    y[i] = x[i] * m;
 }

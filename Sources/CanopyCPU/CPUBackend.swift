@@ -1,1 +1,73 @@
 import CanopyCore
+import CCBLAS
+import Foundation
+
+/// Canopy's reference backend: every ``Kernel`` in Swift on the host, matrix products through CBLAS (OpenBLAS).
+///
+/// Kernels run synchronously inside ``execute(_:)``. Large element-wise and row-wise work is split into chunks
+/// whose boundaries depend only on the sizes (never on the number of threads), and partial sums are combined
+/// in a fixed order, so results are bit-for-bit reproducible. Outputs must not alias inputs: a call that
+/// passes the same buffer as an input and an output throws ``BackendError/invalidArguments(kernel:reason:)``.
+///
+/// The backend owns scratch memory (im2col columns for convolutions, partial sums) that it reuses between
+/// calls; like every backend it must be called from one thread at a time.
+public final class CPUBackend: Backend {
+    public let name = "cpu"
+    /// The number of threads kernels spread their work over.
+    public let threads: Int
+    let scratch = ScratchArena()
+    /// Upper bound, in floats, on a convolution's im2col matrix: a batch is unfolded this many floats' worth of
+    /// images at a time (always at least one image, which may exceed it).
+    public let columnBudget: Int
+
+    /// Creates a CPU backend.
+    /// - Parameters:
+    ///   - threads: worker threads for large kernels; defaults to the active processor count. Values below 1 are
+    ///     treated as 1. The thread count never changes results. It also sets OpenBLAS's thread count, which is
+    ///     process-wide (the last backend created decides it).
+    ///   - columnBudget: the most floats of convolution scratch (im2col columns) to use at once, 16 MiB by default.
+    public init(threads: Int? = nil, columnBudget: Int = 1 << 22) {
+        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.columnBudget = max(1, columnBudget)
+        openblas_set_num_threads(Int32(self.threads))
+    }
+
+    public var deviceDescription: String {
+        "CPU, \(threads) thread\(threads == 1 ? "" : "s") (Swift kernels, OpenBLAS sgemm)"
+    }
+
+    public func makeBuffer(count: Int) throws -> DeviceBuffer {
+        guard count >= 1 else {
+            throw BackendError.invalidArguments(kernel: "makeBuffer", reason: "count must be at least 1, got \(count)")
+        }
+        return CPUBuffer(count: count)
+    }
+
+    public func upload(_ values: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
+        let target = try cpuBuffer(buffer)
+        guard offset >= 0, offset + values.count <= target.count else {
+            throw BackendError.invalidArguments(kernel: "upload", reason:
+                "\(values.count) values at offset \(offset) do not fit a buffer of \(target.count)")
+        }
+        guard let base = values.baseAddress, !values.isEmpty else { return }
+        (target.pointer + offset).update(from: base, count: values.count)
+    }
+
+    public func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let source = try cpuBuffer(buffer)
+        guard offset >= 0, offset + destination.count <= source.count else {
+            throw BackendError.invalidArguments(kernel: "download", reason:
+                "\(destination.count) values at offset \(offset) exceed a buffer of \(source.count)")
+        }
+        guard let base = destination.baseAddress, !destination.isEmpty else { return }
+        base.update(from: source.pointer + offset, count: destination.count)
+    }
+
+    public func synchronize() throws {}
+
+    /// Casts a buffer to this backend's type, or throws ``BackendError/foreignBuffer(backend:)``.
+    func cpuBuffer(_ buffer: DeviceBuffer) throws -> CPUBuffer {
+        guard let cpu = buffer as? CPUBuffer else { throw BackendError.foreignBuffer(backend: name) }
+        return cpu
+    }
+}

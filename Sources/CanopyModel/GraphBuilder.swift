@@ -17,7 +17,8 @@ public struct TaskGraph {
     public let labelsInput: String, maskInput: String, weightInput: String
     /// The output width (classes for cross-entropy).
     public var width: Int { spec.head.isEmpty ? 0 : outputShape[1] }
-    let outputShape: [Int]
+    /// The head output's shape, [batch, width].
+    public let outputShape: [Int]
 }
 
 /// A model spec turned into a static graph for one batch size: forward pass, per-task losses and, for training,

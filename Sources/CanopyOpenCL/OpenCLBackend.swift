@@ -1,4 +1,172 @@
 import CanopyCore
 import COpenCL
+import Foundation
 
-let embeddedKernelFiles = EmbeddedKernels.sources
+/// Which family of kernel tunables (register blocks, work-group shapes, vector widths) a backend uses.
+public enum OpenCLTuningProfile: String, Equatable, Sendable {
+    /// GPU choices on GPUs, CPU choices on every other device.
+    case automatic
+    /// Large register blocks and wide vectors, one work-item per row in row kernels (PoCL and other CPU drivers).
+    case cpu
+    /// Small register blocks, many work-items, tiled transposes, teams of work-items per row.
+    case gpu
+}
+
+/// Where an ``OpenCLBackend`` reads kernel sources and caches compiled programs, and how it tunes kernels.
+public struct OpenCLBackendOptions: Equatable, Sendable {
+    /// A directory of `.cl` files to compile instead of the copies embedded at build time (kernel development).
+    public var kernelDirectory: URL?
+    /// Where compiled program binaries are kept between runs; nil turns the disk cache off.
+    public var cacheDirectory: URL?
+    /// The tunables' family; `.automatic` unless you are testing or benchmarking the other family's kernels.
+    public var tuning: OpenCLTuningProfile
+
+    public init(kernelDirectory: URL? = nil, cacheDirectory: URL?, tuning: OpenCLTuningProfile = .automatic) {
+        self.kernelDirectory = kernelDirectory
+        self.cacheDirectory = cacheDirectory
+        self.tuning = tuning
+    }
+
+    /// `CANOPY_KERNEL_DIR` (unset: embedded sources) and `CANOPY_CACHE_DIR`, else `$XDG_CACHE_HOME/canopy/kernels`,
+    /// else `~/.cache/canopy/kernels`. `CANOPY_CACHE_DIR=off` turns the disk cache off.
+    public static func environment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Self {
+        let kernels = environment["CANOPY_KERNEL_DIR"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+        let cache = environment["CANOPY_CACHE_DIR"] == "off" ? nil : CLDiskCache.defaultDirectory(environment: environment)
+        return OpenCLBackendOptions(kernelDirectory: kernels, cacheDirectory: cache)
+    }
+}
+
+/// Canopy's primitive kernels on an OpenCL 1.2 device (GPU or CPU driver such as PoCL).
+///
+/// Kernels are enqueued on one in-order queue and run asynchronously; ``download(_:offset:into:)`` and
+/// ``synchronize()`` wait. Programs are compiled on first use of a kernel file, with tunables (`-D` options)
+/// chosen from the device's limits, and their binaries are cached on disk after they have run once.
+///
+/// ```swift
+/// let backend = try OpenCLBackend(device: OpenCLDeviceSelector(parsing: "0:0"))
+/// print(backend.deviceDescription)
+/// ```
+public final class OpenCLBackend: Backend {
+    public let name = "opencl"
+    public var deviceDescription: String { device.info.summary }
+    /// The device this backend runs on.
+    public var deviceInfo: OpenCLDeviceInfo { device.info }
+    /// How many programs were built from source and how many loaded from the disk cache.
+    public var compileStatistics: OpenCLCompileStatistics { programs.statistics }
+    /// Kernels enqueued so far (launch overhead is what decides small models' speed).
+    public private(set) var launchCount = 0
+
+    let device: CLDevice
+    let programs: CLProgramCache
+    let tunables: CLTunables
+    /// Scratch memory for transposes and im2col, grown on demand and reused (the queue is in order).
+    var scratch: [CLBuffer] = []
+
+    /// Opens an OpenCL device.
+    /// - Parameters:
+    ///   - device: which device; by default `CANOPY_DEVICE`, else the first GPU, else the first device.
+    ///   - options: kernel source directory and disk cache directory; by default from the environment.
+    /// - Throws: ``BackendError/deviceUnavailable(_:)`` when there is no OpenCL device or none matches.
+    public init(device selector: OpenCLDeviceSelector = .environment,
+                options: OpenCLBackendOptions = .environment()) throws {
+        let environment = ProcessInfo.processInfo.environment
+        device = try CLDevice(selector: selector, environment: environment)
+        programs = CLProgramCache(device: device, sources: KernelSources(directory: options.kernelDirectory),
+                                  disk: options.cacheDirectory.map { CLDiskCache(directory: $0) })
+        tunables = CLTunables(device: device, profile: options.tuning)
+    }
+
+    /// Every OpenCL device of every platform, for `canopy devices` and for choosing a selector.
+    /// - Throws: ``BackendError/deviceUnavailable(_:)`` when no OpenCL platform or device exists.
+    public static func availableDevices() throws -> [OpenCLDeviceInfo] {
+        try CLDevice.enumerate().map(\.info)
+    }
+
+    public func makeBuffer(count: Int) throws -> DeviceBuffer {
+        guard count >= 1, count <= Int(Int32.max) else {
+            throw BackendError.invalidArguments(kernel: "makeBuffer",
+                reason: "count must be between 1 and \(Int32.max) (kernels index with 32-bit ints), got \(count)")
+        }
+        return try CLBuffer(device: device, count: count)
+    }
+
+    public func upload(_ values: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
+        let target = try own(buffer, "upload")
+        guard offset >= 0, offset + values.count <= target.count else {
+            throw BackendError.invalidArguments(kernel: "upload",
+                reason: "\(values.count) values at offset \(offset) do not fit a buffer of \(target.count)")
+        }
+        guard let base = values.baseAddress, !values.isEmpty else { return }
+        let size = MemoryLayout<Float>.size
+        try CLError.check(clEnqueueWriteBuffer(device.queue, target.memory, cl_bool(CL_TRUE), offset * size,
+                                               values.count * size, base, 0, nil, nil),
+                          "clEnqueueWriteBuffer", "uploading \(values.count) floats")
+    }
+
+    public func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let source = try own(buffer, "download")
+        guard offset >= 0, offset + destination.count <= source.count else {
+            throw BackendError.invalidArguments(kernel: "download",
+                reason: "\(destination.count) values at offset \(offset) exceed a buffer of \(source.count)")
+        }
+        guard let base = destination.baseAddress, !destination.isEmpty else { return try synchronize() }
+        let size = MemoryLayout<Float>.size
+        try CLError.check(clEnqueueReadBuffer(device.queue, source.memory, cl_bool(CL_TRUE), offset * size,
+                                              destination.count * size, base, 0, nil, nil),
+                          "clEnqueueReadBuffer", "downloading \(destination.count) floats")
+        programs.saveLaunchedBinaries()
+    }
+
+    public func synchronize() throws {
+        try CLError.check(clFinish(device.queue), "clFinish", "waiting for enqueued kernels")
+        programs.saveLaunchedBinaries()
+    }
+
+    // MARK: - Helpers for the kernel families
+
+    /// `buffer` as this backend's buffer, or an error naming the kernel.
+    func own(_ buffer: DeviceBuffer, _ kernel: String) throws -> CLBuffer {
+        guard let buffer = buffer as? CLBuffer, buffer.owner == ObjectIdentifier(device) else {
+            throw BackendError.foreignBuffer(backend: name)
+        }
+        return buffer
+    }
+
+    /// `buffer` as this backend's buffer holding at least `count` floats.
+    func own(_ buffer: DeviceBuffer, _ role: String, atLeast count: Int, _ kernel: String) throws -> CLBuffer {
+        let b = try own(buffer, kernel)
+        guard b.count >= count else {
+            throw BackendError.invalidArguments(kernel: kernel,
+                reason: "buffer '\(role)' holds \(b.count) floats but the sizes need \(count)")
+        }
+        return b
+    }
+
+    /// Throws unless every size is at least 1.
+    func requirePositive(_ kernel: String, _ sizes: KeyValuePairs<String, Int>) throws {
+        for (label, value) in sizes where value < 1 {
+            throw BackendError.invalidArguments(kernel: kernel, reason: "\(label) must be at least 1, got \(value)")
+        }
+    }
+
+    /// Enqueues kernel `name` of `file`.
+    func launch(_ name: String, file: String, _ arguments: [CLArgument], global: [Int], local: [Int]) throws {
+        let kernel = try programs.kernel(name, file: file, options: tunables.options(for: file))
+        try CLLaunch.enqueue(kernel, on: device, arguments: arguments, global: global, local: local)
+        launchCount += 1
+    }
+
+    /// The kernel object, for choosing a work-group size within its limit before launching it.
+    func kernel(_ name: String, file: String) throws -> CLKernel {
+        try programs.kernel(name, file: file, options: tunables.options(for: file))
+    }
+
+    /// Scratch buffer `slot` with room for at least `count` floats (contents undefined).
+    func scratchBuffer(_ slot: Int, count: Int) throws -> CLBuffer {
+        while scratch.count <= slot { scratch.append(try CLBuffer(device: device, count: 1)) }
+        if scratch[slot].count < count {
+            scratch[slot] = try CLBuffer(device: device, count: count)
+        }
+        return scratch[slot]
+    }
+}

@@ -32,8 +32,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             var spec = try loadModel(model)
-            if let epochs { spec.train.epochs = epochs }
-            if let seed { spec.train.seed = seed }
+            if let epochs { spec = try spec.with(epochs: epochs) }
+            if let seed { spec = try spec.with(seed: seed) }
             let selected = try backend.open(device: device)
             print("backend: \(selected.reason)")
 

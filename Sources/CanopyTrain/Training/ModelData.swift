@@ -52,10 +52,6 @@ public struct ModelData {
         for task in spec.tasks {
             guard let column = dataset.labels[task.label] else { continue }
             let width = summary.tasks.first { $0.name == task.name }?.outputShape.last ?? 0
-            if task.loss != .crossEntropy, width != 1 {
-                throw ModelFileError(location: task.location, keyPath: "\(task.keyPath).head",
-                    message: "a \(task.loss.rawValue) task reads one label column, so its head must end in width 1, not \(width)")
-            }
             for row in 0..<dataset.rowCount where column.present[row] {
                 let value = column.values[row]
                 let problem: String?

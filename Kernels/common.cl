@@ -1,0 +1,48 @@
+// =================================================================================================
+// Canopy OpenCL kernels: common.cl
+//
+// Helpers shared by every kernel file. The host prepends this file to each program's source (then
+// resets line numbers, so build logs point into the kernel file itself). OpenCL C 1.2, float32 only.
+//
+// Row teams. Kernels that reduce along a row (softmax, losses, bias gradients) run as a 2-D launch:
+// dimension 0 is a team of T lanes that share one row (T a power of two, T = get_local_size(0)),
+// dimension 1 enumerates rows (R rows per work-group, R = get_local_size(1)). T = 1 gives one
+// work-item per row, the fastest choice for short rows; long rows get a team. Rows past the end
+// still take part in the barriers and do no memory accesses.
+// =================================================================================================
+
+#ifndef ROW_TEAM_WG
+#define ROW_TEAM_WG 256   // capacity of the local scratch for one work-group: T × R ≤ ROW_TEAM_WG
+#endif
+
+// Sum of `value` over the T lanes of the caller's team, returned to every lane.
+// Every work-item of the work-group must call it (it contains barriers).
+// `scratch` holds ROW_TEAM_WG floats; the team of local row `ly` uses scratch[ly*T .. ly*T+T).
+inline float team_sum(float value, __local float* scratch) {
+    const int T = (int)get_local_size(0), lx = (int)get_local_id(0), ly = (int)get_local_id(1);
+    __local float* s = scratch + ly * T;
+    s[lx] = value;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int stride = T / 2; stride > 0; stride >>= 1) {
+        if (lx < stride) s[lx] += s[lx + stride];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float result = s[0];
+    barrier(CLK_LOCAL_MEM_FENCE);   // the scratch is reused by the next call
+    return result;
+}
+
+// Maximum of `value` over the T lanes of the caller's team (same contract as team_sum).
+inline float team_max(float value, __local float* scratch) {
+    const int T = (int)get_local_size(0), lx = (int)get_local_id(0), ly = (int)get_local_id(1);
+    __local float* s = scratch + ly * T;
+    s[lx] = value;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int stride = T / 2; stride > 0; stride >>= 1) {
+        if (lx < stride) s[lx] = fmax(s[lx], s[lx + stride]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float result = s[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return result;
+}

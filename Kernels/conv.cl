@@ -1,0 +1,108 @@
+// =================================================================================================
+// Canopy OpenCL kernels: conv.cl
+//
+// 2-D convolution (cross-correlation, zero padding) by im2col and the matmul kernels of matmul.cl.
+// Input [N, C, H, W], weight [F, C, KH, KW], output [N, F, OH, OW]; CKK = C·KH·KW, P = OH·OW.
+// The host works on a chunk of `images` consecutive images at a time (so the scratch stays bounded);
+// `inputOffset`/`outputOffset` locate the chunk's first image.
+//
+//   forward          col[b] (CKK × P) = im2col(input[b]);      output[b] = weight · col[b]
+//   backward input   dcol[b] = weightᵀ · dOutput[b];           dInput[b] = col2im(dcol[b])
+//   backward weight  colT (images·P × CKK) = im2col_rows(input); dOutT (F × images·P) = permute(dOutput);
+//                    dWeight (+)= dOutT · colT
+//
+// Column index ckk = (c · KH + kh) · KW + kw; output position p = oh · OW + ow; the input pixel of
+// (ckk, p) is (c, oh·SH − PH + kh, ow·SW − PW + kw), zero when outside the image.
+// =================================================================================================
+
+// col[b][ckk][p] for the chunk. Work-item e = ((b · C + c) · OH + oh) · OW + ow reads the KH × KW
+// window of output position (oh, ow) in channel c and writes its KH·KW column entries (Caffe's layout of
+// the work: neighbouring work-items write neighbouring p, and the index arithmetic is done once per window).
+__kernel void canopy_im2col(__global const float* input, const int inputOffset, __global float* col,
+                            const int C, const int H, const int W, const int KH, const int KW,
+                            const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
+                            const int images) {
+    const int P = OH * OW;
+    const int e = (int)get_global_id(0);
+    if (e >= images * C * P) return;
+    const int bc = e / P, p = e - bc * P;          // bc = b · C + c
+    const int oh = p / OW, ow = p - oh * OW;
+    const int h0 = oh * SH - PH, w0 = ow * SW - PW;
+    __global const float* x = input + inputOffset + bc * H * W;
+    // Row (c · KH + kh) · KW + kw of image b's CKK × P matrix starts at (bc · KH · KW + kh · KW + kw) · P.
+    __global float* out = col + bc * KH * KW * P + p;
+    for (int kh = 0; kh < KH; ++kh) {
+        const int h = h0 + kh;
+        for (int kw = 0; kw < KW; ++kw) {
+            const int w = w0 + kw;
+            out[(kh * KW + kw) * P] = (h >= 0 && h < H && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
+        }
+    }
+}
+
+// colT[b · P + p][ckk] for the chunk (the transpose of im2col: one row of CKK per output position).
+// Work-item e = ((b · C + c) · OH + oh) · OW + ow writes the KH·KW consecutive entries of channel c in
+// row b · P + p.
+__kernel void canopy_im2col_rows(__global const float* input, const int inputOffset, __global float* colT,
+                                 const int C, const int H, const int W, const int KH, const int KW,
+                                 const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
+                                 const int images) {
+    const int P = OH * OW, CKK = C * KH * KW;
+    const int e = (int)get_global_id(0);
+    if (e >= images * C * P) return;
+    const int bc = e / P, p = e - bc * P;
+    const int b = bc / C, c = bc - b * C;
+    const int oh = p / OW, ow = p - oh * OW;
+    const int h0 = oh * SH - PH, w0 = ow * SW - PW;
+    __global const float* x = input + inputOffset + bc * H * W;
+    __global float* out = colT + (b * P + p) * CKK + c * KH * KW;
+    for (int kh = 0; kh < KH; ++kh) {
+        const int h = h0 + kh;
+        for (int kw = 0; kw < KW; ++kw) {
+            const int w = w0 + kw;
+            out[kh * KW + kw] = (h >= 0 && h < H && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
+        }
+    }
+}
+
+// dInput[b][c][h][w] = Σ over (kh, kw) of dcol[b][(c·KH + kh)·KW + kw][oh·OW + ow] for the output
+// positions (oh, ow) that read pixel (h, w): oh·SH = h + PH − kh with 0 ≤ oh < OH, likewise ow.
+// The valid kh form the progression kh ≡ (h + PH) mod SH, along which oh falls by one per step, so
+// there is one division per dimension, not per tap. A gather: no two work-items write the same element.
+// Work-item e computes flat element e = ((b · C + c) · H + h) · W + w of the chunk.
+__kernel void canopy_col2im(__global const float* dcol, __global float* dInput, const int inputOffset,
+                            const int C, const int H, const int W, const int KH, const int KW,
+                            const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
+                            const int images) {
+    const int P = OH * OW;
+    const int e = (int)get_global_id(0);
+    if (e >= images * C * H * W) return;
+    const int bc = e / (H * W), hw = e - bc * H * W;
+    const int h = hw / W, w = hw - h * W;
+    __global const float* d = dcol + bc * KH * KW * P;   // image b, channel c: rows c·KH·KW ..< (c+1)·KH·KW
+    const int th = h + PH, tw = w + PW;
+    const int khFirst = th % SH, kwFirst = tw % SW;
+    float acc = 0.0f;
+    for (int kh = khFirst, oh = (th - khFirst) / SH; kh < KH; kh += SH, --oh) {
+        if (oh >= OH) continue;
+        if (oh < 0) break;
+        for (int kw = kwFirst, ow = (tw - kwFirst) / SW; kw < KW; kw += SW, --ow) {
+            if (ow >= OW) continue;
+            if (ow < 0) break;
+            acc += d[(kh * KW + kw) * P + oh * OW + ow];
+        }
+    }
+    dInput[inputOffset + e] = acc;
+}
+
+// dOutT[f][b · P + p] = dOutput[(b · F + f) · P + p] for the chunk: NCHW to CNHW, so that the weight
+// gradient of all the chunk's images is one matrix product. Work-item e computes flat element
+// e = f · images · P + b · P + p of dOutT.
+__kernel void canopy_nchw_to_cnhw(__global const float* dOutput, const int outputOffset, __global float* dOutT,
+                                  const int F, const int P, const int images) {
+    const int e = (int)get_global_id(0);
+    if (e >= F * images * P) return;
+    const int f = e / (images * P), rest = e - f * images * P;
+    const int b = rest / P, p = rest - b * P;
+    dOutT[e] = dOutput[outputOffset + (b * F + f) * P + p];
+}

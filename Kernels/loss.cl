@@ -1,0 +1,87 @@
+// =================================================================================================
+// Canopy OpenCL kernels: loss.cl
+//
+// Per-row losses with a row mask (1: the row has a label, 0: it does not) and their gradients:
+// binary cross-entropy on logits, mean squared error, and the masked mean over rows.
+//
+// Layout: predictions/logits and targets are row-major [rows, cols]; mask and rowLoss are [rows].
+// Forward losses use the row-team launch of common.cl (lanes stride over a row's columns).
+// Backward kernels are element-wise: work-item e computes element (e / cols, e % cols).
+// Masked rows give exactly 0 (loss and gradient), whatever their targets hold.
+// =================================================================================================
+
+// max(z, 0) − z·t + log(1 + exp(−|z|)): BCE of logit z against target t, without overflow.
+inline float bce_term(float z, float t) { return fmax(z, 0.0f) - z * t + log1p(exp(-fabs(z))); }
+
+inline float sigmoid_stable(float z) {
+    if (z >= 0.0f) return 1.0f / (1.0f + exp(-z));
+    const float e = exp(z);
+    return e / (1.0f + e);
+}
+
+// rowLoss[i] = mask[i] / cols · Σ_j bce_term(z[i, j], t[i, j]).
+__kernel void canopy_bce(__global const float* z, __global const float* t, __global const float* mask,
+                         __global float* rowLoss, const int rows, const int cols) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0), row = (int)get_global_id(1);
+    const bool live = row < rows && mask[row < rows ? row : 0] != 0.0f;
+    const int base = (row < rows ? row : 0) * cols;
+    float s = 0.0f;
+    if (live) for (int j = lane; j < cols; j += T) s += bce_term(z[base + j], t[base + j]);
+    s = team_sum(s, scratch);
+    if (row < rows && lane == 0) rowLoss[row] = live ? mask[row] / (float)cols * s : 0.0f;
+}
+
+// dz[i, j] = dRowLoss[i] · mask[i] / cols · (sigmoid(z) − t).
+__kernel void canopy_bce_backward(__global const float* z, __global const float* t, __global const float* mask,
+                                  __global const float* dRowLoss, __global float* dz, const int rows, const int cols) {
+    const int e = (int)get_global_id(0);
+    if (e >= rows * cols) return;
+    const int i = e / cols;
+    const float mk = mask[i];
+    dz[e] = mk != 0.0f ? dRowLoss[i] * mk / (float)cols * (sigmoid_stable(z[e]) - t[e]) : 0.0f;
+}
+
+// rowLoss[i] = mask[i] / cols · Σ_j (p[i, j] − t[i, j])².
+__kernel void canopy_mse(__global const float* p, __global const float* t, __global const float* mask,
+                         __global float* rowLoss, const int rows, const int cols) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0), row = (int)get_global_id(1);
+    const bool live = row < rows && mask[row < rows ? row : 0] != 0.0f;
+    const int base = (row < rows ? row : 0) * cols;
+    float s = 0.0f;
+    if (live) for (int j = lane; j < cols; j += T) { const float d = p[base + j] - t[base + j]; s += d * d; }
+    s = team_sum(s, scratch);
+    if (row < rows && lane == 0) rowLoss[row] = live ? mask[row] / (float)cols * s : 0.0f;
+}
+
+// dp[i, j] = dRowLoss[i] · mask[i] · 2 (p − t) / cols.
+__kernel void canopy_mse_backward(__global const float* p, __global const float* t, __global const float* mask,
+                                  __global const float* dRowLoss, __global float* dp, const int rows, const int cols) {
+    const int e = (int)get_global_id(0);
+    if (e >= rows * cols) return;
+    const int i = e / cols;
+    const float mk = mask[i];
+    dp[e] = mk != 0.0f ? dRowLoss[i] * mk * 2.0f * (p[e] - t[e]) / (float)cols : 0.0f;
+}
+
+// count[0] = Σ mask, loss[0] = Σ rowLoss / max(count[0], 1).
+// One work-group of T lanes (a row team with a single row): lane l sums rows i ≡ l (mod T), then the
+// team adds the lane sums in a fixed tree, so the result is deterministic.
+__kernel void canopy_masked_mean(__global const float* rowLoss, __global const float* mask,
+                                 __global float* loss, __global float* count, const int rows) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0);
+    float s = 0.0f, c = 0.0f;
+    for (int i = lane; i < rows; i += T) { s += rowLoss[i]; c += mask[i]; }
+    s = team_sum(s, scratch);
+    c = team_sum(c, scratch);
+    if (lane == 0) { count[0] = c; loss[0] = s / fmax(c, 1.0f); }
+}
+
+// dRowLoss[i] = dLoss[0] · mask[i] / max(count[0], 1). Work-item i computes row i.
+__kernel void canopy_masked_mean_backward(__global const float* dLoss, __global const float* mask,
+                                          __global const float* count, __global float* dRowLoss, const int rows) {
+    const int i = (int)get_global_id(0);
+    if (i < rows) dRowLoss[i] = dLoss[0] * mask[i] / fmax(count[0], 1.0f);
+}

@@ -1,0 +1,83 @@
+import CanopyCore
+
+extension CPUBackend {
+    /// Runs one kernel to completion on the calling thread (and the backend's worker threads).
+    ///
+    /// Throws ``BackendError/foreignBuffer(backend:)`` for a buffer this backend did not make and
+    /// ``BackendError/invalidArguments(kernel:reason:)`` for sizes that make no sense, buffers too small for the
+    /// sizes, outputs that alias inputs, or (for the kernels that read them) labels and pooling indices out of
+    /// range. Every check runs before the kernel writes anything, so a failed call leaves its outputs untouched.
+    public func execute(_ kernel: Kernel) throws {
+        var arguments = KernelArguments(kernel, on: self)
+        switch kernel {
+        case let .fill(y, value, count):
+            try fill(y: y, value: value, count: count, &arguments)
+        case let .copy(x, y, count):
+            try copy(x: x, y: y, count: count, &arguments)
+        case let .matmul(a, b, c, shape):
+            try matmul(a: a, b: b, c: c, shape: shape, &arguments)
+        case let .biasAdd(x, bias, y, outer, channels, inner):
+            try biasAdd(x: x, bias: bias, y: y, outer: outer, channels: channels, inner: inner, &arguments)
+        case let .biasGradient(dy, dBias, outer, channels, inner):
+            try biasGradient(dy: dy, dBias: dBias, outer: outer, channels: channels, inner: inner, &arguments)
+        case let .conv2d(input, weight, output, geometry):
+            try conv2d(input: input, weight: weight, output: output, geometry: geometry, &arguments)
+        case let .conv2dBackwardInput(dOutput, weight, dInput, geometry):
+            try conv2dBackwardInput(dOutput: dOutput, weight: weight, dInput: dInput, geometry: geometry, &arguments)
+        case let .conv2dBackwardWeight(input, dOutput, dWeight, geometry):
+            try conv2dBackwardWeight(input: input, dOutput: dOutput, dWeight: dWeight, geometry: geometry, &arguments)
+        case let .maxPool(input, output, indices, geometry):
+            try maxPool(input: input, output: output, indices: indices, geometry: geometry, &arguments)
+        case let .maxPoolBackward(dOutput, indices, dInput, geometry):
+            try maxPoolBackward(dOutput: dOutput, indices: indices, dInput: dInput, geometry: geometry, &arguments)
+        case let .softmax(x, y, rows, cols):
+            try softmax(x: x, y: y, rows: rows, cols: cols, log: false, &arguments)
+        case let .logSoftmax(x, y, rows, cols):
+            try softmax(x: x, y: y, rows: rows, cols: cols, log: true, &arguments)
+        case let .softmaxBackward(y, dy, dx, rows, cols):
+            try softmaxBackward(y: y, dy: dy, dx: dx, rows: rows, cols: cols, log: false, &arguments)
+        case let .logSoftmaxBackward(y, dy, dx, rows, cols):
+            try softmaxBackward(y: y, dy: dy, dx: dx, rows: rows, cols: cols, log: true, &arguments)
+        case let .softmaxCrossEntropy(logits, labels, mask, probs, rowLoss, rows, classes):
+            try softmaxCrossEntropy(logits: logits, labels: labels, mask: mask, probs: probs, rowLoss: rowLoss,
+                                    rows: rows, classes: classes, &arguments)
+        case let .softmaxCrossEntropyBackward(probs, labels, mask, dRowLoss, dLogits, rows, classes):
+            try softmaxCrossEntropyBackward(probs: probs, labels: labels, mask: mask, dRowLoss: dRowLoss,
+                                            dLogits: dLogits, rows: rows, classes: classes, &arguments)
+        case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols):
+            try computeRowLoss(.binaryCrossEntropy, prediction: logits, targets: targets, mask: mask, rowLoss: rowLoss,
+                        rows: rows, cols: cols, &arguments)
+        case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols):
+            try computeRowLossBackward(.binaryCrossEntropy, prediction: logits, targets: targets, mask: mask,
+                                dRowLoss: dRowLoss, dPrediction: dLogits, rows: rows, cols: cols, &arguments)
+        case let .meanSquaredError(predictions, targets, mask, rowLoss, rows, cols):
+            try computeRowLoss(.meanSquaredError, prediction: predictions, targets: targets, mask: mask, rowLoss: rowLoss,
+                        rows: rows, cols: cols, &arguments)
+        case let .meanSquaredErrorBackward(predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
+            try computeRowLossBackward(.meanSquaredError, prediction: predictions, targets: targets, mask: mask,
+                                dRowLoss: dRowLoss, dPrediction: dPredictions, rows: rows, cols: cols, &arguments)
+        case let .maskedMean(rowLoss, mask, loss, count, rows):
+            try maskedMean(rowLoss: rowLoss, mask: mask, loss: loss, count: count, rows: rows, &arguments)
+        case let .maskedMeanBackward(dLoss, mask, count, dRowLoss, rows):
+            try maskedMeanBackward(dLoss: dLoss, mask: mask, count: count, dRowLoss: dRowLoss, rows: rows, &arguments)
+        case let .unary(function, x, y, count):
+            try unary(function, x: x, y: y, count: count, &arguments)
+        case let .unaryBackward(function, x, y, dy, dx, count):
+            try unaryBackward(function, x: x, y: y, dy: dy, dx: dx, count: count, &arguments)
+        case let .binary(function, a, b, y, count):
+            try binary(function, a: a, b: b, y: y, count: count, &arguments)
+        case let .scale(x, y, alpha, count):
+            try scale(x: x, y: y, alpha: alpha, count: count, &arguments)
+        case let .sum(x, y, count):
+            try sum(x: x, y: y, count: count, squares: false, &arguments)
+        case let .sumOfSquares(x, y, count):
+            try sum(x: x, y: y, count: count, squares: true, &arguments)
+        case let .dropout(x, y, mask, probability, seed, count):
+            try dropout(x: x, y: y, mask: mask, probability: probability, seed: seed, count: count, &arguments)
+        case let .sgdUpdate(param, grad, velocity, count, hyper):
+            try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper, &arguments)
+        case let .adamUpdate(param, grad, m, v, count, hyper):
+            try adamUpdate(param: param, grad: grad, m: m, v: v, count: count, hyper: hyper, &arguments)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import CanopyCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Element-wise kernels: fill, copy, the unary functions and their derivatives, binary arithmetic, scale and
+// biasAdd. Each element is computed independently, so chunks may run on any thread.
+
+extension CPUBackend {
+    func fill(y: DeviceBuffer, value: Float, count: Int, _ args: inout KernelArguments) throws {
+        try args.size(count, "count")
+        let y = try args.output(y, "y", count: count)
+        parallelRanges(count: count) { range in
+            (y + range.lowerBound).update(repeating: value, count: range.count)
+        }
+    }
+
+    func copy(x: DeviceBuffer, y: DeviceBuffer, count: Int, _ args: inout KernelArguments) throws {
+        try args.size(count, "count")
+        let x = try args.input(x, "x", count: count)
+        let y = try args.output(y, "y", count: count)
+        try args.checkAliasing()
+        parallelRanges(count: count) { range in
+            (y + range.lowerBound).update(from: x + range.lowerBound, count: range.count)
+        }
+    }
+
+    func scale(x: DeviceBuffer, y: DeviceBuffer, alpha: Float, count: Int, _ args: inout KernelArguments) throws {
+        try args.size(count, "count")
+        let x = try args.input(x, "x", count: count)
+        let y = try args.output(y, "y", count: count)
+        try args.checkAliasing()
+        parallelRanges(count: count) { range in
+            for i in range { y[i] = alpha * x[i] }
+        }
+    }
+
+    func binary(_ function: BinaryFunction, a: DeviceBuffer, b: DeviceBuffer, y: DeviceBuffer, count: Int,
+                _ args: inout KernelArguments) throws {
+        try args.size(count, "count")
+        let a = try args.input(a, "a", count: count)
+        let b = try args.input(b, "b", count: count)
+        let y = try args.output(y, "y", count: count)
+        try args.checkAliasing()
+        parallelRanges(count: count) { range in
+            switch function {
+            case .add: for i in range { y[i] = a[i] + b[i] }
+            case .subtract: for i in range { y[i] = a[i] - b[i] }
+            case .multiply: for i in range { y[i] = a[i] * b[i] }
+            }
+        }
+    }
+
+    func unary(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, count: Int,
+               _ args: inout KernelArguments) throws {
+        try args.size(count, "count")
+        let x = try args.input(x, "x", count: count)
+        let y = try args.output(y, "y", count: count)
+        try args.checkAliasing()
+        parallelRanges(count: count, grain: function == .relu ? CPUBackend.elementGrain : 4096) { range in
+            switch function {
+            case .relu: for i in range { y[i] = x[i] > 0 ? x[i] : 0 }
+            case .sigmoid: for i in range { y[i] = UnaryMath.sigmoid(x[i]) }
+            case .tanh: for i in range { y[i] = tanhf(x[i]) }
+            case .gelu: for i in range { y[i] = UnaryMath.gelu(x[i]) }
+            }
+        }
+    }
+
+    /// `dx = f′(x) · dy`. relu and gelu read x; sigmoid and tanh read their output y (`y(1−y)`, `1−y²`), so
+    /// only the buffer the function reads is checked and read.
+    func unaryBackward(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer,
+                       dx: DeviceBuffer, count: Int, _ args: inout KernelArguments) throws {
+        try args.size(count, "count")
+        let readsInput = function == .relu || function == .gelu
+        let source = readsInput ? try args.input(x, "x", count: count) : try args.input(y, "y", count: count)
+        let dy = try args.input(dy, "dy", count: count)
+        let dx = try args.output(dx, "dx", count: count)
+        try args.checkAliasing()
+        parallelRanges(count: count, grain: function == .gelu ? 4096 : CPUBackend.elementGrain) { range in
+            switch function {
+            case .relu: for i in range { dx[i] = source[i] > 0 ? dy[i] : 0 }
+            case .sigmoid: for i in range { dx[i] = source[i] * (1 - source[i]) * dy[i] }
+            case .tanh: for i in range { dx[i] = (1 - source[i] * source[i]) * dy[i] }
+            case .gelu: for i in range { dx[i] = UnaryMath.geluDerivative(source[i]) * dy[i] }
+            }
+        }
+    }
+
+    func biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int,
+                 _ args: inout KernelArguments) throws {
+        try args.size(outer, "outer"); try args.size(channels, "channels"); try args.size(inner, "inner")
+        let count = try args.product(outer, channels, inner)
+        let x = try args.input(x, "x", count: count)
+        let bias = try args.input(bias, "bias", count: channels)
+        let y = try args.output(y, "y", count: count)
+        try args.checkAliasing()
+        // Rows are (o, c) pairs of `inner` elements, all sharing bias[c].
+        parallelRows(rows: outer * channels, rowCost: inner) { rows in
+            for row in rows {
+                let b = bias[row % channels]
+                let base = row * inner
+                for i in base..<base + inner { y[i] = x[i] + b }
+            }
+        }
+    }
+}
+
+/// Scalar definitions of the unary functions, shared by the forward and backward kernels.
+enum UnaryMath {
+    /// `1 / (1 + exp(−x))` without overflow: `exp` only ever sees a non-positive argument.
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float {
+        if x >= 0 { return 1 / (1 + expf(-x)) }
+        let e = expf(x)
+        return e / (1 + e)
+    }
+
+    /// `x · Φ(x)`, `Φ(x) = (1 + erf(x/√2)) / 2`.
+    @inline(__always)
+    static func gelu(_ x: Float) -> Float {
+        0.5 * x * (1 + erff(x * Float(0.5.squareRoot())))
+    }
+
+    /// `Φ(x) + x·φ(x)`, `φ(x) = exp(−x²/2) / √(2π)`.
+    @inline(__always)
+    static func geluDerivative(_ x: Float) -> Float {
+        let cdf = 0.5 * (1 + erff(x * Float(0.5.squareRoot())))
+        let pdf = expf(-0.5 * x * x) * Float(1 / (2 * Double.pi).squareRoot())
+        return cdf + x * pdf
+    }
+
+    /// `log(1 + exp(−|z|))`, the smooth part of the logistic loss, accurate for large |z|.
+    @inline(__always)
+    static func softplusOfNegativeMagnitude(_ z: Float) -> Float {
+        log1pf(expf(-abs(z)))
+    }
+}

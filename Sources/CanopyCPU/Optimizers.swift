@@ -1,0 +1,59 @@
+import CanopyCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Optimizer updates, element by element and in place on the parameter and its state.
+
+extension CPUBackend {
+    /// PyTorch's SGD (dampening 0, not Nesterov): `g = grad + wd·param`, `velocity = momentum·velocity + g`,
+    /// `param −= lr·velocity`.
+    func sgdUpdate(param: DeviceBuffer, grad: DeviceBuffer, velocity: DeviceBuffer, count: Int,
+                   hyper: SGDHyperparameters, _ args: inout KernelArguments) throws {
+        try args.size(count, "count")
+        let grad = try args.input(grad, "grad", count: count)
+        let param = try args.output(param, "param", count: count)
+        let velocity = try args.output(velocity, "velocity", count: count)
+        try args.checkAliasing()
+        let lr = hyper.learningRate, momentum = hyper.momentum, wd = hyper.weightDecay
+        parallelRanges(count: count) { range in
+            for i in range {
+                let g = grad[i] + wd * param[i]
+                let v = momentum * velocity[i] + g
+                velocity[i] = v
+                param[i] -= lr * v
+            }
+        }
+    }
+
+    /// PyTorch's AdamW: decay `param −= lr·wd·param` first, then the moment updates and the bias-corrected step
+    /// `param −= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)`. The corrections `1−βᵗ` are computed in double
+    /// and rounded to float32 once.
+    func adamUpdate(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, count: Int,
+                    hyper: AdamHyperparameters, _ args: inout KernelArguments) throws {
+        try args.size(count, "count")
+        try args.size(hyper.step, "hyper.step")
+        let grad = try args.input(grad, "grad", count: count)
+        let param = try args.output(param, "param", count: count)
+        let m = try args.output(m, "m", count: count)
+        let v = try args.output(v, "v", count: count)
+        try args.checkAliasing()
+        let lr = hyper.learningRate, b1 = hyper.beta1, b2 = hyper.beta2, eps = hyper.epsilon
+        let decay = lr * hyper.weightDecay
+        let correction1 = Float(1 - pow(Double(b1), Double(hyper.step)))
+        let correction2 = Float(1 - pow(Double(b2), Double(hyper.step)))
+        parallelRanges(count: count, grain: 8192) { range in
+            for i in range {
+                let g = grad[i]
+                let p = param[i] - decay * param[i]
+                let mi = b1 * m[i] + (1 - b1) * g
+                let vi = b2 * v[i] + (1 - b2) * g * g
+                m[i] = mi
+                v[i] = vi
+                param[i] = p - lr * (mi / correction1) / (sqrtf(vi / correction2) + eps)
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// A whole multi-task model as a model file describes it: data, input, shared trunk, task heads and training.
+///
+/// Read one with ``ModelFile/load(contentsOf:)`` or ``ModelFile/parse(_:fileName:baseDirectory:)``, or build
+/// one in code. ``summarize(_:)`` checks that the shapes fit and counts parameters; loading a file runs it, so a
+/// spec that came from a file always fits. The properties are `var`s so a command line can override them (see
+/// ``with(epochs:)`` and friends, which also check the new value).
+public struct ModelSpec: Equatable, Sendable {
+    /// The model's name (`name:`), non-empty.
+    public var name: String
+    /// The optional free-text `description:`.
+    public var description: String?
+    /// Where the examples come from and how they are split (`data:`).
+    public var data: DataSpec
+    /// The per-example input (`input:`).
+    public var input: InputSpec
+    /// The trunk all tasks share (`shared:`), in order; may be empty.
+    public var shared: [LayerSpec]
+    /// The tasks in file order (`tasks:`); at least one.
+    public var tasks: [TaskSpec]
+    /// Optimizer, batch size, epochs and seed (`train:`).
+    public var train: TrainSpec
+    /// The model file's text exactly as read (empty for a spec built in code); checkpoints can store it.
+    public var sourceText: String
+    /// The model file, when the spec was loaded from disk.
+    public var fileURL: URL?
+    /// The name errors use for this spec's file (the file's last path component, or `"<code>"`).
+    public var fileName: String
+    /// Where each value was written, by key path (`train.epochs`, `shared[0].conv2d.kernel`,
+    /// `tasks.digit.metrics[1]`, ...). Empty for a spec built in code. Use ``location(of:)`` to look one up.
+    public var locations: [String: SourceLocation]
+
+    public init(name: String, description: String? = nil, data: DataSpec, input: InputSpec,
+                shared: [LayerSpec], tasks: [TaskSpec], train: TrainSpec,
+                sourceText: String = "", fileURL: URL? = nil, fileName: String = "<code>",
+                locations: [String: SourceLocation] = [:]) {
+        self.name = name
+        self.description = description
+        self.data = data
+        self.input = input
+        self.shared = shared
+        self.tasks = tasks
+        self.train = train
+        self.sourceText = sourceText
+        self.fileURL = fileURL
+        self.fileName = fileName
+        self.locations = locations
+    }
+
+    /// The task with this name, if any.
+    public func task(named name: String) -> TaskSpec? { tasks.first { $0.name == name } }
+
+    /// Where the value at `keyPath` was written: the recorded place of the longest recorded prefix of the path
+    /// (`shared[0].dense.units` falls back to `shared[0].dense`, then `shared[0]`, then `shared`), or the file.
+    public func location(of keyPath: String) -> SourceLocation {
+        var path = Substring(keyPath)
+        while !path.isEmpty {
+            if let found = locations[String(path)] { return found }
+            guard let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            path = path[..<cut]
+        }
+        return SourceLocation(file: fileName)
+    }
+
+    /// An error at `keyPath`, placed with ``location(of:)``.
+    public func error(at keyPath: String, _ message: String) -> ModelFileError {
+        ModelFileError(location: location(of: keyPath), keyPath: keyPath, message: message)
+    }
+}
+
+/// Where the training examples come from.
+public enum DataSource: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// A data set shipped with Canopy, by name (`builtin:digits` gives `.builtin("digits")`).
+    case builtin(String)
+    /// A CSV file with a header row; a relative path in the model file is resolved against the file's directory.
+    case csv(URL)
+
+    /// The names `builtin:<name>` accepts.
+    public static let builtinNames = ["digits"]
+
+    public var description: String {
+        switch self {
+        case .builtin(let name): return "builtin:\(name)"
+        case .csv(let url): return url.path
+        }
+    }
+}
+
+/// The `data:` section.
+public struct DataSpec: Equatable, Sendable {
+    /// The examples (`source:`, required).
+    public var source: DataSource
+    /// The fraction of examples held out for validation (`validation:`), in (0, 1); default 0.2.
+    public var validation: Double
+    /// The seed of the train/validation split (`seed:`); default 0.
+    public var seed: UInt64
+    /// Where `source:` is written, so a data loader can place a missing file or column
+    /// (``ModelSpec/location(of:)`` finds any other value).
+    public var location: SourceLocation
+
+    public init(source: DataSource, validation: Double = 0.2, seed: UInt64 = 0,
+                location: SourceLocation = SourceLocation(file: "<code>")) {
+        self.source = source
+        self.validation = validation
+        self.seed = seed
+        self.location = location
+    }
+}
+
+/// The `input:` section: what one example looks like.
+public struct InputSpec: Equatable, Sendable {
+    /// The per-example shape: `[features]` or `[channels, height, width]`.
+    public var shape: [Int]
+    /// A multiplier applied to the raw features (`scale:`); default 1.
+    public var scale: Float
+    /// For CSV data, the input columns in order (`columns:`); nil means every column that is not a task label.
+    /// When present, its count equals the product of `shape`.
+    public var columns: [String]?
+    /// Where `shape:` is written, so a data loader can place a feature-count mismatch
+    /// (``ModelSpec/location(of:)`` finds any other value).
+    public var location: SourceLocation
+
+    public init(shape: [Int], scale: Float = 1, columns: [String]? = nil,
+                location: SourceLocation = SourceLocation(file: "<code>")) {
+        self.shape = shape
+        self.scale = scale
+        self.columns = columns
+        self.location = location
+    }
+
+    /// The number of scalars in one example (the product of `shape`).
+    public var featureCount: Int { shape.reduce(1, *) }
+}
+
+/// The optimizer and its hyper-parameters (`train.optimizer:`).
+public enum OptimizerSpec: Equatable, Sendable {
+    /// Stochastic gradient descent with heavy-ball momentum and L2 weight decay added to the gradient:
+    /// `v ← momentum·v + (g + weightDecay·w)`, `w ← w − learningRate·v`.
+    case sgd(learningRate: Float, momentum: Float, weightDecay: Float)
+    /// Adam (Kingma & Ba) with bias correction; a non-zero `weightDecay` is decoupled (AdamW, Loshchilov & Hutter):
+    /// `w ← w − learningRate·(m̂/(√v̂ + epsilon) + weightDecay·w)`.
+    case adam(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float)
+
+    /// Adam with the usual defaults: lr 0.001, beta1 0.9, beta2 0.999, eps 1e-8, no weight decay.
+    public static func adam(learningRate: Float = 0.001) -> OptimizerSpec {
+        .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0)
+    }
+
+    /// The learning rate of either optimizer.
+    public var learningRate: Float {
+        switch self {
+        case .sgd(let lr, _, _): return lr
+        case .adam(let lr, _, _, _, _): return lr
+        }
+    }
+}
+
+/// The `train:` section.
+public struct TrainSpec: Equatable, Sendable {
+    /// The optimizer (`optimizer:`, required).
+    public var optimizer: OptimizerSpec
+    /// Examples per step (`batch_size:`, required), at least 1.
+    public var batchSize: Int
+    /// Passes over the training examples (`epochs:`, required), at least 1.
+    public var epochs: Int
+    /// The seed of initialisation, shuffling and dropout (`seed:`); default 0.
+    public var seed: UInt64
+
+    public init(optimizer: OptimizerSpec, batchSize: Int, epochs: Int, seed: UInt64 = 0) {
+        self.optimizer = optimizer
+        self.batchSize = batchSize
+        self.epochs = epochs
+        self.seed = seed
+    }
+}

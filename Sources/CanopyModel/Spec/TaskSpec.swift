@@ -1,0 +1,71 @@
+/// One task: a head on top of the shared trunk, its loss, metrics, weight and label column.
+public struct TaskSpec: Equatable, Sendable {
+    /// The task's name (its key under `tasks:`): letters, digits, `_` and `-`.
+    public var name: String
+    /// The head's layers in order (`head:`, at least one).
+    public var head: [LayerSpec]
+    /// The loss (`loss:`, required).
+    public var loss: LossKind
+    /// The metrics to report (`metrics:`); default `[accuracy]` for classification, `[mse]` for regression.
+    public var metrics: [MetricKind]
+    /// The task's weight in the summed loss (`weight:`), finite and ≥ 0; default 1.
+    public var weight: Float
+    /// The label column (`label:`); default the task's name.
+    public var label: String
+    /// `tasks.<name>`.
+    public var keyPath: String
+    /// Where the task's name is written.
+    public var location: SourceLocation
+
+    public init(name: String, head: [LayerSpec], loss: LossKind, metrics: [MetricKind]? = nil,
+                weight: Float = 1, label: String? = nil, location: SourceLocation = SourceLocation(file: "<code>")) {
+        self.name = name
+        self.head = head
+        self.loss = loss
+        self.metrics = metrics ?? loss.defaultMetrics
+        self.weight = weight
+        self.label = label ?? name
+        self.keyPath = "tasks.\(name)"
+        self.location = location
+    }
+}
+
+/// Task losses.
+public enum LossKind: String, CaseIterable, Equatable, Hashable, Sendable {
+    /// Softmax cross-entropy on logits `[C]` (C ≥ 2 classes); labels are class indices `0..<C`.
+    case crossEntropy = "cross_entropy"
+    /// Sigmoid binary cross-entropy on logits (output width ≥ 1); targets in [0, 1].
+    case binaryCrossEntropy = "binary_cross_entropy"
+    /// Mean squared error for regression on one label column (output width 1).
+    case mse
+
+    /// Whether the task is a classification (cross-entropy or binary cross-entropy).
+    public var isClassification: Bool { self != .mse }
+
+    /// The metrics a task gets when `metrics:` is absent.
+    public var defaultMetrics: [MetricKind] { isClassification ? [.accuracy] : [.mse] }
+}
+
+/// Per-task evaluation metrics.
+public enum MetricKind: String, CaseIterable, Equatable, Hashable, Sendable {
+    /// Fraction of examples whose predicted class equals the label (classification).
+    case accuracy
+    /// The unweighted mean over classes of per-class F1 (classification).
+    case macroF1 = "macro_f1"
+    /// Area under the ROC curve (binary classification: cross_entropy with 2 classes, or bce of width 1).
+    case auc
+    /// Mean squared error (regression).
+    case mse
+    /// Mean absolute error (regression).
+    case mae
+    /// Coefficient of determination `1 − SS_res/SS_tot` (regression).
+    case r2
+
+    /// Whether the metric applies to classification (true) or to regression (false).
+    public var isClassification: Bool {
+        switch self {
+        case .accuracy, .macroF1, .auc: return true
+        case .mse, .mae, .r2: return false
+        }
+    }
+}

@@ -1,0 +1,177 @@
+/// The range rules of a spec's values outside its layers: data split, input, training, tasks and how each head
+/// fits its loss and metrics. Every failure is a ``ModelFileError`` placed at the value's recorded location.
+struct SpecRules {
+    let spec: ModelSpec
+
+    func check() throws {
+        if spec.name.isEmpty { throw spec.error(at: "name", "the model's name is empty") }
+        try checkData()
+        try checkInput()
+        try checkTrain()
+        try checkTasks()
+    }
+
+    private func checkData() throws {
+        let v = spec.data.validation
+        guard v.isFinite && v > 0 && v < 1 else {
+            throw spec.error(at: "data.validation", "validation fraction must be in (0, 1), got \(v)")
+        }
+        if case .builtin(let name) = spec.data.source, !DataSource.builtinNames.contains(name) {
+            throw spec.error(at: "data.source", "unknown built-in data set '\(name)'"
+                                + Suggestion.didYouMean(name, among: DataSource.builtinNames))
+        }
+    }
+
+    private func checkInput() throws {
+        let shape = spec.input.shape
+        guard shape.count == 1 || shape.count == 3 else {
+            throw spec.error(at: "input.shape", "shape must be [features] or [channels, height, width], "
+                                + "got \(shape.count) dimensions")
+        }
+        for (i, d) in shape.enumerated() {
+            if d < 1 { throw spec.error(at: "input.shape[\(i)]", "dimension must be positive, got \(d)") }
+            if d > ModelLimits.maxDimension {
+                throw spec.error(at: "input.shape[\(i)]", "dimension \(d) is absurdly large "
+                                    + "(the limit is \(ModelLimits.maxDimension))")
+            }
+        }
+        if spec.input.featureCount > ModelLimits.maxActivationCount {
+            throw spec.error(at: "input.shape", "an example of \(spec.input.featureCount) scalars is absurdly large")
+        }
+        if !spec.input.scale.isFinite || spec.input.scale == 0 {
+            throw spec.error(at: "input.scale", "scale must be a finite non-zero number, got \(spec.input.scale)")
+        }
+        if let columns = spec.input.columns {
+            if columns.count != spec.input.featureCount {
+                throw spec.error(at: "input.columns", "\(columns.count) columns given but input.shape "
+                                    + "\(ModelSummary.shape(shape)) needs \(spec.input.featureCount)")
+            }
+            try checkUnique(columns, path: "input.columns", what: "column")
+        }
+    }
+
+    private func checkTrain() throws {
+        let train = spec.train
+        if train.batchSize < 1 || train.batchSize > ModelLimits.maxBatchSize {
+            throw spec.error(at: "train.batch_size", "batch_size must be in 1...\(ModelLimits.maxBatchSize), "
+                                + "got \(train.batchSize)")
+        }
+        if train.epochs < 1 || train.epochs > ModelLimits.maxEpochs {
+            throw spec.error(at: "train.epochs", "epochs must be in 1...\(ModelLimits.maxEpochs), got \(train.epochs)")
+        }
+        switch train.optimizer {
+        case .sgd(let lr, let momentum, let decay):
+            try positive(lr, "train.optimizer.sgd.lr", "lr")
+            try unit(momentum, "train.optimizer.sgd.momentum", "momentum")
+            try nonNegative(decay, "train.optimizer.sgd.weight_decay", "weight_decay")
+        case .adam(let lr, let beta1, let beta2, let eps, let decay):
+            try positive(lr, "train.optimizer.adam.lr", "lr")
+            try unit(beta1, "train.optimizer.adam.beta1", "beta1")
+            try unit(beta2, "train.optimizer.adam.beta2", "beta2")
+            try positive(eps, "train.optimizer.adam.eps", "eps")
+            try nonNegative(decay, "train.optimizer.adam.weight_decay", "weight_decay")
+        }
+    }
+
+    private func checkTasks() throws {
+        guard !spec.tasks.isEmpty else { throw spec.error(at: "tasks", "a model needs at least one task") }
+        try checkUnique(spec.tasks.map(\.name), path: "tasks", what: "task")
+        for task in spec.tasks {
+            let path = task.keyPath
+            if !TaskSpec.isValidName(task.name) {
+                throw spec.error(at: path, "task name '\(task.name)' may only use letters, digits, '_' and '-'")
+            }
+            if task.head.isEmpty { throw spec.error(at: "\(path).head", "a head needs at least one layer") }
+            if !task.weight.isFinite || task.weight < 0 {
+                throw spec.error(at: "\(path).weight", "weight must be a finite number ≥ 0, got \(task.weight)")
+            }
+            if task.label.isEmpty { throw spec.error(at: "\(path).label", "label is empty") }
+            if task.metrics.isEmpty { throw spec.error(at: "\(path).metrics", "list at least one metric") }
+            try checkUnique(task.metrics.map(\.rawValue), path: "\(path).metrics", what: "metric")
+            for (i, metric) in task.metrics.enumerated() where metric.isClassification != task.loss.isClassification {
+                let kind = task.loss.isClassification ? "classification" : "regression"
+                throw spec.error(at: "\(path).metrics[\(i)]", "metric '\(metric.rawValue)' does not fit a \(kind) "
+                                    + "task (loss \(task.loss.rawValue)); use "
+                                    + MetricKind.allCases.filter { $0.isClassification == task.loss.isClassification }
+                                        .map(\.rawValue).joined(separator: ", "))
+            }
+        }
+    }
+
+    /// How a head's last layer and output width fit the task's loss and metrics.
+    func checkHead(_ task: TaskSpec, output: [Int]) throws {
+        let path = task.keyPath
+        guard let last = task.head.last else { return }
+        guard output.count == 1 else {
+            throw ModelFileError(location: last.location, keyPath: last.keyPath,
+                                 message: "a head must end with a flat output but this one ends with "
+                                    + "\(ModelSummary.shape(output)); add 'flatten' and a dense layer")
+        }
+        let width = output[0]
+        switch task.loss {
+        case .crossEntropy:
+            guard task.head.last(where: { !$0.kind.isActivationLike })?.kind.isDense == true else {
+                throw ModelFileError(location: last.location, keyPath: last.keyPath,
+                                     message: "a cross_entropy head must end with a dense layer (one logit per class)")
+            }
+            if width < 2 {
+                throw ModelFileError(location: last.location, keyPath: last.keyPath,
+                                     message: "cross_entropy needs at least 2 classes but the head gives \(width); "
+                                        + "use binary_cross_entropy for one logit")
+            }
+        case .binaryCrossEntropy, .mse:
+            if width != 1 {
+                throw ModelFileError(location: last.location, keyPath: last.keyPath,
+                                     message: "a \(task.loss.rawValue) head predicts one label column, so its output "
+                                        + "width must be 1, got \(width)")
+            }
+        }
+        let binary = (task.loss == .crossEntropy && width == 2) || (task.loss == .binaryCrossEntropy && width == 1)
+        if let i = task.metrics.firstIndex(of: .auc), !binary {
+            throw spec.error(at: "\(path).metrics[\(i)]", "auc needs a binary task (cross_entropy with 2 classes "
+                                + "or binary_cross_entropy of width 1), but this head gives \(width) outputs")
+        }
+    }
+
+    private func positive(_ x: Float, _ path: String, _ name: String) throws {
+        if !(x.isFinite && x > 0) { throw spec.error(at: path, "\(name) must be a finite number > 0, got \(x)") }
+    }
+
+    private func nonNegative(_ x: Float, _ path: String, _ name: String) throws {
+        if !(x.isFinite && x >= 0) { throw spec.error(at: path, "\(name) must be a finite number ≥ 0, got \(x)") }
+    }
+
+    private func unit(_ x: Float, _ path: String, _ name: String) throws {
+        if !(x >= 0 && x < 1) { throw spec.error(at: path, "\(name) must be in [0, 1), got \(x)") }
+    }
+
+    private func checkUnique(_ names: [String], path: String, what: String) throws {
+        var seen = Set<String>()
+        for (i, name) in names.enumerated() {
+            if name.isEmpty { throw spec.error(at: "\(path)[\(i)]", "\(what) name is empty") }
+            if !seen.insert(name).inserted {
+                throw spec.error(at: "\(path)[\(i)]", "\(what) '\(name)' is listed twice")
+            }
+        }
+    }
+}
+
+extension LayerKind {
+    var isDense: Bool { if case .dense = self { return true } else { return false } }
+    /// Layers that keep the width: an activation or dropout after the final dense layer is allowed.
+    var isActivationLike: Bool {
+        switch self {
+        case .activation, .dropout: return true
+        default: return false
+        }
+    }
+}
+
+extension TaskSpec {
+    /// Whether `name` can be a task name (it becomes part of parameter names such as `tasks.<name>.head.0.weight`).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import CanopyCore
+
+extension OpenCLBackend {
+    /// Enqueues one primitive kernel; see ``Kernel`` for what each case computes.
+    /// Sizes are validated (at least 1, buffers large enough) before anything is enqueued.
+    public func execute(_ kernel: Kernel) throws {
+        switch kernel {
+        case let .fill(y, value, count):
+            try fill(y: y, value: value, count: count)
+        case let .copy(x, y, count):
+            try elementwise("canopy_copy", kernel.name, inputs: [("x", x)], outputs: [("y", y)], count: count)
+        case let .matmul(a, b, c, shape):
+            try matmul(a: a, b: b, c: c, shape: shape)
+        case let .biasAdd(x, bias, y, outer, channels, inner):
+            try biasAdd(x: x, bias: bias, y: y, outer: outer, channels: channels, inner: inner)
+        case let .biasGradient(dy, dBias, outer, channels, inner):
+            try biasGradient(dy: dy, dBias: dBias, outer: outer, channels: channels, inner: inner)
+        case let .conv2d(input, weight, output, geometry):
+            try conv2d(input: input, weight: weight, output: output, geometry: geometry)
+        case let .conv2dBackwardInput(dOutput, weight, dInput, geometry):
+            try conv2dBackwardInput(dOutput: dOutput, weight: weight, dInput: dInput, geometry: geometry)
+        case let .conv2dBackwardWeight(input, dOutput, dWeight, geometry):
+            try conv2dBackwardWeight(input: input, dOutput: dOutput, dWeight: dWeight, geometry: geometry)
+        case let .maxPool(input, output, indices, geometry):
+            try maxPool(input: input, output: output, indices: indices, geometry: geometry)
+        case let .maxPoolBackward(dOutput, indices, dInput, geometry):
+            try maxPoolBackward(dOutput: dOutput, indices: indices, dInput: dInput, geometry: geometry)
+        case let .softmax(x, y, rows, cols):
+            try rowKernel("canopy_softmax", kernel.name, [("x", x)], [("y", y)], rows: rows, cols: cols)
+        case let .softmaxBackward(y, dy, dx, rows, cols):
+            try rowKernel("canopy_softmax_backward", kernel.name, [("y", y), ("dy", dy)], [("dx", dx)], rows: rows, cols: cols)
+        case let .logSoftmax(x, y, rows, cols):
+            try rowKernel("canopy_log_softmax", kernel.name, [("x", x)], [("y", y)], rows: rows, cols: cols)
+        case let .logSoftmaxBackward(y, dy, dx, rows, cols):
+            try rowKernel("canopy_log_softmax_backward", kernel.name, [("y", y), ("dy", dy)], [("dx", dx)], rows: rows, cols: cols)
+        case let .softmaxCrossEntropy(logits, labels, mask, probs, rowLoss, rows, classes):
+            try softmaxCrossEntropy(logits: logits, labels: labels, mask: mask, probs: probs, rowLoss: rowLoss,
+                                    rows: rows, classes: classes)
+        case let .softmaxCrossEntropyBackward(probs, labels, mask, dRowLoss, dLogits, rows, classes):
+            try softmaxCrossEntropyBackward(probs: probs, labels: labels, mask: mask, dRowLoss: dRowLoss,
+                                            dLogits: dLogits, rows: rows, classes: classes)
+        case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols):
+            try rowLossKernel("canopy_bce", kernel.name, logits, targets, mask, rowLoss, rows: rows, cols: cols)
+        case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols):
+            try rowLossBackward("canopy_bce_backward", kernel.name, logits, targets, mask, dRowLoss, dLogits,
+                                rows: rows, cols: cols)
+        case let .meanSquaredError(predictions, targets, mask, rowLoss, rows, cols):
+            try rowLossKernel("canopy_mse", kernel.name, predictions, targets, mask, rowLoss, rows: rows, cols: cols)
+        case let .meanSquaredErrorBackward(predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
+            try rowLossBackward("canopy_mse_backward", kernel.name, predictions, targets, mask, dRowLoss, dPredictions,
+                                rows: rows, cols: cols)
+        case let .maskedMean(rowLoss, mask, loss, count, rows):
+            try maskedMean(rowLoss: rowLoss, mask: mask, loss: loss, count: count, rows: rows)
+        case let .maskedMeanBackward(dLoss, mask, count, dRowLoss, rows):
+            try maskedMeanBackward(dLoss: dLoss, mask: mask, count: count, dRowLoss: dRowLoss, rows: rows)
+        case let .unary(function, x, y, count):
+            try elementwise("canopy_\(function.rawValue)", kernel.name, inputs: [("x", x)], outputs: [("y", y)],
+                            count: count)
+        case let .unaryBackward(function, x, y, dy, dx, count):
+            try elementwise("canopy_\(function.rawValue)_backward", kernel.name,
+                            inputs: [("x", x), ("y", y), ("dy", dy)], outputs: [("dx", dx)], count: count)
+        case let .binary(function, a, b, y, count):
+            try elementwise("canopy_\(function.rawValue)", kernel.name, inputs: [("a", a), ("b", b)],
+                            outputs: [("y", y)], count: count)
+        case let .scale(x, y, alpha, count):
+            try elementwise("canopy_scale", kernel.name, inputs: [("x", x)], outputs: [("y", y)], count: count,
+                            extra: [.float(alpha)])
+        case let .sum(x, y, count):
+            try reduce("canopy_sum_partial", kernel.name, x: x, y: y, count: count)
+        case let .sumOfSquares(x, y, count):
+            try reduce("canopy_sum_of_squares_partial", kernel.name, x: x, y: y, count: count)
+        case let .dropout(x, y, mask, probability, seed, count):
+            try dropout(x: x, y: y, mask: mask, probability: probability, seed: seed, count: count)
+        case let .sgdUpdate(param, grad, velocity, count, hyper):
+            try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper)
+        case let .adamUpdate(param, grad, m, v, count, hyper):
+            try adamUpdate(param: param, grad: grad, m: m, v: v, count: count, hyper: hyper)
+        }
+    }
+}

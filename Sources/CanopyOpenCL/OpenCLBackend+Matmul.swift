@@ -1,0 +1,58 @@
+import CanopyCore
+
+/// One (possibly batched) product for the matmul kernels: matrix `b` of the batch starts at `offset + b·stride`.
+struct MatrixOperand {
+    var buffer: CLBuffer
+    var offset = 0
+    var stride = 0
+}
+
+/// Matrix products (matmul.cl).
+extension OpenCLBackend {
+    func matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape) throws {
+        let name = "matmul"
+        try requirePositive(name, ["m": s.m, "n": s.n, "k": s.k])
+        let left = try own(a, "a", atLeast: s.m * s.k, name)
+        var right = try own(b, "b", atLeast: s.k * s.n, name)
+        let out = try own(c, "c", atLeast: s.m * s.n, name)
+        if s.transposeB {
+            // B is stored n×k; the kernels want it k×n with contiguous rows.
+            let transposed = try scratchBuffer(ScratchSlot.transpose, count: s.k * s.n)
+            try transpose(right, into: transposed, rows: s.n, cols: s.k)
+            right = transposed
+        }
+        try enqueueMatmul(transposeA: s.transposeA, m: s.m, n: s.n, k: s.k, alpha: s.alpha, beta: s.beta,
+                          a: MatrixOperand(buffer: left), b: MatrixOperand(buffer: right), c: MatrixOperand(buffer: out))
+    }
+
+    /// `dst` (cols × rows) = transpose of `src` (rows × cols).
+    func transpose(_ src: CLBuffer, into dst: CLBuffer, rows: Int, cols: Int) throws {
+        let arguments: [CLArgument] = [.buffer(src), .buffer(dst), .int(rows), .int(cols)]
+        let tile = tunables.transposeTile
+        // The tiled kernel needs exactly tile × tile work-items per group.
+        if tunables.gpuStyle, try kernel("canopy_transpose", file: "matmul.cl").maxWorkGroupSize >= tile * tile {
+            try launch("canopy_transpose", file: "matmul.cl", arguments, global: [cols, rows], local: [tile, tile])
+        } else {
+            let group = min(tunables.elementwiseGroup, OpenCLBackend.powerOfTwo(atMost: rows))
+            try launch("canopy_transpose_direct", file: "matmul.cl", arguments, global: [rows, cols], local: [group, 1])
+        }
+    }
+
+    /// Enqueues `batch` products `C_b = alpha · op(A_b) · B_b + beta · C_b`, B stored k×n.
+    func enqueueMatmul(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+                       a: MatrixOperand, b: MatrixOperand, c: MatrixOperand, batch: Int = 1) throws {
+        let arguments: [CLArgument] = [
+            .int(m), .int(n), .int(k), .float(alpha), .float(beta),
+            .buffer(a.buffer), .int(a.offset), .int(a.stride),
+            .buffer(b.buffer), .int(b.offset), .int(b.stride),
+            .buffer(c.buffer), .int(c.offset), .int(c.stride),
+        ]
+        let columns = (n + tunables.matmulColumns - 1) / tunables.matmulColumns
+        let rows = (m + tunables.matmulRows - 1) / tunables.matmulRows
+        // Shrink the work-group for small matrices, so that few work-items idle past the edge.
+        let groupX = min(tunables.matmulGroupX, OpenCLBackend.powerOfTwo(atMost: columns))
+        let groupY = min(tunables.matmulGroupY, OpenCLBackend.powerOfTwo(atMost: rows))
+        try launch(transposeA ? "canopy_matmul_tn" : "canopy_matmul_nn", file: "matmul.cl", arguments,
+                   global: [columns, rows, batch], local: [groupX, groupY, 1])
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// An error reading or writing a checkpoint, naming the file.
+public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The file concerned (a path).
+    public var file: String
+    /// What is wrong.
+    public var message: String
+
+    public init(file: String, message: String) {
+        self.file = file
+        self.message = message
+    }
+
+    public var description: String { "\(file): \(message)" }
+}
+
+/// Named float32 tensors and string metadata in the safetensors format, which PyTorch, JAX and MLX read.
+///
+/// The file layout (https://github.com/huggingface/safetensors):
+/// ```
+/// [8 bytes]  N, the header length, unsigned little-endian
+/// [N bytes]  JSON: {"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}, …,
+///                   "__metadata__": {"key": "value"}}   padded with spaces so that 8 + N is a multiple of 8
+/// [rest]     the tensors' raw little-endian bytes; data_offsets are relative to the start of this part
+/// ```
+/// Canopy writes the tensors in order, back to back, and the header keys in the same order. Only `F32` is
+/// supported. ``read(from:)`` checks everything a damaged or foreign file could get wrong and throws a
+/// ``CheckpointError`` saying what.
+public struct SafeTensorsFile: Sendable {
+    /// The tensors, in file order. A shape of `[]` is a scalar (one value).
+    public var tensors: [(name: String, shape: [Int], values: [Float])]
+    /// Free-form string pairs stored under `__metadata__` (Canopy puts its step, model name, … here).
+    public var metadata: [String: String]
+
+    /// The largest header read, 100 MB, as the reference implementation allows.
+    public static let maximumHeaderLength = 100_000_000
+
+    /// Makes a file's contents; nothing is checked until ``encoded()`` or ``write(to:)``.
+    public init(tensors: [(name: String, shape: [Int], values: [Float])] = [], metadata: [String: String] = [:]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    /// The tensor with this name, if there is one.
+    public func tensor(named name: String) -> (shape: [Int], values: [Float])? {
+        tensors.first { $0.name == name }.map { ($0.shape, $0.values) }
+    }
+
+    // MARK: Writing
+
+    /// The whole file as bytes.
+    ///
+    /// - Parameter file: the name used in errors.
+    /// - Throws: ``CheckpointError`` for an empty, repeated or reserved (`__metadata__`) tensor name, a negative
+    ///   dimension, or a shape whose element count is not the number of values.
+    public func encoded(file: String = "safetensors") throws -> [UInt8] {
+        var header = "{"
+        var offset = 0
+        var seen = Set<String>()
+        for (k, tensor) in tensors.enumerated() {
+            guard !tensor.name.isEmpty, tensor.name != "__metadata__" else {
+                throw CheckpointError(file: file, message: "tensor \(k) has the reserved or empty name '\(tensor.name)'")
+            }
+            guard seen.insert(tensor.name).inserted else {
+                throw CheckpointError(file: file, message: "tensor name '\(tensor.name)' is used twice")
+            }
+            guard tensor.shape.allSatisfy({ $0 >= 0 }), elementCount(tensor.shape) == tensor.values.count else {
+                throw CheckpointError(file: file, message: "tensor '\(tensor.name)' has shape \(tensor.shape) "
+                                          + "but \(tensor.values.count) values")
+            }
+            let end = offset + 4 * tensor.values.count
+            if k > 0 { header += "," }
+            header += "\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":["
+                + tensor.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}"
+            offset = end
+        }
+        if !metadata.isEmpty {
+            if !tensors.isEmpty { header += "," }
+            header += "\"__metadata__\":{"
+                + metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+                    .joined(separator: ",") + "}"
+        }
+        header += "}"
+        var headerBytes = Array(header.utf8)
+        while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
+
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(8 + headerBytes.count + offset)
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: headerBytes)
+        for tensor in tensors {
+            for value in tensor.values {
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+            }
+        }
+        return bytes
+    }
+
+    /// Writes the file atomically: to a temporary file in the same directory, flushed to disk, then renamed over
+    /// `url`. A crash or error leaves either the old file or the new one, never half a file.
+    ///
+    /// - Throws: ``CheckpointError`` for invalid contents (see ``encoded(file:)``) or when the file cannot be
+    ///   written (missing directory, no permission, disk full).
+    public func write(to url: URL) throws {
+        let file = url.relativePath
+        let bytes = try encoded(file: file)
+        try writeAtomically(bytes, to: url)
+    }
+
+    // MARK: Reading
+
+    /// Reads and checks a safetensors file.
+    ///
+    /// - Throws: ``CheckpointError`` when the file is missing or unreadable, or is not a valid F32 safetensors
+    ///   file: too short, a header length outside the file or above ``maximumHeaderLength``, a header that is not
+    ///   a UTF-8 JSON object of the expected form, a dtype other than F32, offsets outside the data or not
+    ///   covering it exactly, or a shape that does not match its byte count.
+    public static func read(from url: URL) throws -> SafeTensorsFile {
+        let file = url.relativePath
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw CheckpointError(file: file, message: "no such file")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw CheckpointError(file: file, message: "cannot read the file: \(error.localizedDescription)")
+        }
+        return try decode([UInt8](data), file: file)
+    }
+}
+
+/// The number of elements of a shape: the product of its dimensions (1 for a scalar `[]`), or -1 on overflow.
+func elementCount(_ shape: [Int]) -> Int {
+    var count = 1
+    for d in shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: d)
+        if overflow { return -1 }
+        count = product
+    }
+    return count
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// The datasets shipped inside Canopy, loaded by name (`source: builtin:digits` in a model file).
+///
+/// ## digits
+/// The UCI optical handwritten digits (Alpaydin & Kaynak, 1998, CC BY 4.0; see `DIGITS-ATTRIBUTION.md`):
+/// 1,797 images of 8 × 8 pixels. Features `p0` … `p63` are the pixels row by row, raw values 0 … 16 (scaling,
+/// such as the model's `input.scale: 0.0625`, is applied by whoever batches the data). Five label columns, all
+/// present on every row, give five tasks from one image:
+///
+/// | column   | kind                 | values                                                   |
+/// |----------|----------------------|----------------------------------------------------------|
+/// | `digit`  | 10-class             | the digit 0 … 9                                          |
+/// | `parity` | 2-class              | `digit % 2` (0 even, 1 odd)                              |
+/// | `large`  | binary               | 1 when `digit >= 5`, else 0                              |
+/// | `value`  | regression           | the digit as a number 0 … 9 (the same label as `digit`, seen as a quantity: predicting 8 for a 9 costs less than predicting 0) |
+/// | `ink`    | regression           | mean pixel value / 16, in [0, 1]                         |
+public enum BuiltinDataset {
+    /// The names ``load(named:)`` accepts.
+    public static let names = ["digits"]
+
+    /// Loads a builtin dataset.
+    ///
+    /// - Throws: ``DataError`` for an unknown name (listing the builtins), or if the bundled file is missing or
+    ///   damaged (a packaging fault).
+    public static func load(named name: String) throws -> Dataset {
+        switch name {
+        case "digits":
+            return try loadDigits()
+        default:
+            var message = "unknown builtin dataset '\(name)'"
+            if let suggestion = closestName(to: name, among: names) { message += " (did you mean '\(suggestion)'?)" }
+            message += "; the builtins are: \(names.joined(separator: ", "))"
+            throw DataError(message: message)
+        }
+    }
+
+    private static func loadDigits() throws -> Dataset {
+        guard let url = Bundle.module.url(forResource: "digits", withExtension: "csv") else {
+            throw DataError(file: "digits.csv", message: "the builtin digits data is missing from Canopy's resources")
+        }
+        let file = "digits.csv (builtin)"
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: url))
+        } catch {
+            throw DataError(file: file, message: "cannot read the builtin data: \(error.localizedDescription)")
+        }
+        let pixelCount = 64
+        var features: [Float] = []
+        features.reserveCapacity(1797 * pixelCount)
+        var digit: [Float] = [], ink: [Float] = []
+        try CSVReader(bytes: bytes, file: file).forEachRecord { fields, line in
+            guard fields.count == pixelCount + 1 else {
+                throw DataError(file: file, line: line, message: "expected 65 fields, found \(fields.count)")
+            }
+            var total: Float = 0
+            for j in 0..<pixelCount {
+                guard let p = try parseNumericCell(fields[j], file: file, line: line, column: "p\(j)"),
+                      p >= 0, p <= 16 else {
+                    throw DataError(file: file, line: line, column: "p\(j)", message: "pixel is not a value 0…16")
+                }
+                features.append(p)
+                total += p
+            }
+            guard let d = try parseNumericCell(fields[pixelCount], file: file, line: line, column: "digit"),
+                  d >= 0, d <= 9, d == d.rounded() else {
+                throw DataError(file: file, line: line, column: "digit", message: "label is not a digit 0…9")
+            }
+            digit.append(d)
+            ink.append(total / Float(pixelCount) / 16)
+        }
+        let labels: [String: LabelColumn] = [
+            "digit": LabelColumn(values: digit),
+            "parity": LabelColumn(values: digit.map { Float(Int($0) % 2) }),
+            "large": LabelColumn(values: digit.map { $0 >= 5 ? 1 : 0 }),
+            "value": LabelColumn(values: digit),
+            "ink": LabelColumn(values: ink),
+        ]
+        return Dataset(checkedRowCount: digit.count, featureCount: pixelCount, features: features,
+                       featureNames: (0..<pixelCount).map { "p\($0)" }, labels: labels)
+    }
+}

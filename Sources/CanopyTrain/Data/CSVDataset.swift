@@ -1,0 +1,156 @@
+import Foundation
+
+/// Loads a ``Dataset`` from a CSV file with a header row.
+///
+/// The file is read as RFC 4180 CSV in UTF-8 (see the rules below). The first record names the columns; every
+/// other record is one row and must have as many fields as the header.
+///
+/// - Every cell that is used must be a finite number (`3`, `-0.5`, `1e-3`; spaces around it are ignored).
+/// - An empty cell in a label column is a missing label: the row is kept, with `present = false` for that column.
+/// - An empty or non-numeric cell in an input column is an error naming the file, the line and the column.
+/// - Columns that are neither inputs nor labels are ignored (and not checked).
+/// - Class labels are read as numbers like every other label; whether they are valid class indices is for the
+///   task that uses them to check.
+///
+/// CSV rules: `,` between fields; `\r\n`, `\n` or `\r` between records; `"…"` quotes a field that contains
+/// commas, quotes (doubled: `""`) or line breaks; empty lines are skipped; a UTF-8 byte order mark is skipped.
+/// Line numbers in errors are 1-based and count the header as line 1.
+public enum CSVDataset {
+    /// Reads a CSV file into a dataset.
+    ///
+    /// - Parameters:
+    ///   - url: a file URL.
+    ///   - inputColumns: the feature columns, in the order the model will see them; `nil` means every column that
+    ///     is not a label column, in file order.
+    ///   - labelColumns: the columns holding task labels.
+    /// - Throws: ``DataError`` when the file is missing, empty or not UTF-8; when a named column does not exist
+    ///   (with a suggestion), is named twice or is both input and label; when a row has the wrong number of
+    ///   fields; when an input cell is empty or any used cell is not a finite number; when there are no data rows.
+    public static func load(url: URL, inputColumns: [String]?, labelColumns: [String]) throws -> Dataset {
+        let file = url.isFileURL ? url.relativePath : url.absoluteString
+        let bytes = try readBytes(url: url, file: file)
+        let reader = CSVReader(bytes: bytes, file: file)
+
+        var layout: ColumnLayout?
+        var features: [Float] = []
+        var labelValues: [[Float]] = Array(repeating: [], count: labelColumns.count)
+        var labelPresent: [[Bool]] = Array(repeating: [], count: labelColumns.count)
+        var rowCount = 0
+
+        try reader.forEachRecord { fields, line in
+            guard let layout else {
+                layout = try ColumnLayout(header: fields, inputColumns: inputColumns, labelColumns: labelColumns,
+                                          file: file, line: line)
+                return
+            }
+            guard fields.count == layout.header.count else {
+                throw DataError(file: file, line: line,
+                                message: "row has \(fields.count) fields but the header has \(layout.header.count)")
+            }
+            for index in layout.inputIndices {
+                let name = layout.header[index]
+                guard let value = try parseNumericCell(fields[index], file: file, line: line, column: name) else {
+                    throw DataError(file: file, line: line, column: name,
+                                    message: "empty cell in an input column (only label cells may be missing)")
+                }
+                features.append(value)
+            }
+            for (k, index) in layout.labelIndices.enumerated() {
+                let value = try parseNumericCell(fields[index], file: file, line: line, column: layout.header[index])
+                labelValues[k].append(value ?? 0)
+                labelPresent[k].append(value != nil)
+            }
+            rowCount += 1
+        }
+
+        guard let layout else {
+            throw DataError(file: file, message: "the file is empty; a header row naming the columns is required")
+        }
+        guard rowCount > 0 else {
+            throw DataError(file: file, message: "the file has a header row but no data rows")
+        }
+        var labels = [String: LabelColumn]()
+        for (k, name) in labelColumns.enumerated() {
+            labels[name] = LabelColumn(values: labelValues[k], present: labelPresent[k])
+        }
+        let featureNames = layout.inputIndices.map { layout.header[$0] }
+        return Dataset(checkedRowCount: rowCount, featureCount: featureNames.count, features: features,
+                       featureNames: featureNames, labels: labels)
+    }
+
+    /// Reads the file's bytes, turning "missing" and "unreadable" into ``DataError``s.
+    private static func readBytes(url: URL, file: String) throws -> [UInt8] {
+        if url.isFileURL {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                throw DataError(file: file, message: "no such file")
+            }
+            guard !isDirectory.boolValue else {
+                throw DataError(file: file, message: "is a directory, not a CSV file")
+            }
+        }
+        do {
+            return [UInt8](try Data(contentsOf: url))
+        } catch {
+            throw DataError(file: file, message: "cannot read the file: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Which header columns are inputs and which are labels, checked against the header.
+private struct ColumnLayout {
+    let header: [String]
+    let inputIndices: [Int]
+    let labelIndices: [Int]
+
+    init(header rawHeader: [String], inputColumns: [String]?, labelColumns: [String], file: String, line: Int) throws {
+        let header = rawHeader.map { String(trimmingSpacesAndTabs($0)) }
+        var position = [String: Int]()
+        for (i, name) in header.enumerated() {
+            if name.isEmpty {
+                throw DataError(file: file, line: line, message: "header field \(i + 1) is empty; every column needs a name")
+            }
+            if let first = position[name] {
+                throw DataError(file: file, line: line, column: name,
+                                message: "the header names this column twice (fields \(first + 1) and \(i + 1))")
+            }
+            position[name] = i
+        }
+        func lookUp(_ names: [String], role: String) throws -> [Int] {
+            var seen = Set<String>()
+            return try names.map { name in
+                guard seen.insert(name).inserted else {
+                    throw DataError(file: file, column: name, message: "\(role) column named twice")
+                }
+                guard let index = position[name] else {
+                    var message = "no \(role) column '\(name)' in the header"
+                    if let suggestion = closestName(to: name, among: header) {
+                        message += " (did you mean '\(suggestion)'?)"
+                    } else {
+                        let shown = header.prefix(12).joined(separator: ", ")
+                        message += "; columns are: \(shown)\(header.count > 12 ? ", … (\(header.count) in all)" : "")"
+                    }
+                    throw DataError(file: file, line: line, column: name, message: message)
+                }
+                return index
+            }
+        }
+        let labelIndices = try lookUp(labelColumns, role: "label")
+        let inputIndices: [Int]
+        if let inputColumns {
+            inputIndices = try lookUp(inputColumns, role: "input")
+            if let both = inputColumns.first(where: { labelColumns.contains($0) }) {
+                throw DataError(file: file, column: both, message: "a column cannot be both an input and a label")
+            }
+        } else {
+            let labelSet = Set(labelIndices)
+            inputIndices = header.indices.filter { !labelSet.contains($0) }
+        }
+        guard !inputIndices.isEmpty else {
+            throw DataError(file: file, line: line, message: "no input columns: every column is a label column")
+        }
+        self.header = header
+        self.inputIndices = inputIndices
+        self.labelIndices = labelIndices
+    }
+}

@@ -1,0 +1,108 @@
+/// One label column of a ``Dataset``: a value per row and whether that row has a label at all.
+///
+/// Multi-task data often lacks some labels for some rows. Such a row keeps its features and its other labels;
+/// for this column it has `present[row] == false` and `values[row] == 0`. Losses and metrics mask it out.
+public struct LabelColumn: Equatable, Sendable {
+    /// The label of each row (a class index such as `3`, or a regression target). `0` where the label is missing.
+    public var values: [Float]
+    /// `true` where the row has a label in this column.
+    public var present: [Bool]
+
+    /// Makes a column from values and presence flags of the same length. A missing value is stored as `0`.
+    ///
+    /// - Precondition: `values.count == present.count` (a programming error, not bad input).
+    public init(values: [Float], present: [Bool]) {
+        precondition(values.count == present.count, "LabelColumn: \(values.count) values but \(present.count) flags")
+        self.values = zip(values, present).map { $1 ? $0 : 0 }
+        self.present = present
+    }
+
+    /// Makes a column in which every row has a label.
+    public init(values: [Float]) {
+        self.values = values
+        self.present = [Bool](repeating: true, count: values.count)
+    }
+
+    /// The number of rows that have a label.
+    public var presentCount: Int { present.reduce(0) { $0 + ($1 ? 1 : 0) } }
+}
+
+/// A table of float32 features with named label columns, held in memory.
+///
+/// Features are stored row-major: feature `j` of row `i` is `features[i * featureCount + j]`. Every label
+/// column has `rowCount` entries. Values are as read from the source (for the builtin digits: pixels 0…16);
+/// any input scaling is applied later, by the ``Batcher``.
+public struct Dataset: Equatable, Sendable {
+    /// The number of rows (examples).
+    public var rowCount: Int
+    /// The number of features per row.
+    public var featureCount: Int
+    /// All features, row-major, `rowCount × featureCount`.
+    public var features: [Float]
+    /// The name of each feature column, `featureCount` of them.
+    public var featureNames: [String]
+    /// The label columns by name.
+    public var labels: [String: LabelColumn]
+
+    /// Makes a dataset, checking that every size agrees.
+    ///
+    /// - Throws: ``DataError`` when `features.count != rowCount * featureCount`, when the names do not number
+    ///   `featureCount`, or when a label column does not have `rowCount` rows.
+    public init(rowCount: Int, featureCount: Int, features: [Float], featureNames: [String],
+                labels: [String: LabelColumn]) throws {
+        guard rowCount >= 0, featureCount >= 0, features.count == rowCount * featureCount else {
+            throw DataError(message: "dataset has \(features.count) feature values, expected rowCount \(rowCount) "
+                                + "× featureCount \(featureCount)")
+        }
+        guard featureNames.count == featureCount else {
+            throw DataError(message: "dataset has \(featureNames.count) feature names for \(featureCount) features")
+        }
+        for (name, column) in labels.sorted(by: { $0.key < $1.key }) where column.values.count != rowCount {
+            throw DataError(column: name,
+                            message: "label column has \(column.values.count) rows, dataset has \(rowCount)")
+        }
+        self.rowCount = rowCount
+        self.featureCount = featureCount
+        self.features = features
+        self.featureNames = featureNames
+        self.labels = labels
+    }
+
+    /// The label column names, sorted.
+    public var labelNames: [String] { labels.keys.sorted() }
+
+    /// The features of one row.
+    public func row(_ index: Int) -> ArraySlice<Float> {
+        features[(index * featureCount)..<((index + 1) * featureCount)]
+    }
+
+    /// A new dataset holding the given rows, in the given order (a row may appear more than once).
+    ///
+    /// - Precondition: every index is in `0..<rowCount` (a programming error, not bad input).
+    public func subset(rows: [Int]) -> Dataset {
+        var newFeatures = [Float]()
+        newFeatures.reserveCapacity(rows.count * featureCount)
+        for r in rows {
+            precondition(r >= 0 && r < rowCount, "Dataset.subset: row \(r) outside 0..<\(rowCount)")
+            newFeatures.append(contentsOf: row(r))
+        }
+        var newLabels = [String: LabelColumn]()
+        for (name, column) in labels {
+            newLabels[name] = LabelColumn(values: rows.map { column.values[$0] }, present: rows.map { column.present[$0] })
+        }
+        return Dataset(checkedRowCount: rows.count, featureCount: featureCount, features: newFeatures,
+                       featureNames: featureNames, labels: newLabels)
+    }
+
+    /// Makes a dataset whose sizes the caller has already made agree (loaders and ``subset(rows:)``).
+    init(checkedRowCount rowCount: Int, featureCount: Int, features: [Float], featureNames: [String],
+         labels: [String: LabelColumn]) {
+        assert(features.count == rowCount * featureCount && featureNames.count == featureCount
+               && labels.values.allSatisfy { $0.values.count == rowCount })
+        self.rowCount = rowCount
+        self.featureCount = featureCount
+        self.features = features
+        self.featureNames = featureNames
+        self.labels = labels
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A JSON Lines file of training metrics: one object per (epoch, split, task), one object per line.
+///
+/// ```
+/// {"epoch":3,"split":"train","task":"digit","loss":0.1234,"accuracy":0.9712,"macro_f1":0.9701,"step":69}
+/// ```
+/// Keys come in a fixed order: `epoch`, `split`, `task`, `loss`, the metrics in the order given, then the extra
+/// keys sorted by name. Non-finite numbers (a NaN loss, an undefined metric) are written as `null`. Each line
+/// goes to the operating system in a single `write(2)` as soon as ``append(epoch:split:task:loss:metrics:extra:)``
+/// is called, so a crash of the process loses nothing already appended. Read it back with any JSON Lines reader
+/// (`pandas.read_json(path, lines=True)`).
+public final class MetricsLog {
+    /// The file written.
+    public let url: URL
+    private let descriptor: Int32
+
+    /// Opens the log, creating the file if needed.
+    ///
+    /// - Parameters:
+    ///   - url: the file.
+    ///   - appending: `false` (the default) starts a new log, emptying an existing file; `true` adds lines after
+    ///     the existing ones (when resuming a run).
+    /// - Throws: ``CheckpointError`` naming the file when it cannot be opened.
+    public init(url: URL, appending: Bool = false) throws {
+        self.url = url
+        let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (appending ? 0 : O_TRUNC)
+        descriptor = open(url.path, flags, 0o644)
+        guard descriptor >= 0 else {
+            throw CheckpointError(file: url.relativePath,
+                                  message: "cannot open the metrics log: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Appends one line for one task on one split after one epoch.
+    ///
+    /// - Parameters:
+    ///   - epoch: the 1-based epoch.
+    ///   - split: `"train"` or `"validation"` (any string is written as given).
+    ///   - task: the task's name.
+    ///   - loss: the task's mean loss.
+    ///   - metrics: metric names and values, in the order to write them.
+    ///   - extra: further numeric keys, such as `"step"` or `"weight"`.
+    /// - Throws: ``CheckpointError`` when a key is repeated or the line cannot be written.
+    public func append(epoch: Int, split: String, task: String, loss: Double,
+                       metrics: [(name: String, value: Double)], extra: [String: Double] = [:]) throws {
+        var keys: Set<String> = ["epoch", "split", "task", "loss"]
+        var line = "{\"epoch\":\(epoch),\"split\":\(jsonString(split)),\"task\":\(jsonString(task)),"
+            + "\"loss\":\(jsonNumber(loss))"
+        for (name, value) in metrics + extra.sorted(by: { $0.key < $1.key }).map({ ($0.key, $0.value) }) {
+            guard keys.insert(name).inserted else {
+                throw CheckpointError(file: url.relativePath, message: "metrics log key '\(name)' is given twice")
+            }
+            line += ",\(jsonString(name)):\(jsonNumber(value))"
+        }
+        line += "}\n"
+        try writeLine(line)
+    }
+
+    private func writeLine(_ line: String) throws {
+        let bytes = Array(line.utf8)
+        var written = 0
+        try bytes.withUnsafeBytes { buffer in
+            while written < buffer.count {
+                let n = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw CheckpointError(file: url.relativePath,
+                                          message: "cannot write the metrics log: \(String(cString: strerror(errno)))")
+                }
+                written += n
+            }
+        }
+    }
+}

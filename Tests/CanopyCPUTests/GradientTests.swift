@@ -1,0 +1,37 @@
+import CanopyCPU
+import CanopyTestSupport
+import XCTest
+
+/// Every differentiable kernel pair of the CPU backend against central differences.
+final class GradientTests: XCTestCase {
+    func testAllKernelGradients() {
+        let reports = checkAllKernelGradients(on: CPUBackend())
+        XCTAssertGreaterThanOrEqual(reports.count, 25)
+        let largest = reports.map(\.largest).max() ?? .infinity
+        print("largest gradient difference on cpu: \(largest)")
+    }
+
+    func testSingleThreadedGradientsAgree() {
+        let reports = checkAllKernelGradients(on: CPUBackend(threads: 1))
+        XCTAssertTrue(reports.allSatisfy(\.passed))
+    }
+}
+
+/// The checker itself must be able to fail: a backward pass with a wrong factor is reported.
+final class GradientCheckerTests: XCTestCase {
+    func testWrongGradientIsCaught() {
+        let cpu = CPUBackend()
+        let report = checkGradient("scale with a wrong backward", on: cpu, inputs: ["x": [0.5, -1, 2]], wrt: ["x"],
+                                   recordFailures: false, forward: { ctx in
+            let y = try ctx.buffer("y", count: 3)
+            try ctx.run(.scale(x: try ctx["x"], y: y, alpha: 2, count: 3))
+            return (y, 3)
+        }, backward: { ctx, dy in
+            let dx = try ctx.buffer("dx", count: 3)
+            try ctx.run(.scale(x: dy, y: dx, alpha: 2.1, count: 3))
+            return ["x": dx]
+        })
+        XCTAssertFalse(report.passed, "a 5% error in the gradient went unnoticed: \(report)")
+        XCTAssertGreaterThan(report.largest, 0.01)
+    }
+}

@@ -1,0 +1,88 @@
+import CanopyCore
+
+/// Straightforward double-precision implementations of kernels, written independently of CanopyCPU, that the
+/// CPU backend is checked against.
+enum Naive {
+    static func matmul(a: [Float], b: [Float], c: [Float], _ s: MatmulShape) -> [Float] {
+        var result = [Float](repeating: 0, count: s.m * s.n)
+        for i in 0..<s.m {
+            for j in 0..<s.n {
+                var total = 0.0
+                for p in 0..<s.k {
+                    let av = s.transposeA ? a[p * s.m + i] : a[i * s.k + p]
+                    let bv = s.transposeB ? b[j * s.k + p] : b[p * s.n + j]
+                    total += Double(av) * Double(bv)
+                }
+                let old = s.beta == 0 ? 0 : Double(s.beta) * Double(c[i * s.n + j])
+                result[i * s.n + j] = Float(Double(s.alpha) * total + old)
+            }
+        }
+        return result
+    }
+
+    /// Calls `body(n, f, c, oh, ow, kh, kw, inputIndex?, weightIndex, outputIndex)` for every term of the
+    /// convolution sum; `inputIndex` is nil where the window reads padding.
+    static func forEachConvTerm(_ g: ConvGeometry, _ body: (Int?, Int, Int) -> Void) {
+        for n in 0..<g.batch {
+            for f in 0..<g.outChannels {
+                for oh in 0..<g.outHeight {
+                    for ow in 0..<g.outWidth {
+                        let o = ((n * g.outChannels + f) * g.outHeight + oh) * g.outWidth + ow
+                        for c in 0..<g.inChannels {
+                            for kh in 0..<g.kernelHeight {
+                                for kw in 0..<g.kernelWidth {
+                                    let h = oh * g.strideHeight - g.padHeight + kh
+                                    let w = ow * g.strideWidth - g.padWidth + kw
+                                    let inside = h >= 0 && h < g.inHeight && w >= 0 && w < g.inWidth
+                                    let i = inside ? ((n * g.inChannels + c) * g.inHeight + h) * g.inWidth + w : nil
+                                    let wi = ((f * g.inChannels + c) * g.kernelHeight + kh) * g.kernelWidth + kw
+                                    body(i, wi, o)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func conv2d(input: [Float], weight: [Float], _ g: ConvGeometry) -> [Float] {
+        var out = [Double](repeating: 0, count: g.outputCount)
+        forEachConvTerm(g) { i, w, o in if let i { out[o] += Double(input[i]) * Double(weight[w]) } }
+        return out.map(Float.init)
+    }
+
+    static func conv2dBackwardInput(dOutput: [Float], weight: [Float], _ g: ConvGeometry) -> [Float] {
+        var dx = [Double](repeating: 0, count: g.inputCount)
+        forEachConvTerm(g) { i, w, o in if let i { dx[i] += Double(dOutput[o]) * Double(weight[w]) } }
+        return dx.map(Float.init)
+    }
+
+    static func conv2dBackwardWeight(input: [Float], dOutput: [Float], _ g: ConvGeometry) -> [Float] {
+        var dw = [Double](repeating: 0, count: g.weightCount)
+        forEachConvTerm(g) { i, w, o in if let i { dw[w] += Double(input[i]) * Double(dOutput[o]) } }
+        return dw.map(Float.init)
+    }
+
+    /// Max pooling: (output, indices), first maximum in row-major window order.
+    static func maxPool(_ x: [Float], _ g: PoolGeometry) -> ([Float], [Float]) {
+        var output: [Float] = [], indices: [Float] = []
+        for plane in 0..<g.batch * g.channels {
+            let base = plane * g.inHeight * g.inWidth
+            for oh in 0..<g.outHeight {
+                for ow in 0..<g.outWidth {
+                    var best = -Float.infinity, bestIndex = -1
+                    for h in oh * g.stride..<oh * g.stride + g.kernel {
+                        for w in ow * g.stride..<ow * g.stride + g.kernel {
+                            if bestIndex < 0 || x[base + h * g.inWidth + w] > best {
+                                best = x[base + h * g.inWidth + w]; bestIndex = h * g.inWidth + w
+                            }
+                        }
+                    }
+                    output.append(best); indices.append(Float(bestIndex))
+                }
+            }
+        }
+        return (output, indices)
+    }
+}
