@@ -11,7 +11,7 @@ final class GradientTests: XCTestCase {
         print("largest gradient difference on cpu: \(largest)")
     }
 
-    func testSingleThreadedGradientsAgree() {
+    func testAllKernelGradientsSingleThreaded() {
         let reports = checkAllKernelGradients(on: CPUBackend(threads: 1))
         XCTAssertTrue(reports.allSatisfy(\.passed))
     }

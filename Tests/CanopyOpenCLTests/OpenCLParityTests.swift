@@ -10,6 +10,7 @@ import XCTest
 final class OpenCLParityTests: XCTestCase {
     func testStandardCallsMatchCPU() throws {
         let openCL = try OpenCLTesting.backend()
+        print("OpenCL device: \(openCL.deviceDescription)")
         let largest = compareAllKernels(on: openCL, and: CPUBackend())
         XCTAssertGreaterThan(largest.count, 80, "the standard list should cover every kernel")
         print("standard parity: \(largest.count) calls, largest absolute difference \(largest.values.max() ?? 0)")

@@ -37,7 +37,8 @@ public enum Metrics {
                 counts[y, default: (0, 0, 0)].fn += 1
             }
         }
-        return macroF1(perClass: counts.values.map { $0 })
+        // Sum in class order so that the result does not depend on the dictionary's iteration order.
+        return macroF1(perClass: counts.keys.sorted().map { counts[$0]! })
     }
 
     /// Macro-F1 from per-class counts; classes with no TP, FP or FN are skipped. `nan` if none remain.
