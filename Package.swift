@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "CanopyOpenCLTests", dependencies: ["CanopyOpenCL", "CanopyCPU", "CanopyTestSupport"]),
         .testTarget(name: "CanopyModelTests", dependencies: ["CanopyModel"]),
         .testTarget(name: "CanopyTrainTests", dependencies: ["CanopyTrain", "CanopyCPU", "CanopyTestSupport"]),
-        .testTarget(name: "CanopyTests", dependencies: ["Canopy", "CanopyTestSupport"]),
+        .testTarget(name: "CanopyTests", dependencies: ["Canopy", "canopy", "CanopyTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -18,7 +18,9 @@ final class ConsoleReporter: TrainingObserver {
 
     func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {
         progress.clear()
-        print(EpochTable.render(report, epochs: epochs))
+        var lines = EpochTable.render(report, epochs: epochs).split(separator: "\n", omittingEmptySubsequences: false)
+        if !lines.isEmpty { lines[0] += String(format: "   [%.2f s]", report.seconds) }
+        print(lines.joined(separator: "\n"))
         fflush(stdout)
     }
 }
