@@ -15,17 +15,20 @@ struct TaskAccumulator {
     private var predictedValues: [Float] = []
     private var labels: [Float] = []
     private var outputs: [Float]
+    private var scalar: [Float] = [0]
 
     init(task: TaskGraph) {
         self.task = task
         outputs = [Float](repeating: 0, count: task.outputShape.reduce(1, *))
     }
 
-    /// Reads the task's loss, labelled count and outputs for the batch just run.
-    mutating func add(batch: Batch, column: Int, executor: Executor) throws {
-        let loss = try executor.read(task.loss)[0]
-        let count = Int(try executor.read(task.labelledCount)[0])
-        add(batchLoss: loss, labelledCount: count)
+    /// Reads the task's loss, labelled count and outputs for the batch just run; returns the batch's loss.
+    @discardableResult
+    mutating func add(batch: Batch, column: Int, executor: Executor) throws -> Float {
+        try executor.read(task.loss, into: &scalar)
+        let loss = scalar[0]
+        try executor.read(task.labelledCount, into: &scalar)
+        add(batchLoss: loss, labelledCount: Int(scalar[0]))
         try executor.read(task.output, into: &outputs)
         let width = task.width
         let mask = batch.masks[column], values = batch.labels[column]
@@ -45,6 +48,7 @@ struct TaskAccumulator {
                 predictedValues.append(out[out.startIndex])
             }
         }
+        return loss
     }
 
     /// Adds a batch's mean loss over `labelledCount` rows.

@@ -112,8 +112,7 @@ public final class Trainer {
             try executor.run(seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)))
             var weightedLoss = 0.0
             for (t, task) in model.tasks.enumerated() {
-                try accumulators[t].add(batch: batch, column: t, executor: executor)
-                let loss = try executor.read(task.loss)[0]
+                let loss = try accumulators[t].add(batch: batch, column: t, executor: executor)
                 guard loss.isFinite else {
                     throw TrainingError.nonFiniteLoss(task: task.spec.name, epoch: epoch, step: step, value: loss)
                 }
