@@ -10,18 +10,27 @@
 // The cross-entropy backward is element-wise: work-item e computes element (e / classes, e % classes).
 // =================================================================================================
 
+// The row's maximum m and Σ_j exp(x_j − m), reduced over the team; every lane gets both. Rows past the end
+// (live == false) take part in the barriers and get m = −∞, s = 0.
+inline void team_row_max_and_exp_sum(__global const float* xr, const int cols, const bool live, const int lane,
+                                     const int T, __local float* scratch, float* m_out, float* s_out) {
+    float m = -INFINITY;
+    if (live) for (int j = lane; j < cols; j += T) m = fmax(m, xr[j]);
+    m = team_max(m, scratch);
+    float s = 0.0f;
+    if (live) for (int j = lane; j < cols; j += T) s += exp(xr[j] - m);
+    *m_out = m;
+    *s_out = team_sum(s, scratch);
+}
+
 // y = exp(x − max) / Σ exp(x − max), per row.
 __kernel void canopy_softmax(__global const float* x, __global float* y, const int rows, const int cols) {
     __local float scratch[ROW_TEAM_WG];
     const int T = (int)get_local_size(0), lane = (int)get_local_id(0), row = (int)get_global_id(1);
     const bool live = row < rows;
     __global const float* xr = x + (live ? row : 0) * cols;
-    float m = -INFINITY;
-    if (live) for (int j = lane; j < cols; j += T) m = fmax(m, xr[j]);
-    m = team_max(m, scratch);
-    float s = 0.0f;
-    if (live) for (int j = lane; j < cols; j += T) s += exp(xr[j] - m);
-    s = team_sum(s, scratch);
+    float m, s;
+    team_row_max_and_exp_sum(xr, cols, live, lane, T, scratch, &m, &s);
     if (live) for (int j = lane; j < cols; j += T) y[row * cols + j] = exp(xr[j] - m) / s;
 }
 
@@ -44,14 +53,11 @@ __kernel void canopy_log_softmax(__global const float* x, __global float* y, con
     const int T = (int)get_local_size(0), lane = (int)get_local_id(0), row = (int)get_global_id(1);
     const bool live = row < rows;
     __global const float* xr = x + (live ? row : 0) * cols;
-    float m = -INFINITY;
-    if (live) for (int j = lane; j < cols; j += T) m = fmax(m, xr[j]);
-    m = team_max(m, scratch);
-    float s = 0.0f;
-    if (live) for (int j = lane; j < cols; j += T) s += exp(xr[j] - m);
-    s = team_sum(s, scratch);
-    const float shift = m + log(s);
-    if (live) for (int j = lane; j < cols; j += T) y[row * cols + j] = xr[j] - shift;
+    float m, s;
+    team_row_max_and_exp_sum(xr, cols, live, lane, T, scratch, &m, &s);
+    // (x − max) − log Σ, not x − (max + log Σ): the first keeps precision when |x| is large.
+    const float log_sum = log(s);
+    if (live) for (int j = lane; j < cols; j += T) y[row * cols + j] = (xr[j] - m) - log_sum;
 }
 
 // dx = dy − exp(y) · Σ_j dy, per row, from the log-softmax output y.
@@ -77,12 +83,8 @@ __kernel void canopy_softmax_xent(__global const float* logits, __global const f
     const int T = (int)get_local_size(0), lane = (int)get_local_id(0), row = (int)get_global_id(1);
     const bool live = row < rows;
     __global const float* xr = logits + (live ? row : 0) * classes;
-    float m = -INFINITY;
-    if (live) for (int j = lane; j < classes; j += T) m = fmax(m, xr[j]);
-    m = team_max(m, scratch);
-    float s = 0.0f;
-    if (live) for (int j = lane; j < classes; j += T) s += exp(xr[j] - m);
-    s = team_sum(s, scratch);
+    float m, s;
+    team_row_max_and_exp_sum(xr, classes, live, lane, T, scratch, &m, &s);
     if (!live) return;   // no barriers below
     for (int j = lane; j < classes; j += T) probs[row * classes + j] = exp(xr[j] - m) / s;
     if (lane == 0) {
@@ -91,7 +93,7 @@ __kernel void canopy_softmax_xent(__global const float* logits, __global const f
         if (mk != 0.0f) {
             const float label = labels[row];
             const int k = (int)label;
-            loss = (label >= 0.0f && k < classes) ? mk * (m + log(s) - xr[k]) : NAN;
+            loss = (label >= 0.0f && k < classes) ? mk * (log(s) - (xr[k] - m)) : NAN;
         }
         rowLoss[row] = loss;
     }
