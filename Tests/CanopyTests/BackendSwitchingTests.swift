@@ -1,4 +1,5 @@
 import Canopy
+import Foundation
 import XCTest
 
 /// What an embedding library does: train on one backend, move the parameters to another, evaluate there.
@@ -41,6 +42,33 @@ final class BackendSwitchingTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(spec: TestModels.digitsMLP(), backend: EmptyBackend()).train()) { error in
             XCTAssertEqual(error as? BackendError, .unsupportedKernel(kernel: "matmul", backend: "empty"),
                            "\(error)")
+        }
+    }
+}
+
+/// The code README.md shows, line for line (with the file path made absolute).
+final class ReadmeExampleTests: XCTestCase {
+    func testTheReadmeLibraryExampleRuns() throws {
+        guard TestModels.openCL().backend != nil else { throw XCTSkip(TestModels.openCL().reason) }
+        let path = TestModels.examples.appendingPathComponent("digits.yaml").path
+
+        let spec = try ModelFile.load(contentsOf: URL(fileURLWithPath: path))
+        let trainer = try Trainer(spec: spec, backend: CPUBackend())
+        for report in try trainer.train(epochs: 5) {
+            print(report.epoch, report.validation.map { "\($0.task) \($0.metrics)" })
+        }
+
+        // Switch at run time: the same parameters, evaluated on OpenCL.
+        let openCL = try BackendChoice.opencl.open().backend
+        let moved = try trainer.parameters.moved(to: openCL, graph: trainer.model.graph)
+        let scores = try Evaluator(model: trainer.model, parameters: moved).evaluate(trainer.data.validation)
+        print(scores.map { "\($0.task): loss \($0.loss), \($0.metrics)" })
+
+        let onCPU = try trainer.evaluate(trainer.data.validation)
+        XCTAssertEqual(scores.map(\.task), onCPU.map(\.task))
+        for (a, b) in zip(onCPU, scores) {
+            XCTAssertEqual(a.loss, b.loss, accuracy: 1e-4 * max(1, abs(a.loss)), a.task)
+            XCTAssertEqual(a.metric("accuracy") ?? 0, b.metric("accuracy") ?? 0, accuracy: 0.006, "\(a.task): at most two rows may flip")
         }
     }
 }
