@@ -78,6 +78,8 @@ extension CPUBackend {
             try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper, &arguments)
         case let .adamUpdate(param, grad, m, v, count, hyper):
             try adamUpdate(param: param, grad: grad, m: m, v: v, count: count, hyper: hyper, &arguments)
+        case .copyBlock, .mixture, .mixtureBackwardGates, .mixtureBackwardValues:
+            throw BackendError.unsupportedKernel(kernel: kernel.name, backend: name)
         }
     }
 }

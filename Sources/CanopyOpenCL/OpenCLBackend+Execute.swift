@@ -75,6 +75,8 @@ extension OpenCLBackend {
             try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper)
         case let .adamUpdate(param, grad, m, v, count, hyper):
             try adamUpdate(param: param, grad: grad, m: m, v: v, count: count, hyper: hyper)
+        case .copyBlock, .mixture, .mixtureBackwardGates, .mixtureBackwardValues:
+            throw BackendError.unsupportedKernel(kernel: kernel.name, backend: name)
         }
     }
 }

@@ -76,6 +76,22 @@ public enum Kernel {
     case maskedMeanBackward(dLoss: DeviceBuffer, mask: DeviceBuffer, count: DeviceBuffer,
                             dRowLoss: DeviceBuffer, rows: Int)
 
+    /// Copies a block between row-major matrices of different widths: for `r < rows`, `c < cols`,
+    /// `y[r·yStride + yOffset + c] = x[r·xStride + xOffset + c]`; every other element of y is left as it is.
+    /// Concatenation writes each part at its offset; the gradient of a concatenation reads each part back.
+    case copyBlock(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int,
+                   xStride: Int, xOffset: Int, yStride: Int, yOffset: Int)
+
+    /// Mixture of experts: gates [rows, experts], values [rows, experts, features] →
+    /// `y[n, f] = Σ_e gates[n, e] · values[n, e, f]` (MMoE's gated sum of expert outputs).
+    case mixture(gates: DeviceBuffer, values: DeviceBuffer, y: DeviceBuffer, rows: Int, experts: Int, features: Int)
+    /// `dGates[n, e] = Σ_f dy[n, f] · values[n, e, f]`.
+    case mixtureBackwardGates(values: DeviceBuffer, dy: DeviceBuffer, dGates: DeviceBuffer,
+                              rows: Int, experts: Int, features: Int)
+    /// `dValues[n, e, f] = gates[n, e] · dy[n, f]`.
+    case mixtureBackwardValues(gates: DeviceBuffer, dy: DeviceBuffer, dValues: DeviceBuffer,
+                               rows: Int, experts: Int, features: Int)
+
     /// `y = f(x)` element-wise.
     case unary(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, count: Int)
     /// `dx = f′(x) · dy`; x is f's input and y its output (each function reads the one it needs).
@@ -242,6 +258,10 @@ extension Kernel {
         case .meanSquaredErrorBackward: return "meanSquaredErrorBackward"
         case .maskedMean: return "maskedMean"
         case .maskedMeanBackward: return "maskedMeanBackward"
+        case .copyBlock: return "copyBlock"
+        case .mixture: return "mixture"
+        case .mixtureBackwardGates: return "mixtureBackwardGates"
+        case .mixtureBackwardValues: return "mixtureBackwardValues"
         case let .unary(function, _, _, _): return "unary.\(function.rawValue)"
         case let .unaryBackward(function, _, _, _, _, _): return "unaryBackward.\(function.rawValue)"
         case let .binary(function, _, _, _, _): return "binary.\(function.rawValue)"
