@@ -78,8 +78,18 @@ extension CPUBackend {
             try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper, &arguments)
         case let .adamUpdate(param, grad, m, v, count, hyper):
             try adamUpdate(param: param, grad: grad, m: m, v: v, count: count, hyper: hyper, &arguments)
-        case .copyBlock, .mixture, .mixtureBackwardGates, .mixtureBackwardValues:
-            throw BackendError.unsupportedKernel(kernel: kernel.name, backend: name)
+        case let .copyBlock(x, y, rows, cols, xStride, xOffset, yStride, yOffset):
+            try copyBlock(x: x, y: y, rows: rows, cols: cols, xStride: xStride, xOffset: xOffset,
+                          yStride: yStride, yOffset: yOffset, &arguments)
+        case let .mixture(gates, values, y, rows, experts, features):
+            try mixture(gates: gates, values: values, y: y, rows: rows, experts: experts, features: features,
+                        &arguments)
+        case let .mixtureBackwardGates(values, dy, dGates, rows, experts, features):
+            try mixtureBackwardGates(values: values, dy: dy, dGates: dGates, rows: rows, experts: experts,
+                                     features: features, &arguments)
+        case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features):
+            try mixtureBackwardValues(gates: gates, dy: dy, dValues: dValues, rows: rows, experts: experts,
+                                      features: features, &arguments)
         }
     }
 }

@@ -21,11 +21,23 @@ public struct TaskGraph {
     public let outputShape: [Int]
 }
 
+/// A penalty term added to the training loss (soft sharing's L2 tie between corresponding parameters).
+public struct PenaltyGraph {
+    /// `penalty.l2.<parameter>` for the tie of that tower parameter across tasks.
+    public let name: String
+    /// The penalty's value divided by its seed, shape [1].
+    public let loss: Value
+    /// The constant input holding the seed (the penalty's weight times the element count).
+    public let seedInput: String
+}
+
 /// A model spec turned into a static graph for one batch size: forward pass, per-task losses and, for training,
-/// the backward pass giving every parameter's gradient of `Σ_t weight_t · loss_t`.
+/// the backward pass giving every parameter's gradient of `Σ_t weight_t · loss_t + penalties`, and each task's
+/// own gradients (for PCGrad, GradNorm, MGDA-UB and gradient-conflict diagnostics; planned only when asked for).
 ///
-/// Parameters are named by where they are written: `shared.<i>.weight`, `shared.<i>.bias`,
-/// `tasks.<task>.head.<i>.weight`, `tasks.<task>.head.<i>.bias` (`<i>` is the layer's index in its list).
+/// Parameters are named by where they are written: `shared.<i>.weight|bias` for the stem, `experts.<e>.<i>`,
+/// `gates.<task>` (or `gates.all`), `columns.<task>.<i>`, `cross_stitch.<i>.alpha`, `towers.<task>.<i>`,
+/// `graph.<node>`, `gating.<task>`, then `tasks.<task>.head.<i>` (`<i>` is the layer's index in its list).
 /// Dense weights are [out, in] and convolution weights [F, C, K, K], as PyTorch lays them out.
 public struct ModelGraph {
     public let spec: ModelSpec
@@ -36,80 +48,131 @@ public struct ModelGraph {
     public static let inputName = "input"
     /// The input value.
     public let input: Value
-    /// The output of the shared trunk (the representation every task reads).
+    /// The output of the `shared:` stem.
     public let sharedOutput: Value
+    /// The representation every task reads before its own parameters (hard sharing: the stem's output;
+    /// MMoE: the stacked expert outputs), or nil when the scheme has none (cross-stitch, soft sharing).
+    public let sharedRepresentation: Value?
     /// One entry per task, in the spec's order.
     public let tasks: [TaskGraph]
-    /// Each parameter's gradient value, by parameter name (present after ``build(_:batchSize:training:)`` with
-    /// `training: true`).
+    /// Soft-sharing penalties (empty otherwise).
+    public let penalties: [PenaltyGraph]
+    /// Inputs whose values never change (ones, penalty seeds), by name: upload once per executor.
+    public let constants: [String: [Float]]
+    /// Groups of corresponding per-task parameters (by name) that soft sharing ties; the trace-norm penalty acts
+    /// on each group stacked.
+    public let tiedParameters: [[String]]
+    /// Names of the parameters more than one task's loss depends on, in graph order.
+    public let sharedParameters: [String]
+    /// Each parameter's gradient of the weighted total loss, by name (training graphs only).
     public let gradients: [String: Value]
+    /// Per task, the gradient of `weight_t · loss_t` for every parameter the task reaches (training graphs only).
+    public let taskGradients: [[String: Value]]
+    /// Per task, the gradient of `weight_t · loss_t` with respect to ``sharedRepresentation`` (when it exists).
+    public let representationGradients: [Value]
+    /// Each parameter's gradient of the penalties alone (empty without penalties).
+    public let penaltyGradients: [String: Value]
+    /// The first node of the weighted total loss's backward pass: nodes before it are the forward pass and the
+    /// per-task gradients, so an executor can run them, let the host set the task weights, then run the rest.
+    public let jointBackwardStart: Int
 
     /// Builds the graph of `spec` for batches of `batchSize` rows.
     public static func build(_ spec: ModelSpec, batchSize: Int, training: Bool = true) throws -> ModelGraph {
         guard batchSize >= 1 else { throw GraphError("batch size must be at least 1, got \(batchSize)") }
         let graph = Graph()
         let input = graph.input(inputName, shape: [batchSize] + spec.input.shape)
-        let shared = try appendLayers(spec.shared, to: input, prefix: "shared", in: graph)
+        let stem = try appendLayers(spec.shared, to: input, prefix: "shared", in: graph)
+        let scheme = try appendScheme(spec, stem: stem, in: graph)
         var tasks: [TaskGraph] = []
-        for task in spec.tasks {
-            let prefix = "tasks.\(task.name).head"
-            let output = try appendLayers(task.head, to: shared, prefix: prefix, in: graph)
+        for (t, task) in spec.tasks.enumerated() {
+            let output = try appendLayers(task.head, to: scheme.taskInputs[t], prefix: "tasks.\(task.name).head", in: graph)
             let outputShape = graph.shape(of: output)
             guard outputShape.count == 2 else {
                 throw GraphError("\(task.keyPath): the head's output must be flat [width], got \(Array(outputShape.dropFirst()))")
             }
             tasks.append(try appendLoss(task, output: output, in: graph))
         }
-        var gradients: [String: Value] = [:]
-        if training {
-            let seeds = tasks.map { (loss: $0.loss, seed: graph.input($0.weightInput, shape: [1])) }
-            let found = try Autodiff.gradients(of: seeds, withRespectTo: graph.parameters, in: graph)
-            for (parameter, gradient) in found { gradients[graph.name(of: parameter)!] = gradient }
-        }
-        return ModelGraph(spec: spec, graph: graph, batchSize: batchSize, input: input, sharedOutput: shared,
-                          tasks: tasks, gradients: gradients)
-    }
+        var constants: [String: [Float]] = [:]
+        let penalties = try appendPenalties(spec, tied: scheme.tiedParameters, constants: &constants, in: graph)
+        let tied = scheme.tiedParameters.map { $0.map { graph.name(of: $0)! } }
 
-    /// Appends a list of layers; parameters are named `<prefix>.<index>.weight|bias`.
-    static func appendLayers(_ layers: [LayerSpec], to start: Value, prefix: String, in graph: Graph) throws -> Value {
-        var x = start
-        for (index, layer) in layers.enumerated() {
-            let name = "\(prefix).\(index)"
-            let shape = graph.shape(of: x)
-            do {
-                switch layer.kind {
-                case let .dense(units):
-                    guard shape.count == 2 else {
-                        throw GraphError("dense needs a flat input, got \(Array(shape.dropFirst())); add 'flatten' before it")
-                    }
-                    let weight = graph.parameter("\(name).weight", shape: [units, shape[1]],
-                                                 initializer: .heUniform(fanIn: shape[1]))
-                    let bias = graph.parameter("\(name).bias", shape: [units], initializer: .zeros)
-                    x = try graph.biasAdd(try graph.matmul(x, weight, transposeB: true, label: layer.keyPath), bias,
-                                          label: layer.keyPath)
-                case let .conv2d(filters, kernel, stride, padding):
-                    guard shape.count == 4 else {
-                        throw GraphError("conv2d needs a [channels, height, width] input, got \(Array(shape.dropFirst()))")
-                    }
-                    let weight = graph.parameter("\(name).weight", shape: [filters, shape[1], kernel, kernel],
-                                                 initializer: .heUniform(fanIn: shape[1] * kernel * kernel))
-                    let bias = graph.parameter("\(name).bias", shape: [filters], initializer: .zeros)
-                    x = try graph.biasAdd(try graph.conv2d(x, weight, stride: stride, padding: padding, label: layer.keyPath),
-                                          bias, label: layer.keyPath)
-                case let .maxPool(kernel, stride):
-                    x = try graph.maxPool(x, kernel: kernel, stride: stride, label: layer.keyPath)
-                case .flatten:
-                    x = try graph.flatten(x, label: layer.keyPath)
-                case let .activation(kind):
-                    x = graph.unary(UnaryFunction(kind), x, label: layer.keyPath)
-                case let .dropout(probability):
-                    x = try graph.dropout(x, probability: probability, label: layer.keyPath)
-                }
-            } catch let error as GraphError {
-                throw ModelFileError(location: layer.location, keyPath: layer.keyPath, message: error.message)
+        let seeds = tasks.map { (loss: $0.loss, seed: graph.input($0.weightInput, shape: [1])) }
+        var taskGradients: [[String: Value]] = []
+        var representationGradients: [Value] = []
+        var gradients: [String: Value] = [:], penaltyGradients: [String: Value] = [:]
+        if training {
+            let targets = graph.parameters + (scheme.sharedRepresentation.map { [$0] } ?? [])
+            for seed in seeds {
+                let found = try Autodiff.gradients(of: [seed], withRespectTo: targets, in: graph)
+                taskGradients.append(named(found, in: graph))
+                if let z = scheme.sharedRepresentation, let dz = found[z] { representationGradients.append(dz) }
+            }
+            if !penalties.isEmpty {
+                let penaltySeeds = penalties.map { (loss: $0.loss, seed: graph.input($0.seedInput, shape: [1])) }
+                penaltyGradients = named(try Autodiff.gradients(of: penaltySeeds, withRespectTo: graph.parameters, in: graph), in: graph)
             }
         }
-        return x
+        let jointBackwardStart = graph.nodes.count
+        if training {
+            let all = seeds + penalties.map { (loss: $0.loss, seed: graph.input($0.seedInput, shape: [1])) }
+            gradients = named(try Autodiff.gradients(of: all, withRespectTo: graph.parameters, in: graph), in: graph)
+        }
+        let reached = tasks.map { parametersReaching($0.loss, in: graph) }
+        let shared = graph.parameters.compactMap(graph.name(of:)).filter { name in reached.filter { $0.contains(name) }.count > 1 }
+        return ModelGraph(spec: spec, graph: graph, batchSize: batchSize, input: input, sharedOutput: stem,
+                          sharedRepresentation: scheme.sharedRepresentation, tasks: tasks, penalties: penalties,
+                          constants: constants, tiedParameters: tied, sharedParameters: shared, gradients: gradients,
+                          taskGradients: taskGradients, representationGradients: representationGradients,
+                          penaltyGradients: penaltyGradients, jointBackwardStart: jointBackwardStart)
+    }
+
+    /// Uploads the constant inputs an executor reads.
+    public func uploadConstants(to executor: Executor) throws {
+        let names = Set(executor.inputNames)
+        for (name, values) in constants where names.contains(name) { try executor.setInput(name, values) }
+    }
+
+    private static func named(_ gradients: [Value: Value], in graph: Graph) -> [String: Value] {
+        var result: [String: Value] = [:]
+        for (parameter, gradient) in gradients { if let name = graph.name(of: parameter) { result[name] = gradient } }
+        return result
+    }
+
+    /// The names of the parameters `value` depends on.
+    private static func parametersReaching(_ value: Value, in graph: Graph) -> Set<String> {
+        var marks = [Bool](repeating: false, count: graph.nodes.count)
+        marks[value.node] = true
+        var names = Set<String>()
+        for index in stride(from: value.node, through: 0, by: -1) where marks[index] {
+            if case let .parameter(name, _) = graph.nodes[index].op { names.insert(name) }
+            for input in graph.nodes[index].inputs { marks[input.node] = true }
+        }
+        return names
+    }
+
+    /// Soft sharing's L2 ties: for each group of corresponding tower parameters and each pair of tasks,
+    /// `l2·‖P_a − P_b‖²`, written as a masked mean squared error (mean over K elements) seeded with `l2·K`.
+    private static func appendPenalties(_ spec: ModelSpec, tied: [[Value]], constants: inout [String: [Float]],
+                                        in graph: Graph) throws -> [PenaltyGraph] {
+        guard case let .soft(soft) = spec.scheme, soft.l2 > 0 else { return [] }
+        let one = graph.input("constant.one", shape: [1])
+        constants["constant.one"] = [1]
+        var penalties: [PenaltyGraph] = []
+        for group in tied {
+            for a in group.indices {
+                for b in group.indices where b > a {
+                    let count = graph.count(of: group[a])
+                    let name = "penalty.l2.\(graph.name(of: group[a])!)~\(graph.name(of: group[b])!)"
+                    let rowLoss = try graph.meanSquaredError(predictions: try graph.reshape(group[a], to: [1, count]),
+                                                             targets: try graph.reshape(group[b], to: [1, count]),
+                                                             mask: one, label: name)
+                    let loss = try graph.maskedMean(rowLoss, mask: one, label: name).loss
+                    constants[name + ".seed"] = [soft.l2 * Float(count)]
+                    penalties.append(PenaltyGraph(name: name, loss: loss, seedInput: name + ".seed"))
+                }
+            }
+        }
+        return penalties
     }
 
     private static func appendLoss(_ task: TaskSpec, output: Value, in graph: Graph) throws -> TaskGraph {
@@ -136,17 +199,5 @@ public struct ModelGraph {
         return TaskGraph(spec: task, output: output, probabilities: probabilities, loss: mean.loss,
                          labelledCount: mean.count, labelsInput: labelsName, maskInput: maskName,
                          weightInput: weightName, outputShape: shape)
-    }
-}
-
-extension UnaryFunction {
-    /// The kernel function of a model-file activation.
-    public init(_ activation: ActivationKind) {
-        switch activation {
-        case .relu: self = .relu
-        case .sigmoid: self = .sigmoid
-        case .tanh: self = .tanh
-        case .gelu: self = .gelu
-        }
     }
 }

@@ -75,8 +75,17 @@ extension OpenCLBackend {
             try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper)
         case let .adamUpdate(param, grad, m, v, count, hyper):
             try adamUpdate(param: param, grad: grad, m: m, v: v, count: count, hyper: hyper)
-        case .copyBlock, .mixture, .mixtureBackwardGates, .mixtureBackwardValues:
-            throw BackendError.unsupportedKernel(kernel: kernel.name, backend: name)
+        case let .copyBlock(x, y, rows, cols, xStride, xOffset, yStride, yOffset):
+            try copyBlock(x: x, y: y, rows: rows, cols: cols, xStride: xStride, xOffset: xOffset,
+                          yStride: yStride, yOffset: yOffset)
+        case let .mixture(gates, values, y, rows, experts, features):
+            try mixture(gates: gates, values: values, y: y, rows: rows, experts: experts, features: features)
+        case let .mixtureBackwardGates(values, dy, dGates, rows, experts, features):
+            try mixtureBackwardGates(values: values, dy: dy, dGates: dGates, rows: rows, experts: experts,
+                                     features: features)
+        case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features):
+            try mixtureBackwardValues(gates: gates, dy: dy, dValues: dValues, rows: rows, experts: experts,
+                                      features: features)
         }
     }
 }

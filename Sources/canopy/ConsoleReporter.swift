@@ -21,6 +21,15 @@ final class ConsoleReporter: TrainingObserver {
         var lines = EpochTable.render(report, epochs: epochs).split(separator: "\n", omittingEmptySubsequences: false)
         if !lines.isEmpty { lines[0] += String(format: "   [%.2f s]", report.seconds) }
         print(lines.joined(separator: "\n"))
+        var extra: [String] = []
+        if trainer.spec.train.weighting != .fixed {
+            extra.append("weights " + zip(trainer.spec.tasks, report.weights).map { "\($0.name) " + String(format: "%.3f", $1) }.joined(separator: " "))
+        }
+        if !report.gradientCosines.isEmpty {
+            extra.append("gradient cosine " + report.gradientCosines.map { "\($0.first)~\($0.second) " + String(format: "%+.3f", $0.cosine) }.joined(separator: " "))
+        }
+        if !extra.isEmpty { print("         " + extra.joined(separator: " | ")) }
+        if report.stopsEarly { print("early stopping: no improvement for \(trainer.spec.train.earlyStopping?.patience ?? 0) epochs") }
         fflush(stdout)
     }
 }

@@ -27,6 +27,10 @@ final class DeterminismTests: XCTestCase {
                                                      stride: 2), seed: 12),
             KernelCalls.rowLoss(binaryCrossEntropy: true, rows: 1000, cols: 100, seed: 13),
             KernelCalls.matmul(m: 300, n: 200, k: 256, transposeB: true, seed: 14),
+            KernelCalls.copyBlock(rows: 3000, cols: 40, xStride: 40, xOffset: 0, yStride: 100, yOffset: 60, seed: 15),
+            KernelCalls.mixture(rows: 1000, experts: 8, features: 64, seed: 16),
+            KernelCalls.mixtureBackwardGates(rows: 1000, experts: 8, features: 64, seed: 17),
+            KernelCalls.mixtureBackwardValues(rows: 1000, experts: 8, features: 64, seed: 18),
         ]
     }
 
@@ -63,7 +67,7 @@ final class DeterminismTests: XCTestCase {
             _ = try probe.run(on: cpu)
             names.insert(seen ?? "?")
         }
-        // 31 cases, of which unary, unaryBackward and binary have 4, 4 and 3 names.
-        XCTAssertEqual(names.count, 31 - 3 + 4 + 4 + 3, "kernels covered: \(names.sorted())")
+        // 35 cases, of which unary, unaryBackward and binary have 4, 4 and 3 names.
+        XCTAssertEqual(names.count, 35 - 3 + 4 + 4 + 3, "kernels covered: \(names.sorted())")
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Pure outputs start as NaN, so an element a kernel fails to write shows up in any comparison. Each builder
 /// takes the sizes and a seed; ``standard(seed:)`` lists calls covering every kernel at awkward sizes
-/// (1, 7, 33, 129, non-square, strided and padded convolutions, masked rows), ready for a parity test:
+/// (1, 7, 33, 129, non-square, strided and padded convolutions, masked rows, strided block copies), ready for a
+/// parity test:
 ///
 /// ```swift
 /// compareAllKernels(on: OpenCLBackend(), and: CPUBackend())   // every call, XCTest failures on mismatch
@@ -14,7 +15,7 @@ public enum KernelCalls {
     /// Tolerance for sums of up to a few hundred products of values in [-1, 1].
     public static let product = Tolerance(absolute: 2e-4, relative: 1e-4)
 
-    /// Calls for every kernel at awkward sizes, about 90 in all.
+    /// Calls for every kernel at awkward sizes, about 110 in all.
     public static func standard(seed: UInt64 = 1) -> [KernelCall] {
         var calls: [KernelCall] = [fill(count: 7), copy(count: 129, seed: seed)]
         for (m, n, k) in [(1, 1, 1), (7, 33, 129), (129, 7, 33)] {
@@ -65,6 +66,7 @@ public enum KernelCalls {
         }
         calls += [dropout(count: 1000, probability: 0.25, seed: 42), dropout(count: 7, probability: 0, seed: 3)]
         calls += [sgdUpdate(count: 129, seed: seed), adamUpdate(count: 129, step: 3, seed: seed)]
+        calls += standardMixtureCalls(seed: seed)
         return calls
     }
 

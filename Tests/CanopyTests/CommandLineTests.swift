@@ -28,9 +28,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("backend: cpu"), result.stdout)
         XCTAssertTrue(result.stdout.contains("epoch 2  digit"), result.stdout)
-        let lines = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        let all = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
             .split(separator: "\n")
+        let lines = all.filter { $0.contains("\"task\"") }, pairs = all.filter { $0.contains("\"pair\"") }
         XCTAssertEqual(lines.count, 2 * 2 * 3, "epochs × splits × tasks")
+        XCTAssertEqual(pairs.count, 2 * 3, "epochs × pairs of tasks (gradient cosines)")
+        XCTAssertTrue(pairs[0].contains("\"gradient_cosine\":"), String(pairs[0]))
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
         XCTAssertEqual(first["epoch"] as? Int, 1)
         XCTAssertEqual(first["split"] as? String, "train")

@@ -72,6 +72,37 @@ final class CSVDatasetTests: XCTestCase {
                        "\(url.relativePath):4: column 'x': empty cell in an input column (only label cells may be missing)")
     }
 
+    func testDeclaredMissingMarkersInLabelColumns() throws {
+        let url = try write("x,y,z\n1,NA,2\n3, -999 ,\"NA\"\n5,na,NA \n7,,8\n")
+        do {
+            _ = try CSVDataset.load(url: url, inputColumns: ["x"], labelColumns: ["y", "z"], missing: ["NA", "-999"])
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual("\(error)", "\(url.relativePath):4: column 'y': 'na' is not a number",
+                           "markers match exactly: 'na' is not 'NA'")
+        }
+        let withLowercase = try CSVDataset.load(url: url, inputColumns: ["x"], labelColumns: ["y", "z"],
+                                                missing: ["NA", "-999", "na"])
+        XCTAssertEqual(withLowercase.labels["y"]!.present, [false, false, false, false])
+        XCTAssertEqual(withLowercase.labels["z"]!.present, [true, false, false, true])
+        XCTAssertEqual(withLowercase.labels["z"]!.values, [2, 0, 0, 8])
+        XCTAssertEqual(withLowercase.features, [1, 3, 5, 7])
+        // Without declared markers, 'NA' is text that is not a number.
+        XCTAssertEqual(errorText(url, inputs: ["x"], labels: ["y"]),
+                       "\(url.relativePath):2: column 'y': 'NA' is not a number")
+    }
+
+    func testDeclaredMissingMarkerInAnInputColumnIsAnError() throws {
+        let url = try write("x,y\n1,2\n NA ,3\n")
+        do {
+            _ = try CSVDataset.load(url: url, inputColumns: nil, labelColumns: ["y"], missing: ["NA"])
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual("\(error)", "\(url.relativePath):3: column 'x': missing value 'NA' in an input column "
+                               + "(only label cells may be missing)")
+        }
+    }
+
     func testLineNumbersCountQuotedLineBreaks() throws {
         let url = try write("x,y,note\n1,2,\"a\n\nb\"\nabc,3,c\n")
         XCTAssertEqual(errorText(url, inputs: ["x"], labels: ["y"]),

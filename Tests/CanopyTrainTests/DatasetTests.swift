@@ -60,10 +60,10 @@ final class DatasetTests: XCTestCase {
     func testUnknownBuiltinNamesTheBuiltins() {
         XCTAssertThrowsError(try BuiltinDataset.load(named: "digit")) { error in
             XCTAssertEqual("\(error)",
-                           "unknown builtin dataset 'digit' (did you mean 'digits'?); the builtins are: digits")
+                           "unknown builtin dataset 'digit' (did you mean 'digits'?); the builtins are: digits, multidigits, synthetic-mmoe")
         }
         XCTAssertThrowsError(try BuiltinDataset.load(named: "mnist")) { error in
-            XCTAssertEqual("\(error)", "unknown builtin dataset 'mnist'; the builtins are: digits")
+            XCTAssertEqual("\(error)", "unknown builtin dataset 'mnist'; the builtins are: digits, multidigits, synthetic-mmoe")
         }
     }
 

@@ -77,6 +77,43 @@ final class RandomAndSplitTests: XCTestCase {
             }
         }
     }
+
+    func testDesignatedValidationRowsOverrideTheFraction() throws {
+        var d = try tinyDataset(rows: 6)
+        d.validationRows = [1, 4]
+        for fraction in [0.0, 0.5] {
+            let (train, validation) = try splitTrainValidation(d, validationFraction: fraction, seed: 3)
+            XCTAssertEqual(validation.features, [1, 4], "fraction \(fraction)")
+            XCTAssertEqual(train.features, [0, 2, 3, 5])
+            XCTAssertEqual(validation.labels["y"]!.values, [10, 40])
+            XCTAssertNil(train.validationRows)
+            XCTAssertNil(validation.validationRows)
+        }
+        XCTAssertNil(d.subset(rows: [0, 1]).validationRows, "a subset drops the designated rows")
+        d.validationRows = []
+        let (all, none) = try splitTrainValidation(d, validationFraction: 0.5, seed: 3)
+        XCTAssertEqual([all.rowCount, none.rowCount], [6, 0], "an empty designation means no validation rows")
+        XCTAssertThrowsError(try splitTrainValidation(d, validationFraction: 1.5, seed: 3))
+    }
+
+    func testBadDesignatedValidationRowsAreErrors() throws {
+        var d = try tinyDataset(rows: 4)
+        d.validationRows = [2, 1]
+        XCTAssertThrowsError(try splitTrainValidation(d, validationFraction: 0.2, seed: 1)) { error in
+            XCTAssertEqual("\(error)", "validationRows must be sorted ascending without repeats; entry 1 is 1 after 2")
+        }
+        d.validationRows = [3, 4]
+        XCTAssertThrowsError(try splitTrainValidation(d, validationFraction: 0.2, seed: 1)) { error in
+            XCTAssertEqual("\(error)", "validation row 4 (entry 1 of validationRows) is outside 0..<4")
+        }
+        XCTAssertThrowsError(try Dataset(rowCount: 2, featureCount: 1, features: [0, 1], featureNames: ["id"],
+                                         labels: [:], validationRows: [1, 1])) { error in
+            XCTAssertTrue("\(error)".contains("without repeats"), "\(error)")
+        }
+        let good = try Dataset(rowCount: 2, featureCount: 1, features: [0, 1], featureNames: ["id"], labels: [:],
+                               validationRows: [1])
+        XCTAssertEqual(good.validationRows, [1])
+    }
 }
 
 /// A dataset whose single feature is the row number and whose label `y` is ten times it.

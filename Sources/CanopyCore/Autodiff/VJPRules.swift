@@ -69,6 +69,23 @@ enum VJPRules {
         case .dropout:
             return [try g.binary(.multiply, try onlyFirstOutput(), Value(node: index, output: 1), label: label)]
 
+        case .concat(let axis):
+            let dy = try onlyFirstOutput()
+            var start = 0
+            return try x.map { input in
+                let length = shape(input)[axis]
+                defer { start += length }
+                return try g.slice(dy, axis: axis, start: start, length: length, label: label)
+            }
+
+        case let .slice(axis, start, length):
+            return [emit(.embedSlice(axis: axis, start: start, length: length), [try onlyFirstOutput()], like: x[0])]
+
+        case .mixture:
+            let dy = try onlyFirstOutput()
+            return [needed[0] ? emit(.mixtureBackwardGates, [x[1], dy], like: x[0]) : nil,
+                    needed[1] ? emit(.mixtureBackwardValues, [x[0], dy], like: x[1]) : nil]
+
         case .softmax:
             return [emit(.softmaxBackward, [y, try onlyFirstOutput()], like: x[0])]
 
@@ -93,7 +110,7 @@ enum VJPRules {
 
         case .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .softmaxCrossEntropyBackward, .binaryCrossEntropyBackward,
-             .meanSquaredErrorBackward, .maskedMeanBackward:
+             .meanSquaredErrorBackward, .maskedMeanBackward, .embedSlice, .mixtureBackwardGates, .mixtureBackwardValues:
             throw GraphError("\(node.op.name): second derivatives are not supported")
         }
     }

@@ -15,6 +15,8 @@ public final class Executor {
     public let mode: Mode
     /// The planned kernel calls, in order, one step's worth.
     public private(set) var plannedKernels: [PlannedKernel] = []
+    /// The graph node each planned kernel computes (parallel to ``plannedKernels``).
+    public private(set) var plannedNodes: [Int] = []
     /// How many device buffers the plan allocated for intermediate values, and their total element count.
     public private(set) var intermediateBufferCount = 0
     public private(set) var intermediateElementCount = 0
@@ -49,9 +51,14 @@ public final class Executor {
     public var inputNames: [String] { inputBuffers.keys.sorted() }
 
     /// Enqueues one step. `seed` draws this step's dropout masks (use a new one per step).
-    public func run(seed: UInt64 = 0) throws {
+    ///
+    /// - Parameter nodes: only the kernels of graph nodes in this range (all when nil). A step can run in
+    ///   phases — say the forward pass and some gradients, then host work that sets an input, then the rest —
+    ///   since every value keeps its planned buffer until its last use.
+    public func run(seed: UInt64 = 0, nodes: Range<Int>? = nil) throws {
         let base = UInt32(truncatingIfNeeded: seed ^ (seed >> 32))
-        for planned in plannedKernels {
+        for (planned, node) in zip(plannedKernels, plannedNodes) {
+            if let nodes, !nodes.contains(node) { continue }
             switch planned {
             case let .fixed(kernel):
                 try backend.execute(kernel)
@@ -101,7 +108,9 @@ public final class Executor {
                 if let source = root[value] { storage[value] = storage[source]; continue }
                 storage[value] = try allocate(value, node: node, pool: &pool)
             }
-            plannedKernels += try KernelEmitter.kernels(for: node, at: index, graph: graph, mode: mode) { try self.buffer(for: $0) }
+            let kernels = try KernelEmitter.kernels(for: node, at: index, graph: graph, mode: mode) { try self.buffer(for: $0) }
+            plannedKernels += kernels
+            plannedNodes += Array(repeating: index, count: kernels.count)
             // Release what this node was the last to read, and outputs nobody reads.
             var released: [Value] = node.inputs.map { root[$0] ?? $0 }.filter { lastUse[$0] == index }
             released += node.outputShapes.indices.map { Value(node: index, output: $0) }

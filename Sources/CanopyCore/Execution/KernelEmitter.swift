@@ -63,6 +63,42 @@ enum KernelEmitter {
         case let .scale(alpha):
             return fixed(.scale(x: x[0], y: out[0], alpha: alpha, count: count))
 
+        case let .concat(axis):
+            let outer = outShape[..<axis].reduce(1, *), total = count / max(outer, 1)
+            var offset = 0
+            return zip(x, inShapes).map { buffer, shape in
+                let cols = shape[axis...].reduce(1, *)
+                defer { offset += cols }
+                return .fixed(.copyBlock(x: buffer, y: out[0], rows: outer, cols: cols, xStride: cols, xOffset: 0,
+                                         yStride: total, yOffset: offset))
+            }
+
+        case let .slice(axis, start, _):
+            let outer = outShape[..<axis].reduce(1, *), cols = count / max(outer, 1)
+            let inner = inShapes[0][(axis + 1)...].reduce(1, *)
+            return fixed(.copyBlock(x: x[0], y: out[0], rows: outer, cols: cols, xStride: inShapes[0][axis...].reduce(1, *),
+                                    xOffset: start * inner, yStride: cols, yOffset: 0))
+
+        case let .embedSlice(axis, start, _):
+            let outer = inShapes[0][..<axis].reduce(1, *), cols = inShapes[0].reduce(1, *) / max(outer, 1)
+            let inner = outShape[(axis + 1)...].reduce(1, *)
+            return [.fixed(.fill(y: out[0], value: 0, count: count)),
+                    .fixed(.copyBlock(x: x[0], y: out[0], rows: outer, cols: cols, xStride: cols, xOffset: 0,
+                                      yStride: outShape[axis...].reduce(1, *), yOffset: start * inner))]
+
+        case .mixture:
+            let values = inShapes[1]
+            return fixed(.mixture(gates: x[0], values: x[1], y: out[0], rows: values[0], experts: values[1], features: values[2]))
+
+        case .mixtureBackwardGates:
+            let values = inShapes[0]
+            return fixed(.mixtureBackwardGates(values: x[0], dy: x[1], dGates: out[0], rows: values[0],
+                                               experts: values[1], features: values[2]))
+
+        case .mixtureBackwardValues:
+            return fixed(.mixtureBackwardValues(gates: x[0], dy: x[1], dValues: out[0], rows: outShape[0],
+                                                experts: outShape[1], features: outShape[2]))
+
         case let .dropout(probability):
             guard mode == .training else { return [] }
             return [.dropout(x: x[0], y: out[0], mask: out[1], probability: probability, count: count, node: index)]

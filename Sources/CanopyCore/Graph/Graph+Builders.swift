@@ -79,6 +79,42 @@ extension Graph {
         return append(.dropout(p), inputs: [x], outputShapes: [shape(of: x), shape(of: x)], label: label)
     }
 
+    /// Joins values along `axis` (0 stacks batches; 1 joins features or channels).
+    public func concat(_ values: [Value], axis: Int, label: String = "") throws -> Value {
+        guard let first = values.first else { throw GraphError("concat needs at least one value") }
+        var shape = self.shape(of: first)
+        guard axis >= 0, axis < shape.count else { throw GraphError("concat axis \(axis) is outside rank \(shape.count)") }
+        for value in values.dropFirst() {
+            let other = self.shape(of: value)
+            guard other.count == shape.count,
+                  zip(other, shape).enumerated().allSatisfy({ $0.offset == axis || $0.element.0 == $0.element.1 }) else {
+                throw GraphError("concat along dimension \(axis) needs equal other dimensions, got \(shape) and \(other)")
+            }
+            shape[axis] += other[axis]
+        }
+        if values.count == 1 { return first }
+        return append(.concat(axis: axis), inputs: values, outputShapes: [shape], label: label)
+    }
+
+    /// `length` entries of x along `axis` from `start`.
+    public func slice(_ x: Value, axis: Int, start: Int, length: Int, label: String = "") throws -> Value {
+        var shape = self.shape(of: x)
+        guard axis >= 0, axis < shape.count, start >= 0, length >= 1, start + length <= shape[axis] else {
+            throw GraphError("slice \(start)..<\(start + length) along dimension \(axis) does not fit \(shape)")
+        }
+        shape[axis] = length
+        return append(.slice(axis: axis, start: start, length: length), inputs: [x], outputShapes: [shape], label: label)
+    }
+
+    /// Per row, the gate-weighted sum of expert values: gates [N, E], values [N, E, F] → [N, F].
+    public func mixture(gates: Value, values: Value, label: String = "") throws -> Value {
+        let sg = shape(of: gates), sv = shape(of: values)
+        guard sg.count == 2, sv.count == 3, sv[0] == sg[0], sv[1] == sg[1] else {
+            throw GraphError("mixture needs gates [N, E] and values [N, E, F], got \(sg) and \(sv)")
+        }
+        return append(.mixture, inputs: [gates, values], outputShapes: [[sv[0], sv[2]]], label: label)
+    }
+
     public func softmax(_ x: Value, label: String = "") -> Value {
         append(.softmax, inputs: [x], outputShapes: [shape(of: x)], label: label)
     }

@@ -27,6 +27,12 @@ public enum Op: Equatable, Sendable {
     case reshape
     /// Inverted dropout with probability p. Outputs: y, mask. In inference the output aliases x.
     case dropout(Float)
+    /// Concatenation of two or more inputs along `axis`; every other dimension must agree.
+    case concat(axis: Int)
+    /// `length` entries of x along `axis`, starting at `start`.
+    case slice(axis: Int, start: Int, length: Int)
+    /// Gated sum of experts: gates [N, E], values [N, E, F] → [N, F] (see ``Kernel/mixture(gates:values:y:rows:experts:features:)``).
+    case mixture
     /// Row softmax over the last dimension.
     case softmax
     /// Row log-softmax over the last dimension.
@@ -63,6 +69,13 @@ public enum Op: Equatable, Sendable {
     case meanSquaredErrorBackward
     /// Inputs: dLoss [1], mask, count [1]. Output: dRowLoss.
     case maskedMeanBackward
+    /// Input: dy (the slice's shape). Output: zeros of the sliced value's shape with dy at the slice: the
+    /// gradient of ``slice(axis:start:length:)``.
+    case embedSlice(axis: Int, start: Int, length: Int)
+    /// Inputs: values, dy. Output: dGates.
+    case mixtureBackwardGates
+    /// Inputs: gates, dy. Output: dValues.
+    case mixtureBackwardValues
 }
 
 /// How a parameter's initial values are drawn.
@@ -75,6 +88,8 @@ public enum ParameterInit: Equatable, Sendable {
     case heUniform(fanIn: Int)
     /// Glorot (Xavier) uniform: U(−b, b) with b = √(6 / (fanIn + fanOut)).
     case glorotUniform(fanIn: Int, fanOut: Int)
+    /// These exact values (row-major), such as a cross-stitch unit's initial mixing matrix.
+    case values([Float])
 }
 
 extension Op {

@@ -1,8 +1,12 @@
 import Foundation
 
-/// The top level and the `data`, `input`, `tasks` and `train` sections.
+/// The top level and the `data`, `input` and `tasks` sections (`train` is in SpecDecoder+Train, the sharing
+/// schemes in SpecDecoder+Schemes and SpecDecoder+Graph).
 extension SpecDecoder {
-    static let topKeys = ["name", "description", "data", "input", "shared", "tasks", "train"]
+    /// The keys of the sharing schemes that may follow the `shared:` stem; at most one per file.
+    static let schemeKeys = ["mmoe", "cross_stitch", "soft_sharing", "graph"]
+    static let topKeys = ["name", "description", "data", "input", "shared"] + schemeKeys
+        + ["task_gating", "init_from", "freeze", "tasks", "train"]
 
     /// The whole spec from the document's root (without source text or file URL; ``ModelFile`` adds those).
     func modelSpec(_ root: DocumentNode, baseDirectory: URL?) throws -> ModelSpec {
@@ -13,31 +17,107 @@ extension SpecDecoder {
         let data = try dataSpec(try top.required("data"), baseDirectory: baseDirectory)
         let input = try inputSpec(try top.required("input"))
         let shared = try top.optional("shared").map { try layers($0, "shared") } ?? []
+        let scheme = try sharingScheme(top)
         let tasks = try taskSpecs(try top.required("tasks"))
         let train = try trainSpec(try top.required("train"))
-        return ModelSpec(name: name, description: description, data: data, input: input, shared: shared,
-                         tasks: tasks, train: train, fileName: fileName, locations: locations)
+        var spec = ModelSpec(name: name, description: description, data: data, input: input, shared: shared,
+                             tasks: tasks, train: train, fileName: fileName, locations: [:])
+        spec.scheme = scheme
+        spec.taskGating = try top.optional("task_gating").map { try bool($0, "task_gating") } ?? false
+        spec.transfer = try transferSpec(top, baseDirectory: baseDirectory)
+        spec.locations = locations
+        return spec
+    }
+
+    /// The one sharing scheme the file names, or hard sharing; two scheme keys are an error naming both.
+    private func sharingScheme(_ top: Fields) throws -> SharingScheme {
+        let present = Self.schemeKeys.compactMap { key in top.entries[key].map { (key, $0.key) } }
+            .sorted { ($0.1.line, $0.1.column) < ($1.1.line, $1.1.column) }
+        if present.count > 1 {
+            let (first, firstKey) = present[0], (second, secondKey) = present[1]
+            throw error(secondKey, second, "a model uses at most one sharing scheme, but both '\(first)' "
+                            + "(line \(firstKey.line)) and '\(second)' are given; keep one (the 'shared:' stem may "
+                            + "accompany either)")
+        }
+        guard let (key, _) = present.first else { return .hard }
+        let node = try top.required(key)
+        switch key {
+        case "mmoe": return .mixtureOfExperts(try mixtureOfExperts(node))
+        case "cross_stitch": return .crossStitch(try crossStitch(node))
+        case "soft_sharing": return .soft(try softSharing(node))
+        default: return .graph(try graphNodes(node))
+        }
+    }
+
+    /// `init_from:` (a path resolved like a CSV path) and `freeze:` (a name or a list of names).
+    private func transferSpec(_ top: Fields, baseDirectory: URL?) throws -> TransferSpec {
+        let initFrom = try top.optional("init_from").map {
+            Self.resolve(try string($0, "init_from"), against: baseDirectory)
+        }
+        let freeze: [String] = try top.optional("freeze").map { node in
+            if case .scalar = node.content { return [try string(node, "freeze")] }
+            return try list(node, "freeze", of: "names").enumerated().map { try string($1, "freeze[\($0)]") }
+        } ?? []
+        return TransferSpec(initFrom: initFrom, freeze: freeze)
+    }
+
+    /// `text` as a file URL; a relative path is taken relative to `baseDirectory` (the model file's directory).
+    static func resolve(_ text: String, against baseDirectory: URL?) -> URL {
+        var url = URL(fileURLWithPath: text)
+        if !text.hasPrefix("/"), let baseDirectory { url = baseDirectory.appendingPathComponent(text) }
+        return url.standardizedFileURL
     }
 
     private func dataSpec(_ node: DocumentNode, baseDirectory: URL?) throws -> DataSpec {
-        let f = try fields(node, "data", allowed: ["source", "validation", "seed"], what: "a mapping")
+        let f = try fields(node, "data", allowed: ["source", "validation", "seed", "missing", "options"],
+                           what: "a mapping")
         let sourceNode = try f.required("source")
         let text = try string(sourceNode, "data.source")
         let source: DataSource
         if text.hasPrefix("builtin:") {
             source = .builtin(String(text.dropFirst("builtin:".count)))
         } else if text.lowercased().hasSuffix(".csv") {
-            var url = URL(fileURLWithPath: text)
-            if !text.hasPrefix("/"), let baseDirectory { url = baseDirectory.appendingPathComponent(text) }
-            source = .csv(url.standardizedFileURL)
+            source = .csv(Self.resolve(text, against: baseDirectory))
         } else {
             throw error(sourceNode, "data.source", "expected 'builtin:<name>' (builtin:digits) or a path to a "
                             + ".csv file, found '\(text.truncatedForMessage)'")
         }
-        return DataSpec(source: source,
-                        validation: try f.optional("validation").map { try double($0, "data.validation") } ?? 0.2,
-                        seed: try f.optional("seed").map { try seed($0, "data.seed") } ?? 0,
-                        location: location(of: sourceNode))
+        var data = DataSpec(source: source,
+                            validation: try f.optional("validation").map { try double($0, "data.validation") } ?? 0.2,
+                            seed: try f.optional("seed").map { try seed($0, "data.seed") } ?? 0,
+                            location: location(of: sourceNode))
+        data.missing = try f.optional("missing").map { try missingTexts($0) } ?? []
+        data.options = try f.optional("options").map { try dataOptions($0) } ?? [:]
+        return data
+    }
+
+    /// `missing:`: one text or a list; numbers and other plain scalars count as the text written.
+    private func missingTexts(_ node: DocumentNode) throws -> [String] {
+        func text(_ item: DocumentNode, _ path: String) throws -> String {
+            guard case .scalar(let text, _) = item.content else {
+                throw error(item, path, "expected a cell text such as \"NA\" or -1, found \(item.kindDescription)")
+            }
+            return text
+        }
+        if case .scalar = node.content { return [try text(node, "data.missing")] }
+        return try list(node, "data.missing", of: "cell texts").enumerated().map {
+            try text($1, "data.missing[\($0)]")
+        }
+    }
+
+    /// `options:`: a mapping from option name to number; which names a source takes is checked by ``SpecRules``.
+    private func dataOptions(_ node: DocumentNode) throws -> [String: Double] {
+        let pairs = try mappingPairs(node, "data.options", what: "a mapping from option name to number, "
+                                        + "such as {rows: 5000, seed: 1}")
+        record(node, at: "data.options")
+        try checkDuplicates(pairs, "data.options")
+        var options: [String: Double] = [:]
+        for pair in pairs {
+            let name = try keyText(pair.key, "data.options")
+            record(pair.key, at: "data.options.\(name)")
+            options[name] = try double(pair.value, "data.options.\(name)")
+        }
+        return options
     }
 
     private func inputSpec(_ node: DocumentNode) throws -> InputSpec {
@@ -68,7 +148,7 @@ extension SpecDecoder {
 
     private func taskSpec(name: String, _ node: DocumentNode, location: SourceLocation) throws -> TaskSpec {
         let path = "tasks.\(name)"
-        let f = try fields(node, path, allowed: ["head", "loss", "metrics", "weight", "label"],
+        let f = try fields(node, path, allowed: ["head", "loss", "metrics", "weight", "label", "in", "class_weights"],
                            what: "a task mapping such as {head: [{dense: 10}], loss: cross_entropy}")
         let head = try layers(try f.required("head"), "\(path).head")
         let loss = LossKind(rawValue: try word(try f.required("loss"), "\(path).loss",
@@ -82,58 +162,25 @@ extension SpecDecoder {
                 MetricKind(rawValue: try word($1, "\(path).metrics[\($0)]", among: choices, what: "metric"))!
             }
         }
-        return TaskSpec(name: name, head: head, loss: loss, metrics: metrics,
-                        weight: try f.optional("weight").map { try float($0, "\(path).weight") } ?? 1,
-                        label: try f.optional("label").map { try string($0, "\(path).label") },
-                        location: location)
+        var task = TaskSpec(name: name, head: head, loss: loss, metrics: metrics,
+                            weight: try f.optional("weight").map { try float($0, "\(path).weight") } ?? 1,
+                            label: try f.optional("label").map { try string($0, "\(path).label") },
+                            location: location)
+        task.input = try f.optional("in").map { try string($0, "\(path).in") }
+        task.classWeights = try f.optional("class_weights").map { try classWeights($0, "\(path).class_weights") }
+        return task
     }
 
-    private func trainSpec(_ node: DocumentNode) throws -> TrainSpec {
-        let f = try fields(node, "train", allowed: ["optimizer", "batch_size", "epochs", "seed"], what: "a mapping")
-        return TrainSpec(optimizer: try optimizer(try f.required("optimizer")),
-                         batchSize: try int(try f.required("batch_size"), "train.batch_size"),
-                         epochs: try int(try f.required("epochs"), "train.epochs"),
-                         seed: try f.optional("seed").map { try seed($0, "train.seed") } ?? 0)
-    }
-
-    /// `{adam: {lr: 0.001, ...}}`, `{sgd: {lr: 0.05, momentum: 0.9}}`, or the bare word `adam` (all defaults).
-    private func optimizer(_ node: DocumentNode) throws -> OptimizerSpec {
-        let path = "train.optimizer"
-        let names = ["adam", "sgd"]
-        let name: String
-        var settings: DocumentNode?
+    /// `class_weights: balanced` or a list of numbers, one per class.
+    private func classWeights(_ node: DocumentNode, _ path: String) throws -> ClassWeightsSpec {
         if case .scalar = node.content {
-            name = try word(node, path, among: names, what: "optimizer")
-        } else {
-            let pairs = try mappingPairs(node, path, what: "an optimizer such as {adam: {lr: 0.001}}")
-            guard pairs.count == 1 else {
-                throw error(node, path, "name exactly one optimizer (adam or sgd), found \(pairs.count) keys")
-            }
-            name = try word(pairs[0].key, path, among: names, what: "optimizer")
-            settings = pairs[0].value.isNull ? nil : pairs[0].value
+            _ = try word(node, path, among: ["balanced"], what: "class weighting")
+            return .balanced
         }
-        let sub = "\(path).\(name)"
-        record(settings ?? node, at: sub)
-        switch name {
-        case "adam":
-            let keys = ["lr", "beta1", "beta2", "eps", "weight_decay"]
-            guard let settings else { return .adam() }
-            let f = try fields(settings, sub, allowed: keys, what: "Adam's settings such as {lr: 0.001}")
-            func value(_ key: String, _ fallback: Float) throws -> Float {
-                try f.optional(key).map { try float($0, "\(sub).\(key)") } ?? fallback
-            }
-            return .adam(learningRate: try value("lr", 0.001), beta1: try value("beta1", 0.9),
-                         beta2: try value("beta2", 0.999), epsilon: try value("eps", 1e-8),
-                         weightDecay: try value("weight_decay", 0))
-        default:
-            guard let settings else {
-                throw error(node, sub, "sgd needs a learning rate, such as {sgd: {lr: 0.05, momentum: 0.9}}")
-            }
-            let f = try fields(settings, sub, allowed: ["lr", "momentum", "weight_decay"],
-                               what: "SGD's settings such as {lr: 0.05, momentum: 0.9}")
-            return .sgd(learningRate: try float(try f.required("lr"), "\(sub).lr"),
-                        momentum: try f.optional("momentum").map { try float($0, "\(sub).momentum") } ?? 0,
-                        weightDecay: try f.optional("weight_decay").map { try float($0, "\(sub).weight_decay") } ?? 0)
+        guard case .sequence = node.content else {
+            throw error(node, path, "expected 'balanced' or a list of weights, one per class, "
+                            + "found \(node.kindDescription)")
         }
+        return .explicit(try list(node, path, of: "weights").enumerated().map { try float($1, "\(path)[\($0)]") })
     }
 }

@@ -167,6 +167,15 @@ final class SpecDecoder {
         return Float(value)
     }
 
+    /// `true` or `false` (also `True`, `TRUE`, `False`, `FALSE`, as YAML 1.2 reads them), unquoted.
+    func bool(_ node: DocumentNode, _ path: String) throws -> Bool {
+        if case .scalar(let text, quoted: false) = node.content {
+            if ["true", "True", "TRUE"].contains(text) { return true }
+            if ["false", "False", "FALSE"].contains(text) { return false }
+        }
+        throw error(node, path, "expected true or false, found \(node.kindDescription)")
+    }
+
     /// A word from `choices` (a loss, metric, optimizer...), with a suggestion when it is not one.
     func word(_ node: DocumentNode, _ path: String, among choices: [String], what: String) throws -> String {
         guard case .scalar(let text, _) = node.content, !node.isNull else {

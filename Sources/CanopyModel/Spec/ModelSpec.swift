@@ -15,8 +15,15 @@ public struct ModelSpec: Equatable, Sendable {
     public var data: DataSpec
     /// The per-example input (`input:`).
     public var input: InputSpec
-    /// The trunk all tasks share (`shared:`), in order; may be empty.
+    /// The stem all tasks share (`shared:`), in order; may be empty. With ``scheme`` `.hard` it is the whole
+    /// shared trunk; otherwise the scheme builds on its output.
     public var shared: [LayerSpec]
+    /// How tasks share parameters after the stem (`mmoe:`, `cross_stitch:`, `soft_sharing:`, `graph:`).
+    public var scheme: SharingScheme = .hard
+    /// A learned per-task sigmoid gate on what each task reads (`task_gating: true`).
+    public var taskGating = false
+    /// Transfer learning: `init_from:` and `freeze:`.
+    public var transfer = TransferSpec()
     /// The tasks in file order (`tasks:`); at least one.
     public var tasks: [TaskSpec]
     /// Optimizer, batch size, epochs and seed (`train:`).
@@ -76,8 +83,8 @@ public enum DataSource: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// A CSV file with a header row; a relative path in the model file is resolved against the file's directory.
     case csv(URL)
 
-    /// The names `builtin:<name>` accepts.
-    public static let builtinNames = ["digits"]
+    /// The names `builtin:<name>` accepts (``builtinOptions`` lists what each takes in `data.options:`).
+    public static let builtinNames = ["digits", "multidigits", "synthetic-mmoe"]
 
     public var description: String {
         switch self {
@@ -95,6 +102,12 @@ public struct DataSpec: Equatable, Sendable {
     public var validation: Double
     /// The seed of the train/validation split (`seed:`); default 0.
     public var seed: UInt64
+    /// Cell texts that mean "no label" in a CSV (`missing: ["", "NA", -1]`), besides the empty cell; numbers
+    /// written in the file become their text as written (`-1` → `"-1"`). Default none.
+    public var missing: [String] = []
+    /// A built-in data set's settings as written (`options: {rows: 5000, seed: 3}`); see
+    /// ``DataSource/builtinOptions`` for what each takes, and ``option(_:)`` for a value with its default.
+    public var options: [String: Double] = [:]
     /// Where `source:` is written, so a data loader can place a missing file or column
     /// (``ModelSpec/location(of:)`` finds any other value).
     public var location: SourceLocation
@@ -166,6 +179,14 @@ public struct TrainSpec: Equatable, Sendable {
     public var epochs: Int
     /// The seed of initialisation, shuffling and dropout (`seed:`); default 0.
     public var seed: UInt64
+    /// How task losses combine (`weighting:`); default fixed weights.
+    public var weighting: WeightingSpec = .fixed
+    /// The learning-rate schedule (`schedule:`, `warmup_epochs:`).
+    public var schedule = ScheduleSpec()
+    /// Clip the global gradient norm to this value (`clip_norm:`), when set.
+    public var clipNorm: Float?
+    /// Stop early on a validation quantity (`early_stopping:`), when set.
+    public var earlyStopping: EarlyStoppingSpec?
 
     public init(optimizer: OptimizerSpec, batchSize: Int, epochs: Int, seed: UInt64 = 0) {
         self.optimizer = optimizer

@@ -12,6 +12,10 @@ public struct TaskSpec: Equatable, Sendable {
     public var weight: Float
     /// The label column (`label:`); default the task's name.
     public var label: String
+    /// With `graph:`, the node the head reads (`in:`); nil means the graph's last node.
+    public var input: String?
+    /// Per-class weights of a cross-entropy loss (`class_weights:`), when set.
+    public var classWeights: ClassWeightsSpec?
     /// `tasks.<name>`.
     public var keyPath: String
     /// Where the task's name is written.

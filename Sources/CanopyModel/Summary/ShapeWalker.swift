@@ -24,11 +24,10 @@ struct ShapeWalker {
     }
 
     /// The output shape of `layer` and the scalar counts of its weight and bias (empty when it has none).
-    private mutating func infer(_ layer: LayerSpec, input: [Int]) throws -> ([Int], [Int]) {
+    mutating func infer(_ layer: LayerSpec, input: [Int]) throws -> ([Int], [Int]) {
         let path = layer.keyPath
-        let word = layer.kind.keyword
         func fail(_ field: String?, _ message: String) -> ModelFileError {
-            let full = field.map { "\(path).\(word).\($0)" } ?? path
+            let full = field.map { Self.fieldPath(layer, $0) } ?? path
             return ModelFileError(location: field == nil ? layer.location : spec.location(of: full),
                                   keyPath: full, message: message)
         }
@@ -83,15 +82,23 @@ struct ShapeWalker {
             return (input, [])
         case .dropout(let p):
             guard p.isFinite && p >= 0 && p < 1 else {
-                throw ModelFileError(location: spec.location(of: "\(path).dropout"), keyPath: "\(path).dropout",
+                let full = Self.fieldPath(layer, "p")
+                throw ModelFileError(location: spec.location(of: full), keyPath: full,
                                      message: "dropout probability must be in [0, 1), got \(p)")
             }
             return (input, [])
         }
     }
 
+    /// The key path of a layer's setting: `shared[0].conv2d.kernel` and `shared[5].dropout` in a layer list,
+    /// `graph[2].kernel` and `graph[3].p` for a graph node (whose settings sit beside `op:`).
+    static func fieldPath(_ layer: LayerSpec, _ field: String) -> String {
+        if layer.keyPath.hasPrefix("graph[") { return "\(layer.keyPath).\(field)" }
+        return field == "p" ? "\(layer.keyPath).dropout" : "\(layer.keyPath).\(layer.kind.keyword).\(field)"
+    }
+
     /// The product of `factors`, or `Int.max` when it overflows (the parameter limit then refuses it).
-    private func saturatingProduct(_ factors: [Int]) -> Int {
+    func saturatingProduct(_ factors: [Int]) -> Int {
         var product = 1
         for factor in factors {
             let (next, overflow) = product.multipliedReportingOverflow(by: factor)
@@ -102,7 +109,7 @@ struct ShapeWalker {
     }
 
     /// `shape`, after checking that no dimension nor the element count is absurd.
-    private func checked(_ shape: [Int], _ layer: LayerSpec) throws -> [Int] {
+    func checked(_ shape: [Int], _ layer: LayerSpec) throws -> [Int] {
         let count = saturatingProduct(shape)
         if shape.contains(where: { $0 > ModelLimits.maxDimension }) || count > ModelLimits.maxActivationCount {
             throw ModelFileError(location: layer.location, keyPath: layer.keyPath,
@@ -112,15 +119,21 @@ struct ShapeWalker {
     }
 
     /// `counts`, after adding them to the running total and checking it against the limit.
-    private mutating func counted(_ counts: [Int], _ layer: LayerSpec) throws -> [Int] {
+    mutating func counted(_ counts: [Int], _ layer: LayerSpec) throws -> [Int] {
         for count in counts {
-            parameterTotal += count
-            if count > ModelLimits.maxParameterCount || parameterTotal > ModelLimits.maxParameterCount {
-                throw ModelFileError(location: layer.location, keyPath: layer.keyPath,
-                                     message: "the model would have more than \(ModelLimits.maxParameterCount) "
-                                        + "parameters (\(layer.kind.description) on its input)")
-            }
+            try addToTotal(count, at: layer.keyPath, layer.location, what: "\(layer.kind.description) on its input")
         }
         return counts
+    }
+
+    /// Adds `count` scalars (of `what`, written at `keyPath`) to the running total; an error when the model would
+    /// exceed ``ModelLimits/maxParameterCount``.
+    mutating func addToTotal(_ count: Int, at keyPath: String, _ location: SourceLocation, what: String) throws {
+        if count > ModelLimits.maxParameterCount || parameterTotal + count > ModelLimits.maxParameterCount {
+            throw ModelFileError(location: location, keyPath: keyPath,
+                                 message: "the model would have more than \(ModelLimits.maxParameterCount) "
+                                    + "parameters (\(what))")
+        }
+        parameterTotal += count
     }
 }

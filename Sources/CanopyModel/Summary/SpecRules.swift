@@ -1,14 +1,19 @@
 /// The range rules of a spec's values outside its layers: data split, input, training, tasks and how each head
-/// fits its loss and metrics. Every failure is a ``ModelFileError`` placed at the value's recorded location.
+/// fits its loss and metrics (here); data options, training options and task options (SpecRules+Options);
+/// the sharing schemes' values and graph references (SpecRules+Schemes). Every failure is a ``ModelFileError`` placed at the value's recorded location.
 struct SpecRules {
     let spec: ModelSpec
 
     func check() throws {
         if spec.name.isEmpty { throw spec.error(at: "name", "the model's name is empty") }
         try checkData()
+        try checkDataOptions()
         try checkInput()
         try checkTrain()
+        try checkTrainingOptions()
         try checkTasks()
+        try checkTaskOptions()
+        try checkScheme()
     }
 
     private func checkData() throws {
@@ -126,6 +131,10 @@ struct SpecRules {
                                         + "width must be 1, got \(width)")
             }
         }
+        if case .explicit(let weights)? = task.classWeights, task.loss == .crossEntropy, weights.count != width {
+            throw spec.error(at: "\(path).class_weights", "\(weights.count) class weights given but the head has "
+                                + "\(width) classes; give one weight per class")
+        }
         let binary = (task.loss == .crossEntropy && width == 2) || (task.loss == .binaryCrossEntropy && width == 1)
         if let i = task.metrics.firstIndex(of: .auc), !binary {
             throw spec.error(at: "\(path).metrics[\(i)]", "auc needs a binary task (cross_entropy with 2 classes "
@@ -133,19 +142,19 @@ struct SpecRules {
         }
     }
 
-    private func positive(_ x: Float, _ path: String, _ name: String) throws {
+    func positive(_ x: Float, _ path: String, _ name: String) throws {
         if !(x.isFinite && x > 0) { throw spec.error(at: path, "\(name) must be a finite number > 0, got \(x)") }
     }
 
-    private func nonNegative(_ x: Float, _ path: String, _ name: String) throws {
+    func nonNegative(_ x: Float, _ path: String, _ name: String) throws {
         if !(x.isFinite && x >= 0) { throw spec.error(at: path, "\(name) must be a finite number ≥ 0, got \(x)") }
     }
 
-    private func unit(_ x: Float, _ path: String, _ name: String) throws {
+    func unit(_ x: Float, _ path: String, _ name: String) throws {
         if !(x >= 0 && x < 1) { throw spec.error(at: path, "\(name) must be in [0, 1), got \(x)") }
     }
 
-    private func checkUnique(_ names: [String], path: String, what: String) throws {
+    func checkUnique(_ names: [String], path: String, what: String) throws {
         var seen = Set<String>()
         for (i, name) in names.enumerated() {
             if name.isEmpty { throw spec.error(at: "\(path)[\(i)]", "\(what) name is empty") }

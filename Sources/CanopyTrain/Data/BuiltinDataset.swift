@@ -15,18 +15,54 @@ import Foundation
 /// | `large`  | binary               | 1 when `digit >= 5`, else 0                              |
 /// | `value`  | regression           | the digit as a number 0 … 9 (the same label as `digit`, seen as a quantity: predicting 8 for a 9 costs less than predicting 0) |
 /// | `ink`    | regression           | mean pixel value / 16, in [0, 1]                         |
+///
+/// `digits` takes no options.
+///
+/// ## multidigits
+/// Two digits side by side (the MultiMNIST idea on the shipped digits); see ``MultiDigits``. Options `rows`
+/// (default 5000) and `seed` (default 0). Carries a designated validation split (``Dataset/validationRows``).
+///
+/// ## synthetic-mmoe
+/// Two regression tasks of controlled correlation, the generator of Ma et al. (KDD 2018, section 4.1); see
+/// ``SyntheticMMoE``. Options `features` (default 100), `correlation` (default 0.5), `rows` (default 10000),
+/// `seed` (default 0) and `noise` (default 0.01).
 public enum BuiltinDataset {
-    /// The names ``load(named:)`` accepts.
-    public static let names = ["digits"]
+    /// The names ``load(named:options:)`` accepts.
+    public static let names = ["digits", "multidigits", "synthetic-mmoe"]
 
-    /// Loads a builtin dataset.
+    /// Loads a builtin dataset with its default options.
     ///
     /// - Throws: ``DataError`` for an unknown name (listing the builtins), or if the bundled file is missing or
     ///   damaged (a packaging fault).
     public static func load(named name: String) throws -> Dataset {
+        try load(named: name, options: [:])
+    }
+
+    /// Loads a builtin dataset with options (`data.options` in a model file).
+    ///
+    /// Each builtin documents the options it takes, their defaults and ranges; every option is a number.
+    ///
+    /// - Throws: ``DataError`` for an unknown name (listing the builtins), an option the builtin does not take
+    ///   (with a suggestion), a value out of range, or a missing or damaged bundled file (a packaging fault).
+    public static func load(named name: String, options: [String: Double]) throws -> Dataset {
         switch name {
         case "digits":
+            _ = try BuiltinOptions(options, dataset: name, accepted: [])
             return try loadDigits()
+        case "multidigits":
+            let checked = try BuiltinOptions(options, dataset: name, accepted: ["rows", "seed"])
+            let rows = try checked.integer("rows", default: 5000, in: 1...MultiDigits.maximumRows)
+            return try MultiDigits.make(from: loadDigits(), rows: rows, seed: checked.seed())
+        case "synthetic-mmoe":
+            let checked = try BuiltinOptions(options, dataset: name,
+                                             accepted: ["correlation", "features", "noise", "rows", "seed"])
+            let generator = try SyntheticMMoE(
+                features: checked.integer("features", default: 100, in: 2...SyntheticMMoE.maximumFeatures),
+                correlation: checked.real("correlation", default: 0.5, in: -1...1),
+                noiseVariance: checked.real("noise", default: 0.01, in: 0...1e6),
+                seed: checked.seed())
+            return try generator.makeDataset(rows: checked.integer("rows", default: 10000,
+                                                                   in: 1...SyntheticMMoE.maximumRows))
         default:
             var message = "unknown builtin dataset '\(name)'"
             if let suggestion = closestName(to: name, among: names) { message += " (did you mean '\(suggestion)'?)" }

@@ -7,7 +7,10 @@ import Foundation
 ///
 /// - Every cell that is used must be a finite number (`3`, `-0.5`, `1e-3`; spaces around it are ignored).
 /// - An empty cell in a label column is a missing label: the row is kept, with `present = false` for that column.
-/// - An empty or non-numeric cell in an input column is an error naming the file, the line and the column.
+///   So is a label cell whose text (spaces and tabs around it ignored) is exactly one of the declared `missing`
+///   markers, such as `NA` or `-999` (`data.missing` in a model file; case matters).
+/// - An empty or non-numeric cell in an input column, or one holding a declared missing marker, is an error
+///   naming the file, the line and the column: inputs cannot be missing.
 /// - Columns that are neither inputs nor labels are ignored (and not checked).
 /// - Class labels are read as numbers like every other label; whether they are valid class indices is for the
 ///   task that uses them to check.
@@ -23,10 +26,14 @@ public enum CSVDataset {
     ///   - inputColumns: the feature columns, in the order the model will see them; `nil` means every column that
     ///     is not a label column, in file order.
     ///   - labelColumns: the columns holding task labels.
+    ///   - missing: texts that mark a missing label, compared exactly with the trimmed cell (none by default; an
+    ///     empty cell is always missing).
     /// - Throws: ``DataError`` when the file is missing, empty or not UTF-8; when a named column does not exist
     ///   (with a suggestion), is named twice or is both input and label; when a row has the wrong number of
-    ///   fields; when an input cell is empty or any used cell is not a finite number; when there are no data rows.
-    public static func load(url: URL, inputColumns: [String]?, labelColumns: [String]) throws -> Dataset {
+    ///   fields; when an input cell is empty or a missing marker, or any used cell is not a finite number; when
+    ///   there are no data rows.
+    public static func load(url: URL, inputColumns: [String]?, labelColumns: [String],
+                            missing: [String] = []) throws -> Dataset {
         let file = url.isFileURL ? url.relativePath : url.absoluteString
         let bytes = try readBytes(url: url, file: file)
         let reader = CSVReader(bytes: bytes, file: file)
@@ -36,6 +43,13 @@ public enum CSVDataset {
         var labelValues: [[Float]] = Array(repeating: [], count: labelColumns.count)
         var labelPresent: [[Bool]] = Array(repeating: [], count: labelColumns.count)
         var rowCount = 0
+        let markers = Set(missing)
+        /// The declared missing marker `cell` holds, if any.
+        func marker(_ cell: String) -> String? {
+            if markers.isEmpty { return nil }
+            let text = String(trimmingSpacesAndTabs(cell))
+            return markers.contains(text) ? text : nil
+        }
 
         try reader.forEachRecord { fields, line in
             guard let layout else {
@@ -49,6 +63,10 @@ public enum CSVDataset {
             }
             for index in layout.inputIndices {
                 let name = layout.header[index]
+                if let text = marker(fields[index]) {
+                    throw DataError(file: file, line: line, column: name, message: "missing value '\(text)' in an "
+                                        + "input column (only label cells may be missing)")
+                }
                 guard let value = try parseNumericCell(fields[index], file: file, line: line, column: name) else {
                     throw DataError(file: file, line: line, column: name,
                                     message: "empty cell in an input column (only label cells may be missing)")
@@ -56,7 +74,8 @@ public enum CSVDataset {
                 features.append(value)
             }
             for (k, index) in layout.labelIndices.enumerated() {
-                let value = try parseNumericCell(fields[index], file: file, line: line, column: layout.header[index])
+                let value = marker(fields[index]) != nil ? nil
+                    : try parseNumericCell(fields[index], file: file, line: line, column: layout.header[index])
                 labelValues[k].append(value ?? 0)
                 labelPresent[k].append(value != nil)
             }

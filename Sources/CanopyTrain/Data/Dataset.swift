@@ -32,6 +32,10 @@ public struct LabelColumn: Equatable, Sendable {
 /// Features are stored row-major: feature `j` of row `i` is `features[i * featureCount + j]`. Every label
 /// column has `rowCount` entries. Values are as read from the source (for the builtin digits: pixels 0…16);
 /// any input scaling is applied later, by the ``Batcher``.
+///
+/// A dataset may carry a designated validation split (``validationRows``), for data whose rows must not be
+/// split at random without leaking (the builtin `multidigits`); ``splitTrainValidation(_:validationFraction:seed:)``
+/// honours it.
 public struct Dataset: Equatable, Sendable {
     /// The number of rows (examples).
     public var rowCount: Int
@@ -43,13 +47,21 @@ public struct Dataset: Equatable, Sendable {
     public var featureNames: [String]
     /// The label columns by name.
     public var labels: [String: LabelColumn]
+    /// The rows designated for validation, sorted ascending without repeats, or `nil` when the data has no
+    /// designated split (then a split is drawn at random).
+    ///
+    /// Set by loaders whose rows share material, so that a random split would leak (the builtin `multidigits`
+    /// builds rows from pairs of base images and designates as validation the rows made only of held-out images).
+    /// Whole-dataset copies keep it; ``subset(rows:)`` drops it (the row numbers no longer mean the same rows).
+    public var validationRows: [Int]?
 
     /// Makes a dataset, checking that every size agrees.
     ///
     /// - Throws: ``DataError`` when `features.count != rowCount * featureCount`, when the names do not number
-    ///   `featureCount`, or when a label column does not have `rowCount` rows.
+    ///   `featureCount`, when a label column does not have `rowCount` rows, or when `validationRows` is not
+    ///   sorted ascending without repeats inside `0..<rowCount`.
     public init(rowCount: Int, featureCount: Int, features: [Float], featureNames: [String],
-                labels: [String: LabelColumn]) throws {
+                labels: [String: LabelColumn], validationRows: [Int]? = nil) throws {
         guard rowCount >= 0, featureCount >= 0, features.count == rowCount * featureCount else {
             throw DataError(message: "dataset has \(features.count) feature values, expected rowCount \(rowCount) "
                                 + "× featureCount \(featureCount)")
@@ -61,11 +73,15 @@ public struct Dataset: Equatable, Sendable {
             throw DataError(column: name,
                             message: "label column has \(column.values.count) rows, dataset has \(rowCount)")
         }
+        if let validationRows, let problem = validationRowsProblem(validationRows, rowCount: rowCount) {
+            throw DataError(message: problem)
+        }
         self.rowCount = rowCount
         self.featureCount = featureCount
         self.features = features
         self.featureNames = featureNames
         self.labels = labels
+        self.validationRows = validationRows
     }
 
     /// The label column names, sorted.
@@ -77,6 +93,8 @@ public struct Dataset: Equatable, Sendable {
     }
 
     /// A new dataset holding the given rows, in the given order (a row may appear more than once).
+    ///
+    /// The subset has no designated validation rows (``validationRows`` is `nil`).
     ///
     /// - Precondition: every index is in `0..<rowCount` (a programming error, not bad input).
     public func subset(rows: [Int]) -> Dataset {
@@ -96,13 +114,31 @@ public struct Dataset: Equatable, Sendable {
 
     /// Makes a dataset whose sizes the caller has already made agree (loaders and ``subset(rows:)``).
     init(checkedRowCount rowCount: Int, featureCount: Int, features: [Float], featureNames: [String],
-         labels: [String: LabelColumn]) {
+         labels: [String: LabelColumn], validationRows: [Int]? = nil) {
         assert(features.count == rowCount * featureCount && featureNames.count == featureCount
                && labels.values.allSatisfy { $0.values.count == rowCount })
+        assert(validationRows.map { validationRowsProblem($0, rowCount: rowCount) == nil } ?? true)
         self.rowCount = rowCount
         self.featureCount = featureCount
         self.features = features
         self.featureNames = featureNames
         self.labels = labels
+        self.validationRows = validationRows
     }
+}
+
+/// Why `rows` is not a valid designated validation split of `rowCount` rows, or `nil` when it is: the indices
+/// must lie in `0..<rowCount` and ascend strictly (sorted, no repeats).
+func validationRowsProblem(_ rows: [Int], rowCount: Int) -> String? {
+    var previous = -1
+    for (k, r) in rows.enumerated() {
+        guard r >= 0, r < rowCount else {
+            return "validation row \(r) (entry \(k) of validationRows) is outside 0..<\(rowCount)"
+        }
+        guard r > previous else {
+            return "validationRows must be sorted ascending without repeats; entry \(k) is \(r) after \(previous)"
+        }
+        previous = r
+    }
+    return nil
 }

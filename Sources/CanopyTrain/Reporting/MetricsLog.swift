@@ -66,6 +66,13 @@ public final class MetricsLog {
         try writeLine(line)
     }
 
+    /// Appends a gradient-conflict line: `{"epoch": 3, "split": "train", "pair": "digit~parity",
+    /// "gradient_cosine": 0.12}`.
+    public func appendPair(epoch: Int, pair: String, gradientCosine: Double) throws {
+        try writeLine("{\"epoch\":\(epoch),\"split\":\"train\",\"pair\":\(jsonString(pair)),"
+            + "\"gradient_cosine\":\(jsonNumber(gradientCosine))}\n")
+    }
+
     private func writeLine(_ line: String) throws {
         let bytes = Array(line.utf8)
         var written = 0

@@ -39,6 +39,7 @@ public final class Evaluator {
         for task in model.tasks { outputs += [task.output, task.loss, task.labelledCount] }
         executor = try Executor(graph: model.graph, backend: parameters.backend, parameters: parameters,
                                 outputs: outputs, mode: .inference)
+        try model.uploadConstants(to: executor)
     }
 
     /// Scores every task on `dataset` (rows without a task's label do not count for that task).

@@ -34,12 +34,13 @@ public final class Optimizer {
         }
     }
 
-    /// Updates every parameter that has a gradient. `learningRate` overrides the spec's (for schedules).
-    public func step(gradients: [String: DeviceBuffer], learningRate: Float? = nil) throws {
+    /// Updates every parameter that has a gradient, except those in `skipping` (frozen ones). `learningRate`
+    /// overrides the spec's (for schedules).
+    public func step(gradients: [String: DeviceBuffer], learningRate: Float? = nil, skipping: Set<String> = []) throws {
         stepCount += 1
         let backend = parameters.backend
         for name in parameters.names {
-            guard let gradient = gradients[name], let param = parameters.buffer(named: name),
+            guard !skipping.contains(name), let gradient = gradients[name], let param = parameters.buffer(named: name),
                   let buffers = state[name] else { continue }
             let count = parameters.count(named: name)
             switch spec {

@@ -18,6 +18,8 @@ public enum ParameterInitializer {
             case let .heUniform(fanIn):
                 let bound = (6 / Float(max(fanIn, 1))).squareRoot()
                 values[name] = (0..<count).map { _ in (random.nextFloat() * 2 - 1) * bound }
+            case let .values(given):
+                values[name] = given
             case let .glorotUniform(fanIn, fanOut):
                 let bound = (6 / Float(max(fanIn + fanOut, 1))).squareRoot()
                 values[name] = (0..<count).map { _ in (random.nextFloat() * 2 - 1) * bound }

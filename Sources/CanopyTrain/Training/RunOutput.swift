@@ -15,18 +15,22 @@ public final class ObserverGroup: TrainingObserver {
     }
 }
 
-/// The files a training run leaves in its output directory:
-/// `parameters.safetensors` (the parameters by graph name, rewritten atomically after every epoch, so a crash or a
-/// NaN leaves the last good epoch's parameters) and `metrics.jsonl` (one JSON object per epoch, split and task).
+/// The files a training run leaves in its output directory, each rewritten atomically after every epoch (so a
+/// crash or a NaN leaves the last good epoch's files):
+/// - `parameters.safetensors`: the parameters by graph name;
+/// - `checkpoint.safetensors`: parameters, optimizer and weighting state and progress, for `--resume`;
+/// - `metrics.jsonl`: one JSON object per epoch, split and task (with the task's weight), and one per pair of
+///   tasks with the cosine of their gradients on the shared parameters (`"pair": "a~b"`).
 public final class RunOutput: TrainingObserver {
     public let directory: URL
     public let trainer: Trainer
     public var parametersURL: URL { directory.appendingPathComponent("parameters.safetensors") }
     public var metricsURL: URL { directory.appendingPathComponent("metrics.jsonl") }
+    public var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
     private let log: MetricsLog
 
-    /// Creates the directory and starts a new metrics log there.
-    public init(directory: URL, trainer: Trainer) throws {
+    /// Creates the directory and starts a new metrics log there (or appends to it when `resuming`).
+    public init(directory: URL, trainer: Trainer, resuming: Bool = false) throws {
         self.directory = directory
         self.trainer = trainer
         do {
@@ -34,7 +38,7 @@ public final class RunOutput: TrainingObserver {
         } catch {
             throw CheckpointError(file: directory.path, message: "cannot create the output directory: \(error.localizedDescription)")
         }
-        log = try MetricsLog(url: directory.appendingPathComponent("metrics.jsonl"))
+        log = try MetricsLog(url: directory.appendingPathComponent("metrics.jsonl"), appending: resuming)
     }
 
     /// Writes the current parameters, with the model file's text and the progress in the metadata.
@@ -57,11 +61,18 @@ public final class RunOutput: TrainingObserver {
 
     public func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {
         for (split, scores) in [("train", report.train), ("validation", report.validation)] {
-            for score in scores {
+            for (t, score) in scores.enumerated() {
+                var extra: [String: Double] = ["step": Double(report.steps)]
+                if t < report.weights.count { extra["weight"] = report.weights[t] }
+                if split == "train" { extra["learning_rate"] = Double(report.learningRate) }
                 try log.append(epoch: report.epoch, split: split, task: score.task, loss: score.loss,
-                               metrics: score.metrics, extra: ["step": Double(report.steps)])
+                               metrics: score.metrics, extra: extra)
             }
         }
+        for pair in report.gradientCosines {
+            try log.appendPair(epoch: report.epoch, pair: "\(pair.first)~\(pair.second)", gradientCosine: pair.cosine)
+        }
         try saveParameters()
+        try trainer.checkpoint().write(to: checkpointURL)
     }
 }

@@ -8,6 +8,8 @@ import CanopyModel
 struct TaskAccumulator {
     let task: TaskGraph
     private var lossSum: Double = 0
+    /// The loss normaliser: labelled rows, or their class weights' sum when class weights fold into the mask.
+    private var lossWeight: Double = 0
     private var labelled = 0
     /// Classification: predicted class and the positive-class score; regression: predicted value.
     private var predictedClasses: [Int] = []
@@ -28,11 +30,13 @@ struct TaskAccumulator {
         try executor.read(task.loss, into: &scalar)
         let loss = scalar[0]
         try executor.read(task.labelledCount, into: &scalar)
-        add(batchLoss: loss, labelledCount: Int(scalar[0]))
+        lossSum += Double(loss) * Double(scalar[0])
+        lossWeight += Double(scalar[0])
         try executor.read(task.output, into: &outputs)
         let width = task.width
         let mask = batch.masks[column], values = batch.labels[column]
         for row in 0..<batch.realRowCount where mask[row] != 0 {
+            labelled += 1
             let out = outputs[(row * width)..<((row + 1) * width)]
             labels.append(values[row])
             switch task.spec.loss {
@@ -51,12 +55,6 @@ struct TaskAccumulator {
         return loss
     }
 
-    /// Adds a batch's mean loss over `labelledCount` rows.
-    mutating func add(batchLoss: Float, labelledCount: Int) {
-        lossSum += Double(batchLoss) * Double(labelledCount)
-        labelled += labelledCount
-    }
-
     /// The task's loss and metrics so far.
     func score() -> TaskScore {
         let truth = labels.map { Int($0) }
@@ -70,7 +68,7 @@ struct TaskAccumulator {
             case .r2: return (kind.rawValue, Metrics.rSquared(predictions: predictedValues, targets: labels))
             }
         }
-        return TaskScore(task: task.spec.name, loss: labelled > 0 ? lossSum / Double(labelled) : .nan,
+        return TaskScore(task: task.spec.name, loss: lossWeight > 0 ? lossSum / lossWeight : .nan,
                          labelledRows: labelled, metrics: metrics)
     }
 }

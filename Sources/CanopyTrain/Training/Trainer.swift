@@ -14,6 +14,15 @@ public struct EpochReport: Sendable {
     public var steps: Int
     /// Wall-clock seconds the epoch took, validation included.
     public var seconds: Double
+    /// Each task's loss weight at the end of the epoch (what the weighting method settled on).
+    public var weights: [Double] = []
+    /// The learning rate of the epoch's last step.
+    public var learningRate: Float = 0
+    /// Cosine similarity between each pair of tasks' gradients on the shared parameters, measured after the
+    /// epoch on the first batches of the training rows (empty when tasks share no parameters).
+    public var gradientCosines: [(first: String, second: String, cosine: Double)] = []
+    /// Whether early stopping ends training after this epoch.
+    public var stopsEarly = false
 }
 
 /// Receives progress from a ``Trainer``. Every method has an empty default.
@@ -56,45 +65,56 @@ public final class Trainer {
     public let data: ModelData
     public let parameters: ParameterStore
     public let optimizer: Optimizer
+    public let weighting: TaskWeighting
+    public let schedule: LearningRateSchedule
+    /// Parameters the optimizer leaves alone (`freeze:`).
+    public let frozen: Set<String>
     /// Epochs completed so far.
-    public private(set) var epochsCompleted = 0
-    private let executor: Executor
-    private let evaluator: Evaluator
-    private var batcher: Batcher
-    private var batch: Batch
-    private var gradients: [String: DeviceBuffer] = [:]
+    public internal(set) var epochsCompleted = 0
+    /// Every epoch's report so far.
+    public internal(set) var history: [EpochReport] = []
+    let steps: StepRunner
+    let evaluator: Evaluator
+    var batcher: Batcher
+    var batch: Batch
+    var earlyStopping = EarlyStoppingState()
+    var diagnostics: GradientDiagnostics?
 
-    /// Builds the graph, loads (or takes) the data, initialises parameters from `spec.train.seed` and plans
-    /// the training step on `backend`.
+    /// Builds the graph, loads (or takes) the data, initialises parameters from `spec.train.seed` (then
+    /// `init_from:` when given) and plans the training step on `backend`.
     public init(spec: ModelSpec, backend: Backend, data: ModelData? = nil) throws {
         self.spec = spec
         self.data = try data ?? ModelData.load(for: spec)
         model = try ModelGraph.build(spec, batchSize: spec.train.batchSize, training: true)
         parameters = try ParameterStore(graph: model.graph, backend: backend)
         try parameters.load(ParameterInitializer.initialValues(for: model.graph, seed: spec.train.seed))
+        try Transfer.apply(spec.transfer, to: parameters, spec: spec)
+        frozen = try Transfer.frozenParameters(spec, names: parameters.names)
         optimizer = try Optimizer(spec.train.optimizer, parameters: parameters)
-
-        var outputs = Array(model.gradients.values)
-        for task in model.tasks { outputs += [task.output, task.loss, task.labelledCount] }
-        executor = try Executor(graph: model.graph, backend: backend, parameters: parameters,
-                                outputs: outputs, mode: .training)
-        for (name, value) in model.gradients { gradients[name] = try executor.buffer(for: value) }
-        evaluator = try Evaluator(model: model, parameters: parameters)
+        weighting = TaskWeighting(spec.train.weighting, fileWeights: spec.tasks.map(\.weight),
+                                  learningRate: spec.train.optimizer.learningRate)
         batcher = try Batcher(dataset: self.data.train, batchSize: spec.train.batchSize,
                               labelColumns: model.tasks.map(\.spec.label), featureScale: spec.input.scale)
         batch = batcher.makeBatch()
+        schedule = LearningRateSchedule(base: spec.train.optimizer.learningRate, spec: spec.train.schedule,
+                                        stepsPerEpoch: batcher.batchCount, epochs: spec.train.epochs)
+        let classWeights = try ClassWeighting.resolve(spec, model: model, train: self.data.train)
+        steps = try StepRunner(model: model, parameters: parameters, weighting: weighting, classWeights: classWeights)
+        evaluator = try Evaluator(model: model, parameters: parameters)
     }
 
     /// The backend the trainer runs on.
     public var backend: Backend { parameters.backend }
 
-    /// Trains until `epochs` (default: the spec's) epochs are complete; returns one report per epoch run.
+    /// Trains until `epochs` (default: the spec's) epochs are complete or early stopping ends the run; returns
+    /// one report per epoch run now.
     public func train(epochs: Int? = nil, observer: TrainingObserver? = nil) throws -> [EpochReport] {
         var reports: [EpochReport] = []
         while epochsCompleted < (epochs ?? spec.train.epochs) {
             let report = try runEpoch(observer: observer)
             reports.append(report)
             try observer?.trainer(self, didFinishEpoch: report)
+            if report.stopsEarly { break }
         }
         return reports
     }
@@ -105,27 +125,38 @@ public final class Trainer {
         let epoch = epochsCompleted + 1
         batcher.shuffle(seed: SeedMixer.mix(spec.train.seed, 0x5348_5546, UInt64(epoch)))
         var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
+        var learningRate: Float = 0
         for index in 0..<batcher.batchCount {
             try batcher.fill(&batch, index: index)
-            try TaskInputs.upload(batch, model: model, to: executor)
             let step = optimizer.stepCount + 1
-            try executor.run(seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)))
-            var weightedLoss = 0.0
+            try steps.compute(batch: batch, seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)))
+            var losses: [Double] = []
             for (t, task) in model.tasks.enumerated() {
-                let loss = try accumulators[t].add(batch: batch, column: t, executor: executor)
+                let loss = try accumulators[t].add(batch: batch, column: t, executor: steps.executor)
                 guard loss.isFinite else {
                     throw TrainingError.nonFiniteLoss(task: task.spec.name, epoch: epoch, step: step, value: loss)
                 }
-                weightedLoss += Double(task.spec.weight) * Double(loss)
+                losses.append(Double(loss))
             }
-            try optimizer.step(gradients: gradients)
-            try observer?.trainer(self, didFinishBatch: index, of: batcher.batchCount, epoch: epoch, loss: weightedLoss)
+            let objective = weighting.objective(losses: losses)
+            let gradients = try steps.gradients(clippedTo: spec.train.clipNorm)
+            learningRate = schedule.rate(atStep: step)
+            try optimizer.step(gradients: gradients, learningRate: learningRate, skipping: frozen)
+            weighting.didStep(losses: losses, weightedNorms: steps.lastWeightedNorms)
+            try observer?.trainer(self, didFinishBatch: index, of: batcher.batchCount, epoch: epoch, loss: objective)
         }
         try backend.synchronize()
         epochsCompleted = epoch
+        let train = accumulators.map { $0.score() }
+        weighting.didFinishEpoch(meanLosses: train.map(\.loss))
         let validation = data.validation.rowCount > 0 ? try evaluator.evaluate(data.validation) : []
-        return EpochReport(epoch: epoch, train: accumulators.map { $0.score() }, validation: validation,
-                           steps: optimizer.stepCount, seconds: Date().timeIntervalSince(started))
+        var report = EpochReport(epoch: epoch, train: train, validation: validation, steps: optimizer.stepCount,
+                                 seconds: 0, weights: weighting.weights, learningRate: learningRate)
+        report.gradientCosines = try measureGradientConflict()
+        report.stopsEarly = try earlyStopping.update(with: report, spec: spec)
+        report.seconds = Date().timeIntervalSince(started)
+        history.append(report)
+        return report
     }
 
     /// Scores every task on a data set with the current parameters.

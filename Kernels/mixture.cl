@@ -1,0 +1,63 @@
+// =================================================================================================
+// Canopy OpenCL kernels: mixture.cl
+//
+// Combining and splitting activations: the strided block copy behind concatenation and slicing along
+// any axis (cross-stitch units, task towers reading shared features), and the gated sum of expert
+// outputs of a multi-gate mixture of experts (MMoE) with both of its gradients.
+//
+// Layouts, all row-major float32: gates [rows, experts], values [rows, experts, features],
+// y and dy [rows, features]. The element-wise kernels use a 2-D launch: dimension 0 runs along the
+// contiguous axis (columns or features), dimension 1 along rows; global sizes are rounded up to the
+// work-group shape, so every kernel checks both indices. The gates gradient is a row reduction and
+// uses the row-team launch of common.cl with one row per (sample, expert) pair.
+// =================================================================================================
+
+// y[r·yStride + yOffset + c] = x[r·xStride + xOffset + c] for r < rows, c < cols.
+// Work-item (c, r) copies one element; no other element of y is read or written. The host checks that
+// the strides are at least cols (block rows never overlap) and that both blocks fit their buffers.
+__kernel void canopy_copy_block(__global const float* x, __global float* y, const int rows, const int cols,
+                                const int xStride, const int xOffset, const int yStride, const int yOffset) {
+    const int c = (int)get_global_id(0), r = (int)get_global_id(1);
+    if (c < cols && r < rows) y[r * yStride + yOffset + c] = x[r * xStride + xOffset + c];
+}
+
+// y[n, f] = Σ_e gates[n, e] · values[n, e, f], summed over e in increasing order (as the CPU backend does).
+// Work-item (f, n) computes one output; neighbouring work-items read neighbouring features of each expert.
+__kernel void canopy_mixture(__global const float* gates, __global const float* values, __global float* y,
+                             const int rows, const int experts, const int features) {
+    const int f = (int)get_global_id(0), n = (int)get_global_id(1);
+    if (f >= features || n >= rows) return;
+    __global const float* gn = gates + n * experts;
+    __global const float* vn = values + n * experts * features + f;
+    float acc = gn[0] * vn[0];
+    for (int e = 1; e < experts; ++e) acc += gn[e] * vn[e * features];
+    y[n * features + f] = acc;
+}
+
+// dGates[n, e] = Σ_f dy[n, f] · values[n, e, f]. Row-team launch (common.cl) over rows · experts rows of
+// `features` elements: row q = n·experts + e; the T lanes of its team each sum the features f ≡ lane (mod T),
+// then the team adds the lane sums.
+__kernel void canopy_mixture_backward_gates(__global const float* values, __global const float* dy,
+                                            __global float* dGates, const int rows, const int experts,
+                                            const int features) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0), q = (int)get_global_id(1);
+    const bool live = q < rows * experts;
+    float acc = 0.0f;
+    if (live) {
+        __global const float* vq = values + q * features;
+        __global const float* dyn = dy + (q / experts) * features;
+        for (int f = lane; f < features; f += T) acc += dyn[f] * vq[f];
+    }
+    const float total = team_sum(acc, scratch);
+    if (live && lane == 0) dGates[q] = total;
+}
+
+// dValues[n, e, f] = gates[n, e] · dy[n, f]. Work-item (f, q) with q = n·experts + e writes one element.
+__kernel void canopy_mixture_backward_values(__global const float* gates, __global const float* dy,
+                                             __global float* dValues, const int rows, const int experts,
+                                             const int features) {
+    const int f = (int)get_global_id(0), q = (int)get_global_id(1);
+    if (f >= features || q >= rows * experts) return;
+    dValues[q * features + f] = gates[q] * dy[(q / experts) * features + f];
+}

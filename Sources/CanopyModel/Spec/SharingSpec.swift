@@ -1,0 +1,165 @@
+/// How the tasks share parameters beyond the `shared:` stem.
+///
+/// `shared:` always runs first (it may be empty). Then one scheme gives each task the representation its head
+/// reads:
+/// ```yaml
+/// # hard sharing (no scheme key): every task reads the stem's output
+/// mmoe: {experts: 8, expert: [{dense: 16}, relu], gates: per_task}     # or gates: one (OMoE)
+/// cross_stitch: {column: [{dense: 32}, relu, {dense: 16}, relu], units_after: [1, 3], self_weight: 0.9}
+/// soft_sharing: {column: [{dense: 32}, relu], l2: 0.01, trace_norm: 0.0}
+/// graph: [{name: h1, op: dense, units: 64}, {name: a1, op: relu, in: h1}, {name: r, op: add, in: [a1, h1]}]
+/// ```
+/// `task_gating: true` (any scheme) puts a learned per-task sigmoid gate on what the task reads:
+/// `z_t ← z_t ⊙ σ(W_t·z_t + b_t)`.
+public enum SharingScheme: Equatable, Sendable {
+    /// Hard parameter sharing: every task reads the `shared:` stem's output.
+    case hard
+    /// Multi-gate Mixture-of-Experts (Ma et al., KDD 2018), or its one-gate variant OMoE.
+    case mixtureOfExperts(MixtureOfExpertsSpec)
+    /// Cross-stitch networks (Misra et al., CVPR 2016): one column per task, mixed by learned units.
+    case crossStitch(CrossStitchSpec)
+    /// Soft parameter sharing: one tower per task, tied by penalties on corresponding parameters.
+    case soft(SoftSharingSpec)
+    /// A general graph of named nodes with explicit inputs (residual links, concatenations, products).
+    case graph([GraphNodeSpec])
+
+    /// The model-file key of the scheme (`shared` for hard sharing).
+    public var keyword: String {
+        switch self {
+        case .hard: return "shared"
+        case .mixtureOfExperts: return "mmoe"
+        case .crossStitch: return "cross_stitch"
+        case .soft: return "soft_sharing"
+        case .graph: return "graph"
+        }
+    }
+}
+
+/// `mmoe:`. Expert `e`'s layers are named `experts.<e>.<i>`; task `t`'s gate `gates.<t>` (`gates.all` for OMoE).
+public struct MixtureOfExpertsSpec: Equatable, Sendable {
+    /// How many experts (`experts:`, ≥ 1).
+    public var experts: Int
+    /// The layers of each expert (`expert:`, ≥ 1 layer); every expert has the same layers and its own parameters.
+    /// The output must be flat.
+    public var expert: [LayerSpec]
+    /// One softmax gate per task (MMoE) or one gate shared by all tasks (OMoE) (`gates: per_task | one`).
+    public var gates: GateSharing
+    public var keyPath: String
+    public var location: SourceLocation
+
+    public enum GateSharing: String, Equatable, Sendable {
+        case perTask = "per_task"
+        case one
+    }
+
+    public init(experts: Int, expert: [LayerSpec], gates: GateSharing = .perTask, keyPath: String = "mmoe",
+                location: SourceLocation = SourceLocation(file: "<code>")) {
+        self.experts = experts; self.expert = expert; self.gates = gates
+        self.keyPath = keyPath; self.location = location
+    }
+}
+
+/// `cross_stitch:`. Task `t`'s column layers are named `columns.<t>.<i>`; the unit after layer `i` is
+/// `cross_stitch.<i>.alpha`, a [tasks, tasks] matrix initialised to `self_weight` on the diagonal and
+/// `(1 − self_weight) / (tasks − 1)` elsewhere.
+public struct CrossStitchSpec: Equatable, Sendable {
+    /// The layers of each task's column (`column:`); every task gets its own copy.
+    public var column: [LayerSpec]
+    /// Indices into `column` after which a cross-stitch unit mixes the columns (`units_after:`); default: after
+    /// every activation that follows a dense or conv2d layer.
+    public var unitsAfter: [Int]
+    /// The initial weight a column keeps of itself (`self_weight:`, in (0, 1]; default 0.9).
+    public var selfWeight: Float
+    public var keyPath: String
+    public var location: SourceLocation
+
+    public init(column: [LayerSpec], unitsAfter: [Int], selfWeight: Float = 0.9, keyPath: String = "cross_stitch",
+                location: SourceLocation = SourceLocation(file: "<code>")) {
+        self.column = column; self.unitsAfter = unitsAfter; self.selfWeight = selfWeight
+        self.keyPath = keyPath; self.location = location
+    }
+}
+
+/// `soft_sharing:`. Task `t`'s tower layers are named `towers.<t>.<i>`. The loss gains
+/// `l2 · Σ_{pairs a<b} Σ_i ‖P_a,i − P_b,i‖²` over corresponding tower parameters and, when `trace_norm` > 0,
+/// `trace_norm · Σ_i ‖[vec P_1,i; …; vec P_T,i]‖_*` (the nuclear norm of the stacked parameters).
+public struct SoftSharingSpec: Equatable, Sendable {
+    /// The layers of each task's tower (`column:`).
+    public var column: [LayerSpec]
+    /// The weight of the squared L2 distance between corresponding parameters (`l2:`, ≥ 0; default 0.01).
+    public var l2: Float
+    /// The weight of the trace-norm penalty (`trace_norm:`, ≥ 0; default 0).
+    public var traceNorm: Float
+    public var keyPath: String
+    public var location: SourceLocation
+
+    public init(column: [LayerSpec], l2: Float = 0.01, traceNorm: Float = 0, keyPath: String = "soft_sharing",
+                location: SourceLocation = SourceLocation(file: "<code>")) {
+        self.column = column; self.l2 = l2; self.traceNorm = traceNorm
+        self.keyPath = keyPath; self.location = location
+    }
+}
+
+/// One node of `graph:`: `{name: h2, op: add, in: [h1, x]}`. Its parameters are named `graph.<name>`.
+/// The graph's input is the `shared:` stem's output, called `input`; a node without `in:` reads the node
+/// before it (the first node reads `input`).
+public struct GraphNodeSpec: Equatable, Sendable {
+    public var name: String
+    public var op: GraphNodeOp
+    /// The names of the nodes it reads (`in:`, a name or a list).
+    public var inputs: [String]
+    /// `graph[<index>]`.
+    public var keyPath: String
+    public var location: SourceLocation
+
+    public init(name: String, op: GraphNodeOp, inputs: [String], keyPath: String,
+                location: SourceLocation = SourceLocation(file: "<code>")) {
+        self.name = name; self.op = op; self.inputs = inputs; self.keyPath = keyPath; self.location = location
+    }
+}
+
+/// What a graph node computes.
+public enum GraphNodeOp: Equatable, Sendable {
+    /// Any layer (`op: dense, units: 64`, `op: conv2d, filters: …`, `op: relu`, …); one input.
+    case layer(LayerKind)
+    /// Element-wise sum of two or more inputs of the same shape (`op: add`).
+    case add
+    /// Element-wise product of two or more inputs of the same shape (`op: multiply`).
+    case multiply
+    /// Concatenation along the feature (or channel) dimension (`op: concat`); other dimensions must agree.
+    case concat
+}
+
+extension GraphNodeSpec {
+    /// The name by which graph nodes read the `shared:` stem's output (reserved: no node may take it).
+    public static let inputName = "input"
+
+    /// The node as a layer (with the node's key path and place), when its op is a layer.
+    public var layer: LayerSpec? {
+        guard case .layer(let kind) = op else { return nil }
+        return LayerSpec(kind: kind, keyPath: keyPath, location: location)
+    }
+}
+
+extension GraphNodeOp: CustomStringConvertible {
+    /// The word `op:` uses (`dense`, `relu`, `add`, `concat`, ...).
+    public var keyword: String {
+        switch self {
+        case .layer(let kind): return kind.keyword
+        case .add: return "add"
+        case .multiply: return "multiply"
+        case .concat: return "concat"
+        }
+    }
+
+    /// The layer's description (`dense 64`), or the combining op's word.
+    public var description: String {
+        if case .layer(let kind) = self { return kind.description }
+        return keyword
+    }
+}
+
+extension SharingScheme {
+    /// The key path of the scheme's section (`mmoe`, `cross_stitch`, ...), empty for hard sharing.
+    public var keyPath: String { self == .hard ? "" : keyword }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// How task losses are combined into the loss the optimizer follows (`train.weighting:`).
+public enum WeightingSpec: Equatable, Sendable {
+    /// `Σ_t w_t·L_t` with each task's `weight:` (`fixed`, the default).
+    case fixed
+    /// Uncertainty weighting (Kendall, Gal & Cipolla, 2018): learned log-variances s_t,
+    /// `Σ_t exp(−s_t)·L_t + s_t` (`uncertainty`).
+    case uncertainty
+    /// GradNorm (Chen et al., 2018) on the last shared layer's weight (`{gradnorm: {alpha: 1.5, lr: 0.025}}`).
+    case gradNorm(alpha: Float, learningRate: Float)
+    /// Dynamic Weight Average (Liu, Johns & Davison, 2019) (`{dwa: {temperature: 2}}`).
+    case dynamicWeightAverage(temperature: Float)
+    /// PCGrad (Yu et al., 2020): per-task gradients of shared parameters projected off each other where they
+    /// conflict (`pcgrad`).
+    case pcGrad
+    /// MGDA-UB (Sener & Koltun, 2018): the min-norm combination of the tasks' gradients with respect to the
+    /// shared representation (`mgda`).
+    case mgda
+
+    /// The model-file word.
+    public var keyword: String {
+        switch self {
+        case .fixed: return "fixed"
+        case .uncertainty: return "uncertainty"
+        case .gradNorm: return "gradnorm"
+        case .dynamicWeightAverage: return "dwa"
+        case .pcGrad: return "pcgrad"
+        case .mgda: return "mgda"
+        }
+    }
+}
+
+/// The learning-rate schedule (`train.schedule:` and `train.warmup_epochs:`), applied per step.
+public struct ScheduleSpec: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// The optimizer's rate throughout (`constant`, the default).
+        case constant
+        /// Multiply by `gamma` every `everyEpochs` epochs (`{step: {every_epochs: 10, gamma: 0.5}}`).
+        case step(everyEpochs: Int, gamma: Float)
+        /// Cosine decay from the rate to `minimum` over the run (`{cosine: {min_lr: 0}}`).
+        case cosine(minimum: Float)
+    }
+
+    public var kind: Kind
+    /// Linear warm-up from 0 over this many epochs' steps before the schedule starts (`warmup_epochs:`, default 0).
+    public var warmupEpochs: Int
+
+    public init(kind: Kind = .constant, warmupEpochs: Int = 0) {
+        self.kind = kind
+        self.warmupEpochs = warmupEpochs
+    }
+}
+
+/// Stop when a validation quantity has not improved for `patience` epochs (`train.early_stopping:`):
+/// `{monitor: digit.accuracy, patience: 5}`. `monitor` is `<task>.<metric>`, `<task>.loss`, or `loss` (the
+/// weighted sum of validation losses). Losses and error metrics (`mse`, `mae`) are minimised, others maximised.
+public struct EarlyStoppingSpec: Equatable, Sendable {
+    /// The task, or nil for the weighted total loss.
+    public var task: String?
+    /// `loss` or a metric name.
+    public var metric: String
+    public var patience: Int
+    public var keyPath: String
+
+    public init(task: String?, metric: String, patience: Int, keyPath: String = "train.early_stopping") {
+        self.task = task; self.metric = metric; self.patience = patience; self.keyPath = keyPath
+    }
+
+    /// Whether larger values are better.
+    public var maximizes: Bool { !["loss", "mse", "mae"].contains(metric) }
+}
+
+/// Per-class weights of a cross-entropy task (`class_weights:`): a list with one weight per class, or
+/// `balanced` (n_rows / (n_classes · n_rows_of_class), as scikit-learn computes it, from the training rows).
+public enum ClassWeightsSpec: Equatable, Sendable {
+    case explicit([Float])
+    case balanced
+}
+
+/// Transfer (`init_from:` and `freeze:`): start from a checkpoint's parameters and keep some fixed.
+public struct TransferSpec: Equatable, Sendable {
+    /// A safetensors file written by Canopy (`init_from:`), resolved relative to the model file. Parameters
+    /// whose names and shapes match are loaded; the others keep their initial values.
+    public var initFrom: URL?
+    /// What not to train (`freeze:`): `shared` (the stem), a scheme keyword (`mmoe`, `cross_stitch`, ...), a
+    /// layer key path (`shared[0]`, `tasks.digit.head[1]`) or a parameter-name prefix (`experts.3`).
+    public var freeze: [String]
+
+    public init(initFrom: URL? = nil, freeze: [String] = []) {
+        self.initFrom = initFrom
+        self.freeze = freeze
+    }
+}

@@ -1,0 +1,121 @@
+import CanopyModel
+import Foundation
+
+/// Loads the rows to predict or evaluate on: a CSV file or a builtin data set, whose label columns may be absent.
+///
+/// Input columns are the spec's `input.columns` when it gives them, else every column that is not one of the
+/// tasks' label names (whether or not that label column is in the file), in file order. Label columns that are
+/// present are read (an empty cell, or one of the model file's `data.missing` markers, is a missing label);
+/// absent ones are simply not in ``Dataset/labels``. A builtin data set named by the model file is loaded with the
+/// model file's `data.options`.
+public enum PredictionData {
+    /// Where the rows come from, as the command line names it.
+    public enum Source: Equatable, Sendable, CustomStringConvertible {
+        case builtin(String)
+        case csv(URL)
+
+        /// `builtin:NAME` names a builtin data set; anything else is a CSV path (relative to the working
+        /// directory).
+        public init(parsing text: String) {
+            if text.hasPrefix("builtin:") {
+                self = .builtin(String(text.dropFirst("builtin:".count)))
+            } else {
+                self = .csv(URL(fileURLWithPath: text))
+            }
+        }
+
+        /// The model file's own `data.source`.
+        public init(_ source: DataSource) {
+            switch source {
+            case let .builtin(name): self = .builtin(name)
+            case let .csv(url): self = .csv(url)
+            }
+        }
+
+        /// The same source as a model file's `data.source` (for messages that name the data).
+        public var dataSource: DataSource {
+            switch self {
+            case let .builtin(name): return .builtin(name)
+            case let .csv(url): return .csv(url)
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case let .builtin(name): return "builtin:\(name)"
+            case let .csv(url): return url.relativePath
+            }
+        }
+    }
+
+    /// Loads every row of `source` (not split) for `spec`.
+    ///
+    /// - Throws: ``DataError`` when the file cannot be read or parsed (see ``CSVDataset``), or when the number of
+    ///   input columns is not the model's input size (naming the file and the expected count).
+    public static func load(_ source: Source, for spec: ModelSpec) throws -> Dataset {
+        let labelNames = Array(Set(spec.tasks.map(\.label))).sorted()
+        let dataset: Dataset
+        let file: String
+        switch source {
+        case let .builtin(name):
+            // The model file's options (rows, seed, ...) apply when it names the same builtin data.
+            let options = spec.data.source == .builtin(name) ? spec.data.options : [:]
+            dataset = try BuiltinDataset.load(named: name, options: options)
+            file = source.description
+        case let .csv(url):
+            file = url.relativePath
+            let header = try readHeader(url: url, file: file)
+            let present = labelNames.filter { header.contains($0) }
+            let inputs = spec.input.columns ?? header.filter { !labelNames.contains($0) }
+            dataset = try CSVDataset.load(url: url, inputColumns: inputs, labelColumns: present,
+                                          missing: spec.data.missing)
+        }
+        guard dataset.featureCount == spec.input.featureCount else {
+            var message = "has \(dataset.featureCount) input columns but the model expects "
+                + "\(spec.input.featureCount) (input.shape \(spec.input.shape))"
+            if spec.input.columns == nil {
+                message += "; the input columns are every column that is not a task label ("
+                    + labelNames.joined(separator: ", ") + ")"
+            }
+            throw DataError(file: file, message: message)
+        }
+        return dataset
+    }
+
+    /// Checks the labels `dataset` has against the spec's tasks (class indices inside the head's classes, binary
+    /// targets in [0, 1], finite regression targets), naming `source` in errors.
+    public static func checkLabels(_ dataset: Dataset, from source: Source, against spec: ModelSpec) throws {
+        var named = spec
+        named.data.source = source.dataSource
+        try ModelData.check(dataset, against: named)
+    }
+
+    /// The header's column names (trimmed as ``CSVDataset`` trims them), reading only the first record.
+    private static func readHeader(url: URL, file: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw DataError(file: file, message: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw DataError(file: file, message: "is a directory, not a CSV file") }
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: url))
+        } catch {
+            throw DataError(file: file, message: "cannot read the file: \(error.localizedDescription)")
+        }
+        var header: [String]?
+        do {
+            try CSVReader(bytes: bytes, file: file).forEachRecord { fields, _ in
+                header = fields.map { String(trimmingSpacesAndTabs($0)) }
+                throw HeaderRead()
+            }
+        } catch is HeaderRead {}
+        guard let header else {
+            throw DataError(file: file, message: "the file is empty; a header row naming the columns is required")
+        }
+        return header
+    }
+
+    /// Stops the CSV reader after the header record.
+    private struct HeaderRead: Error {}
+}

@@ -1,0 +1,66 @@
+import CanopyCore
+import CanopyModel
+
+/// Measures gradient conflict between tasks: the cosine similarity of each pair of tasks' gradients on the
+/// shared parameters, summed over a few training batches (the first ones in file order, dropout on as in
+/// training, with a fixed dropout seed), with the current parameters.
+final class GradientDiagnostics {
+    /// Batches per measurement.
+    static let batchCount = 4
+    private let model: ModelGraph
+    private let executor: Executor
+    private var batcher: Batcher
+    private var batch: Batch
+
+    init?(model: ModelGraph, parameters: ParameterStore, train: Dataset) throws {
+        guard model.tasks.count > 1, !model.sharedParameters.isEmpty, train.rowCount > 0 else { return nil }
+        self.model = model
+        let outputs = model.taskGradients.flatMap { gradients in model.sharedParameters.compactMap { gradients[$0] } }
+        executor = try Executor(graph: model.graph, backend: parameters.backend, parameters: parameters,
+                                outputs: outputs, mode: .training)
+        try model.uploadConstants(to: executor)
+        batcher = try Batcher(dataset: train, batchSize: model.batchSize, labelColumns: model.tasks.map(\.spec.label),
+                              featureScale: model.spec.input.scale)
+        batch = batcher.makeBatch()
+    }
+
+    /// Every pair's cosine, in task order (first < second).
+    func measure() throws -> [(first: String, second: String, cosine: Double)] {
+        var sums = model.tasks.map { _ in [Float]() }
+        for index in 0..<min(Self.batchCount, batcher.batchCount) {
+            try batcher.fill(&batch, index: index)
+            try executor.setInput(ModelGraph.inputName, batch.features)
+            for (t, task) in model.tasks.enumerated() {
+                try executor.setInput(task.labelsInput, batch.labels[t])
+                try executor.setInput(task.maskInput, batch.masks[t])
+                if executor.inputNames.contains(task.weightInput) { try executor.setInput(task.weightInput, [1]) }
+            }
+            try executor.run(seed: 0x4449_4147 &+ UInt64(index))
+            for (t, gradients) in model.taskGradients.enumerated() {
+                var vector: [Float] = []
+                for name in model.sharedParameters {
+                    if let value = gradients[name] { vector += try executor.read(value) }
+                    else { vector += [Float](repeating: 0, count: model.graph.count(of: model.graph.parameter(named: name)!)) }
+                }
+                if sums[t].isEmpty { sums[t] = vector } else { for i in vector.indices { sums[t][i] += vector[i] } }
+            }
+        }
+        var result: [(first: String, second: String, cosine: Double)] = []
+        for a in model.tasks.indices {
+            for b in model.tasks.indices where b > a {
+                result.append((model.tasks[a].spec.name, model.tasks[b].spec.name, MultiTaskMath.cosine(sums[a], sums[b])))
+            }
+        }
+        return result
+    }
+}
+
+extension Trainer {
+    /// The gradient-conflict measurement after an epoch (empty when tasks share no parameters).
+    func measureGradientConflict() throws -> [(first: String, second: String, cosine: Double)] {
+        if diagnostics == nil {
+            diagnostics = try GradientDiagnostics(model: model, parameters: parameters, train: data.train)
+        }
+        return try diagnostics?.measure() ?? []
+    }
+}

@@ -1,0 +1,94 @@
+import CanopyCore
+import CanopyModel
+import Foundation
+
+/// Per-class loss weights of cross-entropy tasks (`class_weights:`), resolved against the training rows.
+enum ClassWeighting {
+    /// For each task, its class weights, or nil when it has none.
+    static func resolve(_ spec: ModelSpec, model: ModelGraph, train: Dataset) throws -> [[Float]?] {
+        try model.tasks.map { task -> [Float]? in
+            guard let weights = task.spec.classWeights else { return nil }
+            switch weights {
+            case let .explicit(values):
+                guard values.count == task.width else {
+                    throw ModelFileError(location: task.spec.location, keyPath: "\(task.spec.keyPath).class_weights",
+                                         message: "\(values.count) class weights for a head of \(task.width) classes")
+                }
+                return values
+            case .balanced:
+                guard let column = train.labels[task.spec.label] else { return nil }
+                return balancedClassWeights(column, classes: task.width)
+            }
+        }
+    }
+}
+
+/// Transfer learning: parameters from a checkpoint (`init_from:`) and parameters kept fixed (`freeze:`).
+enum Transfer {
+    /// Loads every parameter of `init_from:` whose name and shape match; others keep their initial values.
+    static func apply(_ transfer: TransferSpec, to store: ParameterStore, spec: ModelSpec) throws {
+        guard let url = transfer.initFrom else { return }
+        let checkpoint = try TrainingCheckpoint.read(from: url)
+        let loaded = try loadParameters(from: checkpoint, into: store, strict: false)
+        guard !loaded.isEmpty else {
+            throw ModelFileError(location: spec.location(of: "init_from"), keyPath: "init_from",
+                                 message: "\(url.lastPathComponent) has no parameter whose name and shape match this model")
+        }
+    }
+
+    /// The parameters `freeze:` names: `shared` (the stem), a scheme keyword, a layer key path such as
+    /// `shared[0]` or `tasks.digit.head[1]`, or a parameter-name prefix such as `experts.3`.
+    static func frozenParameters(_ spec: ModelSpec, names: [String]) throws -> Set<String> {
+        var frozen = Set<String>()
+        for (index, entry) in spec.transfer.freeze.enumerated() {
+            let prefixes = prefixes(for: entry)
+            let matched = names.filter { name in prefixes.contains { name == $0 || name.hasPrefix($0 + ".") } }
+            guard !matched.isEmpty else {
+                throw ModelFileError(location: spec.location(of: "freeze[\(index)]"), keyPath: "freeze[\(index)]",
+                                     message: "'\(entry)' names no parameter of this model")
+            }
+            frozen.formUnion(matched)
+        }
+        return frozen
+    }
+
+    /// `shared[2]` → `shared.2`; `tasks.digit.head[1]` → `tasks.digit.head.1`; scheme keywords → their prefixes.
+    private static func prefixes(for entry: String) -> [String] {
+        switch entry {
+        case "mmoe": return ["experts", "gates"]
+        case "cross_stitch": return ["columns", "cross_stitch"]
+        case "soft_sharing": return ["towers"]
+        case "task_gating": return ["gating"]
+        default:
+            return [entry.replacingOccurrences(of: "[", with: ".").replacingOccurrences(of: "]", with: "")]
+        }
+    }
+}
+
+/// Early stopping's memory: the best monitored value and how many epochs have passed without beating it.
+struct EarlyStoppingState: Equatable {
+    var best: Double?
+    var bestEpoch = 0
+    var epochsWithoutImprovement = 0
+
+    /// Records an epoch; true when the run should stop after it.
+    mutating func update(with report: EpochReport, spec: ModelSpec) throws -> Bool {
+        guard let rule = spec.train.earlyStopping, !report.validation.isEmpty else { return false }
+        let value: Double
+        if let task = rule.task {
+            guard let score = report.validation.first(where: { $0.task == task }) else { return false }
+            value = rule.metric == "loss" ? score.loss : (score.metric(rule.metric) ?? .nan)
+        } else {
+            value = zip(spec.tasks, report.validation).reduce(0) { $0 + Double($1.0.weight) * $1.1.loss }
+        }
+        guard value.isFinite else { return false }
+        if let best, rule.maximizes ? value <= best : value >= best {
+            epochsWithoutImprovement += 1
+        } else {
+            best = value
+            bestEpoch = report.epoch
+            epochsWithoutImprovement = 0
+        }
+        return epochsWithoutImprovement >= rule.patience
+    }
+}
