@@ -11,7 +11,7 @@ final class MultiTaskMathTests: XCTestCase {
     }
 
     func testDynamicWeightAverage() {
-        XCTAssertEqual(MultiTaskMath.dynamicWeightAverage(previous: [1, 2], beforePrevious: nil, temperature: 2), [1, 1])
+        XCTAssertEqual(MultiTaskMath.dynamicWeightAverage(previous: [1, 2], beforePrevious: [1, 2], temperature: 2), [1, 1])
         // r = [0.5, 1]; w = 2·exp(r/2)/Σ exp(r/2) = 2·[1.28403, 1.64872]/2.93275.
         let w = MultiTaskMath.dynamicWeightAverage(previous: [1, 2], beforePrevious: [2, 2], temperature: 2)
         XCTAssertEqual(w[0], 0.875647, accuracy: 1e-6)

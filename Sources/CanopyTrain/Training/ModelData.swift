@@ -30,9 +30,10 @@ public struct ModelData {
         let dataset: Dataset
         switch spec.data.source {
         case let .builtin(name):
-            dataset = try BuiltinDataset.load(named: name)
+            dataset = try BuiltinDataset.load(named: name, options: spec.data.options)
         case let .csv(url):
-            dataset = try CSVDataset.load(url: url, inputColumns: spec.input.columns, labelColumns: labels)
+            dataset = try CSVDataset.load(url: url, inputColumns: spec.input.columns, labelColumns: labels,
+                                          missing: spec.data.missing)
         }
         for task in spec.tasks where dataset.labels[task.label] == nil {
             throw ModelFileError(location: task.location, keyPath: "\(task.keyPath).label",

@@ -148,10 +148,7 @@ final class StepRunner {
         for (t, task) in model.tasks.enumerated() {
             try executor.setInput(task.labelsInput, batch.labels[t])
             if let weights = classWeights[t] {
-                for row in rowMask.indices {
-                    let label = Int(batch.labels[t][row])
-                    rowMask[row] = batch.masks[t][row] * (weights.indices.contains(label) ? weights[label] : 0)
-                }
+                rowWeights(labels: batch.labels[t], mask: batch.masks[t], classWeights: weights, into: &rowMask)
                 try executor.setInput(task.maskInput, rowMask)
             } else {
                 try executor.setInput(task.maskInput, batch.masks[t])

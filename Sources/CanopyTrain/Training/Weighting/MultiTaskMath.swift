@@ -14,9 +14,8 @@ public enum MultiTaskMath {
     // MARK: Dynamic Weight Average (Liu, Johns & Davison, CVPR 2019)
 
     /// `w_t = T·exp(r_t/τ) / Σ_i exp(r_i/τ)` with `r_t = L_t(e−1) / L_t(e−2)`, from the mean training losses
-    /// of the two previous epochs; all ones while fewer than two epochs are known.
-    public static func dynamicWeightAverage(previous: [Double]?, beforePrevious: [Double]?, temperature: Double) -> [Double] {
-        guard let previous, let beforePrevious else { return [Double](repeating: 1, count: previous?.count ?? beforePrevious?.count ?? 0) }
+    /// of the two previous epochs. (While fewer than two epochs are known, DWA's weights are all ones.)
+    public static func dynamicWeightAverage(previous: [Double], beforePrevious: [Double], temperature: Double) -> [Double] {
         let ratios = zip(previous, beforePrevious).map { $1 > 0 ? $0 / $1 : 1 }
         let largest = ratios.map { $0 / temperature }.max() ?? 0
         let exps = ratios.map { exp($0 / temperature - largest) }

@@ -89,9 +89,8 @@ public final class TaskWeighting {
     /// Records an epoch's mean training losses; DWA recomputes its weights from the last two.
     public func didFinishEpoch(meanLosses: [Double]) {
         epochLosses = Array((epochLosses + [meanLosses]).suffix(2))
-        if case let .dynamicWeightAverage(temperature) = spec {
-            weights = MultiTaskMath.dynamicWeightAverage(previous: epochLosses.count == 2 ? epochLosses[1] : nil,
-                                                         beforePrevious: epochLosses.count == 2 ? epochLosses[0] : nil,
+        if case let .dynamicWeightAverage(temperature) = spec, epochLosses.count == 2 {
+            weights = MultiTaskMath.dynamicWeightAverage(previous: epochLosses[1], beforePrevious: epochLosses[0],
                                                          temperature: Double(temperature))
         }
     }
