@@ -65,7 +65,7 @@ struct CLTunables {
             defines = ["MM_TM": matmulRows, "MM_TN": matmulColumns, "TRANSPOSE_TILE": transposeTile]
         case "reduce.cl":
             defines = ["REDUCE_WG": reduceGroup, "REDUCE_VEC": reduceVector]
-        case "softmax.cl", "loss.cl", "elementwise.cl":
+        case "softmax.cl", "loss.cl", "elementwise.cl", "mixture.cl":
             defines = ["ROW_TEAM_WG": rowTeam]
         default:
             break

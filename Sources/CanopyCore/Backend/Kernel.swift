@@ -79,6 +79,7 @@ public enum Kernel {
     /// Copies a block between row-major matrices of different widths: for `r < rows`, `c < cols`,
     /// `y[r·yStride + yOffset + c] = x[r·xStride + xOffset + c]`; every other element of y is left as it is.
     /// Concatenation writes each part at its offset; the gradient of a concatenation reads each part back.
+    /// Strides are at least `cols` and offsets at least 0, so block rows never overlap.
     case copyBlock(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int,
                    xStride: Int, xOffset: Int, yStride: Int, yOffset: Int)
 
