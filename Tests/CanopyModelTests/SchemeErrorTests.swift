@@ -51,7 +51,7 @@ final class SchemeErrorTests: XCTestCase {
 
     func testBadUnitsAfter() {
         let column = "cross_stitch: {column: [{dense: 4}, relu, {dense: 3}, relu], units_after: "
-        assertModelError(withScheme(column + "[1, 4]}"), line: 12, column: 82,
+        assertModelError(withScheme(column + "[1, 4]}"), line: 12, column: 79,
                          keyPath: "cross_stitch.units_after[1]", "layer index 4 is outside the column", "0...3")
         assertModelError(withScheme(column + "[1, 1]}"), line: 12, keyPath: "cross_stitch.units_after[1]",
                          "listed twice")
@@ -78,7 +78,7 @@ final class SchemeErrorTests: XCTestCase {
 
     func testGraphReferences() {
         assertModelError(withScheme("graph: [{name: a, op: dense, units: 4}, {name: b, op: relu, in: aa}]"),
-                         line: 12, column: 67, keyPath: "graph[1].in", "unknown input 'aa'", "did you mean 'a'?")
+                         line: 12, column: 65, keyPath: "graph[1].in", "unknown input 'aa'", "did you mean 'a'?")
         assertModelError(withScheme("graph: [{name: a, op: relu, in: zzz}]"), line: 12, keyPath: "graph[0].in",
                          "unknown input 'zzz'", "(available: input)")
         let forward = """
@@ -87,7 +87,7 @@ final class SchemeErrorTests: XCTestCase {
               - {name: s, op: add, in: [a, later]}
               - {name: later, op: dense, units: 4}
             """
-        assertModelError(withScheme(forward), line: 14, column: 33, keyPath: "graph[1].in[1]",
+        assertModelError(withScheme(forward), line: 14, column: 32, keyPath: "graph[1].in[1]",
                          "'later', which is defined later (graph[2])", "only 'input' and nodes written before it")
         assertModelError(withScheme("graph: [{name: a, op: relu, in: a}]"), line: 12, keyPath: "graph[0].in",
                          "a reads itself")
@@ -96,7 +96,7 @@ final class SchemeErrorTests: XCTestCase {
               - {name: a, op: dense, units: 4}
               - {name: a, op: relu}
             """
-        assertModelError(withScheme(duplicate), line: 14, column: 11, keyPath: "graph[1].name",
+        assertModelError(withScheme(duplicate), line: 14, column: 12, keyPath: "graph[1].name",
                          "duplicate node name 'a'", "graph[0], line 13")
         assertModelError(withScheme("graph: [{name: input, op: relu}]"), line: 12, keyPath: "graph[0].name",
                          "'input' is reserved")
@@ -109,7 +109,7 @@ final class SchemeErrorTests: XCTestCase {
         assertModelError(withScheme("graph: []"), line: 12, keyPath: "graph", "at least one node")
         assertModelError(withScheme("graph: [{name: a, op: relu}]")
                             .replacingOccurrences(of: "loss: mse}", with: "loss: mse, in: b}"),
-                         line: 15, keyPath: "tasks.value.in", "no graph node is named 'b'", "(available: input, a)")
+                         line: 15, keyPath: "tasks.value.in", "no graph node is named 'b'", "did you mean 'a'?")
         assertModelError(base(replacing: "loss: mse}", with: "loss: mse, in: x}"), line: 14,
                          keyPath: "tasks.value.in", "this model has no 'graph:'")
     }

@@ -45,4 +45,10 @@ final class SchemeExamplesTests: XCTestCase {
 
     func testMMoELearns() throws { try checkLearns("mmoe-synthetic.yaml", epochs: 4, rows: 3000) }
     func testOMoELearns() throws { try checkLearns("omoe-synthetic.yaml", epochs: 4, rows: 3000) }
+    func testSharedBottomLearns() throws { try checkLearns("shared-bottom-synthetic.yaml", epochs: 4, rows: 3000) }
+    func testCrossStitchLearns() throws { try checkLearns("cross-stitch-multidigits.yaml", epochs: 3, rows: 1500, factor: 0.5) }
+    func testSoftSharingLearns() throws { try checkLearns("soft-sharing-multidigits.yaml", epochs: 3, rows: 1500, factor: 0.5) }
+    func testPCGradLearns() throws { try checkLearns("multidigits-pcgrad.yaml", epochs: 3, rows: 1500, factor: 0.5) }
+    func testTaskGatingLearns() throws { try checkLearns("digits-task-gating.yaml", epochs: 4, factor: 0.5) }
+    func testResidualGraphLearns() throws { try checkLearns("digits-residual-graph.yaml", epochs: 4, factor: 0.5) }
 }

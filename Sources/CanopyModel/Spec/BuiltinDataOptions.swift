@@ -31,7 +31,7 @@ extension DataSource {
     ///   1...200000), `seed` (default 0).
     /// - `synthetic-mmoe` (Ma et al.'s synthetic regression pair, labels `y1` and `y2`): `correlation` of the two
     ///   tasks (default 0.5, in [-1, 1]), `rows` (default 10000, 1...1000000), `features` (default 100,
-    ///   2...10000), `seed` (default 0), `noise` (default 0.01, ≥ 0).
+    ///   2...10000), `seed` (default 0), `noise` (the label noise's variance, default 0.01, in [0, 10⁶]).
     public static let builtinOptions: [String: [BuiltinDataOption]] = [
         "digits": [],
         "multidigits": [
@@ -49,8 +49,8 @@ extension DataSource {
                               meaning: "the input width"),
             BuiltinDataOption("seed", default: 0, range: 0...largestOptionSeed, isInteger: true,
                               meaning: "the generator's seed"),
-            BuiltinDataOption("noise", default: 0.01, range: 0...Double.greatestFiniteMagnitude, isInteger: false,
-                              meaning: "the standard deviation of the label noise"),
+            BuiltinDataOption("noise", default: 0.01, range: 0...1e6, isInteger: false,
+                              meaning: "the variance of the label noise"),
         ],
     ]
 

@@ -32,7 +32,7 @@ extension ModelSummary {
             table.append([plainHard ? "shared total" : "stem total", "", "", Self.grouped(stem)])
         }
         for section in sections {
-            table.append([section.detail.isEmpty ? section.title : "\(section.title) (\(section.detail))", "", "", ""])
+            table.append([section.detail.isEmpty ? section.title : "\(section.title) (\(section.detail))"])
             add(section.rows, copies: section.copies, indent: "  ")
             table.append(["  \(section.title) total", "", "", Self.grouped(section.parameterCount)])
         }
@@ -44,9 +44,14 @@ extension ModelSummary {
             table.append(["shared total", "", "", Self.grouped(sharedParameterCount)])
         }
         table.append(["total", "", "", Self.grouped(totalParameterCount)])
-        let widths = (0..<4).map { column in table.map { $0[column].count }.max() ?? 0 }
+        // Headings (one cell) are printed as they are and do not widen the columns.
+        let widths = (0..<4).map { column in table.filter { $0.count == 4 }.map { $0[column].count }.max() ?? 0 }
         var lines = ["model \(name)" + (scheme == "shared" ? "" : " (\(scheme))")]
         for cells in table {
+            if cells.count == 1 {
+                lines.append(cells[0])
+                continue
+            }
             let left = (0..<3).map { cells[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
             let right = String(repeating: " ", count: widths[3] - cells[3].count) + cells[3]
             lines.append((left + [right]).joined(separator: "  ").trimmingTrailingSpaces())

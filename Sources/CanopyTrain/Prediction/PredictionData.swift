@@ -11,7 +11,9 @@ import Foundation
 public enum PredictionData {
     /// Where the rows come from, as the command line names it.
     public enum Source: Equatable, Sendable, CustomStringConvertible {
+        /// A data set shipped with Canopy, by name (`builtin:digits`).
         case builtin(String)
+        /// A CSV file with a header row.
         case csv(URL)
 
         /// `builtin:NAME` names a builtin data set; anything else is a CSV path (relative to the working

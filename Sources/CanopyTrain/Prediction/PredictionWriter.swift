@@ -33,7 +33,9 @@ public enum PredictionFormat: String, Sendable {
 /// Numbers are written as Swift prints a `Float` (the shortest text that reads back to the same value: `0.25`,
 /// `1e-05`); a value that is not finite is `nan`/`inf` in CSV and `null` in JSON.
 public final class PredictionWriter {
+    /// The text format written.
     public let format: PredictionFormat
+    /// The tasks whose predictions each row holds, in order.
     public let tasks: [PredictedTask]
     private let sink: TextSink
     private var line = ""

@@ -49,7 +49,9 @@ public struct PredictedTask: Equatable, Sendable {
 /// try predictor.predict(data) { row, predictions in print(row, predictions[0].predictedClass!) }
 /// ```
 public final class Predictor {
+    /// The inference graph run.
     public let model: ModelGraph
+    /// The parameters it runs with (their backend runs the graph).
     public let parameters: ParameterStore
     /// The tasks in the model's order, as writers need them.
     public let tasks: [PredictedTask]

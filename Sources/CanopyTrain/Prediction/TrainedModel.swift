@@ -25,6 +25,14 @@ public struct TrainedModel {
     public init(spec: ModelSpec, checkpoint: TrainingCheckpoint, backend: Backend, batchSize: Int? = nil) throws {
         model = try ModelGraph.build(spec, batchSize: batchSize ?? spec.train.batchSize, training: false)
         parameters = try ParameterStore(graph: model.graph, backend: backend)
-        try loadParameters(from: checkpoint, into: parameters, strict: true)
+        do {
+            try loadParameters(from: checkpoint, into: parameters, strict: true)
+        } catch var error as CheckpointError {
+            if let trainedFrom = checkpoint.metadata["model"], trainedFrom != spec.name {
+                error.message += " (the checkpoint was trained from model '\(trainedFrom)', this model file "
+                    + "is '\(spec.name)')"
+            }
+            throw error
+        }
     }
 }
