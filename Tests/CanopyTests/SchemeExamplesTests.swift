@@ -48,6 +48,29 @@ final class SchemeExamplesTests: XCTestCase {
     func testSharedBottomLearns() throws { try checkLearns("shared-bottom-synthetic.yaml", epochs: 4, rows: 3000) }
     func testCrossStitchLearns() throws { try checkLearns("cross-stitch-multidigits.yaml", epochs: 3, rows: 1500, factor: 0.5) }
     func testSoftSharingLearns() throws { try checkLearns("soft-sharing-multidigits.yaml", epochs: 3, rows: 1500, factor: 0.5) }
+    /// The trace-norm penalty pulls the stacked tower weights toward low rank: a smaller nuclear norm than
+    /// without it, from the same start.
+    func testTraceNormPenaltyLowersTheNuclearNorm() throws {
+        var spec = try ModelFile.load(contentsOf: TestModels.examples.appendingPathComponent("soft-sharing-multidigits.yaml"))
+        spec.data.options["rows"] = 800
+        spec.train.epochs = 2
+        func nuclearNorm(traceNorm: Float) throws -> Double {
+            guard case var .soft(soft) = spec.scheme else { throw XCTSkip("the example is not soft sharing") }
+            soft.traceNorm = traceNorm
+            soft.l2 = 0
+            var variant = spec
+            variant.scheme = .soft(soft)
+            let trainer = try Trainer(spec: variant, backend: CPUBackend())
+            _ = try trainer.train()
+            let group = trainer.model.tiedParameters.first { $0[0].hasSuffix("weight") }!
+            let snapshot = try trainer.parameters.snapshot()
+            return MultiTaskMath.traceNorm(group.map { snapshot[$0]! }).value
+        }
+        let plain = try nuclearNorm(traceNorm: 0), penalised = try nuclearNorm(traceNorm: 1)
+        print("nuclear norm of the first tied weight: \(plain) without the penalty, \(penalised) with it")
+        XCTAssertLessThan(penalised, plain * 0.95)
+    }
+
     func testPCGradLearns() throws { try checkLearns("multidigits-pcgrad.yaml", epochs: 3, rows: 1500, factor: 0.5) }
     func testTaskGatingLearns() throws { try checkLearns("digits-task-gating.yaml", epochs: 4, factor: 0.5) }
     func testResidualGraphLearns() throws { try checkLearns("digits-residual-graph.yaml", epochs: 4, factor: 0.5) }

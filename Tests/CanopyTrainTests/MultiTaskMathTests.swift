@@ -59,6 +59,21 @@ final class MultiTaskMathTests: XCTestCase {
         XCTAssertEqual(delta, (11.25 - 12.5) / 2, accuracy: 1e-9)
     }
 
+    func testTraceNormAndItsGradient() {
+        // Singular values 3 and 4: ‖A‖_* = 7 and U·Vᵀ = I.
+        let diagonal = MultiTaskMath.traceNorm([[3, 0], [0, 4]])
+        XCTAssertEqual(diagonal.value, 7, accuracy: 1e-9)
+        XCTAssertEqual(diagonal.gradient.flatMap { $0 }.map { Double($0) }, [1, 0, 0, 1])
+        // Rank one: A = 2·u·vᵀ with u = v = [1, 1]/√2, so ‖A‖_* = 2 and U·Vᵀ = A/2; the zero direction adds nothing.
+        let rankOne = MultiTaskMath.traceNorm([[1, 1], [1, 1]])
+        XCTAssertEqual(rankOne.value, 2, accuracy: 1e-9)
+        for value in rankOne.gradient.flatMap({ $0 }) { XCTAssertEqual(value, 0.5, accuracy: 1e-6) }
+        // Three tasks, a wide matrix: the value equals the sum of singular values from the Gram eigenvalues.
+        let wide: [[Float]] = [[1, 2, 0, -1], [0, 1, 1, 0], [2, 0, 1, 1]]
+        let eigen = MultiTaskMath.symmetricEigen(MultiTaskMath.gram(wide))
+        XCTAssertEqual(MultiTaskMath.traceNorm(wide).value, eigen.values.map { $0.squareRoot() }.reduce(0, +), accuracy: 1e-9)
+    }
+
     func testDoublesSurviveFloatStorageBitForBit() {
         let values = [0.1, -1e300, .pi, 0, .nan]
         let decoded = DoubleBits.decode(DoubleBits.encode(values))

@@ -78,6 +78,7 @@ final class StepRunner {
         } else {
             for (name, value) in model.gradients { gradients[name] = try executor.buffer(for: value) }
         }
+        try addTraceNormGradient(to: &gradients)
         guard let clipNorm else { return gradients }
         var total = 0.0
         for (name, buffer) in gradients {
@@ -89,11 +90,32 @@ final class StepRunner {
         guard norm > Double(clipNorm) else { return gradients }
         let factor = Float(Double(clipNorm) / norm)
         for (name, buffer) in gradients {
-            let scaled = try self.buffer(named: name, in: &scratch, count: parameters.count(named: name))
+            let scaled = try self.buffer(named: name + "#clipped", in: &scratch, count: parameters.count(named: name))
             try backend.execute(.scale(x: buffer, y: scaled, alpha: factor, count: parameters.count(named: name)))
             gradients[name] = scaled
         }
         return gradients
+    }
+
+    // MARK: Trace norm
+
+    /// Soft sharing's trace-norm penalty `μ·Σ_groups ‖[vec P_1; …; vec P_T]‖_*`: its gradient, computed on the
+    /// host from the current parameters, is added to each tied parameter's gradient.
+    private func addTraceNormGradient(to gradients: inout [String: DeviceBuffer]) throws {
+        guard case let .soft(soft) = model.spec.scheme, soft.traceNorm > 0 else { return }
+        for group in model.tiedParameters {
+            let rows = try group.map { try backend.download(parameters.buffer(named: $0)!) }
+            let (_, gradient) = MultiTaskMath.traceNorm(rows)
+            for (name, row) in zip(group, gradient) {
+                guard let existing = gradients[name] else { continue }
+                let count = parameters.count(named: name)
+                let penalty = try buffer(named: name + "#trace", in: &scratch, count: count)
+                try backend.upload(row.map { $0 * soft.traceNorm }, to: penalty)
+                let total = try buffer(named: name + "#total", in: &scratch, count: count)
+                try backend.execute(.binary(.add, a: existing, b: penalty, y: total, count: count))
+                gradients[name] = total
+            }
+        }
     }
 
     // MARK: PCGrad

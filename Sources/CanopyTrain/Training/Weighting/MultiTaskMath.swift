@@ -137,3 +137,65 @@ public enum MultiTaskMath {
         return sum
     }
 }
+
+extension MultiTaskMath {
+    // MARK: Trace norm (soft sharing)
+
+    /// The nuclear norm ‖A‖_* = Σ singular values of A (rows: tasks, columns: a parameter's elements) and its
+    /// (sub)gradient U·Vᵀ, computed from the small T×T Gram matrix: with A·Aᵀ = Q·Λ·Qᵀ,
+    /// `U·Vᵀ = Q·Λ^(−1/2)·Qᵀ·A` over the non-zero eigenvalues (directions with σ = 0 get the subgradient 0).
+    public static func traceNorm(_ rows: [[Float]]) -> (value: Double, gradient: [[Float]]) {
+        let gram = self.gram(rows)
+        let (eigenvalues, vectors) = symmetricEigen(gram)
+        let largest = eigenvalues.max() ?? 0
+        var value = 0.0
+        let n = rows.count
+        // P = Q·Λ^(−1/2)·Qᵀ, then gradient = P·A.
+        var p = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        for k in 0..<n where eigenvalues[k] > largest * 1e-12 && eigenvalues[k] > 0 {
+            let sigma = eigenvalues[k].squareRoot()
+            value += sigma
+            for i in 0..<n { for j in 0..<n { p[i][j] += vectors[i][k] * vectors[j][k] / sigma } }
+        }
+        let gradient = (0..<n).map { i in
+            (0..<(rows.first?.count ?? 0)).map { c in Float((0..<n).reduce(0.0) { $0 + p[i][$1] * Double(rows[$1][c]) }) }
+        }
+        return (value, gradient)
+    }
+
+    /// Eigenvalues and eigenvectors (columns of the returned matrix) of a small symmetric matrix by cyclic Jacobi
+    /// rotations.
+    static func symmetricEigen(_ matrix: [[Double]]) -> (values: [Double], vectors: [[Double]]) {
+        var a = matrix
+        let n = a.count
+        var v = (0..<n).map { i in (0..<n).map { $0 == i ? 1.0 : 0.0 } }
+        for _ in 0..<100 {
+            var off = 0.0
+            for i in 0..<n { for j in 0..<n where i != j { off += a[i][j] * a[i][j] } }
+            if off < 1e-30 { break }
+            for p in 0..<n {
+                for q in (p + 1)..<max(n, p + 1) where abs(a[p][q]) > 1e-300 {
+                    let theta = (a[q][q] - a[p][p]) / (2 * a[p][q])
+                    let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
+                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
+                    for k in 0..<n {
+                        let akp = a[k][p], akq = a[k][q]
+                        a[k][p] = c * akp - s * akq
+                        a[k][q] = s * akp + c * akq
+                    }
+                    for k in 0..<n {
+                        let apk = a[p][k], aqk = a[q][k]
+                        a[p][k] = c * apk - s * aqk
+                        a[q][k] = s * apk + c * aqk
+                    }
+                    for k in 0..<n {
+                        let vkp = v[k][p], vkq = v[k][q]
+                        v[k][p] = c * vkp - s * vkq
+                        v[k][q] = s * vkp + c * vkq
+                    }
+                }
+            }
+        }
+        return ((0..<n).map { a[$0][$0] }, v)
+    }
+}
