@@ -54,3 +54,66 @@ final class DataAndTransferTests: XCTestCase {
         }
     }
 }
+
+/// Gradient clipping, early stopping and `canopy train --resume`.
+final class TrainingOptionsTests: XCTestCase {
+    /// Clipping to a tiny norm slows learning by exactly bounding each step; with a huge bound it changes nothing.
+    func testGradientClipping() throws {
+        var spec = TestModels.digitsMLP(epochs: 1)
+        let plain = try Trainer(spec: spec, backend: CPUBackend()).train().last!
+        spec.train.clipNorm = 1e6
+        XCTAssertEqual(try Trainer(spec: spec, backend: CPUBackend()).train().last!.train, plain.train,
+                       "a bound no gradient reaches must not change a bit")
+        spec.train.optimizer = .sgd(learningRate: 0.5, momentum: 0, weightDecay: 0)
+        spec.train.clipNorm = 1e-3
+        let clipped = try Trainer(spec: spec, backend: CPUBackend())
+        let before = try clipped.parameters.snapshot()
+        _ = try clipped.train()
+        let after = try clipped.parameters.snapshot()
+        // Each plain SGD step moves the parameters by lr·(clipped gradient), of norm ≤ lr·1e-3, so the whole
+        // run moves them by at most steps · lr · 1e-3.
+        let moved = clipped.parameters.names.reduce(0.0) { sum, name in
+            sum + zip(before[name]!, after[name]!).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+        }.squareRoot()
+        XCTAssertLessThanOrEqual(moved, Double(clipped.optimizer.stepCount) * 0.5 * 1e-3 * 1.0001)
+    }
+
+    func testEarlyStoppingEndsTheRunWhenTheMonitorStopsImproving() throws {
+        var spec = TestModels.digitsMLP(epochs: 40, learningRate: 0.02)
+        spec.train.earlyStopping = EarlyStoppingSpec(task: "digit", metric: "loss", patience: 2)
+        let reports = try Trainer(spec: spec, backend: CPUBackend()).train()
+        XCTAssertLessThan(reports.count, 40, "a high learning rate should stop improving well before 40 epochs")
+        XCTAssertTrue(reports.last!.stopsEarly)
+        let losses = reports.map { $0.validation[0].loss }
+        let best = losses.firstIndex(of: losses.min()!)!
+        XCTAssertEqual(reports.count - 1 - best, 2, "stops exactly `patience` epochs after the best one")
+    }
+
+    func testResumeFromTheCommandLine() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-cli-resume-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = TestModels.examples.appendingPathComponent("digits-mlp.json").path
+        let canopy = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("canopy")
+        guard FileManager.default.isExecutableFile(atPath: canopy.path) else { throw XCTSkip("no canopy executable") }
+        func run(_ arguments: [String]) throws -> String {
+            let process = Process()
+            process.executableURL = canopy
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, output)
+            return output
+        }
+        let straight = try run(["train", model, "--backend", "cpu", "--epochs", "3", "--out", directory.appendingPathComponent("a").path])
+        _ = try run(["train", model, "--backend", "cpu", "--epochs", "2", "--out", directory.appendingPathComponent("b").path])
+        let resumed = try run(["train", model, "--backend", "cpu", "--epochs", "3", "--resume", directory.appendingPathComponent("b").path])
+        XCTAssertTrue(resumed.contains("resuming"), resumed)
+        let lastEpoch = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("epoch 3 ") }.map { $0.replacingOccurrences(of: #"\s+\[[0-9.]+ s\]"#, with: "", options: .regularExpression) } }
+        XCTAssertEqual(lastEpoch(resumed), lastEpoch(straight))
+        XCTAssertFalse(lastEpoch(resumed).isEmpty)
+    }
+}
