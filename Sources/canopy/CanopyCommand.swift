@@ -26,3 +26,17 @@ func reportingErrors(_ body: () throws -> Void) throws {
 func loadModel(_ path: String) throws -> ModelSpec {
     try ModelFile.load(contentsOf: URL(fileURLWithPath: path))
 }
+
+/// `--backend` and `--device`, shared by every command that runs a model.
+struct BackendOptions: ParsableArguments {
+    @Option(help: "auto (an OpenCL GPU, else any OpenCL device, else the CPU), opencl or cpu.")
+    var backend: BackendChoice = .auto
+
+    @Option(help: "OpenCL device: index, platform:device, gpu/cpu, or a name substring (default: CANOPY_DEVICE).")
+    var device: String?
+
+    /// Opens the chosen backend.
+    func open() throws -> SelectedBackend { try backend.open(device: device) }
+}
+
+extension BackendChoice: ExpressibleByArgument {}

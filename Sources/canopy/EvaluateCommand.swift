@@ -21,17 +21,13 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Data to score: a CSV file or builtin:NAME (default: the model file's data, split as in training).")
     var data: String?
 
-    @Option(help: "auto (an OpenCL GPU, else any OpenCL device, else the CPU), opencl or cpu.")
-    var backend: BackendChoice = .auto
-
-    @Option(help: "OpenCL device: index, platform:device, gpu/cpu, or a name substring (default: CANOPY_DEVICE).")
-    var device: String?
+    @OptionGroup var backendOptions: BackendOptions
 
     func run() throws {
         try reportingErrors {
             let spec = try loadModel(model)
             let parameters = try TrainingCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
-            let selected = try backend.open(device: device)
+            let selected = try backendOptions.open()
             print("backend: \(selected.reason)")
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend)
             let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters)

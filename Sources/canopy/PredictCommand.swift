@@ -24,11 +24,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Output file, .csv or .jsonl/.json (default: CSV on standard output).")
     var out: String?
 
-    @Option(help: "auto (an OpenCL GPU, else any OpenCL device, else the CPU), opencl or cpu.")
-    var backend: BackendChoice = .auto
-
-    @Option(help: "OpenCL device: index, platform:device, gpu/cpu, or a name substring (default: CANOPY_DEVICE).")
-    var device: String?
+    @OptionGroup var backendOptions: BackendOptions
 
     func run() throws {
         try reportingErrors {
@@ -42,7 +38,7 @@ struct PredictCommand: ParsableCommand {
             let parameters = try TrainingCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
             let source = data.map(PredictionData.Source.init(parsing:)) ?? PredictionData.Source(spec.data.source)
             let dataset = try PredictionData.load(source, for: spec)
-            let selected = try backend.open(device: device)
+            let selected = try backendOptions.open()
             note("backend: \(selected.reason)")
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend)
             let predictor = try Predictor(model: trained.model, parameters: trained.parameters)

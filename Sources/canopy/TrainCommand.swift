@@ -10,11 +10,7 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "The model file (YAML or JSON).")
     var model: String
 
-    @Option(help: "auto (an OpenCL GPU, else any OpenCL device, else the CPU), opencl or cpu.")
-    var backend: BackendChoice = .auto
-
-    @Option(help: "OpenCL device: index, platform:device, gpu/cpu, or a name substring (default: CANOPY_DEVICE).")
-    var device: String?
+    @OptionGroup var backendOptions: BackendOptions
 
     @Option(help: "Epochs to train (overrides train.epochs).")
     var epochs: Int?
@@ -40,7 +36,7 @@ struct TrainCommand: ParsableCommand {
             var spec = try loadModel(model)
             if let epochs { spec = try spec.with(epochs: epochs) }
             if let seed { spec = try spec.with(seed: seed) }
-            let selected = try backend.open(device: device)
+            let selected = try backendOptions.open()
             print("backend: \(selected.reason)")
 
             let trainer = try Trainer(spec: spec, backend: selected.backend)
@@ -95,7 +91,6 @@ extension TrainCommand {
     }
 }
 
-extension BackendChoice: ExpressibleByArgument {}
 
 private extension Int {
     /// Rounded-up division, for step counts.

@@ -103,32 +103,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(device.stderr.contains("no-such-device-xyz"), device.stderr)
     }
 
-    // MARK: Running the executable
+    private func canopy(_ arguments: String...) throws -> CommandResult { try runCanopy(arguments, in: scratch) }
 
-    struct Result {
-        var status: Int32, stdout: String, stderr: String
-    }
-
-    private func canopy(_ arguments: String...) throws -> Result { try canopy(arguments) }
-
-    private func canopy(_ arguments: [String]) throws -> Result {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("canopy")
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw XCTSkip("the canopy executable is not built next to the tests (\(executable.path))")
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = scratch
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    private func canopy(_ arguments: [String]) throws -> CommandResult { try runCanopy(arguments, in: scratch) }
 }

@@ -93,20 +93,10 @@ final class TrainingOptionsTests: XCTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-cli-resume-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         let model = TestModels.examples.appendingPathComponent("digits-mlp.json").path
-        let canopy = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("canopy")
-        guard FileManager.default.isExecutableFile(atPath: canopy.path) else { throw XCTSkip("no canopy executable") }
         func run(_ arguments: [String]) throws -> String {
-            let process = Process()
-            process.executableURL = canopy
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0, output)
-            return output
+            let result = try runCanopy(arguments, in: FileManager.default.temporaryDirectory)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return result.stdout
         }
         let straight = try run(["train", model, "--backend", "cpu", "--epochs", "3", "--out", directory.appendingPathComponent("a").path])
         _ = try run(["train", model, "--backend", "cpu", "--epochs", "2", "--out", directory.appendingPathComponent("b").path])

@@ -1,5 +1,6 @@
 import Canopy
 import Foundation
+import XCTest
 
 /// Model specs the integration tests train, written in Swift (the same types a model file loads into).
 enum TestModels {
@@ -31,4 +32,32 @@ enum TestModels {
     static func openCL() -> (backend: Backend?, reason: String) {
         do { return (try OpenCLBackend(), "") } catch { return (nil, "no OpenCL device: \(error)") }
     }
+}
+
+/// What running the `canopy` executable printed and how it exited.
+struct CommandResult {
+    var status: Int32, stdout: String, stderr: String
+}
+
+/// Runs the `canopy` executable built next to the tests, in `directory`; skips the test when it is not built.
+func runCanopy(_ arguments: [String], in directory: URL) throws -> CommandResult {
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("canopy")
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw XCTSkip("the canopy executable is not built next to the tests (\(executable.path))")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Outputs here are small (large ones go to files), so reading one pipe after the other cannot stall.
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                         stderr: String(decoding: stderr, as: UTF8.self))
 }

@@ -28,22 +28,29 @@ func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
         if !closed { close(fd) }
         if !renamed { unlink(temporary) }
     }
-    var written = 0
-    try bytes.withUnsafeBytes { buffer in
-        while written < buffer.count {
-            let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure("write the temporary file")
-            }
-            written += n
-        }
-    }
+    guard writeAll(bytes, to: fd) else { throw failure("write the temporary file") }
     guard fsync(fd) == 0 else { throw failure("flush the temporary file to disk") }
     closed = true
     guard close(fd) == 0 else { throw failure("close the temporary file") }
     guard rename(temporary, url.path) == 0 else { throw failure("rename the temporary file over the destination") }
     renamed = true
+}
+
+/// Writes every byte to a file descriptor, retrying after interruptions and short writes. Returns false on an
+/// error, with `errno` set.
+func writeAll<Bytes: ContiguousBytes>(_ bytes: Bytes, to fd: Int32) -> Bool {
+    bytes.withUnsafeBytes { buffer in
+        var written = 0
+        while written < buffer.count {
+            let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            written += n
+        }
+        return true
+    }
 }
 
 /// Distinguishes temporary files written by one process at the same time from several threads.

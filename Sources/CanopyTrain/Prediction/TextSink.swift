@@ -89,17 +89,7 @@ public final class TextSink {
         case .standardOutput: fflush(stdout); fd = STDOUT_FILENO
         case let .file(descriptor, _, _): fd = descriptor
         }
-        var written = 0
-        try buffer.withUnsafeBytes { bytes in
-            while written < bytes.count {
-                let n = writeBytes(fd, bytes.baseAddress! + written, bytes.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("write")
-                }
-                written += n
-            }
-        }
+        guard writeAll(buffer, to: fd) else { throw failure("write") }
     }
 
     private func failure(_ step: String) -> PredictionError {
@@ -114,11 +104,6 @@ public final class TextSink {
         serial += 1
         return serial
     }
-}
-
-/// POSIX `write(2)` (a free function, since ``TextSink/write(_:)`` hides the name inside the class).
-private func writeBytes(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, bytes, count)
 }
 
 /// An error writing predictions, naming the output.

@@ -74,18 +74,9 @@ public final class MetricsLog {
     }
 
     private func writeLine(_ line: String) throws {
-        let bytes = Array(line.utf8)
-        var written = 0
-        try bytes.withUnsafeBytes { buffer in
-            while written < buffer.count {
-                let n = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw CheckpointError(file: url.relativePath,
-                                          message: "cannot write the metrics log: \(String(cString: strerror(errno)))")
-                }
-                written += n
-            }
+        guard writeAll(Array(line.utf8), to: descriptor) else {
+            throw CheckpointError(file: url.relativePath,
+                                  message: "cannot write the metrics log: \(String(cString: strerror(errno)))")
         }
     }
 }
