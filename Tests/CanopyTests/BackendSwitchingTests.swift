@@ -72,3 +72,24 @@ final class ReadmeExampleTests: XCTestCase {
         }
     }
 }
+
+/// Predictions from a checkpoint agree across backends.
+final class PredictionParityTests: XCTestCase {
+    func testCPUAndOpenCLPredictTheSameClasses() throws {
+        guard let openCL = TestModels.openCL().backend else { throw XCTSkip(TestModels.openCL().reason) }
+        let spec = TestModels.digitsMLP(epochs: 2)
+        let trainer = try Trainer(spec: spec, backend: CPUBackend())
+        _ = try trainer.train()
+        let checkpoint = try trainer.checkpoint()
+        let rows = trainer.data.validation
+        let cpu = try TrainedModel(spec: spec, checkpoint: checkpoint, backend: CPUBackend())
+        let onCPU = try Predictor(model: cpu.model, parameters: cpu.parameters).predictAll(rows)
+        let trained = try TrainedModel(spec: spec, checkpoint: checkpoint, backend: openCL)
+        let onOpenCL = try Predictor(model: trained.model, parameters: trained.parameters).predictAll(rows)
+        XCTAssertEqual(onCPU.count, rows.rowCount)
+        let classes = { (predictions: [[TaskPrediction]]) in predictions.map { $0.map(\.predictedClass) } }
+        let differing = zip(classes(onCPU), classes(onOpenCL)).filter { $0 != $1 }.count
+        print("predicted classes differing between cpu and opencl: \(differing) of \(rows.rowCount) rows")
+        XCTAssertLessThanOrEqual(differing, 2, "at most a borderline row or two may flip")
+    }
+}
