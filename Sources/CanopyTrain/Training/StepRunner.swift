@@ -64,8 +64,17 @@ final class StepRunner {
             try executor.run(seed: seed)
         }
         if case .gradNorm = weighting.spec {
-            lastWeightedNorms = try model.taskGradients.map { gradients in
-                MultiTaskMath.dot(try sharedVector(gradients), try sharedVector(gradients)).squareRoot()
+            // ‖g_t‖ over the shared parameters, reduced on the device: only one scalar per tensor comes back.
+            lastWeightedNorms = try model.taskGradients.enumerated().map { t, gradients in
+                var total = 0.0
+                for name in model.sharedParameters {
+                    guard let value = gradients[name] else { continue }
+                    let scalar = try buffer(named: "\(name)#norm\(t)", in: &squaredNorms, count: 1)
+                    try backend.execute(.sumOfSquares(x: try executor.buffer(for: value), y: scalar,
+                                                      count: parameters.count(named: name)))
+                    total += Double(try backend.download(scalar)[0])
+                }
+                return total.squareRoot()
             }
         }
     }
