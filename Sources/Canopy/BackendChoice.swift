@@ -14,6 +14,7 @@ public enum BackendChoice: String, CaseIterable, Sendable {
 
 /// A backend that was opened, and why that one.
 public struct SelectedBackend {
+    /// The opened backend, ready for use.
     public let backend: Backend
     /// One line for people: what was picked and, for `auto`, why.
     public let reason: String

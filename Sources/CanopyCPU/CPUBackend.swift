@@ -12,6 +12,7 @@ import Foundation
 /// The backend owns scratch memory (im2col columns for convolutions, partial sums) that it reuses between
 /// calls; like every backend it must be called from one thread at a time.
 public final class CPUBackend: Backend {
+    /// Always `cpu`.
     public let name = "cpu"
     /// The number of threads kernels spread their work over.
     public let threads: Int
@@ -32,10 +33,13 @@ public final class CPUBackend: Backend {
         openblas_set_num_threads(Int32(self.threads))
     }
 
+    /// `CPU, N threads (Swift kernels, OpenBLAS sgemm)`.
     public var deviceDescription: String {
         "CPU, \(threads) thread\(threads == 1 ? "" : "s") (Swift kernels, OpenBLAS sgemm)"
     }
 
+    /// Allocates a zero-filled ``CPUBuffer`` of `count` floats; throws
+    /// ``BackendError/invalidArguments(kernel:reason:)`` when `count` is below 1.
     public func makeBuffer(count: Int) throws -> DeviceBuffer {
         guard count >= 1 else {
             throw BackendError.invalidArguments(kernel: "makeBuffer", reason: "count must be at least 1, got \(count)")
@@ -43,6 +47,7 @@ public final class CPUBackend: Backend {
         return CPUBuffer(count: count)
     }
 
+    /// Copies `values` into `buffer` from element `offset` at once; throws when they do not fit.
     public func upload(_ values: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
         let target = try cpuBuffer(buffer)
         guard offset >= 0, offset + values.count <= target.count else {
@@ -53,6 +58,7 @@ public final class CPUBackend: Backend {
         (target.pointer + offset).update(from: base, count: values.count)
     }
 
+    /// Copies `destination.count` floats from element `offset` of `buffer`; throws when the range exceeds the buffer.
     public func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
         let source = try cpuBuffer(buffer)
         guard offset >= 0, offset + destination.count <= source.count else {
@@ -63,6 +69,7 @@ public final class CPUBackend: Backend {
         base.update(from: source.pointer + offset, count: destination.count)
     }
 
+    /// Does nothing: every kernel has finished when ``execute(_:)`` returns.
     public func synchronize() throws {}
 
     /// Casts a buffer to this backend's type, or throws ``BackendError/foreignBuffer(backend:)``.

@@ -40,7 +40,9 @@ public struct PenaltyGraph {
 /// `graph.<node>`, `gating.<task>`, then `tasks.<task>.head.<i>` (`<i>` is the layer's index in its list).
 /// Dense weights are [out, in] and convolution weights [F, C, K, K], as PyTorch lays them out.
 public struct ModelGraph {
+    /// The model file this graph was built from.
     public let spec: ModelSpec
+    /// The static graph: forward pass, losses and, when built for training, the backward pass.
     public let graph: Graph
     /// The examples per step.
     public let batchSize: Int

@@ -21,6 +21,8 @@ public struct OpenCLBackendOptions: Equatable, Sendable {
     /// The tunables' family; `.automatic` unless you are testing or benchmarking the other family's kernels.
     public var tuning: OpenCLTuningProfile
 
+    /// Creates options; by default the embedded kernel sources and automatic tuning. A nil `cacheDirectory`
+    /// turns the disk cache off.
     public init(kernelDirectory: URL? = nil, cacheDirectory: URL?, tuning: OpenCLTuningProfile = .automatic) {
         self.kernelDirectory = kernelDirectory
         self.cacheDirectory = cacheDirectory
@@ -47,7 +49,9 @@ public struct OpenCLBackendOptions: Equatable, Sendable {
 /// print(backend.deviceDescription)
 /// ```
 public final class OpenCLBackend: Backend {
+    /// Always `opencl`.
     public let name = "opencl"
+    /// The device's ``OpenCLDeviceInfo/summary``: name, type, platform, OpenCL C version and driver.
     public var deviceDescription: String { device.info.summary }
     /// The device this backend runs on.
     public var deviceInfo: OpenCLDeviceInfo { device.info }
@@ -82,6 +86,7 @@ public final class OpenCLBackend: Backend {
         try CLDevice.enumerate().map(\.info)
     }
 
+    /// Allocates a zero-filled device buffer of `count` floats, 1 ≤ `count` ≤ `Int32.max` (kernels index with `int`).
     public func makeBuffer(count: Int) throws -> DeviceBuffer {
         guard count >= 1, count <= Int(Int32.max) else {
             throw BackendError.invalidArguments(kernel: "makeBuffer",
@@ -90,6 +95,7 @@ public final class OpenCLBackend: Backend {
         return try CLBuffer(device: device, count: count)
     }
 
+    /// Copies `values` into `buffer` from element `offset` with a blocking write, after the work enqueued before it.
     public func upload(_ values: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
         let target = try own(buffer, "upload")
         guard offset >= 0, offset + values.count <= target.count else {
@@ -103,6 +109,8 @@ public final class OpenCLBackend: Backend {
                           "clEnqueueWriteBuffer", "uploading \(values.count) floats")
     }
 
+    /// Copies `destination.count` floats from element `offset` of `buffer` with a blocking read, after all enqueued
+    /// work; then saves the binaries of programs that have run to the disk cache.
     public func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
         let source = try own(buffer, "download")
         guard offset >= 0, offset + destination.count <= source.count else {
@@ -117,6 +125,8 @@ public final class OpenCLBackend: Backend {
         programs.saveLaunchedBinaries()
     }
 
+    /// Waits for every enqueued kernel and copy (`clFinish`), then saves the binaries of programs that have run to
+    /// the disk cache.
     public func synchronize() throws {
         try CLError.check(clFinish(device.queue), "clFinish", "waiting for enqueued kernels")
         programs.saveLaunchedBinaries()

@@ -12,9 +12,11 @@ public struct OpenCLDeviceInfo: Equatable, Sendable, CustomStringConvertible {
     public var deviceIndex: Int, name: String
     /// `GPU`, `CPU`, `accelerator` or `other`.
     public var type: String
+    /// The vendor (`AuthenticAMD`), the driver's version (`3.1+debian`) and the device's OpenCL version string.
     public var vendor: String, driverVersion: String, deviceVersion: String
     /// The OpenCL C version the compiler accepts, e.g. `OpenCL C 1.2 PoCL`.
     public var openCLCVersion: String
+    /// Parallel compute units, and the most work-items one work-group may have.
     public var computeUnits: Int, maxWorkGroupSize: Int
     /// Sizes in bytes.
     public var localMemorySize: Int, globalMemorySize: Int, maxAllocationSize: Int
@@ -22,7 +24,8 @@ public struct OpenCLDeviceInfo: Equatable, Sendable, CustomStringConvertible {
     /// The `P:D` selector that picks exactly this device.
     public var selector: String { "\(platformIndex):\(deviceIndex)" }
 
-    /// One line for logs: `PoCL pthread-... (CPU, OpenCL C 1.2 PoCL)`.
+    /// One line for logs: name (type, platform, OpenCL C version, driver), e.g.
+    /// `pthread-skylake-avx512-AMD EPYC (CPU, Portable Computing Language, OpenCL C 1.2 PoCL, driver 3.1+debian)`.
     public var summary: String { "\(name) (\(type), \(platformName), \(openCLCVersion), driver \(driverVersion))" }
 
     public var description: String {

@@ -120,10 +120,14 @@ public enum Kernel {
 
 /// Sizes of a ``Kernel/matmul(a:b:c:shape:)``.
 public struct MatmulShape: Equatable, Sendable {
+    /// Rows of op(A) and of C (`m`), columns of op(B) and of C (`n`), and the shared inner dimension (`k`).
     public var m: Int, n: Int, k: Int
+    /// Whether A is stored k×m (`transposeA`) and B n×k (`transposeB`) rather than m×k and k×n.
     public var transposeA: Bool, transposeB: Bool
+    /// Scale of the product (`alpha`) and of C's previous contents (`beta`); `beta == 0` ignores C entirely.
     public var alpha: Float, beta: Float
 
+    /// Creates the sizes of `C = alpha · op(A) · op(B) + beta · C`; by default `C = A · B` with nothing transposed.
     public init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
                 alpha: Float = 1, beta: Float = 0) {
         self.m = m; self.n = n; self.k = k
@@ -134,10 +138,14 @@ public struct MatmulShape: Equatable, Sendable {
 
 /// Sizes of a 2-D convolution over NCHW input with an [F, C, KH, KW] weight.
 public struct ConvGeometry: Equatable, Sendable {
+    /// The input's shape [N, C, H, W].
     public var batch: Int, inChannels: Int, inHeight: Int, inWidth: Int
+    /// Filters F (the output's channels) and the window height KH and width KW; the weight is [F, C, KH, KW].
     public var outChannels: Int, kernelHeight: Int, kernelWidth: Int
+    /// Steps between windows, and zeros added on each side (top and bottom, left and right) of the input.
     public var strideHeight: Int, strideWidth: Int, padHeight: Int, padWidth: Int
 
+    /// Creates a convolution's sizes; by default stride 1 and no padding. Nothing is validated here.
     public init(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int,
                 kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
                 padHeight: Int = 0, padWidth: Int = 0) {
@@ -151,24 +159,34 @@ public struct ConvGeometry: Equatable, Sendable {
     public var outHeight: Int { (inHeight + 2 * padHeight - kernelHeight) / strideHeight + 1 }
     /// `(W + 2·pad − KW) / stride + 1`, rounded down.
     public var outWidth: Int { (inWidth + 2 * padWidth - kernelWidth) / strideWidth + 1 }
+    /// Elements of the input, N·C·H·W.
     public var inputCount: Int { batch * inChannels * inHeight * inWidth }
+    /// Elements of the weight, F·C·KH·KW.
     public var weightCount: Int { outChannels * inChannels * kernelHeight * kernelWidth }
+    /// Elements of the output, N·F·OH·OW.
     public var outputCount: Int { batch * outChannels * outHeight * outWidth }
 }
 
 /// Sizes of a max pooling over NCHW input, no padding; windows that would cross the edge are not formed.
 public struct PoolGeometry: Equatable, Sendable {
+    /// The input's shape [N, C, H, W]; the output keeps N and C.
     public var batch: Int, channels: Int, inHeight: Int, inWidth: Int
+    /// Side of the square window, and the step between windows in both directions.
     public var kernel: Int, stride: Int
 
+    /// Creates a pooling's sizes. Nothing is validated here.
     public init(batch: Int, channels: Int, inHeight: Int, inWidth: Int, kernel: Int, stride: Int) {
         self.batch = batch; self.channels = channels; self.inHeight = inHeight; self.inWidth = inWidth
         self.kernel = kernel; self.stride = stride
     }
 
+    /// `(H − kernel) / stride + 1`, rounded down.
     public var outHeight: Int { (inHeight - kernel) / stride + 1 }
+    /// `(W − kernel) / stride + 1`, rounded down.
     public var outWidth: Int { (inWidth - kernel) / stride + 1 }
+    /// Elements of the input, N·C·H·W.
     public var inputCount: Int { batch * channels * inHeight * inWidth }
+    /// Elements of the output (and of its indices), N·C·OH·OW.
     public var outputCount: Int { batch * channels * outHeight * outWidth }
 }
 
@@ -186,12 +204,15 @@ public enum UnaryFunction: String, CaseIterable, Sendable {
 
 /// Element-wise functions of two arguments of the same length.
 public enum BinaryFunction: String, CaseIterable, Sendable {
+    /// `a + b`, `a − b` and `a · b`.
     case add, subtract, multiply
 }
 
 /// Hyperparameters of one ``Kernel/sgdUpdate(param:grad:velocity:count:hyper:)``.
 public struct SGDHyperparameters: Equatable, Sendable {
+    /// Step size lr, momentum factor (0 keeps no history) and L2 coefficient wd added to the gradient.
     public var learningRate: Float, momentum: Float, weightDecay: Float
+    /// Creates SGD hyperparameters; by default plain SGD without momentum or weight decay.
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
         self.learningRate = learningRate; self.momentum = momentum; self.weightDecay = weightDecay
     }
@@ -199,9 +220,11 @@ public struct SGDHyperparameters: Equatable, Sendable {
 
 /// Hyperparameters of one ``Kernel/adamUpdate(param:grad:m:v:count:hyper:)``.
 public struct AdamHyperparameters: Equatable, Sendable {
+    /// Step size lr, decay rates β1 and β2 of the two moments, ε added to the denominator, and decoupled decay wd.
     public var learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
     /// The 1-based number of this update, for bias correction.
     public var step: Int
+    /// Creates AdamW hyperparameters with PyTorch's defaults except `weightDecay`, which is 0 here.
     public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, step: Int) {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2
@@ -215,6 +238,7 @@ public struct AdamHyperparameters: Equatable, Sendable {
 /// `x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16` in wrapping 32-bit arithmetic.
 /// OpenCL kernels implement the same lines in `uint`.
 public enum DropoutRandom {
+    /// Chris Wellons' "lowbias32" hash of `value`, in wrapping 32-bit arithmetic.
     @inline(__always)
     public static func hash(_ value: UInt32) -> UInt32 {
         var x = value

@@ -9,9 +9,13 @@ public final class Executor {
     /// Whether dropout is active and the backward pass may be run.
     public enum Mode: Sendable { case training, inference }
 
+    /// The graph this executor was planned for; nodes appended after planning are not run.
     public let graph: Graph
+    /// The backend every planned kernel runs on, the same as the parameter store's.
     public let backend: Backend
+    /// The parameters the plan reads (and, through the optimizer, that training updates in place).
     public let parameters: ParameterStore
+    /// Whether dropout draws masks (training) or passes values through (inference).
     public let mode: Mode
     /// The planned kernel calls, in order, one step's worth.
     public private(set) var plannedKernels: [PlannedKernel] = []
@@ -19,6 +23,7 @@ public final class Executor {
     public private(set) var plannedNodes: [Int] = []
     /// How many device buffers the plan allocated for intermediate values, and their total element count.
     public private(set) var intermediateBufferCount = 0
+    /// The total element count of those buffers (each at least 1).
     public private(set) var intermediateElementCount = 0
 
     private var storage: [Value: DeviceBuffer] = [:]
@@ -86,7 +91,9 @@ public final class Executor {
     /// Downloads a value into an existing array of the right count (no allocation).
     public func read(_ value: Value, into destination: inout [Float]) throws {
         let buffer = try self.buffer(for: value)
-        precondition(destination.count == graph.count(of: value), "destination count must match the value")
+        guard destination.count == graph.count(of: value) else {
+            throw GraphError("value \(value) has \(graph.count(of: value)) elements, the destination \(destination.count)")
+        }
         try destination.withUnsafeMutableBufferPointer { try backend.download(buffer, offset: 0, into: $0) }
     }
 

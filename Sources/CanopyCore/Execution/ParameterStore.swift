@@ -3,6 +3,7 @@
 /// Executors read and update parameters in place. To move a model to another backend, take a
 /// ``snapshot()`` and ``load(_:)`` it into a store on the other backend (or use ``moved(to:)``).
 public final class ParameterStore {
+    /// The backend holding every parameter buffer; executors must run on this same backend.
     public let backend: Backend
     /// Parameter names in graph order.
     public let names: [String]

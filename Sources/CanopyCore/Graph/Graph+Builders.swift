@@ -45,10 +45,12 @@ extension Graph {
         return append(.maxPool(kernel: kernel, stride: stride), inputs: [x], outputShapes: [out, out], label: label)
     }
 
+    /// `function` applied to each element of x; same shape as x.
     public func unary(_ function: UnaryFunction, _ x: Value, label: String = "") -> Value {
         append(.unary(function), inputs: [x], outputShapes: [shape(of: x)], label: label)
     }
 
+    /// `a ∘ b` element-wise for a and b of equal shape (no broadcasting); throws when the shapes differ.
     public func binary(_ function: BinaryFunction, _ a: Value, _ b: Value, label: String = "") throws -> Value {
         guard shape(of: a) == shape(of: b) else {
             throw GraphError("\(function.rawValue) needs equal shapes, got \(shape(of: a)) and \(shape(of: b))")
@@ -56,6 +58,7 @@ extension Graph {
         return append(.binary(function), inputs: [a, b], outputShapes: [shape(of: a)], label: label)
     }
 
+    /// `alpha · x`, element-wise; same shape as x.
     public func scale(_ x: Value, by alpha: Float, label: String = "") -> Value {
         append(.scale(alpha), inputs: [x], outputShapes: [shape(of: x)], label: label)
     }
@@ -115,10 +118,13 @@ extension Graph {
         return append(.mixture, inputs: [gates, values], outputShapes: [[sv[0], sv[2]]], label: label)
     }
 
+    /// Softmax along the last dimension of x, each row computed stably. A rank-1 x counts as rows of one element,
+    /// so every entry becomes 1.
     public func softmax(_ x: Value, label: String = "") -> Value {
         append(.softmax, inputs: [x], outputShapes: [shape(of: x)], label: label)
     }
 
+    /// Log-softmax along the last dimension of x; a rank-1 x counts as rows of one element, so every entry becomes 0.
     public func logSoftmax(_ x: Value, label: String = "") -> Value {
         append(.logSoftmax, inputs: [x], outputShapes: [shape(of: x)], label: label)
     }

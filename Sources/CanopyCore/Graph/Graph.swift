@@ -5,6 +5,7 @@ public struct Value: Hashable, Sendable, CustomStringConvertible {
     /// Which of the node's outputs.
     public let output: Int
 
+    /// Names output `output` of node `node`; nothing checks that the node exists.
     public init(node: Int, output: Int = 0) {
         self.node = node
         self.output = output
@@ -15,8 +16,11 @@ public struct Value: Hashable, Sendable, CustomStringConvertible {
 
 /// A node of a ``Graph``: an operation, its inputs and the shapes of its outputs.
 public struct Node: Sendable {
+    /// The operation the node performs.
     public let op: Op
+    /// The values the node reads, in the order its operation defines; each comes from an earlier node.
     public let inputs: [Value]
+    /// The shape of each output, known when the node is built.
     public let outputShapes: [[Int]]
     /// A name for people: layer key paths such as `shared[0]`, or what autodiff derived it from.
     public let label: String
@@ -24,7 +28,9 @@ public struct Node: Sendable {
 
 /// Errors raised while building a graph: shapes that do not fit an operation.
 public struct GraphError: Error, CustomStringConvertible, Equatable {
+    /// What went wrong, for people, naming the shapes, inputs or values involved.
     public let message: String
+    /// Creates an error with the message to show.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
@@ -42,12 +48,14 @@ public struct GraphError: Error, CustomStringConvertible, Equatable {
 /// let y = try graph.matmul(x, w, transposeB: true)      // [32, 10]
 /// ```
 public final class Graph {
+    /// Every node, in execution (topological) order; a ``Value``'s `node` indexes this array.
     public private(set) var nodes: [Node] = []
     private var namedInputs: [String: Value] = [:]
     private var namedParameters: [String: Value] = [:]
     /// Parameters in creation order.
     public private(set) var parameters: [Value] = []
 
+    /// Creates an empty graph.
     public init() {}
 
     /// The shape of a value.

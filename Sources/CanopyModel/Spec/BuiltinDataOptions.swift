@@ -11,6 +11,7 @@ public struct BuiltinDataOption: Equatable, Sendable {
     /// What the option means, for messages and documentation.
     public var meaning: String
 
+    /// Creates an option description; nothing checks that the default lies in `range`.
     public init(_ name: String, default defaultValue: Double, range: ClosedRange<Double>, isInteger: Bool,
                 meaning: String) {
         self.name = name

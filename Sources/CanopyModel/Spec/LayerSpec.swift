@@ -7,6 +7,7 @@ public struct LayerSpec: Equatable, Sendable {
     /// Where the layer is written.
     public var location: SourceLocation
 
+    /// Creates a layer; `location` defaults to `<code>` for layers built in Swift rather than read from a file.
     public init(kind: LayerKind, keyPath: String, location: SourceLocation = SourceLocation(file: "<code>")) {
         self.kind = kind
         self.keyPath = keyPath

@@ -38,6 +38,8 @@ public struct ModelSpec: Equatable, Sendable {
     /// `tasks.digit.metrics[1]`, ...). Empty for a spec built in code. Use ``location(of:)`` to look one up.
     public var locations: [String: SourceLocation]
 
+    /// Creates a spec in code: hard sharing, no task gating and no transfer (set those properties afterwards), no
+    /// source text and no recorded locations, so errors name only `fileName`. Values are not validated here.
     public init(name: String, description: String? = nil, data: DataSpec, input: InputSpec,
                 shared: [LayerSpec], tasks: [TaskSpec], train: TrainSpec,
                 sourceText: String = "", fileURL: URL? = nil, fileName: String = "<code>",
@@ -112,6 +114,8 @@ public struct DataSpec: Equatable, Sendable {
     /// (``ModelSpec/location(of:)`` finds any other value).
     public var location: SourceLocation
 
+    /// Creates a data section with the model file's defaults: 20% held out, split seed 0, no missing-label texts and
+    /// no options. Values are not validated here.
     public init(source: DataSource, validation: Double = 0.2, seed: UInt64 = 0,
                 location: SourceLocation = SourceLocation(file: "<code>")) {
         self.source = source
@@ -134,6 +138,8 @@ public struct InputSpec: Equatable, Sendable {
     /// (``ModelSpec/location(of:)`` finds any other value).
     public var location: SourceLocation
 
+    /// Creates an input section; by default features are used unscaled and, for CSV data, every non-label column.
+    /// Values are not validated here.
     public init(shape: [Int], scale: Float = 1, columns: [String]? = nil,
                 location: SourceLocation = SourceLocation(file: "<code>")) {
         self.shape = shape
@@ -188,6 +194,8 @@ public struct TrainSpec: Equatable, Sendable {
     /// Stop early on a validation quantity (`early_stopping:`), when set.
     public var earlyStopping: EarlyStoppingSpec?
 
+    /// Creates a train section with the model file's defaults for everything not given: fixed weighting, a constant
+    /// learning rate without warm-up, no gradient clipping and no early stopping. Values are not validated here.
     public init(optimizer: OptimizerSpec, batchSize: Int, epochs: Int, seed: UInt64 = 0) {
         self.optimizer = optimizer
         self.batchSize = batchSize

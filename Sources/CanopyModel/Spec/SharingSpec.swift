@@ -44,14 +44,20 @@ public struct MixtureOfExpertsSpec: Equatable, Sendable {
     public var expert: [LayerSpec]
     /// One softmax gate per task (MMoE) or one gate shared by all tasks (OMoE) (`gates: per_task | one`).
     public var gates: GateSharing
+    /// The section's key path (`mmoe` when read from a file), with which errors and graph labels start.
     public var keyPath: String
+    /// Where the `mmoe:` value is written.
     public var location: SourceLocation
 
+    /// How many gates mix the experts' outputs; the raw values are the words `gates:` takes.
     public enum GateSharing: String, Equatable, Sendable {
+        /// One gate per task (MMoE), named `gates.<task>`.
         case perTask = "per_task"
+        /// A single gate whose mixture every task reads (OMoE), named `gates.all`.
         case one
     }
 
+    /// Creates an `mmoe:` section; by default one gate per task. Values are checked later, by the spec's rules.
     public init(experts: Int, expert: [LayerSpec], gates: GateSharing = .perTask, keyPath: String = "mmoe",
                 location: SourceLocation = SourceLocation(file: "<code>")) {
         self.experts = experts; self.expert = expert; self.gates = gates
@@ -70,9 +76,13 @@ public struct CrossStitchSpec: Equatable, Sendable {
     public var unitsAfter: [Int]
     /// The initial weight a column keeps of itself (`self_weight:`, in (0, 1]; default 0.9).
     public var selfWeight: Float
+    /// The section's key path (`cross_stitch` when read from a file), with which errors and graph labels start.
     public var keyPath: String
+    /// Where the `cross_stitch:` value is written.
     public var location: SourceLocation
 
+    /// Creates a `cross_stitch:` section. `unitsAfter` has no default here: the model file's default is
+    /// ``CrossStitchSpec/defaultUnitsAfter(column:)``. Values are checked later, by the spec's rules.
     public init(column: [LayerSpec], unitsAfter: [Int], selfWeight: Float = 0.9, keyPath: String = "cross_stitch",
                 location: SourceLocation = SourceLocation(file: "<code>")) {
         self.column = column; self.unitsAfter = unitsAfter; self.selfWeight = selfWeight
@@ -90,9 +100,12 @@ public struct SoftSharingSpec: Equatable, Sendable {
     public var l2: Float
     /// The weight of the trace-norm penalty (`trace_norm:`, ≥ 0; default 0).
     public var traceNorm: Float
+    /// The section's key path (`soft_sharing` when read from a file), with which errors and graph labels start.
     public var keyPath: String
+    /// Where the `soft_sharing:` value is written.
     public var location: SourceLocation
 
+    /// Creates a `soft_sharing:` section; by default an L2 tie of weight 0.01 and no trace-norm penalty.
     public init(column: [LayerSpec], l2: Float = 0.01, traceNorm: Float = 0, keyPath: String = "soft_sharing",
                 location: SourceLocation = SourceLocation(file: "<code>")) {
         self.column = column; self.l2 = l2; self.traceNorm = traceNorm
@@ -104,14 +117,19 @@ public struct SoftSharingSpec: Equatable, Sendable {
 /// The graph's input is the `shared:` stem's output, called `input`; a node without `in:` reads the node
 /// before it (the first node reads `input`).
 public struct GraphNodeSpec: Equatable, Sendable {
+    /// The node's name (`name:`), which later nodes list in `in:`; unique, starting with a letter, and not `input`.
     public var name: String
+    /// What the node computes (`op:`).
     public var op: GraphNodeOp
     /// The names of the nodes it reads (`in:`, a name or a list).
     public var inputs: [String]
     /// `graph[<index>]`.
     public var keyPath: String
+    /// Where the node is written.
     public var location: SourceLocation
 
+    /// Creates a graph node. Empty `inputs` means the node before it (or `input` for the first), as when `in:` is
+    /// left out. Names and references are checked later, by the spec's rules.
     public init(name: String, op: GraphNodeOp, inputs: [String], keyPath: String,
                 location: SourceLocation = SourceLocation(file: "<code>")) {
         self.name = name; self.op = op; self.inputs = inputs; self.keyPath = keyPath; self.location = location

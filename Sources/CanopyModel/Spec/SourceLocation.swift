@@ -12,6 +12,7 @@ public struct SourceLocation: Equatable, Hashable, Sendable, CustomStringConvert
     /// The 1-based column in Unicode scalars, or nil when unknown.
     public var column: Int?
 
+    /// Creates a place; leave out `line` (and `column`) when only the file is known.
     public init(file: String, line: Int? = nil, column: Int? = nil) {
         self.file = file
         self.line = line
@@ -38,6 +39,7 @@ public struct ModelFileError: Error, Equatable, Sendable, CustomStringConvertibl
     /// What is wrong, in one sentence without a trailing period.
     public var message: String
 
+    /// Creates an error; `message` is one sentence without a trailing period.
     public init(location: SourceLocation, keyPath: String, message: String) {
         self.location = location
         self.keyPath = keyPath
@@ -50,5 +52,6 @@ public struct ModelFileError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 extension ModelFileError: LocalizedError {
+    /// The same text as ``description``, for `localizedDescription`.
     public var errorDescription: String? { description }
 }

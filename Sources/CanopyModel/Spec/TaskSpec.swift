@@ -21,6 +21,8 @@ public struct TaskSpec: Equatable, Sendable {
     /// Where the task's name is written.
     public var location: SourceLocation
 
+    /// Creates a task with the model file's defaults: the loss's default metrics, weight 1, the label column named
+    /// after the task, no `in:` and no class weights; `keyPath` becomes `tasks.<name>`. Values are checked later.
     public init(name: String, head: [LayerSpec], loss: LossKind, metrics: [MetricKind]? = nil,
                 weight: Float = 1, label: String? = nil, location: SourceLocation = SourceLocation(file: "<code>")) {
         self.name = name

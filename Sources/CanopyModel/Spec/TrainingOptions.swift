@@ -33,6 +33,7 @@ public enum WeightingSpec: Equatable, Sendable {
 
 /// The learning-rate schedule (`train.schedule:` and `train.warmup_epochs:`), applied per step.
 public struct ScheduleSpec: Equatable, Sendable {
+    /// How the rate changes after any warm-up.
     public enum Kind: Equatable, Sendable {
         /// The optimizer's rate throughout (`constant`, the default).
         case constant
@@ -42,10 +43,12 @@ public struct ScheduleSpec: Equatable, Sendable {
         case cosine(minimum: Float)
     }
 
+    /// The schedule that follows warm-up (`schedule:`); default constant.
     public var kind: Kind
     /// Linear warm-up from 0 over this many epochs' steps before the schedule starts (`warmup_epochs:`, default 0).
     public var warmupEpochs: Int
 
+    /// Creates a schedule; by default a constant rate without warm-up.
     public init(kind: Kind = .constant, warmupEpochs: Int = 0) {
         self.kind = kind
         self.warmupEpochs = warmupEpochs
@@ -60,9 +63,12 @@ public struct EarlyStoppingSpec: Equatable, Sendable {
     public var task: String?
     /// `loss` or a metric name.
     public var metric: String
+    /// How many epochs in a row without improvement stop training (`patience:`, 1 or more).
     public var patience: Int
+    /// `train.early_stopping`, where errors about the rule are placed.
     public var keyPath: String
 
+    /// Creates a rule; whether the task and metric exist, and the range of `patience`, are checked later.
     public init(task: String?, metric: String, patience: Int, keyPath: String = "train.early_stopping") {
         self.task = task; self.metric = metric; self.patience = patience; self.keyPath = keyPath
     }
@@ -74,7 +80,9 @@ public struct EarlyStoppingSpec: Equatable, Sendable {
 /// Per-class weights of a cross-entropy task (`class_weights:`): a list with one weight per class, or
 /// `balanced` (n_rows / (n_classes · n_rows_of_class), as scikit-learn computes it, from the training rows).
 public enum ClassWeightsSpec: Equatable, Sendable {
+    /// One weight per class, in class order; finite, ≥ 0 and not all 0.
     case explicit([Float])
+    /// `n_rows / (n_classes · n_rows_of_class)` over the labelled training rows; 0 for a class with no rows.
     case balanced
 }
 
@@ -87,6 +95,7 @@ public struct TransferSpec: Equatable, Sendable {
     /// layer key path (`shared[0]`, `tasks.digit.head[1]`) or a parameter-name prefix (`experts.3`).
     public var freeze: [String]
 
+    /// Creates a transfer section; by default nothing is loaded and nothing is frozen.
     public init(initFrom: URL? = nil, freeze: [String] = []) {
         self.initFrom = initFrom
         self.freeze = freeze

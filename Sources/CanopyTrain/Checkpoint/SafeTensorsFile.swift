@@ -7,6 +7,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
     /// What is wrong.
     public var message: String
 
+    /// Creates an error about `file`.
     public init(file: String, message: String) {
         self.file = file
         self.message = message

@@ -40,6 +40,7 @@ public struct TrainingCheckpoint {
     /// The name prefixes of optimizer and extra state inside the file.
     public static let optimizerPrefix = "optimizer.", extraPrefix = "state."
 
+    /// Creates a checkpoint from tensors already on the host; nothing checks that each shape matches its values.
     public init(parameters: [Tensor], optimizerState: [Tensor] = [], extraState: [Tensor] = [],
                 metadata: [String: String] = [:], file: String? = nil) {
         self.parameters = parameters

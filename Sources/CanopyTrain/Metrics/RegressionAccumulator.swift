@@ -5,6 +5,7 @@ public struct MetricError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What is wrong.
     public var message: String
 
+    /// Creates an error about the call at `place`.
     public init(place: String, message: String) {
         self.place = place
         self.message = message

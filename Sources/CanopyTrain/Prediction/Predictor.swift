@@ -31,6 +31,7 @@ public struct PredictedTask: Equatable, Sendable {
     /// The head's width: the class count of a `cross_entropy` task, 1 otherwise.
     public var width: Int
 
+    /// Creates a task description; ``Predictor`` makes one from each of its model's tasks.
     public init(name: String, loss: LossKind, width: Int) {
         self.name = name
         self.loss = loss

@@ -113,6 +113,7 @@ public struct PredictionError: Error, CustomStringConvertible, Equatable, Sendab
     /// What is wrong.
     public var message: String
 
+    /// Creates an error about the output `file`.
     public init(file: String, message: String) {
         self.file = file
         self.message = message

@@ -17,6 +17,7 @@ public enum EpochTable {
         /// Metric names and values in display order.
         public var metrics: [(name: String, value: Double)]
 
+        /// Creates a line's numbers; `metrics` are shown in the order given.
         public init(task: String, loss: Double, metrics: [(name: String, value: Double)]) {
             self.task = task
             self.loss = loss

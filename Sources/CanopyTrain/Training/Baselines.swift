@@ -34,6 +34,7 @@ public enum Baselines {
 
     /// One baseline's result.
     public struct Result: Sendable {
+        /// The task trained alone.
         public var task: String
         /// The single-task model's final validation score.
         public var score: TaskScore

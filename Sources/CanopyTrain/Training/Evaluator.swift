@@ -12,6 +12,7 @@ public struct TaskScore: Sendable, Equatable {
     /// Metric values in the order the model file lists them, by metric name (`accuracy`, `macro_f1`, ...).
     public var metrics: [(name: String, value: Double)]
 
+    /// Creates a score from its parts.
     public init(task: String, loss: Double, labelledRows: Int, metrics: [(name: String, value: Double)]) {
         self.task = task; self.loss = loss; self.labelledRows = labelledRows; self.metrics = metrics
     }
@@ -19,6 +20,8 @@ public struct TaskScore: Sendable, Equatable {
     /// The value of a metric by name.
     public func metric(_ name: String) -> Double? { metrics.first { $0.name == name }?.value }
 
+    /// Equal when task, loss, labelled rows and every metric's name and value are equal, in order; like `Double`'s
+    /// `==`, a NaN loss or metric makes two scores unequal.
     public static func == (a: TaskScore, b: TaskScore) -> Bool {
         a.task == b.task && a.loss == b.loss && a.labelledRows == b.labelledRows
             && a.metrics.map(\.name) == b.metrics.map(\.name) && a.metrics.map(\.value) == b.metrics.map(\.value)
@@ -27,7 +30,9 @@ public struct TaskScore: Sendable, Equatable {
 
 /// Runs a model forward (inference mode: no dropout) over a data set and scores every task.
 public final class Evaluator {
+    /// The model graph whose tasks are scored; its batch size is the evaluation batch size.
     public let model: ModelGraph
+    /// The parameters the forward pass reads, on the backend evaluation runs on. Evaluation never changes them.
     public let parameters: ParameterStore
     private let executor: Executor
 

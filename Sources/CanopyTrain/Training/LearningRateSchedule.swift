@@ -3,11 +3,16 @@ import Foundation
 
 /// The learning rate of each optimizer step: linear warm-up, then constant, step or cosine decay.
 public struct LearningRateSchedule: Sendable {
+    /// The optimizer's learning rate, reached after warm-up.
     public let base: Float
+    /// The schedule and warm-up the model file asks for.
     public let spec: ScheduleSpec
+    /// Optimizer steps per epoch (batches per epoch), at least 1.
     public let stepsPerEpoch: Int
+    /// Steps in the whole run, `stepsPerEpoch · epochs`; cosine decay reaches its minimum on the last one.
     public let totalSteps: Int
 
+    /// Creates a schedule; `stepsPerEpoch` and `epochs` below 1 count as 1.
     public init(base: Float, spec: ScheduleSpec, stepsPerEpoch: Int, epochs: Int) {
         self.base = base
         self.spec = spec
@@ -36,11 +41,16 @@ public struct LearningRateSchedule: Sendable {
 
 /// Adam on a few host-side scalars (uncertainty weighting's log-variances, GradNorm's weights).
 public struct ScalarAdam: Sendable, Equatable {
+    /// The step size.
     public var learningRate: Double
+    /// Decay rates of the first and second moments, and the term added to the denominator (Adam's defaults).
     public var beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
+    /// First and second moment estimates, one per scalar.
     public private(set) var m: [Double], v: [Double]
+    /// Updates made so far; the next update counts as number `step + 1` in its bias correction.
     public private(set) var step = 0
 
+    /// Creates an optimizer for `count` scalars with zero moments.
     public init(count: Int, learningRate: Double) {
         self.learningRate = learningRate
         m = [Double](repeating: 0, count: count)
@@ -62,9 +72,13 @@ public struct ScalarAdam: Sendable, Equatable {
     public var state: [Float] { DoubleBits.encode([Double(step)] + m + v) }
 
     /// Restores ``state``.
-    public mutating func restore(_ state: [Float]) {
+    ///
+    /// - Throws: ``CheckpointError`` when the state is not one this Adam (of as many scalars) wrote.
+    public mutating func restore(_ state: [Float]) throws {
         let values = DoubleBits.decode(state)
-        guard values.count == 1 + 2 * m.count else { return }
+        guard values.count == 1 + 2 * m.count else {
+            throw CheckpointError(file: "checkpoint", message: "weighting optimizer state has \(values.count) values, expected \(1 + 2 * m.count)")
+        }
         step = Int(values[0])
         m = Array(values[1...m.count])
         v = Array(values[(1 + m.count)...])

@@ -8,6 +8,7 @@ public struct ModelData {
     /// The rows held out for validation (may be empty when `data.validation` is 0).
     public var validation: Dataset
 
+    /// Pairs two data sets as they are, without checking them against a model (see ``load(for:)`` for that).
     public init(train: Dataset, validation: Dataset) {
         self.train = train
         self.validation = validation

@@ -6,13 +6,16 @@ import CanopyModel
 ///
 /// One ``step(gradients:learningRate:)`` enqueues one fused update kernel per parameter.
 public final class Optimizer {
+    /// The optimizer and its hyperparameters; ``step(gradients:learningRate:skipping:)`` may override the rate.
     public let spec: OptimizerSpec
+    /// The parameters updated in place, on the backend every update runs on.
     public let parameters: ParameterStore
     /// The number of updates applied so far (Adam's bias correction uses it).
     public private(set) var stepCount = 0
     /// Per parameter: velocity (SGD) or first and second moments (Adam).
     private var state: [String: [DeviceBuffer]] = [:]
 
+    /// Allocates zero-filled state beside every parameter: a velocity (SGD) or two moments (Adam).
     public init(_ spec: OptimizerSpec, parameters: ParameterStore) throws {
         self.spec = spec
         self.parameters = parameters
@@ -67,12 +70,24 @@ public final class Optimizer {
     }
 
     /// Restores state saved by ``stateSnapshot()`` and the step count.
+    ///
+    /// - Throws: ``CheckpointError`` naming the first state tensor that is missing or has the wrong size (nothing
+    ///   is restored then), so a resumed run never continues with half of its optimizer state.
     public func restore(state saved: [String: [Float]], stepCount: Int) throws {
-        for (name, buffers) in state {
-            for (stateName, buffer) in zip(stateNames, buffers) {
-                if let values = saved["\(name).\(stateName)"], values.count == parameters.count(named: name) {
-                    try parameters.backend.upload(values, to: buffer)
+        for name in parameters.names {
+            for stateName in stateNames {
+                let key = "\(name).\(stateName)"
+                guard let values = saved[key] else {
+                    throw CheckpointError(file: "checkpoint", message: "no optimizer state '\(key)' (was it written by another optimizer?)")
                 }
+                guard values.count == parameters.count(named: name) else {
+                    throw CheckpointError(file: "checkpoint", message: "optimizer state '\(key)' has \(values.count) values, the parameter \(parameters.count(named: name))")
+                }
+            }
+        }
+        for name in parameters.names {
+            for (stateName, buffer) in zip(stateNames, state[name]!) {
+                try parameters.backend.upload(saved["\(name).\(stateName)"]!, to: buffer)
             }
         }
         self.stepCount = stepCount

@@ -3,13 +3,17 @@ import Foundation
 
 /// Forwards a trainer's progress to several observers, in order.
 public final class ObserverGroup: TrainingObserver {
+    /// The observers, called in this order; the first that throws stops the others hearing of that event.
     public let observers: [TrainingObserver]
+    /// Creates a group calling `observers` in order.
     public init(_ observers: [TrainingObserver]) { self.observers = observers }
 
+    /// Passes a finished batch on to every observer.
     public func trainer(_ trainer: Trainer, didFinishBatch batch: Int, of batchCount: Int, epoch: Int, loss: Double) throws {
         for observer in observers { try observer.trainer(trainer, didFinishBatch: batch, of: batchCount, epoch: epoch, loss: loss) }
     }
 
+    /// Passes a finished epoch on to every observer.
     public func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {
         for observer in observers { try observer.trainer(trainer, didFinishEpoch: report) }
     }
@@ -22,10 +26,15 @@ public final class ObserverGroup: TrainingObserver {
 /// - `metrics.jsonl`: one JSON object per epoch, split and task (with the task's weight), and one per pair of
 ///   tasks with the cosine of their gradients on the shared parameters (`"pair": "a~b"`).
 public final class RunOutput: TrainingObserver {
+    /// The output directory; created by ``init(directory:trainer:resuming:)`` when missing.
     public let directory: URL
+    /// The trainer whose parameters and state are saved.
     public let trainer: Trainer
+    /// `<directory>/parameters.safetensors`.
     public var parametersURL: URL { directory.appendingPathComponent("parameters.safetensors") }
+    /// `<directory>/metrics.jsonl`.
     public var metricsURL: URL { directory.appendingPathComponent("metrics.jsonl") }
+    /// `<directory>/checkpoint.safetensors`.
     public var checkpointURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
     private let log: MetricsLog
 
@@ -59,6 +68,8 @@ public final class RunOutput: TrainingObserver {
         try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: parametersURL)
     }
 
+    /// Appends the epoch's scores (and gradient cosines) to the metrics log, then rewrites the parameters file and
+    /// the checkpoint. Throws, keeping the previous parameters and checkpoint files, when a parameter is not finite.
     public func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {
         for (split, scores) in [("train", report.train), ("validation", report.validation)] {
             for (t, score) in scores.enumerated() {

@@ -36,13 +36,18 @@ extension Trainer {
             throw CheckpointError(file: checkpoint.file ?? "checkpoint",
                                   message: "not a resumable Canopy checkpoint (it lacks optimizer state and progress)")
         }
+        guard checkpoint.metadata["weighting"] == spec.train.weighting.keyword else {
+            throw CheckpointError(file: checkpoint.file ?? "checkpoint",
+                                  message: "the run was saved with weighting '\(checkpoint.metadata["weighting"] ?? "?")', "
+                                      + "the model file now says '\(spec.train.weighting.keyword)'")
+        }
         _ = try loadParameters(from: checkpoint, into: parameters, strict: true)
         var optimizerState: [String: [Float]] = [:]
         for tensor in checkpoint.optimizerState { optimizerState[tensor.name] = tensor.values }
         try optimizer.restore(state: optimizerState, stepCount: step)
         var extra: [String: [Float]] = [:]
         for tensor in checkpoint.extraState { extra[tensor.name] = tensor.values }
-        weighting.restore(extra)
+        try weighting.restore(extra)
         if let saved = extra["early_stopping"].map(DoubleBits.decode), saved.count == 3 {
             earlyStopping = EarlyStoppingState(best: saved[0].isNaN ? nil : saved[0], bestEpoch: Int(saved[1]),
                                                epochsWithoutImprovement: Int(saved[2]))

@@ -34,7 +34,9 @@ public protocol TrainingObserver: AnyObject {
 }
 
 extension TrainingObserver {
+    /// Does nothing.
     public func trainer(_ trainer: Trainer, didFinishBatch batch: Int, of batchCount: Int, epoch: Int, loss: Double) throws {}
+    /// Does nothing.
     public func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {}
 }
 
@@ -60,12 +62,19 @@ public enum TrainingError: Error, CustomStringConvertible {
 /// print(reports.last!.validation)
 /// ```
 public final class Trainer {
+    /// The model file the trainer was built from.
     public let spec: ModelSpec
+    /// The training graph, built for `spec.train.batchSize`.
     public let model: ModelGraph
+    /// The training and validation rows.
     public let data: ModelData
+    /// The parameters being trained, on ``backend``.
     public let parameters: ParameterStore
+    /// The optimizer and its state (velocity or moments) beside the parameters.
     public let optimizer: Optimizer
+    /// The task weights and the state of the method that moves them.
     public let weighting: TaskWeighting
+    /// The learning rate of each step.
     public let schedule: LearningRateSchedule
     /// Parameters the optimizer leaves alone (`freeze:`).
     public let frozen: Set<String>

@@ -7,6 +7,7 @@ import Foundation
 /// The trainer asks for ``seeds`` before each step, reports the step's losses (and, for GradNorm, the weighted
 /// gradient norms) afterwards, and reports each epoch's mean training losses.
 public final class TaskWeighting {
+    /// The weighting method (`train.weighting:`).
     public let spec: WeightingSpec
     /// The `weight:` of each task in the model file.
     public let fileWeights: [Double]
@@ -112,10 +113,19 @@ public final class TaskWeighting {
     }
 
     /// Restores ``state``.
-    public func restore(_ saved: [String: [Float]]) {
-        if let w = saved["weighting.weights"] { weights = DoubleBits.decode(w) }
-        if let s = saved["weighting.log_variances"] { logVariances = DoubleBits.decode(s) }
-        if let a = saved["weighting.adam"] { adam.restore(a) }
+    ///
+    /// - Throws: ``CheckpointError`` when the saved weights, log-variances or optimizer state are missing or are
+    ///   not for this many tasks.
+    public func restore(_ saved: [String: [Float]]) throws {
+        let count = weights.count
+        guard let w = saved["weighting.weights"].map(DoubleBits.decode), w.count == count,
+              let s = saved["weighting.log_variances"].map(DoubleBits.decode), s.count == count,
+              let a = saved["weighting.adam"] else {
+            throw CheckpointError(file: "checkpoint", message: "the task-weighting state is missing or not for \(count) tasks")
+        }
+        try adam.restore(a)
+        weights = w
+        logVariances = s
         initialLosses = saved["weighting.initial_losses"].map(DoubleBits.decode)
         epochLosses = (0..<2).compactMap { saved["weighting.epoch_losses.\($0)"].map(DoubleBits.decode) }
     }
@@ -124,6 +134,7 @@ public final class TaskWeighting {
 /// Stores doubles in float32 tensors bit for bit: each double becomes two floats holding its high and low
 /// 32 bits, so a checkpoint restores host-side state exactly.
 public enum DoubleBits {
+    /// Two floats per double: its high 32 bits, then its low 32 bits.
     public static func encode(_ values: [Double]) -> [Float] {
         values.flatMap { value -> [Float] in
             let bits = value.bitPattern
@@ -131,6 +142,7 @@ public enum DoubleBits {
         }
     }
 
+    /// The doubles ``encode(_:)`` stored; a trailing odd float is ignored.
     public static func decode(_ floats: [Float]) -> [Double] {
         stride(from: 0, to: floats.count - 1, by: 2).map { i in
             Double(bitPattern: UInt64(floats[i].bitPattern) << 32 | UInt64(floats[i + 1].bitPattern))
