@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
             let output = try RunOutput(directory: directory, trainer: trainer, resuming: resume != nil)
             print("model: \(spec.name), \(trainer.parameters.totalCount) parameters, "
                 + "\(trainer.data.train.rowCount) training and \(trainer.data.validation.rowCount) validation rows, "
-                + "\(spec.train.epochs) epochs of \(trainer.data.train.rowCount.divided(by: spec.train.batchSize)) steps, "
+                + "\(spec.train.epochs) epoch\(spec.train.epochs == 1 ? "" : "s") of \(trainer.data.train.rowCount.divided(by: spec.train.batchSize)) steps, "
                 + "weighting \(spec.train.weighting.keyword)")
             let console = ConsoleReporter(epochs: spec.train.epochs)
             do {
