@@ -54,10 +54,11 @@ public final class Evaluator {
                                   labelColumns: model.tasks.map(\.spec.label), featureScale: spec.input.scale)
         var batch = batcher.makeBatch()
         var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
+        var rowMask = [Float](repeating: 0, count: model.batchSize)
         batcher.resetOrder()
         for index in 0..<batcher.batchCount {
             try batcher.fill(&batch, index: index)
-            try TaskInputs.upload(batch, model: model, to: executor)
+            try TaskInputs.upload(batch, model: model, to: executor, rowMask: &rowMask)
             try executor.run()
             for t in model.tasks.indices { try accumulators[t].add(batch: batch, column: t, executor: executor) }
         }
@@ -67,14 +68,19 @@ public final class Evaluator {
 
 /// Uploads one batch into a planned model's inputs: features, and per task labels, mask and weight.
 enum TaskInputs {
-    static func upload(_ batch: Batch, model: ModelGraph, to executor: Executor, weights: [Float]? = nil) throws {
+    /// Uploads a batch's features, and each task's labels and mask. With class weights for a task, its mask
+    /// carries `mask · w[label]` (written through `rowMask`, a batch-sized scratch array), which turns the masked
+    /// mean into the class-weighted mean.
+    static func upload(_ batch: Batch, model: ModelGraph, to executor: Executor, classWeights: [[Float]?] = [],
+                       rowMask: inout [Float]) throws {
         try executor.setInput(ModelGraph.inputName, batch.features)
-        let inputs = Set(executor.inputNames)
         for (t, task) in model.tasks.enumerated() {
             try executor.setInput(task.labelsInput, batch.labels[t])
-            try executor.setInput(task.maskInput, batch.masks[t])
-            if inputs.contains(task.weightInput) {
-                try executor.setInput(task.weightInput, [weights?[t] ?? task.spec.weight])
+            if t < classWeights.count, let weights = classWeights[t] {
+                rowWeights(labels: batch.labels[t], mask: batch.masks[t], classWeights: weights, into: &rowMask)
+                try executor.setInput(task.maskInput, rowMask)
+            } else {
+                try executor.setInput(task.maskInput, batch.masks[t])
             }
         }
     }

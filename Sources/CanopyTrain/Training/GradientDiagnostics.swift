@@ -27,13 +27,12 @@ final class GradientDiagnostics {
     /// Every pair's cosine, in task order (first < second).
     func measure() throws -> [(first: String, second: String, cosine: Double)] {
         var sums = model.tasks.map { _ in [Float]() }
+        var rowMask = [Float](repeating: 0, count: model.batchSize)
         for index in 0..<min(Self.batchCount, batcher.batchCount) {
             try batcher.fill(&batch, index: index)
-            try executor.setInput(ModelGraph.inputName, batch.features)
-            for (t, task) in model.tasks.enumerated() {
-                try executor.setInput(task.labelsInput, batch.labels[t])
-                try executor.setInput(task.maskInput, batch.masks[t])
-                if executor.inputNames.contains(task.weightInput) { try executor.setInput(task.weightInput, [1]) }
+            try TaskInputs.upload(batch, model: model, to: executor, rowMask: &rowMask)
+            for task in model.tasks where executor.inputNames.contains(task.weightInput) {
+                try executor.setInput(task.weightInput, [1])
             }
             try executor.run(seed: 0x4449_4147 &+ UInt64(index))
             for (t, gradients) in model.taskGradients.enumerated() {

@@ -50,7 +50,7 @@ final class StepRunner {
     /// Uploads the batch and runs the step's kernels (forward, backward, and any host work between phases).
     func compute(batch: Batch, seed: UInt64) throws {
         stepSeed = seed
-        try upload(batch)
+        try TaskInputs.upload(batch, model: model, to: executor, classWeights: classWeights, rowMask: &rowMask)
         switch weighting.spec {
         case .mgda:
             try setSeeds([Float](repeating: 1, count: model.tasks.count))
@@ -173,19 +173,6 @@ final class StepRunner {
     }
 
     // MARK: Inputs
-
-    private func upload(_ batch: Batch) throws {
-        try executor.setInput(ModelGraph.inputName, batch.features)
-        for (t, task) in model.tasks.enumerated() {
-            try executor.setInput(task.labelsInput, batch.labels[t])
-            if let weights = classWeights[t] {
-                rowWeights(labels: batch.labels[t], mask: batch.masks[t], classWeights: weights, into: &rowMask)
-                try executor.setInput(task.maskInput, rowMask)
-            } else {
-                try executor.setInput(task.maskInput, batch.masks[t])
-            }
-        }
-    }
 
     private func setSeeds(_ seeds: [Float]) throws {
         let inputs = Set(executor.inputNames)
