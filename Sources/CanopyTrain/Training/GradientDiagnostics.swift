@@ -35,12 +35,8 @@ final class GradientDiagnostics {
                 try executor.setInput(task.weightInput, [1])
             }
             try executor.run(seed: 0x4449_4147 &+ UInt64(index))
-            for (t, gradients) in model.taskGradients.enumerated() {
-                var vector: [Float] = []
-                for name in model.sharedParameters {
-                    if let value = gradients[name] { vector += try executor.read(value) }
-                    else { vector += [Float](repeating: 0, count: model.graph.count(of: model.graph.parameter(named: name)!)) }
-                }
+            for t in model.tasks.indices {
+                let vector = try model.sharedGradient(ofTask: t, in: executor)
                 if sums[t].isEmpty { sums[t] = vector } else { for i in vector.indices { sums[t][i] += vector[i] } }
             }
         }

@@ -134,7 +134,7 @@ final class StepRunner {
     private func projectedGradients() throws -> [String: DeviceBuffer] {
         var result: [String: DeviceBuffer] = [:]
         let shared = Set(model.sharedParameters)
-        let perTask = try model.taskGradients.map { try sharedVector($0) }
+        let perTask = try model.taskGradients.indices.map { try model.sharedGradient(ofTask: $0, in: executor) }
         var random = SeededRandom(seed: stepSeed ^ 0x5043_4752_4144)
         let orders = model.tasks.indices.map { _ in random.permutation(model.tasks.count) }
         let projected = MultiTaskMath.pcGrad(perTask, order: { orders[$0] })
@@ -162,15 +162,6 @@ final class StepRunner {
         return result
     }
 
-    /// A task's gradient over the shared parameters, concatenated in parameter order.
-    private func sharedVector(_ gradients: [String: Value]) throws -> [Float] {
-        var vector: [Float] = []
-        for name in model.sharedParameters {
-            if let value = gradients[name] { vector += try executor.read(value) }
-            else { vector += [Float](repeating: 0, count: parameters.count(named: name)) }
-        }
-        return vector
-    }
 
     // MARK: Inputs
 
@@ -186,5 +177,18 @@ final class StepRunner {
         let made = try backend.makeBuffer(count: max(count, 1))
         cache[name] = made
         return made
+    }
+}
+
+extension ModelGraph {
+    /// Task `t`'s gradient over the shared parameters, concatenated in ``sharedParameters`` order (zeros for a
+    /// shared parameter the task does not reach), read from an executor that planned it.
+    func sharedGradient(ofTask t: Int, in executor: Executor) throws -> [Float] {
+        var vector: [Float] = []
+        for name in sharedParameters {
+            if let value = taskGradients[t][name] { vector += try executor.read(value) }
+            else { vector += [Float](repeating: 0, count: graph.count(of: graph.parameter(named: name)!)) }
+        }
+        return vector
     }
 }
