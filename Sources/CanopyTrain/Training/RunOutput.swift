@@ -54,15 +54,16 @@ public final class RunOutput: TrainingObserver {
     ///
     /// - Throws: ``CheckpointError`` without touching the existing file when a parameter is NaN or infinite.
     public func saveParameters() throws {
-        let snapshot = try trainer.parameters.snapshot()
-        if let bad = trainer.parameters.names.first(where: { snapshot[$0]!.contains { !$0.isFinite } }) {
+        try saveParameters(try TrainingCheckpoint(parameters: trainer.parameters).parameters)
+    }
+
+    /// Writes `parameters.safetensors` from parameters already read back (the epoch's checkpoint's).
+    private func saveParameters(_ tensors: [TrainingCheckpoint.Tensor]) throws {
+        if let bad = tensors.first(where: { $0.values.contains { !$0.isFinite } }) {
             throw CheckpointError(file: parametersURL.path,
-                                  message: "parameter '\(bad)' is not finite; kept the previous file")
+                                  message: "parameter '\(bad.name)' is not finite; kept the previous file")
         }
-        let tensors = trainer.parameters.names.map { name in
-            (name: name, shape: trainer.parameters.shapes[name]!, values: snapshot[name]!)
-        }
-        let metadata = ["format": "canopy-parameters", "model": trainer.spec.name,
+        let metadata = ["format": TrainingCheckpoint.parametersFormat, "model": trainer.spec.name,
                         "epoch": String(trainer.epochsCompleted), "step": String(trainer.optimizer.stepCount),
                         "backend": trainer.backend.name, "model_file": trainer.spec.sourceText]
         try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: parametersURL)
@@ -83,7 +84,9 @@ public final class RunOutput: TrainingObserver {
         for pair in report.gradientCosines {
             try log.appendPair(epoch: report.epoch, pair: "\(pair.first)~\(pair.second)", gradientCosine: pair.cosine)
         }
-        try saveParameters()
-        try trainer.checkpoint().write(to: checkpointURL)
+        // One read of the parameters serves both files.
+        let checkpoint = try trainer.checkpoint()
+        try saveParameters(checkpoint.parameters)
+        try checkpoint.write(to: checkpointURL)
     }
 }

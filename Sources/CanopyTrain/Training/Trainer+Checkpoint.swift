@@ -7,15 +7,15 @@ extension Trainer {
     /// state, progress and the model file's text. Random numbers are counter-based (seed, epoch, step), so the
     /// progress counters are the whole random state.
     public func checkpoint() throws -> TrainingCheckpoint {
-        let snapshot = try parameters.snapshot()
-        let tensors = parameters.names.map { (name: $0, shape: parameters.shapes[$0]!, values: snapshot[$0]!) }
-        let optimizerState = try optimizer.stateSnapshot().sorted { $0.key < $1.key }
+        var checkpoint = try TrainingCheckpoint(parameters: parameters)
+        checkpoint.optimizerState = try optimizer.stateSnapshot().sorted { $0.key < $1.key }
             .map { (name: $0.key, shape: [$0.value.count], values: $0.value) }
-        var extra = weighting.state.map { (name: $0.name, shape: [$0.values.count], values: $0.values) }
+        var extra: [TrainingCheckpoint.Tensor] = weighting.state.map { (name: $0.name, shape: [$0.values.count], values: $0.values) }
         let stopping = DoubleBits.encode([earlyStopping.best ?? .nan, Double(earlyStopping.bestEpoch),
                                           Double(earlyStopping.epochsWithoutImprovement)])
         extra.append((name: "early_stopping", shape: [stopping.count], values: stopping))
-        let metadata = [
+        checkpoint.extraState = extra
+        checkpoint.metadata = [
             "format": TrainingCheckpoint.format, "version": TrainingCheckpoint.version,
             "model": spec.name, "model_file": spec.sourceText,
             "epoch": String(epochsCompleted), "step": String(optimizer.stepCount),
@@ -23,8 +23,7 @@ extension Trainer {
             "weighting": spec.train.weighting.keyword,
             "random_state": "counter-based: every draw derives from (seed, epoch, step)",
         ]
-        return TrainingCheckpoint(parameters: tensors, optimizerState: optimizerState, extraState: extra,
-                                  metadata: metadata)
+        return checkpoint
     }
 
     /// Continues from a checkpoint this model wrote: parameters (strictly: same names and shapes), optimizer

@@ -93,12 +93,13 @@ public final class Trainer {
     /// `init_from:` when given) and plans the training step on `backend`.
     public init(spec: ModelSpec, backend: Backend, data: ModelData? = nil) throws {
         self.spec = spec
+        let summary = try summarize(spec)   // a spec built in code gets the checks a model file gets
         self.data = try data ?? ModelData.load(for: spec)
         model = try ModelGraph.build(spec, batchSize: spec.train.batchSize, training: true)
         parameters = try ParameterStore(graph: model.graph, backend: backend)
         try parameters.load(ParameterInitializer.initialValues(for: model.graph, seed: spec.train.seed))
         try Transfer.apply(spec.transfer, to: parameters, spec: spec)
-        frozen = try Transfer.frozenParameters(spec, names: parameters.names)
+        frozen = summary.frozenParameterNames(spec.transfer.freeze)
         optimizer = try Optimizer(spec.train.optimizer, parameters: parameters)
         weighting = TaskWeighting(spec.train.weighting, fileWeights: spec.tasks.map(\.weight),
                                   learningRate: spec.train.optimizer.learningRate)

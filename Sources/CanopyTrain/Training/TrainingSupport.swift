@@ -23,7 +23,8 @@ enum ClassWeighting {
     }
 }
 
-/// Transfer learning: parameters from a checkpoint (`init_from:`) and parameters kept fixed (`freeze:`).
+/// Transfer learning: parameters from a checkpoint (`init_from:`). What `freeze:` keeps fixed is
+/// ``ModelSummary/frozenParameterNames(_:)``.
 enum Transfer {
     /// Loads every parameter of `init_from:` whose name and shape match; others keep their initial values.
     static func apply(_ transfer: TransferSpec, to store: ParameterStore, spec: ModelSpec) throws {
@@ -33,34 +34,6 @@ enum Transfer {
         guard !loaded.isEmpty else {
             throw ModelFileError(location: spec.location(of: "init_from"), keyPath: "init_from",
                                  message: "\(url.lastPathComponent) has no parameter whose name and shape match this model")
-        }
-    }
-
-    /// The parameters `freeze:` names: `shared` (the stem), a scheme keyword, a layer key path such as
-    /// `shared[0]` or `tasks.digit.head[1]`, or a parameter-name prefix such as `experts.3`.
-    static func frozenParameters(_ spec: ModelSpec, names: [String]) throws -> Set<String> {
-        var frozen = Set<String>()
-        for (index, entry) in spec.transfer.freeze.enumerated() {
-            let prefixes = prefixes(for: entry)
-            let matched = names.filter { name in prefixes.contains { name == $0 || name.hasPrefix($0 + ".") } }
-            guard !matched.isEmpty else {
-                throw ModelFileError(location: spec.location(of: "freeze[\(index)]"), keyPath: "freeze[\(index)]",
-                                     message: "'\(entry)' names no parameter of this model")
-            }
-            frozen.formUnion(matched)
-        }
-        return frozen
-    }
-
-    /// `shared[2]` → `shared.2`; `tasks.digit.head[1]` → `tasks.digit.head.1`; scheme keywords → their prefixes.
-    private static func prefixes(for entry: String) -> [String] {
-        switch entry {
-        case "mmoe": return ["experts", "gates"]
-        case "cross_stitch": return ["columns", "cross_stitch"]
-        case "soft_sharing": return ["towers"]
-        case "task_gating": return ["gating"]
-        default:
-            return [entry.replacingOccurrences(of: "[", with: ".").replacingOccurrences(of: "]", with: "")]
         }
     }
 }
