@@ -1,6 +1,7 @@
 import CanopyCore
 import CanopyCPU
 import CanopyOpenCL
+import Foundation
 
 /// Which backend to run on: a command-line flag, a setting in code, or `auto`.
 public enum BackendChoice: String, CaseIterable, Sendable {
@@ -23,25 +24,45 @@ public struct SelectedBackend {
 extension BackendChoice {
     /// Opens the backend this choice names.
     ///
-    /// - Parameter device: an OpenCL device selector (`"0"`, `"0:1"`, `"gpu"`, a name substring); nil reads
-    ///   `CANOPY_DEVICE`. A given device makes `auto` insist on OpenCL.
-    /// - Throws: ``BackendError/deviceUnavailable(_:)`` when `opencl` (or a given device) cannot be opened.
-    public func open(device: String? = nil) throws -> SelectedBackend {
-        let selector = device.map(OpenCLDeviceSelector.init(parsing:)) ?? .environment
+    /// One rule for devices: a device that was asked for, by `device` or by the `CANOPY_DEVICE` environment
+    /// variable, and is not there is an error; `auto` falls back to the CPU backend only when no device was asked
+    /// for. Asking the `cpu` backend for a device is an error too (it has none to choose).
+    ///
+    /// - Parameters:
+    ///   - device: an OpenCL device selector (`"0"`, `"0:1"`, `"gpu"`, a name substring); nil reads
+    ///     `CANOPY_DEVICE`. A given device makes `auto` insist on OpenCL.
+    ///   - environment: the environment to read `CANOPY_DEVICE` from (the process's by default).
+    /// - Throws: ``BackendError/deviceUnavailable(_:)`` when `opencl` (or an asked-for device) cannot be opened,
+    ///   or when `cpu` is given a device.
+    public func open(device: String? = nil,
+                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SelectedBackend {
+        let fromEnvironment = environment["CANOPY_DEVICE"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        let asked = device ?? fromEnvironment
+        let selector = asked.map(OpenCLDeviceSelector.init(parsing:)) ?? .best
+        func opened(_ backend: OpenCLBackend) -> String {
+            backend.deviceDescription + (asked.map { " (asked for '\($0)'\(device == nil ? " by CANOPY_DEVICE" : ""))" } ?? "")
+        }
         switch self {
         case .cpu:
+            if let device {
+                throw BackendError.deviceUnavailable("--device '\(device)' selects an OpenCL device, but the cpu backend "
+                    + "has none to choose; use --backend opencl (or auto) with --device, or leave --device out")
+            }
             let cpu = CPUBackend()
             return SelectedBackend(backend: cpu, reason: "cpu backend (\(cpu.deviceDescription))")
         case .opencl:
             let backend = try OpenCLBackend(device: selector)
-            return SelectedBackend(backend: backend, reason: "opencl backend on \(backend.deviceDescription)")
+            return SelectedBackend(backend: backend, reason: "opencl backend on \(opened(backend))")
         case .auto:
             do {
                 let backend = try OpenCLBackend(device: selector)
                 let kind = backend.deviceInfo.type.lowercased().contains("gpu") ? "an OpenCL GPU" : "no OpenCL GPU, using the OpenCL device"
-                return SelectedBackend(backend: backend, reason: "auto: \(kind) \(backend.deviceDescription)")
+                return SelectedBackend(backend: backend, reason: "auto: \(kind) \(opened(backend))")
             } catch {
-                if device != nil { throw error }
+                if let asked {
+                    throw BackendError.deviceUnavailable("the OpenCL device '\(asked)' asked for by "
+                        + (device != nil ? "--device" : "CANOPY_DEVICE") + " is not available: \(error)")
+                }
                 let cpu = CPUBackend()
                 return SelectedBackend(backend: cpu, reason: "auto: no usable OpenCL device (\(error)); using the cpu backend")
             }

@@ -32,8 +32,18 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "auto (an OpenCL GPU, else any OpenCL device, else the CPU), opencl or cpu.")
     var backend: BackendChoice = .auto
 
-    @Option(help: "OpenCL device: index, platform:device, gpu/cpu, or a name substring (default: CANOPY_DEVICE).")
+    @Option(parsing: .unconditional,
+            help: "OpenCL device: index, platform:device, gpu/cpu, or a name substring (default: CANOPY_DEVICE).")
     var device: String?
+
+    func validate() throws {
+        if let device, let index = Int(device.trimmingCharacters(in: .whitespaces)), index < 0 {
+            throw ValidationError("--device takes a device index of 0 or more (see canopy devices), got \(index)")
+        }
+        if let device, device.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--device is empty; give an index, platform:device, gpu/cpu or a name substring")
+        }
+    }
 
     /// Opens the chosen backend.
     func open() throws -> SelectedBackend { try backend.open(device: device) }

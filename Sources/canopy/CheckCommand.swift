@@ -4,15 +4,33 @@ import Canopy
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate a model file and print its graph: each layer's output shape and parameter count.")
+        abstract: "Validate a model file as train would at start, and print its graph and its memory plan.",
+        discussion: """
+            Runs every rule train runs before its first step: the model file's rules, its data (read and checked \
+            against the tasks), the graph and its weighting, class weights, init_from and freeze, and the memory the \
+            run's buffers need against the device (the machine's memory unless --backend names another).
+            """)
 
     @Argument(help: "The model file (YAML or JSON).")
     var model: String
 
+    @Option(help: "Check the memory plan against this backend's device: cpu (the default), opencl or auto.")
+    var backend: BackendChoice = .cpu
+
+    @Option(parsing: .unconditional, help: "The OpenCL device to check against (as for train).")
+    var device: String?
+
     func run() throws {
         try reportingErrors {
             let spec = try loadModel(model)
-            print(try summarize(spec).render())
+            let device = try backend.open(device: self.device).backend
+            let plan = try RunPlan(spec, device: device)
+            print(plan.summary.render())
+            print("data: \(spec.data.source), \(plan.data.train.rowCount) training and "
+                + "\(plan.data.validation.rowCount) validation rows")
+            print("memory: \(plan.memory.summary); \(MemoryPlan.format(plan.memory.totalBytes)) in all, "
+                + "largest buffer \(MemoryPlan.format(plan.memory.largestBufferBytes)), fits the \(device.name) device")
+            for line in plan.transfer?.lines ?? [] { print(line) }
         }
     }
 }

@@ -5,94 +5,140 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model file and report every task's loss and metrics each epoch.")
+        abstract: "Train a model file and report every task's loss and metrics each epoch.",
+        discussion: """
+            The run's files go to --out (default runs/<model name>): parameters.safetensors, checkpoint.safetensors \
+            and metrics.jsonl, committed together after every epoch. A folder that already holds a run is \
+            refused unless you --resume it or --overwrite it, and only one canopy process writes a folder at a time.
+            """)
 
     @Argument(help: "The model file (YAML or JSON).")
     var model: String
 
     @OptionGroup var backendOptions: BackendOptions
 
-    @Option(help: "Epochs to train (overrides train.epochs).")
+    @Option(parsing: .unconditional,
+            help: "Train up to this many epochs (default: train.epochs). The schedule still spans train.epochs.")
     var epochs: Int?
 
-    @Option(help: "Seed of initialisation, shuffling and dropout (overrides train.seed).")
-    var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and dropout (overrides train.seed).")
+    var seed: String?
 
-    @Option(help: "Directory for the parameters (safetensors) and the metrics log (default: runs/<model name>).")
+    @Option(parsing: .unconditional,
+            help: "Folder for the parameters, checkpoint and metrics log (default: runs/<model name>).")
     var out: String?
 
-    @Option(help: "Continue the run saved in this directory (its checkpoint.safetensors) up to the epoch count.")
+    @Option(parsing: .unconditional, help: "Continue the run saved in this folder (its checkpoint.safetensors).")
     var resume: String?
+
+    @Flag(help: "Replace the run the output folder holds, if any (its files are removed before training starts).")
+    var overwrite = false
 
     @Flag(help: "Also train each task alone (same architecture and budget) and report the multi-task measure Δm.")
     var baselines = false
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be a whole number of at least 1, got \(epochs)") }
+        if let seed, UInt64(seed) == nil {
+            throw ValidationError("--seed must be a whole number from 0 to \(UInt64.max), got '\(seed.prefix(40))'")
+        }
+        if resume != nil, overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
+        if let resume, let out, URL(fileURLWithPath: out).standardizedFileURL != URL(fileURLWithPath: resume).standardizedFileURL {
+            throw ValidationError("--resume continues the run in its own folder; leave out --out or give the same folder")
+        }
     }
 
     func run() throws {
         try reportingErrors {
             var spec = try loadModel(model)
-            if let epochs { spec = try spec.with(epochs: epochs) }
-            if let seed { spec = try spec.with(seed: seed) }
+            if let seed { spec = try spec.with(seed: UInt64(seed)!) }
             let selected = try backendOptions.open()
             print("backend: \(selected.reason)")
 
             let trainer = try Trainer(spec: spec, backend: selected.backend)
-            let directory = URL(fileURLWithPath: out ?? resume ?? "runs/\(spec.name)")
-            if let resume {
-                let saved = URL(fileURLWithPath: resume).appendingPathComponent("checkpoint.safetensors")
-                try trainer.restore(TrainingCheckpoint.read(from: saved))
-                print("resuming \(saved.path) after epoch \(trainer.epochsCompleted) (step \(trainer.optimizer.stepCount))")
-            }
-            let output = try RunOutput(directory: directory, trainer: trainer, resuming: resume != nil)
-            print("model: \(spec.name), \(trainer.parameters.totalCount) parameters, "
-                + "\(trainer.data.train.rowCount) training and \(trainer.data.validation.rowCount) validation rows, "
-                + "\(spec.train.epochs) epoch\(spec.train.epochs == 1 ? "" : "s") of \(trainer.data.train.rowCount.divided(by: spec.train.batchSize)) steps, "
-                + "weighting \(spec.train.weighting.keyword)")
-            let console = ConsoleReporter(epochs: spec.train.epochs)
-            do {
-                _ = try trainer.train(observer: ObserverGroup([console, output]))
-            } catch let error as TrainingError {
-                // The failed step's update was not applied, so the parameters are still the last good ones.
-                do {
-                    try output.saveParameters()
-                    print("saved the last good parameters to \(output.parametersURL.path)")
-                } catch {
-                    print("kept the last epoch's parameters in \(output.parametersURL.path): \(error)")
+            let target = epochs ?? spec.train.epochs
+            let folder = try RunFolder(path: resume ?? out ?? "runs/\(spec.name)",
+                                       start: resume != nil ? .resume : overwrite ? .overwrite : .new)
+            var restored: TrainingCheckpoint?
+            if resume != nil {
+                let checkpoint = try TrainingCheckpoint.read(from: folder.checkpointURL)
+                for warning in try trainer.restore(checkpoint) { print("warning: \(warning)") }
+                guard target > trainer.epochsCompleted else {
+                    throw ValidationError("the run in \(folder.path) already has \(trainer.epochsCompleted) epochs; "
+                        + "pass --epochs above \(trainer.epochsCompleted) to train more")
                 }
+                print("resuming \(folder.checkpointURL.relativePath) after epoch \(trainer.epochsCompleted) "
+                    + "(step \(trainer.optimizer.stepCount))")
+                restored = checkpoint
+            }
+            let output = try RunOutput(folder: folder, trainer: trainer, resumedFrom: restored)
+            printPlan(spec: spec, trainer: trainer, target: target)
+            let console = ConsoleReporter(epochs: target)
+            do {
+                _ = try trainer.train(epochs: target, observer: ObserverGroup([console, output]))
+            } catch let error as TrainingError {
+                print(output.committedEpoch > 0
+                    ? "kept the files of epoch \(output.committedEpoch), the last good one, in \(folder.path)"
+                    : "no epoch completed; nothing was saved in \(folder.path)")
                 throw error
             }
-            try output.saveParameters()
-            print("wrote \(output.parametersURL.path), \(output.checkpointURL.path) and \(output.metricsURL.path)")
-            if baselines { try reportBaselines(spec: spec, trainer: trainer, backend: selected.backend) }
+            if trainer.parametersEpoch != trainer.epochsCompleted {
+                try output.saveParameters(epoch: trainer.parametersEpoch)
+                print("early stopping kept the parameters of epoch \(trainer.parametersEpoch), the best one "
+                    + "(the checkpoint holds epoch \(trainer.epochsCompleted) to resume from)")
+            }
+            print("wrote \(output.parametersURL.relativePath), \(output.checkpointURL.relativePath) and "
+                + "\(output.metricsURL.relativePath)")
+            if baselines { try reportBaselines(spec: spec, trainer: trainer, output: output, backend: selected.backend) }
         }
+    }
+
+    /// The model line, the memory plan, and what transfer loaded.
+    private func printPlan(spec: ModelSpec, trainer: Trainer, target: Int) {
+        print("model: \(spec.name), \(trainer.parameters.totalCount) parameters, "
+            + "\(trainer.data.train.rowCount) training and \(trainer.data.validation.rowCount) validation rows, "
+            + "\(target) epoch\(target == 1 ? "" : "s") of \(trainer.stepsPerEpoch) steps, "
+            + "weighting \(spec.train.weighting.keyword)")
+        print("memory: \(trainer.memoryPlan.summary)")
+        let horizon = trainer.schedule.totalSteps / trainer.schedule.stepsPerEpoch
+        if case .cosine = spec.train.schedule.kind, target != horizon {
+            print("note: the cosine schedule spans the run's \(horizon) epochs (train.epochs when it started); "
+                + (target > horizon ? "epochs after \(horizon) use its final rate" : "training stops before it ends"))
+        }
+        for line in trainer.transfer?.lines ?? [] { print(line) }
     }
 }
 
 extension TrainCommand {
-    /// Trains every task alone and prints each metric against the multi-task model's, then Δm.
-    private func reportBaselines(spec: ModelSpec, trainer: Trainer, backend: Backend) throws {
+    /// Trains every task alone, prints each metric against the multi-task model's, then Δm over the baselines
+    /// that trained, and writes them all to `baselines.json`.
+    private func reportBaselines(spec: ModelSpec, trainer: Trainer, output: RunOutput, backend: Backend) throws {
         let multiTask = try trainer.evaluate(trainer.data.validation)
-        let results = try Baselines.train(spec, data: trainer.data, backend: { backend }) { task in
-            print("baseline: training '\(task)' alone for \(spec.train.epochs) epochs")
+        let budget = trainer.epochsCompleted
+        let results = try Baselines.train(spec, data: trainer.data, epochs: budget, backend: { backend }) { task in
+            print("baseline: training '\(task)' alone for \(budget) epochs")
         }
         print("validation        multi-task   single-task")
         for score in multiTask {
-            guard let baseline = results.first(where: { $0.task == score.task })?.score else { continue }
+            guard let result = results.first(where: { $0.task == score.task }) else { continue }
+            guard let baseline = result.score else {
+                print("\(score.task): baseline failed: \(result.failure ?? "unknown")")
+                continue
+            }
             for (metric, reference) in zip(score.metrics, baseline.metrics) {
                 let name = "\(score.task) \(metric.name)".padding(toLength: 18, withPad: " ", startingAt: 0)
                 print(name + String(format: "%.4f       %.4f", metric.value, reference.value))
             }
         }
-        print(String(format: "Δm = %+.2f%% (mean relative improvement over the single-task baselines)",
-                     Baselines.deltaM(multiTask: multiTask, baselines: results)))
+        let counted = results.filter { $0.score != nil }
+        if counted.isEmpty {
+            print("Δm: not computed, every baseline failed")
+        } else {
+            let over = counted.count == results.count ? "" : " (over \(counted.map(\.task).joined(separator: ", ")) only)"
+            print(String(format: "Δm = %+.2f%% (mean relative improvement over the single-task baselines)",
+                         Baselines.deltaM(multiTask: multiTask, baselines: results)) + over)
+        }
+        try output.saveBaselines(Baselines.json(multiTask: multiTask, baselines: results))
+        print("wrote \(output.folder.baselinesURL.relativePath)")
     }
-}
-
-
-private extension Int {
-    /// Rounded-up division, for step counts.
-    func divided(by divisor: Int) -> Int { (self + divisor - 1) / divisor }
 }

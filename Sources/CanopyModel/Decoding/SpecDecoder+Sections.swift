@@ -49,16 +49,22 @@ extension SpecDecoder {
         }
     }
 
-    /// `init_from:` (a path resolved like a CSV path) and `freeze:` (a name or a list of names).
+    /// `init_from:` (a path resolved like a CSV path, or `{path: …, strict: false}`) and `freeze:` (a name or a
+    /// list of names).
     private func transferSpec(_ top: Fields, baseDirectory: URL?) throws -> TransferSpec {
-        let initFrom = try top.optional("init_from").map {
-            Self.resolve(try string($0, "init_from"), against: baseDirectory)
+        var strict = true
+        let initFrom = try top.optional("init_from").map { node -> URL in
+            if case .scalar = node.content { return Self.resolve(try string(node, "init_from"), against: baseDirectory) }
+            let f = try fields(node, "init_from", allowed: ["path", "strict"],
+                               what: "a path, or a mapping such as {path: runs/a/parameters.safetensors, strict: false}")
+            if let flag = try f.optional("strict") { strict = try bool(flag, "init_from.strict") }
+            return Self.resolve(try string(try f.required("path"), "init_from.path"), against: baseDirectory)
         }
         let freeze: [String] = try top.optional("freeze").map { node in
             if case .scalar = node.content { return [try string(node, "freeze")] }
             return try list(node, "freeze", of: "names").enumerated().map { try string($1, "freeze[\($0)]") }
         } ?? []
-        return TransferSpec(initFrom: initFrom, freeze: freeze)
+        return TransferSpec(initFrom: initFrom, strict: strict, freeze: freeze)
     }
 
     /// `text` as a file URL; a relative path is taken relative to `baseDirectory` (the model file's directory).

@@ -126,21 +126,24 @@ extension SpecDecoder {
         }
     }
 
-    /// `{monitor: digit.accuracy | digit.loss | loss, patience: 5}`; whether the task and metric exist is checked
-    /// by ``SpecRules``.
+    /// `{monitor: digit.accuracy | digit.loss | loss, patience: 5, restore_best: true}`; whether the task and
+    /// metric exist is checked by ``SpecRules``.
     private func earlyStopping(_ node: DocumentNode) throws -> EarlyStoppingSpec {
         let path = "train.early_stopping"
-        let f = try fields(node, path, allowed: ["monitor", "patience"],
+        let f = try fields(node, path, allowed: ["monitor", "patience", "restore_best"],
                            what: "a mapping such as {monitor: digit.accuracy, patience: 5}")
         let monitorNode = try f.required("monitor")
         let monitor = try string(monitorNode, "\(path).monitor")
         let patience = try int(try f.required("patience"), "\(path).patience")
-        if monitor == "loss" { return EarlyStoppingSpec(task: nil, metric: "loss", patience: patience) }
+        let restoreBest = try f.optional("restore_best").map { try bool($0, "\(path).restore_best") } ?? true
+        if monitor == "loss" {
+            return EarlyStoppingSpec(task: nil, metric: "loss", patience: patience, restoreBest: restoreBest)
+        }
         guard let dot = monitor.firstIndex(of: "."), dot != monitor.startIndex, dot != monitor.index(before: monitor.endIndex) else {
             throw error(monitorNode, "\(path).monitor", "monitor must be 'loss' or '<task>.<metric>' such as "
                             + "'digit.accuracy' or 'digit.loss', found '\(monitor.truncatedForMessage)'")
         }
         return EarlyStoppingSpec(task: String(monitor[..<dot]), metric: String(monitor[monitor.index(after: dot)...]),
-                                 patience: patience)
+                                 patience: patience, restoreBest: restoreBest)
     }
 }

@@ -60,12 +60,12 @@ final class SpecDecoder {
             let name = try keyText(key, path)
             guard allowed.contains(name) else {
                 let hint = Suggestion.didYouMean(name, among: allowed)
-                throw error(key, Self.join(path, name), "unknown key '\(name.truncatedForMessage)'"
+                throw error(key, Self.join(path, name.truncatedForMessage), "unknown key '\(name.truncatedForMessage)'"
                                 + (hint.isEmpty ? " (expected one of: \(allowed.joined(separator: ", ")))" : hint))
             }
             if let first = entries[name] {
-                throw error(key, Self.join(path, name),
-                            "duplicate key '\(name)' (first written at line \(first.key.line))")
+                throw error(key, Self.join(path, name.truncatedForMessage),
+                            "duplicate key '\(name.truncatedForMessage)' (first written at line \(first.key.line))")
             }
             entries[name] = pair
         }

@@ -7,8 +7,11 @@ import Foundation
 /// spec that came from a file always fits. The properties are `var`s so a command line can override them (see
 /// ``with(epochs:)`` and friends, which also check the new value).
 public struct ModelSpec: Equatable, Sendable {
-    /// The model's name (`name:`), non-empty.
+    /// The model's name (`name:`): one plain file name (it names the run folder `runs/<name>`), non-empty and
+    /// at most ``maximumNameLength`` bytes.
     public var name: String
+    /// The longest model name, in UTF-8 bytes (what file systems allow for one path component).
+    public static let maximumNameLength = 255
     /// The optional free-text `description:`.
     public var description: String?
     /// Where the examples come from and how they are split (`data:`).

@@ -65,12 +65,17 @@ public struct EarlyStoppingSpec: Equatable, Sendable {
     public var metric: String
     /// How many epochs in a row without improvement stop training (`patience:`, 1 or more).
     public var patience: Int
+    /// Whether training ends with the parameters of the best epoch rather than the last (`restore_best:`,
+    /// `true` by default, like Keras's `restore_best_weights`).
+    public var restoreBest: Bool
     /// `train.early_stopping`, where errors about the rule are placed.
     public var keyPath: String
 
     /// Creates a rule; whether the task and metric exist, and the range of `patience`, are checked later.
-    public init(task: String?, metric: String, patience: Int, keyPath: String = "train.early_stopping") {
-        self.task = task; self.metric = metric; self.patience = patience; self.keyPath = keyPath
+    public init(task: String?, metric: String, patience: Int, restoreBest: Bool = true,
+                keyPath: String = "train.early_stopping") {
+        self.task = task; self.metric = metric; self.patience = patience; self.restoreBest = restoreBest
+        self.keyPath = keyPath
     }
 
     /// Whether larger values are better.
@@ -89,15 +94,20 @@ public enum ClassWeightsSpec: Equatable, Sendable {
 /// Transfer (`init_from:` and `freeze:`): start from a checkpoint's parameters and keep some fixed.
 public struct TransferSpec: Equatable, Sendable {
     /// A safetensors file written by Canopy (`init_from:`), resolved relative to the model file. Parameters
-    /// whose names and shapes match are loaded; the others keep their initial values.
+    /// whose names and shapes match are loaded.
     public var initFrom: URL?
+    /// Whether every parameter of the file must match one of the model's by name and shape (`true`, the
+    /// default), or mismatches are skipped and keep their initial values (`init_from: {path: …, strict: false}`).
+    /// Either way the trainer reports what was loaded, skipped and frozen.
+    public var strict: Bool
     /// What not to train (`freeze:`): `shared` (the stem), a scheme keyword (`mmoe`, `cross_stitch`, ...), a
     /// layer key path (`shared[0]`, `tasks.digit.head[1]`) or a parameter-name prefix (`experts.3`).
     public var freeze: [String]
 
     /// Creates a transfer section; by default nothing is loaded and nothing is frozen.
-    public init(initFrom: URL? = nil, freeze: [String] = []) {
+    public init(initFrom: URL? = nil, strict: Bool = true, freeze: [String] = []) {
         self.initFrom = initFrom
+        self.strict = strict
         self.freeze = freeze
     }
 }

@@ -5,7 +5,7 @@ struct SpecRules {
     let spec: ModelSpec
 
     func check() throws {
-        if spec.name.isEmpty { throw spec.error(at: "name", "the model's name is empty") }
+        try checkName()
         try checkData()
         try checkDataOptions()
         try checkInput()
@@ -78,13 +78,29 @@ struct SpecRules {
         }
     }
 
+    /// The name becomes the default run folder `runs/<name>`, so it must be one plain file name.
+    private func checkName() throws {
+        let name = spec.name
+        if name.isEmpty { throw spec.error(at: "name", "the model's name is empty") }
+        if name.utf8.count > ModelSpec.maximumNameLength {
+            throw spec.error(at: "name", "the model's name is \(name.utf8.count) bytes long; at most "
+                                + "\(ModelSpec.maximumNameLength) are allowed (it names the run folder runs/<name>)")
+        }
+        if name == "." || name == ".." || name.contains("/") || name.contains("\\")
+            || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw spec.error(at: "name", "the model's name '\(name.truncatedForMessage)' must be a plain file name "
+                                + "(no '/', '\\', control characters, '.' or '..'): it names the run folder runs/<name>")
+        }
+    }
+
     private func checkTasks() throws {
         guard !spec.tasks.isEmpty else { throw spec.error(at: "tasks", "a model needs at least one task") }
         try checkUnique(spec.tasks.map(\.name), path: "tasks", what: "task")
         for task in spec.tasks {
             let path = task.keyPath
             if !TaskSpec.isValidName(task.name) {
-                throw spec.error(at: path, "task name '\(task.name)' may only use letters, digits, '_' and '-'")
+                throw spec.error(at: path, "task name '\(task.name.truncatedForMessage)' may only use letters, digits, "
+                                    + "'_' and '-', at most \(TaskSpec.maximumNameLength) of them")
             }
             if task.head.isEmpty { throw spec.error(at: "\(path).head", "a head needs at least one layer") }
             if !task.weight.isFinite || task.weight < 0 {
@@ -177,9 +193,12 @@ extension LayerKind {
 }
 
 extension TaskSpec {
+    /// The longest task name, in characters.
+    public static let maximumNameLength = 128
+
     /// Whether `name` can be a task name (it becomes part of parameter names such as `tasks.<name>.head.0.weight`).
     public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.unicodeScalars.allSatisfy {
+        !name.isEmpty && name.unicodeScalars.count <= maximumNameLength && name.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
         }
     }

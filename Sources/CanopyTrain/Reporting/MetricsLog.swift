@@ -53,30 +53,68 @@ public final class MetricsLog {
     /// - Throws: ``CheckpointError`` when a key is repeated or the line cannot be written.
     public func append(epoch: Int, split: String, task: String, loss: Double,
                        metrics: [(name: String, value: Double)], extra: [String: Double] = [:]) throws {
-        var keys: Set<String> = ["epoch", "split", "task", "loss"]
-        var line = "{\"epoch\":\(epoch),\"split\":\(jsonString(split)),\"task\":\(jsonString(task)),"
-            + "\"loss\":\(jsonNumber(loss))"
-        for (name, value) in metrics + extra.sorted(by: { $0.key < $1.key }).map({ ($0.key, $0.value) }) {
-            guard keys.insert(name).inserted else {
-                throw CheckpointError(file: url.relativePath, message: "metrics log key '\(name)' is given twice")
-            }
-            line += ",\(jsonString(name)):\(jsonNumber(value))"
-        }
-        line += "}\n"
-        try writeLine(line)
+        try appendRecord(try Self.line(epoch: epoch, split: split, task: task, loss: loss, metrics: metrics,
+                                       extra: extra, file: url.relativePath))
     }
 
     /// Appends a gradient-conflict line: `{"epoch": 3, "split": "train", "pair": "digit~parity",
     /// "gradient_cosine": 0.12}`.
     public func appendPair(epoch: Int, pair: String, gradientCosine: Double) throws {
-        try writeLine("{\"epoch\":\(epoch),\"split\":\"train\",\"pair\":\(jsonString(pair)),"
-            + "\"gradient_cosine\":\(jsonNumber(gradientCosine))}\n")
+        try appendRecord(Self.pairLine(epoch: epoch, pair: pair, gradientCosine: gradientCosine))
     }
 
-    private func writeLine(_ line: String) throws {
-        guard writeAll(Array(line.utf8), to: descriptor) else {
-            throw CheckpointError(file: url.relativePath,
-                                  message: "cannot write the metrics log: \(String(cString: strerror(errno)))")
+    /// Appends whole lines (each ending in a newline) in one `write(2)`. When the write fails part-way (a full
+    /// disk), the file is cut back to where it was, so that the log never holds half a line.
+    ///
+    /// - Throws: ``CheckpointError`` naming the file and the system's reason.
+    public func appendRecord(_ lines: String) throws {
+        let start = lseek(descriptor, 0, SEEK_END)
+        guard writeAll(Array(lines.utf8), to: descriptor) else {
+            let reason = String(cString: strerror(errno))
+            if start >= 0 { _ = ftruncate(descriptor, start) }
+            throw CheckpointError(file: url.relativePath, message: "cannot write the metrics log: \(reason)")
         }
+    }
+
+    // MARK: Formatting
+
+    /// One task's line, ending in a newline (see the type's description for the key order).
+    static func line(epoch: Int, split: String, task: String, loss: Double,
+                     metrics: [(name: String, value: Double)], extra: [String: Double], file: String) throws -> String {
+        var keys: Set<String> = ["epoch", "split", "task", "loss"]
+        var line = "{\"epoch\":\(epoch),\"split\":\(jsonString(split)),\"task\":\(jsonString(task)),"
+            + "\"loss\":\(jsonNumber(loss))"
+        for (name, value) in metrics + extra.sorted(by: { $0.key < $1.key }).map({ ($0.key, $0.value) }) {
+            guard keys.insert(name).inserted else {
+                throw CheckpointError(file: file, message: "metrics log key '\(name)' is given twice")
+            }
+            line += ",\(jsonString(name)):\(jsonNumber(value))"
+        }
+        return line + "}\n"
+    }
+
+    /// A gradient-conflict line, ending in a newline.
+    static func pairLine(epoch: Int, pair: String, gradientCosine: Double) -> String {
+        "{\"epoch\":\(epoch),\"split\":\"train\",\"pair\":\(jsonString(pair)),"
+            + "\"gradient_cosine\":\(jsonNumber(gradientCosine))}\n"
+    }
+
+    /// Every line of one epoch's report: each task on each split (with its weight, the step and, for training,
+    /// the learning rate), then each pair of tasks' gradient cosine.
+    public static func lines(for report: EpochReport, file: String = "metrics.jsonl") throws -> String {
+        var text = ""
+        for (split, scores) in [("train", report.train), ("validation", report.validation)] {
+            for (t, score) in scores.enumerated() {
+                var extra: [String: Double] = ["step": Double(report.steps)]
+                if t < report.weights.count { extra["weight"] = report.weights[t] }
+                if split == "train" { extra["learning_rate"] = Double(report.learningRate) }
+                text += try line(epoch: report.epoch, split: split, task: score.task, loss: score.loss,
+                                 metrics: score.metrics, extra: extra, file: file)
+            }
+        }
+        for pair in report.gradientCosines {
+            text += pairLine(epoch: report.epoch, pair: "\(pair.first)~\(pair.second)", gradientCosine: pair.cosine)
+        }
+        return text
     }
 }

@@ -73,11 +73,19 @@ public struct ScalarAdam: Sendable, Equatable {
 
     /// Restores ``state``.
     ///
-    /// - Throws: ``CheckpointError`` when the state is not one this Adam (of as many scalars) wrote.
+    /// - Throws: ``CheckpointError`` when the state is not one this Adam (of as many scalars) wrote: the wrong
+    ///   size, a step count that is not a whole number from 0 to 2⁵³, or moments that are not finite (or a
+    ///   negative second moment). Nothing changes then.
     public mutating func restore(_ state: [Float]) throws {
         let values = DoubleBits.decode(state)
-        guard values.count == 1 + 2 * m.count else {
+        guard state.count == 2 * (1 + 2 * m.count) else {
             throw CheckpointError(file: "checkpoint", message: "weighting optimizer state has \(values.count) values, expected \(1 + 2 * m.count)")
+        }
+        guard values[0] >= 0, values[0] <= 9.007_199_254_740_992e15, values[0].rounded() == values[0] else {
+            throw CheckpointError(file: "checkpoint", message: "weighting optimizer step \(values[0]) is not a whole number of steps")
+        }
+        guard values.allSatisfy(\.isFinite), values[(1 + m.count)...].allSatisfy({ $0 >= 0 }) else {
+            throw CheckpointError(file: "checkpoint", message: "weighting optimizer moments hold a value that is not finite")
         }
         step = Int(values[0])
         m = Array(values[1...m.count])

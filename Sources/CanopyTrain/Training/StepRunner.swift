@@ -34,7 +34,9 @@ final class StepRunner {
             outputs += model.taskGradients.flatMap { gradients in model.sharedParameters.compactMap { gradients[$0] } }
         case .mgda:
             guard model.sharedRepresentation != nil, model.representationGradients.count == model.tasks.count else {
-                throw GraphError("train.weighting: mgda needs a representation all tasks share (hard sharing, mmoe or a graph whose tasks read one node); use pcgrad")
+                throw ModelFileError(location: model.spec.location(of: "train.weighting"), keyPath: "train.weighting",
+                                     message: "mgda needs a representation all tasks share (hard sharing, mmoe or a "
+                                         + "graph whose tasks read one node); use pcgrad")
             }
             outputs += model.representationGradients + model.gradients.values
         default:
@@ -89,8 +91,10 @@ final class StepRunner {
         }
         try addTraceNormGradient(to: &gradients)
         guard let clipNorm else { return gradients }
+        // Summed in graph order, so that the norm (and a resumed run) is the same bit for bit in every process.
         var total = 0.0
-        for (name, buffer) in gradients {
+        for name in parameters.names {
+            guard let buffer = gradients[name] else { continue }
             let scalar = try self.buffer(named: name, in: &squaredNorms, count: 1)
             try backend.execute(.sumOfSquares(x: buffer, y: scalar, count: parameters.count(named: name)))
             total += Double(try backend.download(scalar)[0])

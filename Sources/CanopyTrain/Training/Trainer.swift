@@ -74,50 +74,75 @@ public final class Trainer {
     public let optimizer: Optimizer
     /// The task weights and the state of the method that moves them.
     public let weighting: TaskWeighting
-    /// The learning rate of each step.
-    public let schedule: LearningRateSchedule
+    /// The learning rate of each step. Its horizon (for cosine decay) is the run's `train.epochs` when it
+    /// started, kept in the checkpoint, whatever later invocations train up to.
+    public internal(set) var schedule: LearningRateSchedule
     /// Parameters the optimizer leaves alone (`freeze:`).
     public let frozen: Set<String>
     /// Epochs completed so far.
     public internal(set) var epochsCompleted = 0
     /// Every epoch's report so far.
     public internal(set) var history: [EpochReport] = []
+    /// The epoch whose parameters the store holds: ``epochsCompleted``, or the best epoch after early stopping
+    /// put its parameters back (`restore_best`).
+    public internal(set) var parametersEpoch = 0
+    /// What `init_from:` loaded, skipped and froze (nil without `init_from:`).
+    public let transfer: TransferReport?
+    /// The memory the run's buffers take, measured before allocating them.
+    public let memoryPlan: MemoryPlan
     let steps: StepRunner
     let evaluator: Evaluator
     var batcher: Batcher
     var batch: Batch
     var earlyStopping = EarlyStoppingState()
     var diagnostics: GradientDiagnostics?
+    /// The best epoch's parameters, kept while early stopping with `restore_best` watches.
+    var bestParameters: [String: [Float]]?
 
     /// Builds the graph, loads (or takes) the data, initialises parameters from `spec.train.seed` (then
     /// `init_from:` when given) and plans the training step on `backend`.
-    public init(spec: ModelSpec, backend: Backend, data: ModelData? = nil) throws {
+    ///
+    /// The graph is planned for `train.batch_size` rows per step, or for the training rows when there are fewer,
+    /// and the plan's memory is measured and checked against the device before any buffer is allocated.
+    public convenience init(spec: ModelSpec, backend: Backend, data: ModelData? = nil) throws {
+        try self.init(plan: RunPlan(spec, data: data, device: backend), backend: backend)
+    }
+
+    /// Starts a run from its plan (see ``RunPlan``), allocating its buffers on `backend`.
+    public init(plan: RunPlan, backend: Backend) throws {
+        let spec = plan.spec
         self.spec = spec
-        let summary = try summarize(spec)   // a spec built in code gets the checks a model file gets
-        self.data = try data ?? ModelData.load(for: spec)
-        model = try ModelGraph.build(spec, batchSize: spec.train.batchSize, training: true)
+        data = plan.data
+        memoryPlan = plan.memory
+        model = plan.model
+        frozen = plan.frozen
         parameters = try ParameterStore(graph: model.graph, backend: backend)
         try parameters.load(ParameterInitializer.initialValues(for: model.graph, seed: spec.train.seed))
-        try Transfer.apply(spec.transfer, to: parameters, spec: spec)
-        frozen = summary.frozenParameterNames(spec.transfer.freeze)
+        transfer = try Transfer.apply(spec.transfer, to: parameters, spec: spec, frozen: frozen)
         optimizer = try Optimizer(spec.train.optimizer, parameters: parameters)
         weighting = TaskWeighting(spec.train.weighting, fileWeights: spec.tasks.map(\.weight),
                                   learningRate: spec.train.optimizer.learningRate)
-        batcher = try Batcher(dataset: self.data.train, batchSize: spec.train.batchSize,
+        batcher = try Batcher(dataset: data.train, batchSize: model.batchSize,
                               labelColumns: model.tasks.map(\.spec.label), featureScale: spec.input.scale)
         batch = batcher.makeBatch()
         schedule = LearningRateSchedule(base: spec.train.optimizer.learningRate, spec: spec.train.schedule,
                                         stepsPerEpoch: batcher.batchCount, epochs: spec.train.epochs)
-        let classWeights = try ClassWeighting.resolve(spec, model: model, train: self.data.train)
-        steps = try StepRunner(model: model, parameters: parameters, weighting: weighting, classWeights: classWeights)
+        steps = try StepRunner(model: model, parameters: parameters, weighting: weighting, classWeights: plan.classWeights)
         evaluator = try Evaluator(model: model, parameters: parameters)
     }
 
     /// The backend the trainer runs on.
     public var backend: Backend { parameters.backend }
 
+    /// Optimizer steps in one epoch (batches of the training rows).
+    public var stepsPerEpoch: Int { batcher.batchCount }
+
     /// Trains until `epochs` (default: the spec's) epochs are complete or early stopping ends the run; returns
     /// one report per epoch run now.
+    ///
+    /// With early stopping and `restore_best` (the default), the best epoch's parameters are put back when the
+    /// call ends, as Keras's `restore_best_weights` does; ``parametersEpoch`` says which epoch the parameters
+    /// are. The observer has already seen (and saved) every epoch's own state by then.
     public func train(epochs: Int? = nil, observer: TrainingObserver? = nil) throws -> [EpochReport] {
         var reports: [EpochReport] = []
         while epochsCompleted < (epochs ?? spec.train.epochs) {
@@ -126,7 +151,16 @@ public final class Trainer {
             try observer?.trainer(self, didFinishEpoch: report)
             if report.stopsEarly { break }
         }
+        try restoreBestParameters()
         return reports
+    }
+
+    /// Puts the best epoch's parameters back when early stopping keeps them and the last epoch was not the best.
+    private func restoreBestParameters() throws {
+        guard spec.train.earlyStopping?.restoreBest == true, let bestParameters,
+              earlyStopping.bestEpoch > 0, earlyStopping.bestEpoch != parametersEpoch else { return }
+        try parameters.load(bestParameters)
+        parametersEpoch = earlyStopping.bestEpoch
     }
 
     /// Runs one epoch over the shuffled training rows, then evaluates the validation rows.
@@ -157,6 +191,7 @@ public final class Trainer {
         }
         try backend.synchronize()
         epochsCompleted = epoch
+        parametersEpoch = epoch
         let train = accumulators.map { $0.score() }
         weighting.didFinishEpoch(meanLosses: train.map(\.loss))
         let validation = data.validation.rowCount > 0 ? try evaluator.evaluate(data.validation) : []
@@ -164,6 +199,9 @@ public final class Trainer {
                                  seconds: 0, weights: weighting.weights, learningRate: learningRate)
         report.gradientCosines = try measureGradientConflict()
         report.stopsEarly = try earlyStopping.update(with: report, spec: spec)
+        if spec.train.earlyStopping?.restoreBest == true, earlyStopping.bestEpoch == epoch {
+            bestParameters = try parameters.snapshot()
+        }
         report.seconds = Date().timeIntervalSince(started)
         history.append(report)
         return report

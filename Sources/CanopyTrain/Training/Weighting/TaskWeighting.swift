@@ -112,22 +112,41 @@ public final class TaskWeighting {
         return result
     }
 
-    /// Restores ``state``.
+    /// Restores ``state``, checking every number first: a checkpoint is outside data.
     ///
-    /// - Throws: ``CheckpointError`` when the saved weights, log-variances or optimizer state are missing or are
-    ///   not for this many tasks.
+    /// - Throws: ``CheckpointError`` when the saved weights, log-variances or optimizer state are missing, are
+    ///   not for this many tasks, or hold a value that is not finite in float32 (or a negative weight); nothing
+    ///   is changed then.
     public func restore(_ saved: [String: [Float]]) throws {
         let count = weights.count
-        guard let w = saved["weighting.weights"].map(DoubleBits.decode), w.count == count,
-              let s = saved["weighting.log_variances"].map(DoubleBits.decode), s.count == count,
-              let a = saved["weighting.adam"] else {
-            throw CheckpointError(file: "checkpoint", message: "the task-weighting state is missing or not for \(count) tasks")
+        func doubles(_ key: String) throws -> [Double]? {
+            guard let raw = saved[key] else { return nil }
+            let values = DoubleBits.decode(raw)
+            guard raw.count == 2 * count else {
+                throw CheckpointError(file: "checkpoint", message: "'state.\(key)' holds \(raw.count / 2) values; "
+                    + "the model has \(count) tasks")
+            }
+            guard values.allSatisfy({ $0.isFinite && abs($0) <= Double(Float.greatestFiniteMagnitude) }) else {
+                throw CheckpointError(file: "checkpoint", message: "'state.\(key)' holds a value that is not finite")
+            }
+            return values
         }
-        try adam.restore(a)
+        guard let w = try doubles("weighting.weights"), let s = try doubles("weighting.log_variances"),
+              let a = saved["weighting.adam"] else {
+            throw CheckpointError(file: "checkpoint", message: "the task-weighting state is missing")
+        }
+        guard w.allSatisfy({ $0 >= 0 }) else {
+            throw CheckpointError(file: "checkpoint", message: "'state.weighting.weights' holds a negative weight")
+        }
+        let initial = try doubles("weighting.initial_losses")
+        let history = try (0..<2).compactMap { try doubles("weighting.epoch_losses.\($0)") }
+        var restoredAdam = adam
+        try restoredAdam.restore(a)
+        adam = restoredAdam
         weights = w
         logVariances = s
-        initialLosses = saved["weighting.initial_losses"].map(DoubleBits.decode)
-        epochLosses = (0..<2).compactMap { saved["weighting.epoch_losses.\($0)"].map(DoubleBits.decode) }
+        initialLosses = initial
+        epochLosses = history
     }
 }
 

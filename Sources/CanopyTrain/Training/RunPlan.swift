@@ -1,0 +1,59 @@
+import CanopyCore
+import CanopyModel
+import Foundation
+
+/// Everything a training run decides before it allocates a buffer, with every rule that can refuse it: the
+/// model file's rules, its data (loaded and checked against the tasks), the training graph at the planned batch
+/// size, the memory that graph needs (checked against a device), class weights, and `init_from:` (read and
+/// compared with the model's parameters) with `freeze:`.
+///
+/// ``Trainer`` starts from a plan and `canopy check` makes one, so anything `train` would refuse at start,
+/// `check` refuses with the same message.
+public struct RunPlan {
+    /// The model file.
+    public let spec: ModelSpec
+    /// Shapes and parameter counts, layer by layer.
+    public let summary: ModelSummary
+    /// The training and validation rows.
+    public let data: ModelData
+    /// The training graph, built for ``MemoryPlan/batchSize`` rows per step.
+    public let model: ModelGraph
+    /// The memory the run's buffers take.
+    public let memory: MemoryPlan
+    /// Each task's class weights (nil for a task without them).
+    public let classWeights: [[Float]?]
+    /// Parameters the optimizer leaves alone (`freeze:`).
+    public let frozen: Set<String>
+    /// What `init_from:` will load, skip and freeze (nil without `init_from:`).
+    public let transfer: TransferReport?
+
+    /// Plans a run of `spec`.
+    ///
+    /// - Parameters:
+    ///   - data: the rows to use, already split (default: load and split `spec.data`).
+    ///   - limits: the device the run will use; a plan that does not fit is refused (nil: not checked).
+    /// - Throws: ``ModelFileError``, ``DataError`` or ``CheckpointError`` naming the file and the place.
+    public init(_ spec: ModelSpec, data: ModelData? = nil, device: Backend?) throws {
+        self.spec = spec
+        summary = try summarize(spec)   // a spec built in code gets the checks a model file gets
+        self.data = try data ?? ModelData.load(for: spec)
+        let batchSize = max(1, min(spec.train.batchSize, self.data.train.rowCount))
+        model = try ModelGraph.build(spec, batchSize: batchSize, training: true)
+        memory = try MemoryPlan.measure(model)
+        if let device { try memory.check(against: device, spec: spec) }
+        classWeights = try ClassWeighting.resolve(spec, model: model, train: self.data.train)
+        frozen = summary.frozenParameterNames(spec.transfer.freeze)
+        let graph = model.graph
+        var names: [String] = [], shapes: [String: [Int]] = [:]
+        for value in graph.parameters {
+            guard let name = graph.name(of: value) else { continue }
+            names.append(name)
+            shapes[name] = graph.shape(of: value)
+        }
+        transfer = try Transfer.plan(spec.transfer, names: names, shapes: shapes, spec: spec, frozen: frozen)
+    }
+
+    /// Rows per step: `train.batch_size`, or all the training rows when there are fewer (a larger batch would only
+    /// add masked padding rows and memory).
+    public var batchSize: Int { model.batchSize }
+}
