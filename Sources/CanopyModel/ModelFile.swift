@@ -36,18 +36,14 @@ public enum ModelFile {
         func failure(_ message: String) -> ModelFileError {
             ModelFileError(location: SourceLocation(file: fileName), keyPath: "", message: message)
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw failure("no such model file: \(url.path)")
-        }
-        if isDirectory.boolValue { throw failure("\(url.path) is a directory, not a model file") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        if size > ModelLimits.maxFileBytes { throw failure(tooLarge(size)) }
         let data: Data
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw failure("cannot read the model file: \(error.localizedDescription)")
+            data = try RegularFile.read(url.path, limit: ModelLimits.maxFileBytes)
+        } catch let error as RegularFile.Failure {
+            switch error {
+            case .tooLarge(let size): throw failure(tooLarge(size))
+            default: throw failure("cannot read the model file \(url.path): \(error)")
+            }
         }
         var spec = try parse(data: data, fileName: fileName, baseDirectory: url.deletingLastPathComponent())
         spec.fileURL = url

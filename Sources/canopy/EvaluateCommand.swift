@@ -29,11 +29,12 @@ struct EvaluateCommand: ParsableCommand {
             let parameters = try TrainingCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
             let selected = try backendOptions.open()
             print("backend: \(selected.reason)")
-            let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend)
-            let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters)
-
             guard let data else {
                 let split = try ModelData.load(for: spec)
+                let rows = max(split.train.rowCount, split.validation.rowCount)
+                let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
+                                               batchSize: max(1, min(spec.train.batchSize, rows)))
+                let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters)
                 var sections: [(split: String, scores: [TaskScore])] = [("train", try evaluator.evaluate(split.train))]
                 if split.validation.rowCount > 0 {
                     sections.append(("validation", try evaluator.evaluate(split.validation)))
@@ -46,6 +47,9 @@ struct EvaluateCommand: ParsableCommand {
             let source = PredictionData.Source(parsing: data)
             var dataset = try PredictionData.load(source, for: spec)
             try PredictionData.checkLabels(dataset, from: source, against: spec)
+            let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
+                                           batchSize: max(1, min(spec.train.batchSize, dataset.rowCount)))
+            let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters)
             let absent = spec.tasks.filter { dataset.labels[$0.label] == nil }
             guard absent.count < spec.tasks.count else {
                 throw DataError(file: source.description, message: "has none of the tasks' label columns ("

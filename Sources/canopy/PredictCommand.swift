@@ -40,7 +40,8 @@ struct PredictCommand: ParsableCommand {
             let dataset = try PredictionData.load(source, for: spec)
             let selected = try backendOptions.open()
             note("backend: \(selected.reason)")
-            let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend)
+            let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
+                                           batchSize: max(1, min(spec.train.batchSize, dataset.rowCount)))
             let predictor = try Predictor(model: trained.model, parameters: trained.parameters)
 
             let sink = try outURL.map(TextSink.init(file:)) ?? TextSink()

@@ -122,13 +122,17 @@ final class DocumentReaderTests: XCTestCase {
 
         let missing = URL(fileURLWithPath: "/nonexistent/canopy/model.yaml")
         XCTAssertThrowsError(try ModelFile.load(contentsOf: missing)) { error in
-            XCTAssertEqual("\(error)", "model.yaml: no such model file: /nonexistent/canopy/model.yaml")
+            XCTAssertEqual("\(error)", "model.yaml: cannot read the model file /nonexistent/canopy/model.yaml: no such file")
+        }
+        XCTAssertThrowsError(try ModelFile.load(contentsOf: URL(fileURLWithPath: "/dev/null"))) { error in
+            XCTAssertEqual("\(error)", "null: cannot read the model file /dev/null: "
+                + "it is not a regular file (a device, pipe or socket)")
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-model-\(UUID()).yaml")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         XCTAssertThrowsError(try ModelFile.load(contentsOf: directory)) { error in
-            XCTAssertTrue("\(error)".contains("is a directory"), "\(error)")
+            XCTAssertTrue("\(error)".contains("it is a folder, not a file"), "\(error)")
         }
         let invalid = directory.appendingPathComponent("bad.yaml")
         try (Data("name: t\n".utf8) + Data([0xFF])).write(to: invalid)

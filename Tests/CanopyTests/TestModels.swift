@@ -40,7 +40,8 @@ struct CommandResult {
 }
 
 /// Runs the `canopy` executable built next to the tests, in `directory`; skips the test when it is not built.
-func runCanopy(_ arguments: [String], in directory: URL) throws -> CommandResult {
+/// `environment` adds to (or, with an empty value, removes from) the test process's environment.
+func runCanopy(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> CommandResult {
     let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         .appendingPathComponent("canopy")
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -50,6 +51,11 @@ func runCanopy(_ arguments: [String], in directory: URL) throws -> CommandResult
     process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = directory
+    if !environment.isEmpty {
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value.isEmpty ? nil : value }
+        process.environment = merged
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

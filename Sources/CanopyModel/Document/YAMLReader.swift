@@ -123,6 +123,11 @@ struct YAMLReader {
                 + "column \(context.mark.column))"
         }
         switch error {
+        case .scanner(let context?, let problem, let mark, _)
+            where context.text.contains("simple key") && problem.contains("expected ':'") && mark.column > 1024:
+            // libyaml gives up on a plain (unquoted) key longer than 1024 characters.
+            return self.error((context.mark.line, context.mark.column), "a key is more than 1024 characters long "
+                + "(YAML allows at most 1024 for a key written without quotes)")
         case .composer(let context?, _, let mark, _) where context.text.contains("single document"):
             return self.error((mark.line, mark.column), "a model file holds one YAML document, but another starts here")
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),

@@ -139,11 +139,18 @@ public struct TrainingCheckpoint {
 ///   [10, 32] in the checkpoint`.
 /// - `strict: false` (transfer): loads each parameter whose name and shape both match and ignores the rest.
 ///
+/// Either way, a parameter holding NaN or an infinity is refused: no model starts from, resumes or predicts
+/// with diverged values.
+///
 /// - Returns: the names loaded, in the store's order.
 /// - Throws: ``CheckpointError`` naming the checkpoint's file.
 @discardableResult
 public func loadParameters(from checkpoint: TrainingCheckpoint, into store: ParameterStore,
                            strict: Bool) throws -> [String] {
+    if let bad = checkpoint.parameters.first(where: { $0.values.contains { !$0.isFinite } }) {
+        throw CheckpointError(file: checkpoint.fileName,
+                              message: "parameter '\(bad.name)' holds NaN or infinite values; nothing was loaded")
+    }
     var byName: [String: TrainingCheckpoint.Tensor] = [:]
     for tensor in checkpoint.parameters { byName[tensor.name] = tensor }
     var missing: [String] = [], differing: [String] = [], matching: [String] = []

@@ -69,11 +69,11 @@ public final class Optimizer {
         return result
     }
 
-    /// Restores state saved by ``stateSnapshot()`` and the step count.
+    /// Checks state saved by ``stateSnapshot()`` against this optimizer's parameters without changing anything.
     ///
-    /// - Throws: ``CheckpointError`` naming the first state tensor that is missing or has the wrong size (nothing
-    ///   is restored then), so a resumed run never continues with half of its optimizer state.
-    public func restore(state saved: [String: [Float]], stepCount: Int) throws {
+    /// - Throws: ``CheckpointError`` naming the first state tensor that is missing, has the wrong size or holds
+    ///   a value that is not finite.
+    public func check(state saved: [String: [Float]]) throws {
         for name in parameters.names {
             for stateName in stateNames {
                 let key = "\(name).\(stateName)"
@@ -83,8 +83,19 @@ public final class Optimizer {
                 guard values.count == parameters.count(named: name) else {
                     throw CheckpointError(file: "checkpoint", message: "optimizer state '\(key)' has \(values.count) values, the parameter \(parameters.count(named: name))")
                 }
+                guard values.allSatisfy(\.isFinite) else {
+                    throw CheckpointError(file: "checkpoint", message: "optimizer state '\(key)' holds NaN or infinite values")
+                }
             }
         }
+    }
+
+    /// Restores state saved by ``stateSnapshot()`` and the step count.
+    ///
+    /// - Throws: what ``check(state:)`` throws, before anything is restored, so a resumed run never continues
+    ///   with half of its optimizer state.
+    public func restore(state saved: [String: [Float]], stepCount: Int) throws {
+        try check(state: saved)
         for name in parameters.names {
             for (stateName, buffer) in zip(stateNames, state[name]!) {
                 try parameters.backend.upload(saved["\(name).\(stateName)"]!, to: buffer)

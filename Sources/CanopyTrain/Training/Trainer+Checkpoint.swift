@@ -96,24 +96,24 @@ extension Trainer {
             throw failure("the checkpoint is at step \(step) after epoch \(epoch), but this model makes "
                 + "\(batcher.batchCount) steps per epoch; it was not written by this model and data")
         }
-        try requireFinite(checkpoint.parameters, what: "parameter", file: file)
-        try requireFinite(checkpoint.optimizerState, what: "optimizer state", file: file)
-
         var extra: [String: [Float]] = [:]
         for tensor in checkpoint.extraState { extra[tensor.name] = tensor.values }
         let stopping = try restoredEarlyStopping(extra["early_stopping"], epoch: epoch, file: file)
         let best = try restoredBestParameters(extra, file: file)
-
-        // Everything is checked: now change state, the parameters first (they are checked once more on load).
-        _ = try loadParameters(from: checkpoint, into: parameters, strict: true)
         var optimizerState: [String: [Float]] = [:]
         for tensor in checkpoint.optimizerState { optimizerState[tensor.name] = tensor.values }
+        let weightingState: TaskWeighting.SavedState
         do {
-            try optimizer.restore(state: optimizerState, stepCount: step)
-            try weighting.restore(extra)
+            try optimizer.check(state: optimizerState)
+            weightingState = try weighting.checked(extra)
         } catch let error as CheckpointError {
             throw failure(error.message)
         }
+
+        // Everything is checked: now change state, the parameters first (they are checked once more on load).
+        _ = try loadParameters(from: checkpoint, into: parameters, strict: true)
+        try optimizer.restore(state: optimizerState, stepCount: step)
+        weighting.apply(weightingState)
         earlyStopping = stopping
         bestParameters = best
         schedule = LearningRateSchedule(base: spec.train.optimizer.learningRate, spec: spec.train.schedule,
@@ -123,11 +123,6 @@ extension Trainer {
         return warnings
     }
 
-    private func requireFinite(_ tensors: [TrainingCheckpoint.Tensor], what: String, file: String) throws {
-        if let bad = tensors.first(where: { $0.values.contains { !$0.isFinite } }) {
-            throw CheckpointError(file: file, message: "\(what) '\(bad.name)' holds NaN or infinite values")
-        }
-    }
 
     /// Early stopping's saved state, checked: a finite best value (or none), and epoch counts within the run.
     private func restoredEarlyStopping(_ saved: [Float]?, epoch: Int, file: String) throws -> EarlyStoppingState {

@@ -112,12 +112,16 @@ public final class TaskWeighting {
         return result
     }
 
-    /// Restores ``state``, checking every number first: a checkpoint is outside data.
+    /// The state ``restore(_:)`` would set, checked; nothing changes.
+    struct SavedState {
+        var weights: [Double], logVariances: [Double], adam: ScalarAdam, initialLosses: [Double]?, epochLosses: [[Double]]
+    }
+
+    /// Checks saved ``state`` against this weighting (a checkpoint is outside data) without changing anything.
     ///
     /// - Throws: ``CheckpointError`` when the saved weights, log-variances or optimizer state are missing, are
-    ///   not for this many tasks, or hold a value that is not finite in float32 (or a negative weight); nothing
-    ///   is changed then.
-    public func restore(_ saved: [String: [Float]]) throws {
+    ///   not for this many tasks, or hold a value that is not finite in float32 (or a negative weight).
+    func checked(_ saved: [String: [Float]]) throws -> SavedState {
         let count = weights.count
         func doubles(_ key: String) throws -> [Double]? {
             guard let raw = saved[key] else { return nil }
@@ -138,15 +142,26 @@ public final class TaskWeighting {
         guard w.allSatisfy({ $0 >= 0 }) else {
             throw CheckpointError(file: "checkpoint", message: "'state.weighting.weights' holds a negative weight")
         }
-        let initial = try doubles("weighting.initial_losses")
-        let history = try (0..<2).compactMap { try doubles("weighting.epoch_losses.\($0)") }
         var restoredAdam = adam
         try restoredAdam.restore(a)
-        adam = restoredAdam
-        weights = w
-        logVariances = s
-        initialLosses = initial
-        epochLosses = history
+        return SavedState(weights: w, logVariances: s, adam: restoredAdam,
+                          initialLosses: try doubles("weighting.initial_losses"),
+                          epochLosses: try (0..<2).compactMap { try doubles("weighting.epoch_losses.\($0)") })
+    }
+
+    /// Restores ``state``, checking every number first: a checkpoint is outside data.
+    ///
+    /// - Throws: what ``checked(_:)`` throws; nothing is changed then.
+    public func restore(_ saved: [String: [Float]]) throws {
+        apply(try checked(saved))
+    }
+
+    func apply(_ state: SavedState) {
+        adam = state.adam
+        weights = state.weights
+        logVariances = state.logVariances
+        initialLosses = state.initialLosses
+        epochLosses = state.epochLosses
     }
 }
 
