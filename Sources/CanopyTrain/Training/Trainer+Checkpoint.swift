@@ -123,7 +123,6 @@ extension Trainer {
         return warnings
     }
 
-
     /// Early stopping's saved state, checked: a finite best value (or none), and epoch counts within the run.
     private func restoredEarlyStopping(_ saved: [Float]?, epoch: Int, file: String) throws -> EarlyStoppingState {
         guard let saved else { return EarlyStoppingState() }
