@@ -6,20 +6,6 @@ extension OpenCLBackend {
     /// Scratch floats one chunk of im2col may use: 16 Mi floats (64 MiB), or less on small devices.
     var convScratchBudget: Int { max(1, min(16 << 20, device.info.maxAllocationSize / 4 / 2)) }
 
-    func validate(_ g: ConvGeometry, _ kernel: String) throws {
-        try requirePositive(kernel, ["batch": g.batch, "inChannels": g.inChannels, "inHeight": g.inHeight,
-                                     "inWidth": g.inWidth, "outChannels": g.outChannels,
-                                     "kernelHeight": g.kernelHeight, "kernelWidth": g.kernelWidth,
-                                     "strideHeight": g.strideHeight, "strideWidth": g.strideWidth])
-        guard g.padHeight >= 0, g.padWidth >= 0 else {
-            throw BackendError.invalidArguments(kernel: kernel, reason: "padding must not be negative")
-        }
-        guard g.inHeight + 2 * g.padHeight >= g.kernelHeight, g.inWidth + 2 * g.padWidth >= g.kernelWidth else {
-            throw BackendError.invalidArguments(kernel: kernel,
-                reason: "kernel \(g.kernelHeight)×\(g.kernelWidth) is larger than the padded input")
-        }
-    }
-
     /// Images per chunk when each image needs `perImage` scratch floats.
     private func chunk(_ g: ConvGeometry, perImage: Int, _ kernel: String) throws -> Int {
         guard perImage <= convScratchBudget else {
@@ -43,10 +29,9 @@ extension OpenCLBackend {
 
     func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry) throws {
         let name = "conv2d"
-        try validate(g, name)
-        let x = try own(input, "input", atLeast: g.inputCount, name)
-        let w = try own(weight, "weight", atLeast: g.weightCount, name)
-        let y = try own(output, "output", atLeast: g.outputCount, name)
+        let x = try own(input)
+        let w = try own(weight)
+        let y = try own(output)
         let ckk = g.inChannels * g.kernelHeight * g.kernelWidth, p = g.outHeight * g.outWidth
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         if isPointwise(g) {
@@ -71,10 +56,9 @@ extension OpenCLBackend {
     func conv2dBackwardInput(dOutput: DeviceBuffer, weight: DeviceBuffer, dInput: DeviceBuffer,
                              geometry g: ConvGeometry) throws {
         let name = "conv2dBackwardInput"
-        try validate(g, name)
-        let dy = try own(dOutput, "dOutput", atLeast: g.outputCount, name)
-        let w = try own(weight, "weight", atLeast: g.weightCount, name)
-        let dx = try own(dInput, "dInput", atLeast: g.inputCount, name)
+        let dy = try own(dOutput)
+        let w = try own(weight)
+        let dx = try own(dInput)
         let ckk = g.inChannels * g.kernelHeight * g.kernelWidth, p = g.outHeight * g.outWidth
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         // dcol = weightᵀ (CKK × F) · dOutput (F × P): weight is stored F × CKK, the "tn" kernel's A.
@@ -101,10 +85,9 @@ extension OpenCLBackend {
     func conv2dBackwardWeight(input: DeviceBuffer, dOutput: DeviceBuffer, dWeight: DeviceBuffer,
                               geometry g: ConvGeometry) throws {
         let name = "conv2dBackwardWeight"
-        try validate(g, name)
-        let x = try own(input, "input", atLeast: g.inputCount, name)
-        let dy = try own(dOutput, "dOutput", atLeast: g.outputCount, name)
-        let dw = try own(dWeight, "dWeight", atLeast: g.weightCount, name)
+        let x = try own(input)
+        let dy = try own(dOutput)
+        let dw = try own(dWeight)
         let ckk = g.inChannels * g.kernelHeight * g.kernelWidth, p = g.outHeight * g.outWidth
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         let images = try chunk(g, perImage: (ckk + g.outChannels) * p, name)

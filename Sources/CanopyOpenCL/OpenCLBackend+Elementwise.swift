@@ -5,48 +5,39 @@ typealias NamedBuffer = (String, DeviceBuffer)
 
 extension OpenCLBackend {
     /// Enqueues a 1-D element-wise kernel of elementwise.cl taking `(inputs..., outputs..., extra..., count)`,
-    /// after checking that every buffer holds `count` floats.
+    /// binding every buffer of this backend (``execute(_:)`` has checked the call's contract).
     func elementwise(_ clName: String, _ kernel: String, inputs: [NamedBuffer], outputs: [NamedBuffer],
                      count: Int, extra: [CLArgument] = [], file: String = "elementwise.cl") throws {
-        try requirePositive(kernel, ["count": count])
         var arguments: [CLArgument] = []
-        for (role, buffer) in inputs + outputs { arguments.append(.buffer(try own(buffer, role, atLeast: count, kernel))) }
+        for (_, buffer) in inputs + outputs { arguments.append(.buffer(try own(buffer))) }
         try launch(clName, file: file, arguments + extra + [.int(count)],
                    global: [count], local: [tunables.elementwiseGroup])
     }
 
     func fill(y: DeviceBuffer, value: Float, count: Int) throws {
-        try requirePositive("fill", ["count": count])
-        let target = try own(y, "y", atLeast: count, "fill")
+        let target = try own(y)
         try launch("canopy_fill", file: "elementwise.cl", [.buffer(target), .float(value), .int(count)],
                    global: [count], local: [tunables.elementwiseGroup])
     }
 
     func biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
-        let name = "biasAdd"
-        try requirePositive(name, ["outer": outer, "channels": channels, "inner": inner])
         let count = outer * channels * inner
         let arguments: [CLArgument] = [
-            .buffer(try own(x, "x", atLeast: count, name)), .buffer(try own(bias, "bias", atLeast: channels, name)),
-            .buffer(try own(y, "y", atLeast: count, name)), .int(channels), .int(inner), .int(count),
+            .buffer(try own(x)), .buffer(try own(bias)),
+            .buffer(try own(y)), .int(channels), .int(inner), .int(count),
         ]
         try launch("canopy_bias_add", file: "elementwise.cl", arguments, global: [count], local: [tunables.elementwiseGroup])
     }
 
     func biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
-        let name = "biasGradient"
-        try requirePositive(name, ["outer": outer, "channels": channels, "inner": inner])
         let arguments: [CLArgument] = [
-            .buffer(try own(dy, "dy", atLeast: outer * channels * inner, name)),
-            .buffer(try own(dBias, "dBias", atLeast: channels, name)), .int(outer), .int(channels), .int(inner),
+            .buffer(try own(dy)),
+            .buffer(try own(dBias)), .int(outer), .int(channels), .int(inner),
         ]
         try launchRows("canopy_bias_gradient", file: "elementwise.cl", arguments, rows: channels, rowLength: inner)
     }
 
     func dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int) throws {
-        guard probability >= 0, probability < 1 else {
-            throw BackendError.invalidArguments(kernel: "dropout", reason: "probability must be in [0, 1), got \(probability)")
-        }
         // Computed here in Swift, exactly as the CPU backend does, so that masks match bit for bit.
         let keepScale: Float = 1 / (1 - probability)
         try elementwise("canopy_dropout", "dropout", inputs: [("x", x)], outputs: [("y", y), ("mask", mask)],

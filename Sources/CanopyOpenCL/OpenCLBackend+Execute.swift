@@ -2,8 +2,12 @@ import CanopyCore
 
 extension OpenCLBackend {
     /// Enqueues one primitive kernel; see ``Kernel`` for what each case computes.
-    /// Sizes are validated (at least 1, buffers large enough) before anything is enqueued.
+    ///
+    /// The call is checked with ``Kernel/validate()`` (size rules, buffer counts, aliasing) and every operand must
+    /// be a buffer of this backend, before anything is enqueued.
+    /// - Throws: ``BackendError/invalidArguments(kernel:reason:)`` or ``BackendError/foreignBuffer(backend:)``.
     public func execute(_ kernel: Kernel) throws {
+        for operand in try kernel.validate() { _ = try own(operand.buffer) }
         switch kernel {
         case let .fill(y, value, count):
             try fill(y: y, value: value, count: count)

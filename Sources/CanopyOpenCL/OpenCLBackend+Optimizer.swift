@@ -13,9 +13,6 @@ extension OpenCLBackend {
 
     func adamUpdate(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, count: Int,
                     hyper: AdamHyperparameters) throws {
-        guard hyper.step >= 1 else {
-            throw BackendError.invalidArguments(kernel: "adamUpdate", reason: "step must be at least 1, got \(hyper.step)")
-        }
         let correction1 = Float(1 - pow(Double(hyper.beta1), Double(hyper.step)))   // in double, as the CPU backend does
         let correction2 = Float(1 - pow(Double(hyper.beta2), Double(hyper.step)))
         try elementwise("canopy_adamw", "adamUpdate", inputs: [("param", param), ("grad", grad)],

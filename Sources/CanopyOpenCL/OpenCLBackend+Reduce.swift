@@ -9,9 +9,8 @@ extension OpenCLBackend {
     }
 
     func reduce(_ clName: String, _ kernel: String, x: DeviceBuffer, y: DeviceBuffer, count: Int) throws {
-        try requirePositive(kernel, ["count": count])
-        let input = try own(x, "x", atLeast: count, kernel)
-        let output = try own(y, "y", atLeast: 1, kernel)
+        let input = try own(x)
+        let output = try own(y)
         let partialKernel = try self.kernel(clName, file: "reduce.cl")
         // At least `count` work-items up to a full group (the scalar tail needs one work-item per element).
         let group = partialKernel.powerOfTwoGroup(atMost: min(tunables.reduceGroup, 2 * OpenCLBackend.powerOfTwo(atMost: count)))

@@ -5,33 +5,28 @@ extension OpenCLBackend {
     /// A row kernel of softmax.cl taking `(inputs..., outputs..., rows, cols)`, all buffers [rows, cols].
     func rowKernel(_ clName: String, _ kernel: String, _ inputs: [NamedBuffer], _ outputs: [NamedBuffer],
                    rows: Int, cols: Int) throws {
-        try requirePositive(kernel, ["rows": rows, "cols": cols])
-        let arguments = try (inputs + outputs).map { CLArgument.buffer(try own($0.1, $0.0, atLeast: rows * cols, kernel)) }
+        let arguments = try (inputs + outputs).map { CLArgument.buffer(try own($0.1)) }
         try launchRows(clName, file: "softmax.cl", arguments + [.int(rows), .int(cols)], rows: rows, rowLength: cols)
     }
 
     func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer, probs: DeviceBuffer,
                              rowLoss: DeviceBuffer, rows: Int, classes: Int) throws {
-        let name = "softmaxCrossEntropy"
-        try requirePositive(name, ["rows": rows, "classes": classes])
         let arguments: [CLArgument] = [
-            .buffer(try own(logits, "logits", atLeast: rows * classes, name)),
-            .buffer(try own(labels, "labels", atLeast: rows, name)), .buffer(try own(mask, "mask", atLeast: rows, name)),
-            .buffer(try own(probs, "probs", atLeast: rows * classes, name)),
-            .buffer(try own(rowLoss, "rowLoss", atLeast: rows, name)), .int(rows), .int(classes),
+            .buffer(try own(logits)),
+            .buffer(try own(labels)), .buffer(try own(mask)),
+            .buffer(try own(probs)),
+            .buffer(try own(rowLoss)), .int(rows), .int(classes),
         ]
         try launchRows("canopy_softmax_xent", file: "softmax.cl", arguments, rows: rows, rowLength: classes)
     }
 
     func softmaxCrossEntropyBackward(probs: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer,
                                      dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, classes: Int) throws {
-        let name = "softmaxCrossEntropyBackward"
-        try requirePositive(name, ["rows": rows, "classes": classes])
         let arguments: [CLArgument] = [
-            .buffer(try own(probs, "probs", atLeast: rows * classes, name)),
-            .buffer(try own(labels, "labels", atLeast: rows, name)), .buffer(try own(mask, "mask", atLeast: rows, name)),
-            .buffer(try own(dRowLoss, "dRowLoss", atLeast: rows, name)),
-            .buffer(try own(dLogits, "dLogits", atLeast: rows * classes, name)), .int(rows), .int(classes),
+            .buffer(try own(probs)),
+            .buffer(try own(labels)), .buffer(try own(mask)),
+            .buffer(try own(dRowLoss)),
+            .buffer(try own(dLogits)), .int(rows), .int(classes),
         ]
         try launch("canopy_softmax_xent_backward", file: "softmax.cl", arguments,
                    global: [rows * classes], local: [tunables.elementwiseGroup])
@@ -40,12 +35,11 @@ extension OpenCLBackend {
     /// A forward loss of loss.cl: `(predictions, targets, mask, rowLoss, rows, cols)`.
     func rowLossKernel(_ clName: String, _ kernel: String, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
                        _ mask: DeviceBuffer, _ rowLoss: DeviceBuffer, rows: Int, cols: Int) throws {
-        try requirePositive(kernel, ["rows": rows, "cols": cols])
         let arguments: [CLArgument] = [
-            .buffer(try own(predictions, "predictions", atLeast: rows * cols, kernel)),
-            .buffer(try own(targets, "targets", atLeast: rows * cols, kernel)),
-            .buffer(try own(mask, "mask", atLeast: rows, kernel)),
-            .buffer(try own(rowLoss, "rowLoss", atLeast: rows, kernel)), .int(rows), .int(cols),
+            .buffer(try own(predictions)),
+            .buffer(try own(targets)),
+            .buffer(try own(mask)),
+            .buffer(try own(rowLoss)), .int(rows), .int(cols),
         ]
         try launchRows(clName, file: "loss.cl", arguments, rows: rows, rowLength: cols)
     }
@@ -54,23 +48,20 @@ extension OpenCLBackend {
     func rowLossBackward(_ clName: String, _ kernel: String, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
                          _ mask: DeviceBuffer, _ dRowLoss: DeviceBuffer, _ dPredictions: DeviceBuffer,
                          rows: Int, cols: Int) throws {
-        try requirePositive(kernel, ["rows": rows, "cols": cols])
         let arguments: [CLArgument] = [
-            .buffer(try own(predictions, "predictions", atLeast: rows * cols, kernel)),
-            .buffer(try own(targets, "targets", atLeast: rows * cols, kernel)),
-            .buffer(try own(mask, "mask", atLeast: rows, kernel)),
-            .buffer(try own(dRowLoss, "dRowLoss", atLeast: rows, kernel)),
-            .buffer(try own(dPredictions, "dPredictions", atLeast: rows * cols, kernel)), .int(rows), .int(cols),
+            .buffer(try own(predictions)),
+            .buffer(try own(targets)),
+            .buffer(try own(mask)),
+            .buffer(try own(dRowLoss)),
+            .buffer(try own(dPredictions)), .int(rows), .int(cols),
         ]
         try launch(clName, file: "loss.cl", arguments, global: [rows * cols], local: [tunables.elementwiseGroup])
     }
 
     func maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int) throws {
-        let name = "maskedMean"
-        try requirePositive(name, ["rows": rows])
         let arguments: [CLArgument] = [
-            .buffer(try own(rowLoss, "rowLoss", atLeast: rows, name)), .buffer(try own(mask, "mask", atLeast: rows, name)),
-            .buffer(try own(loss, "loss", atLeast: 1, name)), .buffer(try own(count, "count", atLeast: 1, name)),
+            .buffer(try own(rowLoss)), .buffer(try own(mask)),
+            .buffer(try own(loss)), .buffer(try own(count)),
             .int(rows),
         ]
         let kernel = try self.kernel("canopy_masked_mean", file: "loss.cl")
@@ -81,12 +72,10 @@ extension OpenCLBackend {
 
     func maskedMeanBackward(dLoss: DeviceBuffer, mask: DeviceBuffer, count: DeviceBuffer, dRowLoss: DeviceBuffer,
                             rows: Int) throws {
-        let name = "maskedMeanBackward"
-        try requirePositive(name, ["rows": rows])
         let arguments: [CLArgument] = [
-            .buffer(try own(dLoss, "dLoss", atLeast: 1, name)), .buffer(try own(mask, "mask", atLeast: rows, name)),
-            .buffer(try own(count, "count", atLeast: 1, name)),
-            .buffer(try own(dRowLoss, "dRowLoss", atLeast: rows, name)), .int(rows),
+            .buffer(try own(dLoss)), .buffer(try own(mask)),
+            .buffer(try own(count)),
+            .buffer(try own(dRowLoss)), .int(rows),
         ]
         try launch("canopy_masked_mean_backward", file: "loss.cl", arguments,
                    global: [rows], local: [tunables.elementwiseGroup])
