@@ -44,8 +44,7 @@ extension OpenCLBackend {
         let col = try scratchBuffer(ScratchSlot.convColumns, count: images * ckk * p)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start)
-            try launch("canopy_im2col", file: "conv.cl",
-                       [.buffer(x), .int(start * imageIn), .buffer(col)] + geometryArguments(g, images: count),
+            try launch(CLKernels.im2col, [.buffer(x), .int(start * imageIn), .buffer(col)] + geometryArguments(g, images: count),
                        global: [count * g.inChannels * p], local: [tunables.elementwiseGroup])
             try enqueueMatmul(transposeA: false, m: g.outChannels, n: p, k: ckk, alpha: 1, beta: 0,
                               a: MatrixOperand(buffer: w), b: MatrixOperand(buffer: col, stride: ckk * p),
@@ -76,8 +75,7 @@ extension OpenCLBackend {
                               a: MatrixOperand(buffer: w),
                               b: MatrixOperand(buffer: dy, offset: start * imageOut, stride: imageOut),
                               c: MatrixOperand(buffer: dcol, stride: ckk * p), batch: count)
-            try launch("canopy_col2im", file: "conv.cl",
-                       [.buffer(dcol), .buffer(dx), .int(start * imageIn)] + geometryArguments(g, images: count),
+            try launch(CLKernels.col2im, [.buffer(dcol), .buffer(dx), .int(start * imageIn)] + geometryArguments(g, images: count),
                        global: [count * imageIn], local: [tunables.elementwiseGroup])
         }
     }
@@ -95,11 +93,9 @@ extension OpenCLBackend {
         let dyT = try scratchBuffer(ScratchSlot.convPermuted, count: images * p * g.outChannels)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start)
-            try launch("canopy_im2col_rows", file: "conv.cl",
-                       [.buffer(x), .int(start * imageIn), .buffer(colT)] + geometryArguments(g, images: count),
+            try launch(CLKernels.im2colRows, [.buffer(x), .int(start * imageIn), .buffer(colT)] + geometryArguments(g, images: count),
                        global: [count * g.inChannels * p], local: [tunables.elementwiseGroup])
-            try launch("canopy_nchw_to_cnhw", file: "conv.cl",
-                       [.buffer(dy), .int(start * imageOut), .buffer(dyT), .int(g.outChannels), .int(p), .int(count)],
+            try launch(CLKernels.nchwToCnhw, [.buffer(dy), .int(start * imageOut), .buffer(dyT), .int(g.outChannels), .int(p), .int(count)],
                        global: [count * imageOut], local: [tunables.elementwiseGroup])
             // dWeight (F × CKK) (+)= dyT (F × count·P) · colT (count·P × CKK); the first chunk overwrites.
             try enqueueMatmul(transposeA: false, m: g.outChannels, n: ckk, k: count * p, alpha: 1,

@@ -5,7 +5,7 @@ extension OpenCLBackend {
     func copyBlock(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int, xStride: Int, xOffset: Int,
                    yStride: Int, yOffset: Int) throws {
         let source = try own(x), target = try own(y)
-        try launch2D("canopy_copy_block", [.buffer(source), .buffer(target), .int(rows), .int(cols),
+        try launch2D(CLKernels.copyBlock, [.buffer(source), .buffer(target), .int(rows), .int(cols),
                                            .int(xStride), .int(xOffset), .int(yStride), .int(yOffset)],
                      width: cols, height: rows)
     }
@@ -15,7 +15,7 @@ extension OpenCLBackend {
         let g = try own(gates)
         let v = try own(values)
         let out = try own(y)
-        try launch2D("canopy_mixture", [.buffer(g), .buffer(v), .buffer(out), .int(rows), .int(experts), .int(features)],
+        try launch2D(CLKernels.mixture, [.buffer(g), .buffer(v), .buffer(out), .int(rows), .int(experts), .int(features)],
                      width: features, height: rows)
     }
 
@@ -24,8 +24,7 @@ extension OpenCLBackend {
         let v = try own(values)
         let d = try own(dy)
         let out = try own(dGates)
-        try launchRows("canopy_mixture_backward_gates", file: "mixture.cl",
-                       [.buffer(v), .buffer(d), .buffer(out), .int(rows), .int(experts), .int(features)],
+        try launchRows(CLKernels.mixtureBackwardGates, [.buffer(v), .buffer(d), .buffer(out), .int(rows), .int(experts), .int(features)],
                        rows: rows * experts, rowLength: features)
     }
 
@@ -34,8 +33,7 @@ extension OpenCLBackend {
         let g = try own(gates)
         let d = try own(dy)
         let out = try own(dValues)
-        try launch2D("canopy_mixture_backward_values",
-                     [.buffer(g), .buffer(d), .buffer(out), .int(rows), .int(experts), .int(features)],
+        try launch2D(CLKernels.mixtureBackwardValues, [.buffer(g), .buffer(d), .buffer(out), .int(rows), .int(experts), .int(features)],
                      width: features, height: rows * experts)
     }
 
@@ -45,11 +43,11 @@ extension OpenCLBackend {
     /// The work-group is a power-of-two shape of at most `elementwiseGroup` work-items (and at most what the
     /// device allows for this kernel), as wide as the contiguous axis allows, so that short rows leave room
     /// for several rows per group instead of idle work-items.
-    private func launch2D(_ clName: String, _ arguments: [CLArgument], width: Int, height: Int) throws {
-        let kernel = try self.kernel(clName, file: "mixture.cl")
+    private func launch2D(_ signature: CLKernelSignature, _ arguments: [CLArgument], width: Int, height: Int) throws {
+        let kernel = try self.kernel(signature)
         let group = kernel.powerOfTwoGroup(atMost: tunables.elementwiseGroup)
         let across = min(group, OpenCLBackend.powerOfTwo(atMost: width))
         let down = min(group / across, OpenCLBackend.powerOfTwo(atMost: height))
-        try launch(clName, file: "mixture.cl", arguments, global: [width, height], local: [across, down])
+        try launch(signature, arguments, global: [width, height], local: [across, down])
     }
 }

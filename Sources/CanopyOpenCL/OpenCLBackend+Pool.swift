@@ -12,7 +12,7 @@ extension OpenCLBackend {
             .buffer(try own(output)),
             .buffer(try own(indices)),
         ] + poolSizes(g) + [.int(g.outputCount)]
-        try launch("canopy_max_pool", file: "pool.cl", arguments, global: [g.outputCount], local: [tunables.elementwiseGroup])
+        try launch(CLKernels.maxPool, arguments, global: [g.outputCount], local: [tunables.elementwiseGroup])
     }
 
     func maxPoolBackward(dOutput: DeviceBuffer, indices: DeviceBuffer, dInput: DeviceBuffer, geometry g: PoolGeometry) throws {
@@ -21,7 +21,7 @@ extension OpenCLBackend {
             .buffer(try own(indices)),
             .buffer(try own(dInput)),
         ] + poolSizes(g) + [.int(g.inputCount)]
-        try launch("canopy_max_pool_backward", file: "pool.cl", arguments, global: [g.inputCount],
+        try launch(CLKernels.maxPoolBackward, arguments, global: [g.inputCount],
                    local: [tunables.elementwiseGroup])
     }
 }

@@ -2,11 +2,10 @@ import CanopyCore
 
 /// Softmax, log-softmax, cross-entropy and the masked losses: the kernels of softmax.cl and loss.cl.
 extension OpenCLBackend {
-    /// A row kernel of softmax.cl taking `(inputs..., outputs..., rows, cols)`, all buffers [rows, cols].
-    func rowKernel(_ clName: String, _ kernel: String, _ inputs: [NamedBuffer], _ outputs: [NamedBuffer],
-                   rows: Int, cols: Int) throws {
-        let arguments = try (inputs + outputs).map { CLArgument.buffer(try own($0.1)) }
-        try launchRows(clName, file: "softmax.cl", arguments + [.int(rows), .int(cols)], rows: rows, rowLength: cols)
+    /// A row kernel of softmax.cl taking `(buffers..., rows, cols)`, all buffers [rows, cols].
+    func rowKernel(_ kernel: CLKernelSignature, _ buffers: [DeviceBuffer], rows: Int, cols: Int) throws {
+        let arguments = try buffers.map { CLArgument.buffer(try own($0)) }
+        try launchRows(kernel, arguments + [.int(rows), .int(cols)], rows: rows, rowLength: cols)
     }
 
     func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer, probs: DeviceBuffer,
@@ -17,7 +16,7 @@ extension OpenCLBackend {
             .buffer(try own(probs)),
             .buffer(try own(rowLoss)), .int(rows), .int(classes),
         ]
-        try launchRows("canopy_softmax_xent", file: "softmax.cl", arguments, rows: rows, rowLength: classes)
+        try launchRows(CLKernels.softmaxXent, arguments, rows: rows, rowLength: classes)
     }
 
     func softmaxCrossEntropyBackward(probs: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer,
@@ -28,12 +27,12 @@ extension OpenCLBackend {
             .buffer(try own(dRowLoss)),
             .buffer(try own(dLogits)), .int(rows), .int(classes),
         ]
-        try launch("canopy_softmax_xent_backward", file: "softmax.cl", arguments,
+        try launch(CLKernels.softmaxXentBackward, arguments,
                    global: [rows * classes], local: [tunables.elementwiseGroup])
     }
 
     /// A forward loss of loss.cl: `(predictions, targets, mask, rowLoss, rows, cols)`.
-    func rowLossKernel(_ clName: String, _ kernel: String, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
+    func rowLossKernel(_ kernel: CLKernelSignature, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
                        _ mask: DeviceBuffer, _ rowLoss: DeviceBuffer, rows: Int, cols: Int) throws {
         let arguments: [CLArgument] = [
             .buffer(try own(predictions)),
@@ -41,11 +40,11 @@ extension OpenCLBackend {
             .buffer(try own(mask)),
             .buffer(try own(rowLoss)), .int(rows), .int(cols),
         ]
-        try launchRows(clName, file: "loss.cl", arguments, rows: rows, rowLength: cols)
+        try launchRows(kernel, arguments, rows: rows, rowLength: cols)
     }
 
     /// A loss gradient of loss.cl: `(predictions, targets, mask, dRowLoss, dPredictions, rows, cols)`, element-wise.
-    func rowLossBackward(_ clName: String, _ kernel: String, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
+    func rowLossBackward(_ kernel: CLKernelSignature, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
                          _ mask: DeviceBuffer, _ dRowLoss: DeviceBuffer, _ dPredictions: DeviceBuffer,
                          rows: Int, cols: Int) throws {
         let arguments: [CLArgument] = [
@@ -55,7 +54,7 @@ extension OpenCLBackend {
             .buffer(try own(dRowLoss)),
             .buffer(try own(dPredictions)), .int(rows), .int(cols),
         ]
-        try launch(clName, file: "loss.cl", arguments, global: [rows * cols], local: [tunables.elementwiseGroup])
+        try launch(kernel, arguments, global: [rows * cols], local: [tunables.elementwiseGroup])
     }
 
     func maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int) throws {
@@ -64,10 +63,10 @@ extension OpenCLBackend {
             .buffer(try own(loss)), .buffer(try own(count)),
             .int(rows),
         ]
-        let kernel = try self.kernel("canopy_masked_mean", file: "loss.cl")
+        let kernel = try self.kernel(CLKernels.maskedMean)
         // One work-group; a small team for few rows, so that short reductions stay cheap.
         let team = kernel.powerOfTwoGroup(atMost: min(tunables.rowTeam, OpenCLBackend.powerOfTwo(atMost: max(1, rows / 8))))
-        try launch("canopy_masked_mean", file: "loss.cl", arguments, global: [team], local: [team])
+        try launch(CLKernels.maskedMean, arguments, global: [team], local: [team])
     }
 
     func maskedMeanBackward(dLoss: DeviceBuffer, mask: DeviceBuffer, count: DeviceBuffer, dRowLoss: DeviceBuffer,
@@ -77,7 +76,7 @@ extension OpenCLBackend {
             .buffer(try own(count)),
             .buffer(try own(dRowLoss)), .int(rows),
         ]
-        try launch("canopy_masked_mean_backward", file: "loss.cl", arguments,
+        try launch(CLKernels.maskedMeanBackward, arguments,
                    global: [rows], local: [tunables.elementwiseGroup])
     }
 }

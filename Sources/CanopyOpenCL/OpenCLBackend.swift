@@ -142,16 +142,16 @@ public final class OpenCLBackend: Backend {
         return buffer
     }
 
-    /// Enqueues kernel `name` of `file`.
-    func launch(_ name: String, file: String, _ arguments: [CLArgument], global: [Int], local: [Int]) throws {
-        let kernel = try programs.kernel(name, file: file, options: tunables.options(for: file))
-        try CLLaunch.enqueue(kernel, on: device, arguments: arguments, global: global, local: local)
+    /// Enqueues `kernel` with `arguments`, which must match its signature in number and kind.
+    func launch(_ kernel: CLKernelSignature, _ arguments: [CLArgument], global: [Int], local: [Int]) throws {
+        let object = try programs.kernel(kernel, options: tunables.options(for: kernel.file))
+        try CLLaunch.enqueue(object, kernel, on: device, arguments: arguments, global: global, local: local)
         launchCount += 1
     }
 
     /// The kernel object, for choosing a work-group size within its limit before launching it.
-    func kernel(_ name: String, file: String) throws -> CLKernel {
-        try programs.kernel(name, file: file, options: tunables.options(for: file))
+    func kernel(_ kernel: CLKernelSignature) throws -> CLKernel {
+        try programs.kernel(kernel, options: tunables.options(for: kernel.file))
     }
 
     /// Scratch buffer `slot` with room for at least `count` floats (contents undefined).
