@@ -58,8 +58,8 @@ extension CPUBackend {
         }
     }
 
-    /// `dx = f′(x) · dy`. relu and gelu read x; sigmoid and tanh read their output y (`y(1−y)`, `1−y²`), so
-    /// only the buffer the function reads is checked and read.
+    /// `dx = f′(x) · dy`. relu and gelu read x; sigmoid and tanh read their output y (`y(1−y)`, `1−y²`); only
+    /// the buffer the function needs is read.
     func unaryBackward(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer,
                        dx: DeviceBuffer, count: Int) throws {
         let source = function.derivativeReadsInput ? reading(x) : reading(y)

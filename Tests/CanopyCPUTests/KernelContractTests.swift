@@ -33,8 +33,8 @@ final class KernelContractTests: XCTestCase {
                                             hyper: SGDHyperparameters(learningRate: 0.1)).validate()
         XCTAssertEqual(contract.map(\.role), ["param", "grad", "velocity"])
         XCTAssertEqual(contract.map(\.access), [.readWrite, .read, .readWrite])
-        XCTAssertEqual(try Kernel.unaryBackward(.tanh, x: DetachedBuffer(count: 1), y: seven, dy: six, dx: other,
-                                                count: 6).validate().map(\.role), ["y", "dy", "dx"])
+        XCTAssertEqual(try Kernel.unaryBackward(.tanh, x: seven, y: seven, dy: six, dx: other,
+                                                count: 6).validate().map(\.role), ["x", "y", "dy", "dx"])
     }
 
     /// Size rules: non-positive sizes, overflow, geometry that does not fit, strides, offsets, probabilities.

@@ -5,7 +5,6 @@
 extension Kernel {
     /// Applies the case's size rules and lists its operands in argument order.
     func declaredOperands() throws -> KernelContract {
-        typealias O = KernelOperand
         switch self {
         case let .fill(y, _, count):
             try SizeRule.positive(count, "count")
@@ -117,11 +116,12 @@ extension Kernel {
         case let .unary(_, x, y, count), let .scale(x, y, _, count):
             try SizeRule.positive(count, "count")
             return KernelContract(.read("x", x, count), .write("y", y, count))
-        case let .unaryBackward(function, x, y, dy, dx, count):
+        case let .unaryBackward(_, x, y, dy, dx, count):
             try SizeRule.positive(count, "count")
-            // Each function reads one of x and y; the other is neither read nor checked.
-            let source: O = function.derivativeReadsInput ? .read("x", x, count) : .read("y", y, count)
-            return KernelContract(source, .read("dy", dy, count), .write("dx", dx, count))
+            // Each function needs one of x and y (`derivativeReadsInput`), but a backend may load both (OpenCL's
+            // kernels pass both to the derivative), so both must hold `count` elements.
+            return KernelContract(.read("x", x, count), .read("y", y, count), .read("dy", dy, count),
+                                  .write("dx", dx, count))
         case let .binary(_, a, b, y, count):
             try SizeRule.positive(count, "count")
             return KernelContract(.read("a", a, count), .read("b", b, count), .write("y", y, count))

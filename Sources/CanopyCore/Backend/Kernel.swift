@@ -100,7 +100,8 @@ public enum Kernel {
 
     /// `y = f(x)` element-wise.
     case unary(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, count: Int)
-    /// `dx = f′(x) · dy`; x is f's input and y its output (each function reads the one it needs).
+    /// `dx = f′(x) · dy`; x is f's input and y its output. Each function needs only one of them
+    /// (``UnaryFunction/derivativeReadsInput``), but both must hold `count` elements.
     case unaryBackward(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, count: Int)
     /// `y = a ∘ b` element-wise.
     case binary(BinaryFunction, a: DeviceBuffer, b: DeviceBuffer, y: DeviceBuffer, count: Int)
