@@ -17,14 +17,12 @@ extension OpenCLBackend {
 
     func biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
         let count = outer * channels * inner
-        let arguments: [CLArgument] = [.buffer(try own(x)), .buffer(try own(bias)), .buffer(try own(y)),
-                                       .int(channels), .int(inner), .int(count)]
+        let arguments = try bind(x, bias, y) + [.int(channels), .int(inner), .int(count)]
         try launch(CLKernels.biasAdd, arguments, global: [count], local: [tunables.elementwiseGroup])
     }
 
     func biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
-        let arguments: [CLArgument] = [.buffer(try own(dy)), .buffer(try own(dBias)), .int(outer), .int(channels),
-                                       .int(inner)]
+        let arguments = try bind(dy, dBias) + [.int(outer), .int(channels), .int(inner)]
         try launchRows(CLKernels.biasGradient, arguments, rows: channels, rowLength: inner)
     }
 

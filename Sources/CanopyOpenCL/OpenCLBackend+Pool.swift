@@ -7,20 +7,12 @@ extension OpenCLBackend {
     }
 
     func maxPool(input: DeviceBuffer, output: DeviceBuffer, indices: DeviceBuffer, geometry g: PoolGeometry) throws {
-        let arguments: [CLArgument] = [
-            .buffer(try own(input)),
-            .buffer(try own(output)),
-            .buffer(try own(indices)),
-        ] + poolSizes(g) + [.int(g.outputCount)]
+        let arguments = try bind(input, output, indices) + poolSizes(g) + [.int(g.outputCount)]
         try launch(CLKernels.maxPool, arguments, global: [g.outputCount], local: [tunables.elementwiseGroup])
     }
 
     func maxPoolBackward(dOutput: DeviceBuffer, indices: DeviceBuffer, dInput: DeviceBuffer, geometry g: PoolGeometry) throws {
-        let arguments: [CLArgument] = [
-            .buffer(try own(dOutput)),
-            .buffer(try own(indices)),
-            .buffer(try own(dInput)),
-        ] + poolSizes(g) + [.int(g.inputCount)]
+        let arguments = try bind(dOutput, indices, dInput) + poolSizes(g) + [.int(g.inputCount)]
         try launch(CLKernels.maxPoolBackward, arguments, global: [g.inputCount],
                    local: [tunables.elementwiseGroup])
     }

@@ -10,23 +10,13 @@ extension OpenCLBackend {
 
     func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer, probs: DeviceBuffer,
                              rowLoss: DeviceBuffer, rows: Int, classes: Int) throws {
-        let arguments: [CLArgument] = [
-            .buffer(try own(logits)),
-            .buffer(try own(labels)), .buffer(try own(mask)),
-            .buffer(try own(probs)),
-            .buffer(try own(rowLoss)), .int(rows), .int(classes),
-        ]
+        let arguments = try bind(logits, labels, mask, probs, rowLoss) + [.int(rows), .int(classes)]
         try launchRows(CLKernels.softmaxXent, arguments, rows: rows, rowLength: classes)
     }
 
     func softmaxCrossEntropyBackward(probs: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer,
                                      dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, classes: Int) throws {
-        let arguments: [CLArgument] = [
-            .buffer(try own(probs)),
-            .buffer(try own(labels)), .buffer(try own(mask)),
-            .buffer(try own(dRowLoss)),
-            .buffer(try own(dLogits)), .int(rows), .int(classes),
-        ]
+        let arguments = try bind(probs, labels, mask, dRowLoss, dLogits) + [.int(rows), .int(classes)]
         try launch(CLKernels.softmaxXentBackward, arguments,
                    global: [rows * classes], local: [tunables.elementwiseGroup])
     }
@@ -34,12 +24,7 @@ extension OpenCLBackend {
     /// A forward loss of loss.cl: `(predictions, targets, mask, rowLoss, rows, cols)`.
     func rowLossKernel(_ kernel: CLKernelSignature, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
                        _ mask: DeviceBuffer, _ rowLoss: DeviceBuffer, rows: Int, cols: Int) throws {
-        let arguments: [CLArgument] = [
-            .buffer(try own(predictions)),
-            .buffer(try own(targets)),
-            .buffer(try own(mask)),
-            .buffer(try own(rowLoss)), .int(rows), .int(cols),
-        ]
+        let arguments = try bind(predictions, targets, mask, rowLoss) + [.int(rows), .int(cols)]
         try launchRows(kernel, arguments, rows: rows, rowLength: cols)
     }
 
@@ -47,22 +32,12 @@ extension OpenCLBackend {
     func rowLossBackward(_ kernel: CLKernelSignature, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
                          _ mask: DeviceBuffer, _ dRowLoss: DeviceBuffer, _ dPredictions: DeviceBuffer,
                          rows: Int, cols: Int) throws {
-        let arguments: [CLArgument] = [
-            .buffer(try own(predictions)),
-            .buffer(try own(targets)),
-            .buffer(try own(mask)),
-            .buffer(try own(dRowLoss)),
-            .buffer(try own(dPredictions)), .int(rows), .int(cols),
-        ]
+        let arguments = try bind(predictions, targets, mask, dRowLoss, dPredictions) + [.int(rows), .int(cols)]
         try launch(kernel, arguments, global: [rows * cols], local: [tunables.elementwiseGroup])
     }
 
     func maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int) throws {
-        let arguments: [CLArgument] = [
-            .buffer(try own(rowLoss)), .buffer(try own(mask)),
-            .buffer(try own(loss)), .buffer(try own(count)),
-            .int(rows),
-        ]
+        let arguments = try bind(rowLoss, mask, loss, count) + [.int(rows)]
         let kernel = try self.kernel(CLKernels.maskedMean)
         // One work-group; a small team for few rows, so that short reductions stay cheap.
         let team = kernel.powerOfTwoGroup(atMost: min(tunables.rowTeam, OpenCLBackend.powerOfTwo(atMost: max(1, rows / 8))))
@@ -71,11 +46,7 @@ extension OpenCLBackend {
 
     func maskedMeanBackward(dLoss: DeviceBuffer, mask: DeviceBuffer, count: DeviceBuffer, dRowLoss: DeviceBuffer,
                             rows: Int) throws {
-        let arguments: [CLArgument] = [
-            .buffer(try own(dLoss)), .buffer(try own(mask)),
-            .buffer(try own(count)),
-            .buffer(try own(dRowLoss)), .int(rows),
-        ]
+        let arguments = try bind(dLoss, mask, count, dRowLoss) + [.int(rows)]
         try launch(CLKernels.maskedMeanBackward, arguments,
                    global: [rows], local: [tunables.elementwiseGroup])
     }

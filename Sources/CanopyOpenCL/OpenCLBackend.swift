@@ -142,6 +142,11 @@ public final class OpenCLBackend: Backend {
         return buffer
     }
 
+    /// Buffer arguments for a launch, each checked to be this backend's.
+    func bind(_ buffers: DeviceBuffer...) throws -> [CLArgument] {
+        try buffers.map { CLArgument.buffer(try own($0)) }
+    }
+
     /// Enqueues `kernel` with `arguments`, which must match its signature in number and kind.
     func launch(_ kernel: CLKernelSignature, _ arguments: [CLArgument], global: [Int], local: [Int]) throws {
         let object = try programs.kernel(kernel, options: tunables.options(for: kernel.file))
