@@ -3,93 +3,113 @@ import CanopyCore
 extension CPUBackend {
     /// Runs one kernel to completion on the calling thread (and the backend's worker threads).
     ///
-    /// Throws ``BackendError/foreignBuffer(backend:)`` for a buffer this backend did not make and
-    /// ``BackendError/invalidArguments(kernel:reason:)`` for sizes that make no sense, buffers too small for the
-    /// sizes, outputs that alias inputs, or (for the kernels that read them) labels and pooling indices out of
-    /// range. Every check runs before the kernel writes anything, so a failed call leaves its outputs untouched.
+    /// Checks the call with ``Kernel/validate()`` (sizes, buffer counts, aliasing), then that every operand is a
+    /// buffer of this backend. Throws ``BackendError/foreignBuffer(backend:)`` for a buffer this backend did not
+    /// make and ``BackendError/invalidArguments(kernel:reason:)`` for a call that breaks its contract or (for the
+    /// kernels that read them) labels and pooling indices out of range. Every check runs before the kernel
+    /// writes anything, so a failed call leaves its outputs untouched.
     public func execute(_ kernel: Kernel) throws {
-        var arguments = KernelArguments(kernel, on: self)
+        for operand in try kernel.validate() { _ = try cpuBuffer(operand.buffer) }
         switch kernel {
         case let .fill(y, value, count):
-            try fill(y: y, value: value, count: count, &arguments)
+            try fill(y: y, value: value, count: count)
         case let .copy(x, y, count):
-            try copy(x: x, y: y, count: count, &arguments)
+            try copy(x: x, y: y, count: count)
         case let .matmul(a, b, c, shape):
-            try matmul(a: a, b: b, c: c, shape: shape, &arguments)
+            try matmul(a: a, b: b, c: c, shape: shape)
         case let .biasAdd(x, bias, y, outer, channels, inner):
-            try biasAdd(x: x, bias: bias, y: y, outer: outer, channels: channels, inner: inner, &arguments)
+            try biasAdd(x: x, bias: bias, y: y, outer: outer, channels: channels, inner: inner)
         case let .biasGradient(dy, dBias, outer, channels, inner):
-            try biasGradient(dy: dy, dBias: dBias, outer: outer, channels: channels, inner: inner, &arguments)
+            try biasGradient(dy: dy, dBias: dBias, outer: outer, channels: channels, inner: inner)
         case let .conv2d(input, weight, output, geometry):
-            try conv2d(input: input, weight: weight, output: output, geometry: geometry, &arguments)
+            try conv2d(input: input, weight: weight, output: output, geometry: geometry)
         case let .conv2dBackwardInput(dOutput, weight, dInput, geometry):
-            try conv2dBackwardInput(dOutput: dOutput, weight: weight, dInput: dInput, geometry: geometry, &arguments)
+            try conv2dBackwardInput(dOutput: dOutput, weight: weight, dInput: dInput, geometry: geometry)
         case let .conv2dBackwardWeight(input, dOutput, dWeight, geometry):
-            try conv2dBackwardWeight(input: input, dOutput: dOutput, dWeight: dWeight, geometry: geometry, &arguments)
+            try conv2dBackwardWeight(input: input, dOutput: dOutput, dWeight: dWeight, geometry: geometry)
         case let .maxPool(input, output, indices, geometry):
-            try maxPool(input: input, output: output, indices: indices, geometry: geometry, &arguments)
+            try maxPool(input: input, output: output, indices: indices, geometry: geometry)
         case let .maxPoolBackward(dOutput, indices, dInput, geometry):
-            try maxPoolBackward(dOutput: dOutput, indices: indices, dInput: dInput, geometry: geometry, &arguments)
+            try maxPoolBackward(dOutput: dOutput, indices: indices, dInput: dInput, geometry: geometry)
         case let .softmax(x, y, rows, cols):
-            try softmax(x: x, y: y, rows: rows, cols: cols, log: false, &arguments)
+            try softmax(x: x, y: y, rows: rows, cols: cols, log: false)
         case let .logSoftmax(x, y, rows, cols):
-            try softmax(x: x, y: y, rows: rows, cols: cols, log: true, &arguments)
+            try softmax(x: x, y: y, rows: rows, cols: cols, log: true)
         case let .softmaxBackward(y, dy, dx, rows, cols):
-            try softmaxBackward(y: y, dy: dy, dx: dx, rows: rows, cols: cols, log: false, &arguments)
+            try softmaxBackward(y: y, dy: dy, dx: dx, rows: rows, cols: cols, log: false)
         case let .logSoftmaxBackward(y, dy, dx, rows, cols):
-            try softmaxBackward(y: y, dy: dy, dx: dx, rows: rows, cols: cols, log: true, &arguments)
+            try softmaxBackward(y: y, dy: dy, dx: dx, rows: rows, cols: cols, log: true)
         case let .softmaxCrossEntropy(logits, labels, mask, probs, rowLoss, rows, classes):
             try softmaxCrossEntropy(logits: logits, labels: labels, mask: mask, probs: probs, rowLoss: rowLoss,
-                                    rows: rows, classes: classes, &arguments)
+                                    rows: rows, classes: classes)
         case let .softmaxCrossEntropyBackward(probs, labels, mask, dRowLoss, dLogits, rows, classes):
             try softmaxCrossEntropyBackward(probs: probs, labels: labels, mask: mask, dRowLoss: dRowLoss,
-                                            dLogits: dLogits, rows: rows, classes: classes, &arguments)
+                                            dLogits: dLogits, rows: rows, classes: classes)
         case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols):
             try computeRowLoss(.binaryCrossEntropy, prediction: logits, targets: targets, mask: mask, rowLoss: rowLoss,
-                        rows: rows, cols: cols, &arguments)
+                        rows: rows, cols: cols)
         case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols):
             try computeRowLossBackward(.binaryCrossEntropy, prediction: logits, targets: targets, mask: mask,
-                                dRowLoss: dRowLoss, dPrediction: dLogits, rows: rows, cols: cols, &arguments)
+                                dRowLoss: dRowLoss, dPrediction: dLogits, rows: rows, cols: cols)
         case let .meanSquaredError(predictions, targets, mask, rowLoss, rows, cols):
             try computeRowLoss(.meanSquaredError, prediction: predictions, targets: targets, mask: mask, rowLoss: rowLoss,
-                        rows: rows, cols: cols, &arguments)
+                        rows: rows, cols: cols)
         case let .meanSquaredErrorBackward(predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
             try computeRowLossBackward(.meanSquaredError, prediction: predictions, targets: targets, mask: mask,
-                                dRowLoss: dRowLoss, dPrediction: dPredictions, rows: rows, cols: cols, &arguments)
+                                dRowLoss: dRowLoss, dPrediction: dPredictions, rows: rows, cols: cols)
         case let .maskedMean(rowLoss, mask, loss, count, rows):
-            try maskedMean(rowLoss: rowLoss, mask: mask, loss: loss, count: count, rows: rows, &arguments)
+            try maskedMean(rowLoss: rowLoss, mask: mask, loss: loss, count: count, rows: rows)
         case let .maskedMeanBackward(dLoss, mask, count, dRowLoss, rows):
-            try maskedMeanBackward(dLoss: dLoss, mask: mask, count: count, dRowLoss: dRowLoss, rows: rows, &arguments)
+            try maskedMeanBackward(dLoss: dLoss, mask: mask, count: count, dRowLoss: dRowLoss, rows: rows)
         case let .unary(function, x, y, count):
-            try unary(function, x: x, y: y, count: count, &arguments)
+            try unary(function, x: x, y: y, count: count)
         case let .unaryBackward(function, x, y, dy, dx, count):
-            try unaryBackward(function, x: x, y: y, dy: dy, dx: dx, count: count, &arguments)
+            try unaryBackward(function, x: x, y: y, dy: dy, dx: dx, count: count)
         case let .binary(function, a, b, y, count):
-            try binary(function, a: a, b: b, y: y, count: count, &arguments)
+            try binary(function, a: a, b: b, y: y, count: count)
         case let .scale(x, y, alpha, count):
-            try scale(x: x, y: y, alpha: alpha, count: count, &arguments)
+            try scale(x: x, y: y, alpha: alpha, count: count)
         case let .sum(x, y, count):
-            try sum(x: x, y: y, count: count, squares: false, &arguments)
+            try sum(x: x, y: y, count: count, squares: false)
         case let .sumOfSquares(x, y, count):
-            try sum(x: x, y: y, count: count, squares: true, &arguments)
+            try sum(x: x, y: y, count: count, squares: true)
         case let .dropout(x, y, mask, probability, seed, count):
-            try dropout(x: x, y: y, mask: mask, probability: probability, seed: seed, count: count, &arguments)
+            try dropout(x: x, y: y, mask: mask, probability: probability, seed: seed, count: count)
         case let .sgdUpdate(param, grad, velocity, count, hyper):
-            try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper, &arguments)
+            try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper)
         case let .adamUpdate(param, grad, m, v, count, hyper):
-            try adamUpdate(param: param, grad: grad, m: m, v: v, count: count, hyper: hyper, &arguments)
+            try adamUpdate(param: param, grad: grad, m: m, v: v, count: count, hyper: hyper)
         case let .copyBlock(x, y, rows, cols, xStride, xOffset, yStride, yOffset):
             try copyBlock(x: x, y: y, rows: rows, cols: cols, xStride: xStride, xOffset: xOffset,
-                          yStride: yStride, yOffset: yOffset, &arguments)
+                          yStride: yStride, yOffset: yOffset)
         case let .mixture(gates, values, y, rows, experts, features):
-            try mixture(gates: gates, values: values, y: y, rows: rows, experts: experts, features: features,
-                        &arguments)
+            try mixture(gates: gates, values: values, y: y, rows: rows, experts: experts, features: features)
         case let .mixtureBackwardGates(values, dy, dGates, rows, experts, features):
             try mixtureBackwardGates(values: values, dy: dy, dGates: dGates, rows: rows, experts: experts,
-                                     features: features, &arguments)
+                                     features: features)
         case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features):
             try mixtureBackwardValues(gates: gates, dy: dy, dValues: dValues, rows: rows, experts: experts,
-                                      features: features, &arguments)
+                                      features: features)
         }
+    }
+}
+
+extension CPUBackend {
+    /// The memory of a buffer that ``execute(_:)`` has checked: a declared operand of the call, owned by this
+    /// backend and holding at least the elements the call's contract requires.
+    @inline(__always)
+    func reading(_ buffer: DeviceBuffer) -> UnsafePointer<Float> {
+        UnsafePointer(unsafeDowncast(buffer, to: CPUBuffer.self).pointer)
+    }
+
+    /// The memory of a buffer the call writes, checked like ``reading(_:)``.
+    @inline(__always)
+    func writing(_ buffer: DeviceBuffer) -> UnsafeMutablePointer<Float> {
+        unsafeDowncast(buffer, to: CPUBuffer.self).pointer
+    }
+
+    /// An error for a call whose contents (not sizes) are invalid, such as a label out of range.
+    func invalid(_ kernel: String, _ reason: String) -> BackendError {
+        BackendError.invalidArguments(kernel: kernel, reason: reason)
     }
 }

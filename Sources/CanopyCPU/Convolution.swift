@@ -12,13 +12,11 @@ import CanopyCore
 // The [F, G·P] matrices are NCHW output planes regrouped; with G = 1 the output itself is used directly.
 
 extension CPUBackend {
-    func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry,
-                _ args: inout KernelArguments) throws {
-        try check(g, args)
-        let x = try args.input(input, "input", count: g.inputCount)
-        let w = try args.input(weight, "weight", count: g.weightCount)
-        let y = try args.output(output, "output", count: g.outputCount)
-        try args.checkAliasing()
+    func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry) throws {
+        try checkColumns(g, "conv2d")
+        let x = reading(input)
+        let w = reading(weight)
+        let y = writing(output)
         let plan = ConvPlan(g, columnBudget: columnBudget)
         for first in stride(from: 0, to: g.batch, by: plan.group) {
             let images = min(plan.group, g.batch - first)
@@ -38,12 +36,11 @@ extension CPUBackend {
     }
 
     func conv2dBackwardInput(dOutput: DeviceBuffer, weight: DeviceBuffer, dInput: DeviceBuffer,
-                             geometry g: ConvGeometry, _ args: inout KernelArguments) throws {
-        try check(g, args)
-        let dy = try args.input(dOutput, "dOutput", count: g.outputCount)
-        let w = try args.input(weight, "weight", count: g.weightCount)
-        let dx = try args.output(dInput, "dInput", count: g.inputCount)
-        try args.checkAliasing()
+                             geometry g: ConvGeometry) throws {
+        try checkColumns(g, "conv2dBackwardInput")
+        let dy = reading(dOutput)
+        let w = reading(weight)
+        let dx = writing(dInput)
         let plan = ConvPlan(g, columnBudget: columnBudget)
         for first in stride(from: 0, to: g.batch, by: plan.group) {
             let images = min(plan.group, g.batch - first)
@@ -62,12 +59,11 @@ extension CPUBackend {
     }
 
     func conv2dBackwardWeight(input: DeviceBuffer, dOutput: DeviceBuffer, dWeight: DeviceBuffer,
-                              geometry g: ConvGeometry, _ args: inout KernelArguments) throws {
-        try check(g, args)
-        let x = try args.input(input, "input", count: g.inputCount)
-        let dy = try args.input(dOutput, "dOutput", count: g.outputCount)
-        let dw = try args.output(dWeight, "dWeight", count: g.weightCount)
-        try args.checkAliasing()
+                              geometry g: ConvGeometry) throws {
+        try checkColumns(g, "conv2dBackwardWeight")
+        let x = reading(input)
+        let dy = reading(dOutput)
+        let dw = writing(dWeight)
         let plan = ConvPlan(g, columnBudget: columnBudget)
         for first in stride(from: 0, to: g.batch, by: plan.group) {
             let images = min(plan.group, g.batch - first)
@@ -85,22 +81,12 @@ extension CPUBackend {
         }
     }
 
-    private func check(_ g: ConvGeometry, _ args: KernelArguments) throws {
-        for (value, role) in [(g.batch, "batch"), (g.inChannels, "inChannels"), (g.inHeight, "inHeight"),
-                              (g.inWidth, "inWidth"), (g.outChannels, "outChannels"),
-                              (g.kernelHeight, "kernelHeight"), (g.kernelWidth, "kernelWidth"),
-                              (g.strideHeight, "strideHeight"), (g.strideWidth, "strideWidth")] {
-            try args.size(value, role)
-        }
-        try args.size(g.padHeight, "padHeight", atLeast: 0)
-        try args.size(g.padWidth, "padWidth", atLeast: 0)
-        guard g.inHeight + 2 * g.padHeight >= g.kernelHeight, g.inWidth + 2 * g.padWidth >= g.kernelWidth else {
-            throw args.invalid("a \(g.kernelHeight)×\(g.kernelWidth) kernel does not fit the padded "
-                + "\(g.inHeight)×\(g.inWidth) input (padding \(g.padHeight), \(g.padWidth))")
-        }
-        _ = try args.product(g.batch, g.inChannels, g.inHeight, g.inWidth)
-        _ = try args.product(g.batch, g.outChannels, g.outHeight, g.outWidth)
-        _ = try args.product(g.inChannels, g.kernelHeight, g.kernelWidth, g.outHeight, g.outWidth)
+    /// Throws unless one image's column matrix, C·KH·KW × OH·OW, has an element count without overflow (the
+    /// contract has checked every other size).
+    private func checkColumns(_ g: ConvGeometry, _ kernel: String) throws {
+        let (rows, first) = g.inChannels.multipliedReportingOverflow(by: g.kernelHeight * g.kernelWidth)
+        let (_, second) = rows.multipliedReportingOverflow(by: g.outHeight * g.outWidth)
+        guard !first, !second else { throw invalid(kernel, "the im2col matrix of one image overflows") }
     }
 }
 

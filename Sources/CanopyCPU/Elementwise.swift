@@ -9,41 +9,33 @@ import Darwin
 // biasAdd. Each element is computed independently, so chunks may run on any thread.
 
 extension CPUBackend {
-    func fill(y: DeviceBuffer, value: Float, count: Int, _ args: inout KernelArguments) throws {
-        try args.size(count, "count")
-        let y = try args.output(y, "y", count: count)
+    func fill(y: DeviceBuffer, value: Float, count: Int) throws {
+        let y = writing(y)
         parallelRanges(count: count) { range in
             (y + range.lowerBound).update(repeating: value, count: range.count)
         }
     }
 
-    func copy(x: DeviceBuffer, y: DeviceBuffer, count: Int, _ args: inout KernelArguments) throws {
-        try args.size(count, "count")
-        let x = try args.input(x, "x", count: count)
-        let y = try args.output(y, "y", count: count)
-        try args.checkAliasing()
+    func copy(x: DeviceBuffer, y: DeviceBuffer, count: Int) throws {
+        let x = reading(x)
+        let y = writing(y)
         parallelRanges(count: count) { range in
             (y + range.lowerBound).update(from: x + range.lowerBound, count: range.count)
         }
     }
 
-    func scale(x: DeviceBuffer, y: DeviceBuffer, alpha: Float, count: Int, _ args: inout KernelArguments) throws {
-        try args.size(count, "count")
-        let x = try args.input(x, "x", count: count)
-        let y = try args.output(y, "y", count: count)
-        try args.checkAliasing()
+    func scale(x: DeviceBuffer, y: DeviceBuffer, alpha: Float, count: Int) throws {
+        let x = reading(x)
+        let y = writing(y)
         parallelRanges(count: count) { range in
             for i in range { y[i] = alpha * x[i] }
         }
     }
 
-    func binary(_ function: BinaryFunction, a: DeviceBuffer, b: DeviceBuffer, y: DeviceBuffer, count: Int,
-                _ args: inout KernelArguments) throws {
-        try args.size(count, "count")
-        let a = try args.input(a, "a", count: count)
-        let b = try args.input(b, "b", count: count)
-        let y = try args.output(y, "y", count: count)
-        try args.checkAliasing()
+    func binary(_ function: BinaryFunction, a: DeviceBuffer, b: DeviceBuffer, y: DeviceBuffer, count: Int) throws {
+        let a = reading(a)
+        let b = reading(b)
+        let y = writing(y)
         parallelRanges(count: count) { range in
             switch function {
             case .add: for i in range { y[i] = a[i] + b[i] }
@@ -53,12 +45,9 @@ extension CPUBackend {
         }
     }
 
-    func unary(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, count: Int,
-               _ args: inout KernelArguments) throws {
-        try args.size(count, "count")
-        let x = try args.input(x, "x", count: count)
-        let y = try args.output(y, "y", count: count)
-        try args.checkAliasing()
+    func unary(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, count: Int) throws {
+        let x = reading(x)
+        let y = writing(y)
         parallelRanges(count: count, grain: function == .relu ? CPUBackend.elementGrain : 4096) { range in
             switch function {
             case .relu: for i in range { y[i] = x[i] > 0 ? x[i] : 0 }
@@ -69,16 +58,13 @@ extension CPUBackend {
         }
     }
 
-    /// `dx = f′(x) · dy`. relu and gelu read x; sigmoid and tanh read their output y (`y(1−y)`, `1−y²`), so
-    /// only the buffer the function reads is checked and read.
+    /// `dx = f′(x) · dy`. relu and gelu read x; sigmoid and tanh read their output y (`y(1−y)`, `1−y²`); only
+    /// the buffer the function needs is read.
     func unaryBackward(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer,
-                       dx: DeviceBuffer, count: Int, _ args: inout KernelArguments) throws {
-        try args.size(count, "count")
-        let readsInput = function == .relu || function == .gelu
-        let source = readsInput ? try args.input(x, "x", count: count) : try args.input(y, "y", count: count)
-        let dy = try args.input(dy, "dy", count: count)
-        let dx = try args.output(dx, "dx", count: count)
-        try args.checkAliasing()
+                       dx: DeviceBuffer, count: Int) throws {
+        let source = function.derivativeReadsInput ? reading(x) : reading(y)
+        let dy = reading(dy)
+        let dx = writing(dx)
         parallelRanges(count: count, grain: function == .gelu ? 4096 : CPUBackend.elementGrain) { range in
             switch function {
             case .relu: for i in range { dx[i] = source[i] > 0 ? dy[i] : 0 }
@@ -89,14 +75,10 @@ extension CPUBackend {
         }
     }
 
-    func biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int,
-                 _ args: inout KernelArguments) throws {
-        try args.size(outer, "outer"); try args.size(channels, "channels"); try args.size(inner, "inner")
-        let count = try args.product(outer, channels, inner)
-        let x = try args.input(x, "x", count: count)
-        let bias = try args.input(bias, "bias", count: channels)
-        let y = try args.output(y, "y", count: count)
-        try args.checkAliasing()
+    func biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
+        let x = reading(x)
+        let bias = reading(bias)
+        let y = writing(y)
         // Rows are (o, c) pairs of `inner` elements, all sharing bias[c].
         parallelRows(rows: outer * channels, rowCost: inner) { rows in
             for row in rows {

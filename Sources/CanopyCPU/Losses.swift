@@ -14,16 +14,13 @@ enum RowLossKind {
 
 extension CPUBackend {
     func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer, probs: DeviceBuffer,
-                             rowLoss: DeviceBuffer, rows: Int, classes: Int, _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(classes, "classes")
-        let count = try args.product(rows, classes)
-        let logits = try args.input(logits, "logits", count: count)
-        let labels = try args.input(labels, "labels", count: rows)
-        let mask = try args.input(mask, "mask", count: rows)
-        let probs = try args.output(probs, "probs", count: count)
-        let rowLoss = try args.output(rowLoss, "rowLoss", count: rows)
-        try args.checkAliasing()
-        try checkLabels(labels, mask: mask, rows: rows, classes: classes, args)
+                             rowLoss: DeviceBuffer, rows: Int, classes: Int) throws {
+        let logits = reading(logits)
+        let labels = reading(labels)
+        let mask = reading(mask)
+        let probs = writing(probs)
+        let rowLoss = writing(rowLoss)
+        try checkLabels(labels, mask: mask, rows: rows, classes: classes, "softmaxCrossEntropy")
         parallelRows(rows: rows, rowCost: classes) { range in
             for row in range {
                 let z = logits + row * classes
@@ -35,17 +32,13 @@ extension CPUBackend {
     }
 
     func softmaxCrossEntropyBackward(probs: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer,
-                                     dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, classes: Int,
-                                     _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(classes, "classes")
-        let count = try args.product(rows, classes)
-        let probs = try args.input(probs, "probs", count: count)
-        let labels = try args.input(labels, "labels", count: rows)
-        let mask = try args.input(mask, "mask", count: rows)
-        let dRowLoss = try args.input(dRowLoss, "dRowLoss", count: rows)
-        let dLogits = try args.output(dLogits, "dLogits", count: count)
-        try args.checkAliasing()
-        try checkLabels(labels, mask: mask, rows: rows, classes: classes, args)
+                                     dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, classes: Int) throws {
+        let probs = reading(probs)
+        let labels = reading(labels)
+        let mask = reading(mask)
+        let dRowLoss = reading(dRowLoss)
+        let dLogits = writing(dLogits)
+        try checkLabels(labels, mask: mask, rows: rows, classes: classes, "softmaxCrossEntropyBackward")
         parallelRows(rows: rows, rowCost: classes) { range in
             for row in range {
                 let p = probs + row * classes, d = dLogits + row * classes
@@ -63,25 +56,21 @@ extension CPUBackend {
 
     /// Throws unless every row with a non-zero mask has an integral label in `0..<classes`.
     private func checkLabels(_ labels: UnsafePointer<Float>, mask: UnsafePointer<Float>, rows: Int, classes: Int,
-                             _ args: KernelArguments) throws {
+                             _ kernel: String) throws {
         for row in 0..<rows where mask[row] != 0 {
             let label = labels[row]
             guard label >= 0, label < Float(classes), label == label.rounded(.towardZero) else {
-                throw args.invalid("labels[\(row)] = \(label) is not a class index in 0..<\(classes)")
+                throw invalid(kernel, "labels[\(row)] = \(label) is not a class index in 0..<\(classes)")
             }
         }
     }
 
     func computeRowLoss(_ kind: RowLossKind, prediction: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
-                 rowLoss: DeviceBuffer, rows: Int, cols: Int, _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(cols, "cols")
-        let count = try args.product(rows, cols)
-        let role = kind == .binaryCrossEntropy ? "logits" : "predictions"
-        let p = try args.input(prediction, role, count: count)
-        let t = try args.input(targets, "targets", count: count)
-        let mask = try args.input(mask, "mask", count: rows)
-        let rowLoss = try args.output(rowLoss, "rowLoss", count: rows)
-        try args.checkAliasing()
+                 rowLoss: DeviceBuffer, rows: Int, cols: Int) throws {
+        let p = reading(prediction)
+        let t = reading(targets)
+        let mask = reading(mask)
+        let rowLoss = writing(rowLoss)
         parallelRows(rows: rows, rowCost: cols) { range in
             for row in range {
                 guard mask[row] != 0 else { rowLoss[row] = 0; continue }
@@ -105,17 +94,12 @@ extension CPUBackend {
     }
 
     func computeRowLossBackward(_ kind: RowLossKind, prediction: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
-                         dRowLoss: DeviceBuffer, dPrediction: DeviceBuffer, rows: Int, cols: Int,
-                         _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(cols, "cols")
-        let count = try args.product(rows, cols)
-        let role = kind == .binaryCrossEntropy ? "logits" : "predictions"
-        let p = try args.input(prediction, role, count: count)
-        let t = try args.input(targets, "targets", count: count)
-        let mask = try args.input(mask, "mask", count: rows)
-        let dRowLoss = try args.input(dRowLoss, "dRowLoss", count: rows)
-        let dp = try args.output(dPrediction, kind == .binaryCrossEntropy ? "dLogits" : "dPredictions", count: count)
-        try args.checkAliasing()
+                         dRowLoss: DeviceBuffer, dPrediction: DeviceBuffer, rows: Int, cols: Int) throws {
+        let p = reading(prediction)
+        let t = reading(targets)
+        let mask = reading(mask)
+        let dRowLoss = reading(dRowLoss)
+        let dp = writing(dPrediction)
         parallelRows(rows: rows, rowCost: cols) { range in
             for row in range {
                 let base = row * cols

@@ -8,16 +8,13 @@ extension CPUBackend {
     ///
     /// With `beta == 0` the old contents of C are ignored even when they are NaN: the BLAS reference semantics
     /// (which OpenBLAS follows, and the tests check) overwrite C with zeros before accumulating when beta is 0.
-    func matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape,
-                _ args: inout KernelArguments) throws {
-        try args.size(s.m, "m"); try args.size(s.n, "n"); try args.size(s.k, "k")
-        for (value, role) in [(s.m, "m"), (s.n, "n"), (s.k, "k")] where value > Int(Int32.max) {
-            throw args.invalid("\(role) = \(value) exceeds the BLAS index range")
+    func matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape) throws {
+        guard max(s.m, s.n, s.k) <= Int(Int32.max) else {
+            throw invalid("matmul", "m = \(s.m), n = \(s.n), k = \(s.k) exceed the BLAS index range")
         }
-        let a = try args.input(a, "a", count: try args.product(s.m, s.k))
-        let b = try args.input(b, "b", count: try args.product(s.k, s.n))
-        let c = try args.output(c, "c", count: try args.product(s.m, s.n))
-        try args.checkAliasing()
+        let a = reading(a)
+        let b = reading(b)
+        let c = writing(c)
         sgemm(transposeA: s.transposeA, transposeB: s.transposeB, m: s.m, n: s.n, k: s.k, alpha: s.alpha,
               a: a, lda: s.transposeA ? s.m : s.k, b: b, ldb: s.transposeB ? s.k : s.n,
               beta: s.beta, c: c, ldc: s.n)

@@ -12,15 +12,9 @@ extension CPUBackend {
     /// Sizes must be at least 1, offsets at least 0 and both strides at least `cols` (rows of a block never
     /// overlap, so the result does not depend on the order rows are copied in). x and y must be different buffers.
     func copyBlock(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int, xStride: Int, xOffset: Int,
-                   yStride: Int, yOffset: Int, _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(cols, "cols")
-        try args.size(xStride, "xStride", atLeast: cols); try args.size(yStride, "yStride", atLeast: cols)
-        try args.size(xOffset, "xOffset", atLeast: 0); try args.size(yOffset, "yOffset", atLeast: 0)
-        let xNeeded = try blockExtent(rows: rows, cols: cols, stride: xStride, offset: xOffset, args)
-        let yNeeded = try blockExtent(rows: rows, cols: cols, stride: yStride, offset: yOffset, args)
-        let x = try args.input(x, "x", count: xNeeded)
-        let y = try args.output(y, "y", count: yNeeded)
-        try args.checkAliasing()
+                   yStride: Int, yOffset: Int) throws {
+        let x = reading(x)
+        let y = writing(y)
         parallelRows(rows: rows, rowCost: cols) { range in
             for r in range {
                 (y + r * yStride + yOffset).update(from: x + r * xStride + xOffset, count: cols)
@@ -28,28 +22,14 @@ extension CPUBackend {
         }
     }
 
-    /// The number of elements a buffer needs to hold a `rows × cols` block at `offset` with row `stride`:
-    /// `(rows − 1)·stride + offset + cols`, throwing instead of overflowing.
-    private func blockExtent(rows: Int, cols: Int, stride: Int, offset: Int,
-                             _ args: KernelArguments) throws -> Int {
-        let lastRow = try args.product(rows - 1, stride)
-        let (start, overflow1) = lastRow.addingReportingOverflow(offset)
-        let (end, overflow2) = start.addingReportingOverflow(cols)
-        guard !overflow1, !overflow2 else { throw args.invalid("block of \(rows)×\(cols) at offset \(offset) overflows") }
-        return end
-    }
-
     /// `y[n, f] = Σ_e gates[n, e] · values[n, e, f]`, gates [rows, experts], values [rows, experts, features].
     ///
     /// The sum runs over e in increasing order (expert counts are small: a handful to a few dozen), one sample n
     /// per iteration of the outer loop, with the inner loop over contiguous features.
-    func mixture(gates: DeviceBuffer, values: DeviceBuffer, y: DeviceBuffer, rows: Int, experts: Int, features: Int,
-                 _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(experts, "experts"); try args.size(features, "features")
-        let gates = try args.input(gates, "gates", count: try args.product(rows, experts))
-        let values = try args.input(values, "values", count: try args.product(rows, experts, features))
-        let y = try args.output(y, "y", count: try args.product(rows, features))
-        try args.checkAliasing()
+    func mixture(gates: DeviceBuffer, values: DeviceBuffer, y: DeviceBuffer, rows: Int, experts: Int, features: Int) throws {
+        let gates = reading(gates)
+        let values = reading(values)
+        let y = writing(y)
         parallelRows(rows: rows, rowCost: experts * features) { range in
             for n in range {
                 let yn = y + n * features, gn = gates + n * experts, vn = values + n * experts * features
@@ -65,12 +45,10 @@ extension CPUBackend {
 
     /// `dGates[n, e] = Σ_f dy[n, f] · values[n, e, f]`, each a pairwise sum over the features.
     func mixtureBackwardGates(values: DeviceBuffer, dy: DeviceBuffer, dGates: DeviceBuffer, rows: Int, experts: Int,
-                              features: Int, _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(experts, "experts"); try args.size(features, "features")
-        let values = try args.input(values, "values", count: try args.product(rows, experts, features))
-        let dy = try args.input(dy, "dy", count: try args.product(rows, features))
-        let dGates = try args.output(dGates, "dGates", count: try args.product(rows, experts))
-        try args.checkAliasing()
+                              features: Int) throws {
+        let values = reading(values)
+        let dy = reading(dy)
+        let dGates = writing(dGates)
         parallelRows(rows: rows, rowCost: experts * features) { range in
             for n in range {
                 let dyn = dy + n * features
@@ -85,12 +63,10 @@ extension CPUBackend {
     /// `dValues[n, e, f] = gates[n, e] · dy[n, f]`: every expert of sample n gets the sample's output gradient,
     /// scaled by its gate.
     func mixtureBackwardValues(gates: DeviceBuffer, dy: DeviceBuffer, dValues: DeviceBuffer, rows: Int, experts: Int,
-                               features: Int, _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(experts, "experts"); try args.size(features, "features")
-        let gates = try args.input(gates, "gates", count: try args.product(rows, experts))
-        let dy = try args.input(dy, "dy", count: try args.product(rows, features))
-        let dValues = try args.output(dValues, "dValues", count: try args.product(rows, experts, features))
-        try args.checkAliasing()
+                               features: Int) throws {
+        let gates = reading(gates)
+        let dy = reading(dy)
+        let dValues = writing(dValues)
         parallelRows(rows: rows, rowCost: experts * features) { range in
             for n in range {
                 let dyn = dy + n * features

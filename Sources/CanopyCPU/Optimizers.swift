@@ -11,12 +11,10 @@ extension CPUBackend {
     /// PyTorch's SGD (dampening 0, not Nesterov): `g = grad + wd·param`, `velocity = momentum·velocity + g`,
     /// `param −= lr·velocity`.
     func sgdUpdate(param: DeviceBuffer, grad: DeviceBuffer, velocity: DeviceBuffer, count: Int,
-                   hyper: SGDHyperparameters, _ args: inout KernelArguments) throws {
-        try args.size(count, "count")
-        let grad = try args.input(grad, "grad", count: count)
-        let param = try args.output(param, "param", count: count)
-        let velocity = try args.output(velocity, "velocity", count: count)
-        try args.checkAliasing()
+                   hyper: SGDHyperparameters) throws {
+        let grad = reading(grad)
+        let param = writing(param)
+        let velocity = writing(velocity)
         let lr = hyper.learningRate, momentum = hyper.momentum, wd = hyper.weightDecay
         parallelRanges(count: count) { range in
             for i in range {
@@ -32,14 +30,11 @@ extension CPUBackend {
     /// `param −= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)`. The corrections `1−βᵗ` are computed in double
     /// and rounded to float32 once.
     func adamUpdate(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, count: Int,
-                    hyper: AdamHyperparameters, _ args: inout KernelArguments) throws {
-        try args.size(count, "count")
-        try args.size(hyper.step, "hyper.step")
-        let grad = try args.input(grad, "grad", count: count)
-        let param = try args.output(param, "param", count: count)
-        let m = try args.output(m, "m", count: count)
-        let v = try args.output(v, "v", count: count)
-        try args.checkAliasing()
+                    hyper: AdamHyperparameters) throws {
+        let grad = reading(grad)
+        let param = writing(param)
+        let m = writing(m)
+        let v = writing(v)
         let lr = hyper.learningRate, b1 = hyper.beta1, b2 = hyper.beta2, eps = hyper.epsilon
         let decay = lr * hyper.weightDecay
         let correction1 = Float(1 - pow(Double(b1), Double(hyper.step)))

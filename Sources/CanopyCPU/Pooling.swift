@@ -6,13 +6,10 @@ import CanopyCore
 extension CPUBackend {
     /// Writes each window's maximum and its index `h·W + w` within the plane (the first in row-major order on
     /// ties, since only a strictly greater value replaces the current best).
-    func maxPool(input: DeviceBuffer, output: DeviceBuffer, indices: DeviceBuffer, geometry g: PoolGeometry,
-                 _ args: inout KernelArguments) throws {
-        try check(g, args)
-        let x = try args.input(input, "input", count: g.inputCount)
-        let y = try args.output(output, "output", count: g.outputCount)
-        let index = try args.output(indices, "indices", count: g.outputCount)
-        try args.checkAliasing()
+    func maxPool(input: DeviceBuffer, output: DeviceBuffer, indices: DeviceBuffer, geometry g: PoolGeometry) throws {
+        let x = reading(input)
+        let y = writing(output)
+        let index = writing(indices)
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
         parallelRows(rows: g.batch * g.channels, rowCost: outPlane * g.kernel * g.kernel) { planes in
             for plane in planes {
@@ -38,18 +35,15 @@ extension CPUBackend {
     }
 
     /// Zeroes dInput, then adds every dOutput element at its recorded index within its plane.
-    func maxPoolBackward(dOutput: DeviceBuffer, indices: DeviceBuffer, dInput: DeviceBuffer, geometry g: PoolGeometry,
-                         _ args: inout KernelArguments) throws {
-        try check(g, args)
-        let dy = try args.input(dOutput, "dOutput", count: g.outputCount)
-        let index = try args.input(indices, "indices", count: g.outputCount)
-        let dx = try args.output(dInput, "dInput", count: g.inputCount)
-        try args.checkAliasing()
+    func maxPoolBackward(dOutput: DeviceBuffer, indices: DeviceBuffer, dInput: DeviceBuffer, geometry g: PoolGeometry) throws {
+        let dy = reading(dOutput)
+        let index = reading(indices)
+        let dx = writing(dInput)
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
         for o in 0..<g.outputCount {
             let i = index[o]
             guard i >= 0, i < Float(inPlane), i == i.rounded(.towardZero) else {
-                throw args.invalid("indices[\(o)] = \(i) is not a position in a \(g.inHeight)×\(g.inWidth) plane")
+                throw invalid("maxPoolBackward", "indices[\(o)] = \(i) is not a position in a \(g.inHeight)×\(g.inWidth) plane")
             }
         }
         parallelRows(rows: g.batch * g.channels, rowCost: inPlane + outPlane) { planes in
@@ -63,13 +57,4 @@ extension CPUBackend {
         }
     }
 
-    private func check(_ g: PoolGeometry, _ args: KernelArguments) throws {
-        try args.size(g.batch, "batch"); try args.size(g.channels, "channels")
-        try args.size(g.inHeight, "inHeight"); try args.size(g.inWidth, "inWidth")
-        try args.size(g.kernel, "kernel"); try args.size(g.stride, "stride")
-        guard g.kernel <= g.inHeight, g.kernel <= g.inWidth else {
-            throw args.invalid("kernel \(g.kernel) is larger than the \(g.inHeight)×\(g.inWidth) input")
-        }
-        _ = try args.product(g.batch, g.channels, g.inHeight, g.inWidth)
-    }
 }

@@ -4,22 +4,16 @@ import CanopyCore
 // (see Summation.swift) in an order fixed by the sizes.
 
 extension CPUBackend {
-    func sum(x: DeviceBuffer, y: DeviceBuffer, count: Int, squares: Bool, _ args: inout KernelArguments) throws {
-        try args.size(count, "count")
-        let x = try args.input(x, "x", count: count)
-        let y = try args.output(y, "y", count: 1)
-        try args.checkAliasing()
+    func sum(x: DeviceBuffer, y: DeviceBuffer, count: Int, squares: Bool) throws {
+        let x = reading(x)
+        let y = writing(y)
         y[0] = squares ? parallelSum(count: count) { x[$0] * x[$0] } : parallelSum(count: count) { x[$0] }
     }
 
     /// `dBias[c] = Σ_o Σ_i dy[o, c, i]`: the inner sum pairwise per (o, c), then pairwise over o.
-    func biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int,
-                      _ args: inout KernelArguments) throws {
-        try args.size(outer, "outer"); try args.size(channels, "channels"); try args.size(inner, "inner")
-        let count = try args.product(outer, channels, inner)
-        let dy = try args.input(dy, "dy", count: count)
-        let dBias = try args.output(dBias, "dBias", count: channels)
-        try args.checkAliasing()
+    func biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
+        let dy = reading(dy)
+        let dBias = writing(dBias)
         parallelRows(rows: channels, rowCost: outer * inner) { range in
             for c in range {
                 if inner == 1 {
@@ -35,14 +29,11 @@ extension CPUBackend {
     }
 
     /// `count[0] = Σ mask`, `loss[0] = Σ rowLoss / max(count[0], 1)`.
-    func maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int,
-                    _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows")
-        let rowLoss = try args.input(rowLoss, "rowLoss", count: rows)
-        let mask = try args.input(mask, "mask", count: rows)
-        let loss = try args.output(loss, "loss", count: 1)
-        let labelled = try args.output(count, "count", count: 1)
-        try args.checkAliasing()
+    func maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int) throws {
+        let rowLoss = reading(rowLoss)
+        let mask = reading(mask)
+        let loss = writing(loss)
+        let labelled = writing(count)
         let n = parallelSum(count: rows) { mask[$0] }
         labelled[0] = n
         loss[0] = parallelSum(count: rows) { rowLoss[$0] } / max(n, 1)
@@ -50,13 +41,11 @@ extension CPUBackend {
 
     /// `dRowLoss[i] = dLoss[0] · mask[i] / max(count[0], 1)`.
     func maskedMeanBackward(dLoss: DeviceBuffer, mask: DeviceBuffer, count: DeviceBuffer, dRowLoss: DeviceBuffer,
-                            rows: Int, _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows")
-        let dLoss = try args.input(dLoss, "dLoss", count: 1)
-        let mask = try args.input(mask, "mask", count: rows)
-        let labelled = try args.input(count, "count", count: 1)
-        let dRowLoss = try args.output(dRowLoss, "dRowLoss", count: rows)
-        try args.checkAliasing()
+                            rows: Int) throws {
+        let dLoss = reading(dLoss)
+        let mask = reading(mask)
+        let labelled = reading(count)
+        let dRowLoss = writing(dRowLoss)
         let factor = dLoss[0] / max(labelled[0], 1)
         parallelRanges(count: rows) { range in
             for i in range { dRowLoss[i] = factor * mask[i] }

@@ -10,13 +10,9 @@ import Darwin
 
 extension CPUBackend {
     /// `y = softmax(x)` or `y = log softmax(x)` per row, subtracting the row maximum before `exp`.
-    func softmax(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int, log: Bool,
-                 _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(cols, "cols")
-        let count = try args.product(rows, cols)
-        let x = try args.input(x, "x", count: count)
-        let y = try args.output(y, "y", count: count)
-        try args.checkAliasing()
+    func softmax(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int, log: Bool) throws {
+        let x = reading(x)
+        let y = writing(y)
         parallelRows(rows: rows, rowCost: cols) { range in
             for row in range {
                 let xr = x + row * cols, yr = y + row * cols
@@ -33,14 +29,10 @@ extension CPUBackend {
     }
 
     /// softmax: `dx = y ⊙ (dy − Σ_j dy·y)`; log-softmax: `dx = dy − exp(y) · Σ_j dy`.
-    func softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: Int, cols: Int, log: Bool,
-                         _ args: inout KernelArguments) throws {
-        try args.size(rows, "rows"); try args.size(cols, "cols")
-        let count = try args.product(rows, cols)
-        let y = try args.input(y, "y", count: count)
-        let dy = try args.input(dy, "dy", count: count)
-        let dx = try args.output(dx, "dx", count: count)
-        try args.checkAliasing()
+    func softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: Int, cols: Int, log: Bool) throws {
+        let y = reading(y)
+        let dy = reading(dy)
+        let dx = writing(dx)
         parallelRows(rows: rows, rowCost: cols) { range in
             for row in range {
                 let yr = y + row * cols, dyr = dy + row * cols, dxr = dx + row * cols

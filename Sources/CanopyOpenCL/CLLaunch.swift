@@ -7,6 +7,24 @@ enum CLArgument {
     case int(Int)
     case float(Float)
     case uint(UInt32)
+
+    /// Whether this argument can be passed for a parameter of `kind`.
+    func fits(_ kind: CLParameterKind) -> Bool {
+        switch (self, kind) {
+        case (.buffer, .read), (.buffer, .written), (.int, .int), (.float, .float), (.uint, .uint): return true
+        case (.buffer, _), (.int, _), (.float, _), (.uint, _): return false
+        }
+    }
+
+    /// `a buffer`, `an int`, ..., for messages.
+    var kindName: String {
+        switch self {
+        case .buffer: return "a buffer"
+        case .int: return "an int"
+        case .float: return "a float"
+        case .uint: return "a uint"
+        }
+    }
 }
 
 /// A kernel object ready to launch, with the largest work-group size the device allows for it.
@@ -14,6 +32,8 @@ final class CLKernel {
     let kernel: cl_kernel
     let name: String
     let maxWorkGroupSize: Int
+    /// The number of arguments the compiled kernel takes (`CL_KERNEL_NUM_ARGS`).
+    let argumentCount: Int
 
     init(program: cl_program, name: String, device: CLDevice, file: String) throws {
         var status: cl_int = CL_SUCCESS
@@ -22,6 +42,14 @@ final class CLKernel {
         }
         self.kernel = kernel
         self.name = name
+        var arguments: cl_uint = 0
+        let counted = clGetKernelInfo(kernel, cl_kernel_info(CL_KERNEL_NUM_ARGS), MemoryLayout<cl_uint>.size, &arguments, nil)
+        if counted != CL_SUCCESS {
+            clReleaseKernel(kernel)
+            throw CLError(call: "clGetKernelInfo", status: counted, doing: "counting the arguments of \(name) of \(file)")
+                .asBackendError
+        }
+        argumentCount = Int(arguments)
         var size = 0
         let query = clGetKernelWorkGroupInfo(kernel, device.device, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
                                              MemoryLayout<Int>.size, &size, nil)
@@ -42,9 +70,12 @@ enum CLLaunch {
     /// Sets `arguments` and enqueues `kernel` over `global` work-items (each dimension rounded up to a multiple
     /// of the work-group) in work-groups of `local`, shrunk by halving if the device allows fewer work-items
     /// for this kernel. Does not wait: the queue is in order, and `synchronize()` waits.
-    static func enqueue(_ kernel: CLKernel, on device: CLDevice, arguments: [CLArgument],
-                        global: [Int], local: [Int]) throws {
+    ///
+    /// Throws, before setting anything, unless `arguments` match `signature` in number and kind.
+    static func enqueue(_ kernel: CLKernel, _ signature: CLKernelSignature, on device: CLDevice,
+                        arguments: [CLArgument], global: [Int], local: [Int]) throws {
         precondition(global.count == local.count && (1...3).contains(global.count), "launch dimensions")
+        try signature.check(arguments)
         for (index, argument) in arguments.enumerated() {
             let status: cl_int
             switch argument {

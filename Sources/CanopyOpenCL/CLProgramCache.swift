@@ -56,18 +56,24 @@ final class CLProgramCache {
         self.device = device; self.sources = sources; self.disk = disk
     }
 
-    /// The kernel `name` of `file` built with `options`, building (or loading) the program on first use,
-    /// and noting that it is about to run.
-    func kernel(_ name: String, file: String, options: String) throws -> CLKernel {
-        let program = try self.program(file: file, options: options)
-        program.launched.insert(name)
-        if let kernel = program.kernels[name] { return kernel }
-        let kernel = try CLKernel(program: program.program, name: name, device: device, file: file)
-        program.kernels[name] = kernel
+    /// The kernel object of `signature` built with `options`, building (or loading) its file's program on first
+    /// use, and noting that it is about to run.
+    func kernel(_ signature: CLKernelSignature, options: String) throws -> CLKernel {
+        let program = try self.program(file: signature.file, options: options)
+        program.launched.insert(signature.name)
+        if let kernel = program.kernels[signature.name] { return kernel }
+        let kernel = try CLKernel(program: program.program, name: signature.name, device: device, file: program.file)
+        program.kernels[signature.name] = kernel
         return kernel
     }
 
-    private func program(file: String, options: String) throws -> CLProgram {
+    /// The names of the kernels in `file`'s program as the compiler built it (`CL_PROGRAM_KERNEL_NAMES`).
+    func kernelNames(in file: CLKernelFile, options: String) throws -> [String] {
+        try CLProgramCache.kernelNames(of: try program(file: file, options: options).program)
+    }
+
+    private func program(file kernelFile: CLKernelFile, options: String) throws -> CLProgram {
+        let file = kernelFile.rawValue
         let memoryKey = file + "\u{0}" + options
         if let program = programs[memoryKey] { return program }
         let source = try sources.programSource(of: file)
@@ -85,6 +91,7 @@ final class CLProgramCache {
                 if let saved = disk.read(url), let built = CLCompiler.load(binary: saved.binary, options: options, device: device) {
                     statistics.loadedFromBinary += 1
                     let program = CLProgram(program: built, file: file, cacheURL: url, saved: saved.kernels)
+                    try checkAgainstTable(program)
                     programs[memoryKey] = program
                     return program
                 }
@@ -94,8 +101,38 @@ final class CLProgramCache {
         let built = try CLCompiler.build(source: source, file: file, options: options, device: device)
         statistics.builtFromSource += 1
         let program = CLProgram(program: built, file: file, cacheURL: cacheURL, saved: [])
+        try checkAgainstTable(program)
         programs[memoryKey] = program
         return program
+    }
+
+    /// Throws unless every kernel of a freshly loaded program is in the table generated from `Kernels/` at build
+    /// time, declared in this file, with as many arguments as the compiled kernel takes. Catches a kernel file
+    /// edited out of step with the Swift that launches it (say from `CANOPY_KERNEL_DIR`) before anything runs.
+    /// The kernel objects made for the check are kept for launching.
+    private func checkAgainstTable(_ program: CLProgram) throws {
+        for name in try CLProgramCache.kernelNames(of: program.program) {
+            guard let signature = CLKernels.byName[name], signature.file.rawValue == program.file else {
+                throw BackendError.deviceFailure(backend: "opencl", message: "kernel \(name) of \(program.file) is not "
+                    + "in the kernel table generated from Kernels/\(program.file) at build time; a kernel file loaded "
+                    + "from disk must declare the same kernels as the one Canopy was built with")
+            }
+            let kernel = try CLKernel(program: program.program, name: name, device: device, file: program.file)
+            guard kernel.argumentCount == signature.parameters.count else {
+                throw BackendError.deviceFailure(backend: "opencl", message: "kernel \(name) of \(program.file) takes "
+                    + "\(kernel.argumentCount) arguments, but the kernel table generated from Kernels/\(program.file) at "
+                    + "build time declares \(signature.parameters.count): \(signature.description)")
+            }
+            program.kernels[name] = kernel
+        }
+    }
+
+    /// The kernel names of a built program.
+    private static func kernelNames(of program: cl_program) throws -> [String] {
+        let list = try CLDevice.readString("clGetProgramInfo", "listing a program's kernels") { size, buffer, sizeOut in
+            clGetProgramInfo(program, cl_program_info(CL_PROGRAM_KERNEL_NAMES), size, buffer, sizeOut)
+        }
+        return list.split(separator: ";").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// Saves the binary of every program that has run a kernel its saved binary lacks. Call only after the

@@ -58,17 +58,17 @@ struct CLTunables {
     }
 
     /// The `-D` options for one kernel file.
-    func options(for file: String) -> String {
-        var defines: [String: Int] = [:]
+    func options(for file: CLKernelFile) -> String {
+        let defines: [String: Int]
         switch file {
-        case "matmul.cl":
+        case .matmul:
             defines = ["MM_TM": matmulRows, "MM_TN": matmulColumns, "TRANSPOSE_TILE": transposeTile]
-        case "reduce.cl":
+        case .reduce:
             defines = ["REDUCE_WG": reduceGroup, "REDUCE_VEC": reduceVector]
-        case "softmax.cl", "loss.cl", "elementwise.cl", "mixture.cl":
+        case .softmax, .loss, .elementwise, .mixture:
             defines = ["ROW_TEAM_WG": rowTeam]
-        default:
-            break
+        case .conv, .optimizer, .pool:
+            defines = [:]
         }
         let list = defines.keys.sorted().map { "-D\($0)=\(defines[$0]!)" }
         return (["-cl-std=CL1.2"] + list).joined(separator: " ")

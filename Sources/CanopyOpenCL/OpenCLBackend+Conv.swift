@@ -6,20 +6,6 @@ extension OpenCLBackend {
     /// Scratch floats one chunk of im2col may use: 16 Mi floats (64 MiB), or less on small devices.
     var convScratchBudget: Int { max(1, min(16 << 20, device.info.maxAllocationSize / 4 / 2)) }
 
-    func validate(_ g: ConvGeometry, _ kernel: String) throws {
-        try requirePositive(kernel, ["batch": g.batch, "inChannels": g.inChannels, "inHeight": g.inHeight,
-                                     "inWidth": g.inWidth, "outChannels": g.outChannels,
-                                     "kernelHeight": g.kernelHeight, "kernelWidth": g.kernelWidth,
-                                     "strideHeight": g.strideHeight, "strideWidth": g.strideWidth])
-        guard g.padHeight >= 0, g.padWidth >= 0 else {
-            throw BackendError.invalidArguments(kernel: kernel, reason: "padding must not be negative")
-        }
-        guard g.inHeight + 2 * g.padHeight >= g.kernelHeight, g.inWidth + 2 * g.padWidth >= g.kernelWidth else {
-            throw BackendError.invalidArguments(kernel: kernel,
-                reason: "kernel \(g.kernelHeight)×\(g.kernelWidth) is larger than the padded input")
-        }
-    }
-
     /// Images per chunk when each image needs `perImage` scratch floats.
     private func chunk(_ g: ConvGeometry, perImage: Int, _ kernel: String) throws -> Int {
         guard perImage <= convScratchBudget else {
@@ -43,10 +29,9 @@ extension OpenCLBackend {
 
     func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry) throws {
         let name = "conv2d"
-        try validate(g, name)
-        let x = try own(input, "input", atLeast: g.inputCount, name)
-        let w = try own(weight, "weight", atLeast: g.weightCount, name)
-        let y = try own(output, "output", atLeast: g.outputCount, name)
+        let x = try own(input)
+        let w = try own(weight)
+        let y = try own(output)
         let ckk = g.inChannels * g.kernelHeight * g.kernelWidth, p = g.outHeight * g.outWidth
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         if isPointwise(g) {
@@ -59,8 +44,7 @@ extension OpenCLBackend {
         let col = try scratchBuffer(ScratchSlot.convColumns, count: images * ckk * p)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start)
-            try launch("canopy_im2col", file: "conv.cl",
-                       [.buffer(x), .int(start * imageIn), .buffer(col)] + geometryArguments(g, images: count),
+            try launch(CLKernels.im2col, [.buffer(x), .int(start * imageIn), .buffer(col)] + geometryArguments(g, images: count),
                        global: [count * g.inChannels * p], local: [tunables.elementwiseGroup])
             try enqueueMatmul(transposeA: false, m: g.outChannels, n: p, k: ckk, alpha: 1, beta: 0,
                               a: MatrixOperand(buffer: w), b: MatrixOperand(buffer: col, stride: ckk * p),
@@ -71,10 +55,9 @@ extension OpenCLBackend {
     func conv2dBackwardInput(dOutput: DeviceBuffer, weight: DeviceBuffer, dInput: DeviceBuffer,
                              geometry g: ConvGeometry) throws {
         let name = "conv2dBackwardInput"
-        try validate(g, name)
-        let dy = try own(dOutput, "dOutput", atLeast: g.outputCount, name)
-        let w = try own(weight, "weight", atLeast: g.weightCount, name)
-        let dx = try own(dInput, "dInput", atLeast: g.inputCount, name)
+        let dy = try own(dOutput)
+        let w = try own(weight)
+        let dx = try own(dInput)
         let ckk = g.inChannels * g.kernelHeight * g.kernelWidth, p = g.outHeight * g.outWidth
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         // dcol = weightᵀ (CKK × F) · dOutput (F × P): weight is stored F × CKK, the "tn" kernel's A.
@@ -92,8 +75,7 @@ extension OpenCLBackend {
                               a: MatrixOperand(buffer: w),
                               b: MatrixOperand(buffer: dy, offset: start * imageOut, stride: imageOut),
                               c: MatrixOperand(buffer: dcol, stride: ckk * p), batch: count)
-            try launch("canopy_col2im", file: "conv.cl",
-                       [.buffer(dcol), .buffer(dx), .int(start * imageIn)] + geometryArguments(g, images: count),
+            try launch(CLKernels.col2im, [.buffer(dcol), .buffer(dx), .int(start * imageIn)] + geometryArguments(g, images: count),
                        global: [count * imageIn], local: [tunables.elementwiseGroup])
         }
     }
@@ -101,10 +83,9 @@ extension OpenCLBackend {
     func conv2dBackwardWeight(input: DeviceBuffer, dOutput: DeviceBuffer, dWeight: DeviceBuffer,
                               geometry g: ConvGeometry) throws {
         let name = "conv2dBackwardWeight"
-        try validate(g, name)
-        let x = try own(input, "input", atLeast: g.inputCount, name)
-        let dy = try own(dOutput, "dOutput", atLeast: g.outputCount, name)
-        let dw = try own(dWeight, "dWeight", atLeast: g.weightCount, name)
+        let x = try own(input)
+        let dy = try own(dOutput)
+        let dw = try own(dWeight)
         let ckk = g.inChannels * g.kernelHeight * g.kernelWidth, p = g.outHeight * g.outWidth
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         let images = try chunk(g, perImage: (ckk + g.outChannels) * p, name)
@@ -112,11 +93,9 @@ extension OpenCLBackend {
         let dyT = try scratchBuffer(ScratchSlot.convPermuted, count: images * p * g.outChannels)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start)
-            try launch("canopy_im2col_rows", file: "conv.cl",
-                       [.buffer(x), .int(start * imageIn), .buffer(colT)] + geometryArguments(g, images: count),
+            try launch(CLKernels.im2colRows, [.buffer(x), .int(start * imageIn), .buffer(colT)] + geometryArguments(g, images: count),
                        global: [count * g.inChannels * p], local: [tunables.elementwiseGroup])
-            try launch("canopy_nchw_to_cnhw", file: "conv.cl",
-                       [.buffer(dy), .int(start * imageOut), .buffer(dyT), .int(g.outChannels), .int(p), .int(count)],
+            try launch(CLKernels.nchwToCnhw, [.buffer(dy), .int(start * imageOut), .buffer(dyT), .int(g.outChannels), .int(p), .int(count)],
                        global: [count * imageOut], local: [tunables.elementwiseGroup])
             // dWeight (F × CKK) (+)= dyT (F × count·P) · colT (count·P × CKK); the first chunk overwrites.
             try enqueueMatmul(transposeA: false, m: g.outChannels, n: ckk, k: count * p, alpha: 1,

@@ -1,63 +1,42 @@
 import CanopyCore
 
-/// A buffer argument with the name errors use for it.
-typealias NamedBuffer = (String, DeviceBuffer)
-
 extension OpenCLBackend {
-    /// Enqueues a 1-D element-wise kernel of elementwise.cl taking `(inputs..., outputs..., extra..., count)`,
-    /// after checking that every buffer holds `count` floats.
-    func elementwise(_ clName: String, _ kernel: String, inputs: [NamedBuffer], outputs: [NamedBuffer],
-                     count: Int, extra: [CLArgument] = [], file: String = "elementwise.cl") throws {
-        try requirePositive(kernel, ["count": count])
-        var arguments: [CLArgument] = []
-        for (role, buffer) in inputs + outputs { arguments.append(.buffer(try own(buffer, role, atLeast: count, kernel))) }
-        try launch(clName, file: file, arguments + extra + [.int(count)],
-                   global: [count], local: [tunables.elementwiseGroup])
+    /// Enqueues a 1-D element-wise kernel taking `(buffers..., extra..., count)`: the buffers in the order the
+    /// kernel declares them (``execute(_:)`` has checked the call's contract).
+    func elementwise(_ kernel: CLKernelSignature, _ buffers: [DeviceBuffer], count: Int,
+                     extra: [CLArgument] = []) throws {
+        let arguments = try buffers.map { CLArgument.buffer(try own($0)) }
+        try launch(kernel, arguments + extra + [.int(count)], global: [count], local: [tunables.elementwiseGroup])
     }
 
     func fill(y: DeviceBuffer, value: Float, count: Int) throws {
-        try requirePositive("fill", ["count": count])
-        let target = try own(y, "y", atLeast: count, "fill")
-        try launch("canopy_fill", file: "elementwise.cl", [.buffer(target), .float(value), .int(count)],
+        let target = try own(y)
+        try launch(CLKernels.fill, [.buffer(target), .float(value), .int(count)],
                    global: [count], local: [tunables.elementwiseGroup])
     }
 
     func biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
-        let name = "biasAdd"
-        try requirePositive(name, ["outer": outer, "channels": channels, "inner": inner])
         let count = outer * channels * inner
-        let arguments: [CLArgument] = [
-            .buffer(try own(x, "x", atLeast: count, name)), .buffer(try own(bias, "bias", atLeast: channels, name)),
-            .buffer(try own(y, "y", atLeast: count, name)), .int(channels), .int(inner), .int(count),
-        ]
-        try launch("canopy_bias_add", file: "elementwise.cl", arguments, global: [count], local: [tunables.elementwiseGroup])
+        let arguments = try bind(x, bias, y) + [.int(channels), .int(inner), .int(count)]
+        try launch(CLKernels.biasAdd, arguments, global: [count], local: [tunables.elementwiseGroup])
     }
 
     func biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
-        let name = "biasGradient"
-        try requirePositive(name, ["outer": outer, "channels": channels, "inner": inner])
-        let arguments: [CLArgument] = [
-            .buffer(try own(dy, "dy", atLeast: outer * channels * inner, name)),
-            .buffer(try own(dBias, "dBias", atLeast: channels, name)), .int(outer), .int(channels), .int(inner),
-        ]
-        try launchRows("canopy_bias_gradient", file: "elementwise.cl", arguments, rows: channels, rowLength: inner)
+        let arguments = try bind(dy, dBias) + [.int(outer), .int(channels), .int(inner)]
+        try launchRows(CLKernels.biasGradient, arguments, rows: channels, rowLength: inner)
     }
 
     func dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int) throws {
-        guard probability >= 0, probability < 1 else {
-            throw BackendError.invalidArguments(kernel: "dropout", reason: "probability must be in [0, 1), got \(probability)")
-        }
         // Computed here in Swift, exactly as the CPU backend does, so that masks match bit for bit.
         let keepScale: Float = 1 / (1 - probability)
-        try elementwise("canopy_dropout", "dropout", inputs: [("x", x)], outputs: [("y", y), ("mask", mask)],
-                        count: count, extra: [.float(probability), .float(keepScale), .uint(seed)])
+        try elementwise(CLKernels.dropout, [x, y, mask], count: count, extra: [.float(probability), .float(keepScale), .uint(seed)])
     }
 
     /// Launches a row-team kernel (see common.cl): `rows` rows of `rowLength` elements, one work-item per row
     /// for short rows, a team of a power-of-two lanes per row for long ones (on CPUs only when there are
     /// too few rows to keep the cores busy).
-    func launchRows(_ clName: String, file: String, _ arguments: [CLArgument], rows: Int, rowLength: Int) throws {
-        let kernel = try self.kernel(clName, file: file)
+    func launchRows(_ signature: CLKernelSignature, _ arguments: [CLArgument], rows: Int, rowLength: Int) throws {
+        let kernel = try self.kernel(signature)
         let limit = kernel.powerOfTwoGroup(atMost: tunables.rowTeam)
         let fewRows = tunables.gpuStyle || rows < 4 * device.info.computeUnits
         let wanted = tunables.gpuStyle ? rowLength : rowLength / 16
@@ -66,7 +45,7 @@ extension OpenCLBackend {
         let rowsWanted = tunables.gpuStyle ? max(1, 64 / team)
             : (rows + device.info.computeUnits - 1) / max(device.info.computeUnits, 1)
         let rowsPerGroup = OpenCLBackend.powerOfTwo(atMost: max(1, min(limit / team, rowsWanted)))
-        try launch(clName, file: file, arguments, global: [team, rows], local: [team, rowsPerGroup])
+        try launch(signature, arguments, global: [team, rows], local: [team, rowsPerGroup])
     }
 
     /// The largest power of two not above `limit` (1 for limits below 2).

@@ -2,13 +2,17 @@ import CanopyCore
 
 extension OpenCLBackend {
     /// Enqueues one primitive kernel; see ``Kernel`` for what each case computes.
-    /// Sizes are validated (at least 1, buffers large enough) before anything is enqueued.
+    ///
+    /// The call is checked with ``Kernel/validate()`` (size rules, buffer counts, aliasing) and every operand must
+    /// be a buffer of this backend, before anything is enqueued.
+    /// - Throws: ``BackendError/invalidArguments(kernel:reason:)`` or ``BackendError/foreignBuffer(backend:)``.
     public func execute(_ kernel: Kernel) throws {
+        for operand in try kernel.validate() { _ = try own(operand.buffer) }
         switch kernel {
         case let .fill(y, value, count):
             try fill(y: y, value: value, count: count)
         case let .copy(x, y, count):
-            try elementwise("canopy_copy", kernel.name, inputs: [("x", x)], outputs: [("y", y)], count: count)
+            try elementwise(CLKernels.copy, [x, y], count: count)
         case let .matmul(a, b, c, shape):
             try matmul(a: a, b: b, c: c, shape: shape)
         case let .biasAdd(x, bias, y, outer, channels, inner):
@@ -26,13 +30,13 @@ extension OpenCLBackend {
         case let .maxPoolBackward(dOutput, indices, dInput, geometry):
             try maxPoolBackward(dOutput: dOutput, indices: indices, dInput: dInput, geometry: geometry)
         case let .softmax(x, y, rows, cols):
-            try rowKernel("canopy_softmax", kernel.name, [("x", x)], [("y", y)], rows: rows, cols: cols)
+            try rowKernel(CLKernels.softmax, [x, y], rows: rows, cols: cols)
         case let .softmaxBackward(y, dy, dx, rows, cols):
-            try rowKernel("canopy_softmax_backward", kernel.name, [("y", y), ("dy", dy)], [("dx", dx)], rows: rows, cols: cols)
+            try rowKernel(CLKernels.softmaxBackward, [y, dy, dx], rows: rows, cols: cols)
         case let .logSoftmax(x, y, rows, cols):
-            try rowKernel("canopy_log_softmax", kernel.name, [("x", x)], [("y", y)], rows: rows, cols: cols)
+            try rowKernel(CLKernels.logSoftmax, [x, y], rows: rows, cols: cols)
         case let .logSoftmaxBackward(y, dy, dx, rows, cols):
-            try rowKernel("canopy_log_softmax_backward", kernel.name, [("y", y), ("dy", dy)], [("dx", dx)], rows: rows, cols: cols)
+            try rowKernel(CLKernels.logSoftmaxBackward, [y, dy, dx], rows: rows, cols: cols)
         case let .softmaxCrossEntropy(logits, labels, mask, probs, rowLoss, rows, classes):
             try softmaxCrossEntropy(logits: logits, labels: labels, mask: mask, probs: probs, rowLoss: rowLoss,
                                     rows: rows, classes: classes)
@@ -40,35 +44,31 @@ extension OpenCLBackend {
             try softmaxCrossEntropyBackward(probs: probs, labels: labels, mask: mask, dRowLoss: dRowLoss,
                                             dLogits: dLogits, rows: rows, classes: classes)
         case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols):
-            try rowLossKernel("canopy_bce", kernel.name, logits, targets, mask, rowLoss, rows: rows, cols: cols)
+            try rowLossKernel(CLKernels.bce, logits, targets, mask, rowLoss, rows: rows, cols: cols)
         case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols):
-            try rowLossBackward("canopy_bce_backward", kernel.name, logits, targets, mask, dRowLoss, dLogits,
+            try rowLossBackward(CLKernels.bceBackward, logits, targets, mask, dRowLoss, dLogits,
                                 rows: rows, cols: cols)
         case let .meanSquaredError(predictions, targets, mask, rowLoss, rows, cols):
-            try rowLossKernel("canopy_mse", kernel.name, predictions, targets, mask, rowLoss, rows: rows, cols: cols)
+            try rowLossKernel(CLKernels.mse, predictions, targets, mask, rowLoss, rows: rows, cols: cols)
         case let .meanSquaredErrorBackward(predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
-            try rowLossBackward("canopy_mse_backward", kernel.name, predictions, targets, mask, dRowLoss, dPredictions,
+            try rowLossBackward(CLKernels.mseBackward, predictions, targets, mask, dRowLoss, dPredictions,
                                 rows: rows, cols: cols)
         case let .maskedMean(rowLoss, mask, loss, count, rows):
             try maskedMean(rowLoss: rowLoss, mask: mask, loss: loss, count: count, rows: rows)
         case let .maskedMeanBackward(dLoss, mask, count, dRowLoss, rows):
             try maskedMeanBackward(dLoss: dLoss, mask: mask, count: count, dRowLoss: dRowLoss, rows: rows)
         case let .unary(function, x, y, count):
-            try elementwise("canopy_\(function.rawValue)", kernel.name, inputs: [("x", x)], outputs: [("y", y)],
-                            count: count)
+            try elementwise(CLKernels.unary(function), [x, y], count: count)
         case let .unaryBackward(function, x, y, dy, dx, count):
-            try elementwise("canopy_\(function.rawValue)_backward", kernel.name,
-                            inputs: [("x", x), ("y", y), ("dy", dy)], outputs: [("dx", dx)], count: count)
+            try elementwise(CLKernels.unaryBackward(function), [x, y, dy, dx], count: count)
         case let .binary(function, a, b, y, count):
-            try elementwise("canopy_\(function.rawValue)", kernel.name, inputs: [("a", a), ("b", b)],
-                            outputs: [("y", y)], count: count)
+            try elementwise(CLKernels.binary(function), [a, b, y], count: count)
         case let .scale(x, y, alpha, count):
-            try elementwise("canopy_scale", kernel.name, inputs: [("x", x)], outputs: [("y", y)], count: count,
-                            extra: [.float(alpha)])
+            try elementwise(CLKernels.scale, [x, y], count: count, extra: [.float(alpha)])
         case let .sum(x, y, count):
-            try reduce("canopy_sum_partial", kernel.name, x: x, y: y, count: count)
+            try reduce(CLKernels.sumPartial, x: x, y: y, count: count)
         case let .sumOfSquares(x, y, count):
-            try reduce("canopy_sum_of_squares_partial", kernel.name, x: x, y: y, count: count)
+            try reduce(CLKernels.sumOfSquaresPartial, x: x, y: y, count: count)
         case let .dropout(x, y, mask, probability, seed, count):
             try dropout(x: x, y: y, mask: mask, probability: probability, seed: seed, count: count)
         case let .sgdUpdate(param, grad, velocity, count, hyper):

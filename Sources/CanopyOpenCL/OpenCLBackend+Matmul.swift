@@ -10,11 +10,9 @@ struct MatrixOperand {
 /// Matrix products (matmul.cl).
 extension OpenCLBackend {
     func matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape) throws {
-        let name = "matmul"
-        try requirePositive(name, ["m": s.m, "n": s.n, "k": s.k])
-        let left = try own(a, "a", atLeast: s.m * s.k, name)
-        var right = try own(b, "b", atLeast: s.k * s.n, name)
-        let out = try own(c, "c", atLeast: s.m * s.n, name)
+        let left = try own(a)
+        var right = try own(b)
+        let out = try own(c)
         if s.transposeB {
             // B is stored n×k; the kernels want it k×n with contiguous rows.
             let transposed = try scratchBuffer(ScratchSlot.transpose, count: s.k * s.n)
@@ -30,11 +28,11 @@ extension OpenCLBackend {
         let arguments: [CLArgument] = [.buffer(src), .buffer(dst), .int(rows), .int(cols)]
         let tile = tunables.transposeTile
         // The tiled kernel needs exactly tile × tile work-items per group.
-        if tunables.gpuStyle, try kernel("canopy_transpose", file: "matmul.cl").maxWorkGroupSize >= tile * tile {
-            try launch("canopy_transpose", file: "matmul.cl", arguments, global: [cols, rows], local: [tile, tile])
+        if tunables.gpuStyle, try kernel(CLKernels.transpose).maxWorkGroupSize >= tile * tile {
+            try launch(CLKernels.transpose, arguments, global: [cols, rows], local: [tile, tile])
         } else {
             let group = min(tunables.elementwiseGroup, OpenCLBackend.powerOfTwo(atMost: rows))
-            try launch("canopy_transpose_direct", file: "matmul.cl", arguments, global: [rows, cols], local: [group, 1])
+            try launch(CLKernels.transposeDirect, arguments, global: [rows, cols], local: [group, 1])
         }
     }
 
@@ -52,7 +50,7 @@ extension OpenCLBackend {
         // Shrink the work-group for small matrices, so that few work-items idle past the edge.
         let groupX = min(tunables.matmulGroupX, OpenCLBackend.powerOfTwo(atMost: columns))
         let groupY = min(tunables.matmulGroupY, OpenCLBackend.powerOfTwo(atMost: rows))
-        try launch(transposeA ? "canopy_matmul_tn" : "canopy_matmul_nn", file: "matmul.cl", arguments,
+        try launch(transposeA ? CLKernels.matmulTn : CLKernels.matmulNn, arguments,
                    global: [columns, rows, batch], local: [groupX, groupY, 1])
     }
 }

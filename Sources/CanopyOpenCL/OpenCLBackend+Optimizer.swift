@@ -5,23 +5,16 @@ import Foundation
 extension OpenCLBackend {
     func sgdUpdate(param: DeviceBuffer, grad: DeviceBuffer, velocity: DeviceBuffer, count: Int,
                    hyper: SGDHyperparameters) throws {
-        try elementwise("canopy_sgd", "sgdUpdate", inputs: [("param", param), ("grad", grad)],
-                        outputs: [("velocity", velocity)], count: count,
-                        extra: [.float(hyper.learningRate), .float(hyper.momentum), .float(hyper.weightDecay)],
-                        file: "optimizer.cl")
+        try elementwise(CLKernels.sgd, [param, grad, velocity], count: count,
+                        extra: [.float(hyper.learningRate), .float(hyper.momentum), .float(hyper.weightDecay)])
     }
 
     func adamUpdate(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, count: Int,
                     hyper: AdamHyperparameters) throws {
-        guard hyper.step >= 1 else {
-            throw BackendError.invalidArguments(kernel: "adamUpdate", reason: "step must be at least 1, got \(hyper.step)")
-        }
         let correction1 = Float(1 - pow(Double(hyper.beta1), Double(hyper.step)))   // in double, as the CPU backend does
         let correction2 = Float(1 - pow(Double(hyper.beta2), Double(hyper.step)))
-        try elementwise("canopy_adamw", "adamUpdate", inputs: [("param", param), ("grad", grad)],
-                        outputs: [("m", m), ("v", v)], count: count,
+        try elementwise(CLKernels.adamw, [param, grad, m, v], count: count,
                         extra: [.float(hyper.learningRate), .float(hyper.beta1), .float(hyper.beta2),
-                                .float(hyper.epsilon), .float(hyper.weightDecay), .float(correction1), .float(correction2)],
-                        file: "optimizer.cl")
+                                .float(hyper.epsilon), .float(hyper.weightDecay), .float(correction1), .float(correction2)])
     }
 }

@@ -2,93 +2,52 @@ import CanopyCore
 
 /// Softmax, log-softmax, cross-entropy and the masked losses: the kernels of softmax.cl and loss.cl.
 extension OpenCLBackend {
-    /// A row kernel of softmax.cl taking `(inputs..., outputs..., rows, cols)`, all buffers [rows, cols].
-    func rowKernel(_ clName: String, _ kernel: String, _ inputs: [NamedBuffer], _ outputs: [NamedBuffer],
-                   rows: Int, cols: Int) throws {
-        try requirePositive(kernel, ["rows": rows, "cols": cols])
-        let arguments = try (inputs + outputs).map { CLArgument.buffer(try own($0.1, $0.0, atLeast: rows * cols, kernel)) }
-        try launchRows(clName, file: "softmax.cl", arguments + [.int(rows), .int(cols)], rows: rows, rowLength: cols)
+    /// A row kernel of softmax.cl taking `(buffers..., rows, cols)`, all buffers [rows, cols].
+    func rowKernel(_ kernel: CLKernelSignature, _ buffers: [DeviceBuffer], rows: Int, cols: Int) throws {
+        let arguments = try buffers.map { CLArgument.buffer(try own($0)) }
+        try launchRows(kernel, arguments + [.int(rows), .int(cols)], rows: rows, rowLength: cols)
     }
 
     func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer, probs: DeviceBuffer,
                              rowLoss: DeviceBuffer, rows: Int, classes: Int) throws {
-        let name = "softmaxCrossEntropy"
-        try requirePositive(name, ["rows": rows, "classes": classes])
-        let arguments: [CLArgument] = [
-            .buffer(try own(logits, "logits", atLeast: rows * classes, name)),
-            .buffer(try own(labels, "labels", atLeast: rows, name)), .buffer(try own(mask, "mask", atLeast: rows, name)),
-            .buffer(try own(probs, "probs", atLeast: rows * classes, name)),
-            .buffer(try own(rowLoss, "rowLoss", atLeast: rows, name)), .int(rows), .int(classes),
-        ]
-        try launchRows("canopy_softmax_xent", file: "softmax.cl", arguments, rows: rows, rowLength: classes)
+        let arguments = try bind(logits, labels, mask, probs, rowLoss) + [.int(rows), .int(classes)]
+        try launchRows(CLKernels.softmaxXent, arguments, rows: rows, rowLength: classes)
     }
 
     func softmaxCrossEntropyBackward(probs: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer,
                                      dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, classes: Int) throws {
-        let name = "softmaxCrossEntropyBackward"
-        try requirePositive(name, ["rows": rows, "classes": classes])
-        let arguments: [CLArgument] = [
-            .buffer(try own(probs, "probs", atLeast: rows * classes, name)),
-            .buffer(try own(labels, "labels", atLeast: rows, name)), .buffer(try own(mask, "mask", atLeast: rows, name)),
-            .buffer(try own(dRowLoss, "dRowLoss", atLeast: rows, name)),
-            .buffer(try own(dLogits, "dLogits", atLeast: rows * classes, name)), .int(rows), .int(classes),
-        ]
-        try launch("canopy_softmax_xent_backward", file: "softmax.cl", arguments,
+        let arguments = try bind(probs, labels, mask, dRowLoss, dLogits) + [.int(rows), .int(classes)]
+        try launch(CLKernels.softmaxXentBackward, arguments,
                    global: [rows * classes], local: [tunables.elementwiseGroup])
     }
 
     /// A forward loss of loss.cl: `(predictions, targets, mask, rowLoss, rows, cols)`.
-    func rowLossKernel(_ clName: String, _ kernel: String, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
+    func rowLossKernel(_ kernel: CLKernelSignature, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
                        _ mask: DeviceBuffer, _ rowLoss: DeviceBuffer, rows: Int, cols: Int) throws {
-        try requirePositive(kernel, ["rows": rows, "cols": cols])
-        let arguments: [CLArgument] = [
-            .buffer(try own(predictions, "predictions", atLeast: rows * cols, kernel)),
-            .buffer(try own(targets, "targets", atLeast: rows * cols, kernel)),
-            .buffer(try own(mask, "mask", atLeast: rows, kernel)),
-            .buffer(try own(rowLoss, "rowLoss", atLeast: rows, kernel)), .int(rows), .int(cols),
-        ]
-        try launchRows(clName, file: "loss.cl", arguments, rows: rows, rowLength: cols)
+        let arguments = try bind(predictions, targets, mask, rowLoss) + [.int(rows), .int(cols)]
+        try launchRows(kernel, arguments, rows: rows, rowLength: cols)
     }
 
     /// A loss gradient of loss.cl: `(predictions, targets, mask, dRowLoss, dPredictions, rows, cols)`, element-wise.
-    func rowLossBackward(_ clName: String, _ kernel: String, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
+    func rowLossBackward(_ kernel: CLKernelSignature, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
                          _ mask: DeviceBuffer, _ dRowLoss: DeviceBuffer, _ dPredictions: DeviceBuffer,
                          rows: Int, cols: Int) throws {
-        try requirePositive(kernel, ["rows": rows, "cols": cols])
-        let arguments: [CLArgument] = [
-            .buffer(try own(predictions, "predictions", atLeast: rows * cols, kernel)),
-            .buffer(try own(targets, "targets", atLeast: rows * cols, kernel)),
-            .buffer(try own(mask, "mask", atLeast: rows, kernel)),
-            .buffer(try own(dRowLoss, "dRowLoss", atLeast: rows, kernel)),
-            .buffer(try own(dPredictions, "dPredictions", atLeast: rows * cols, kernel)), .int(rows), .int(cols),
-        ]
-        try launch(clName, file: "loss.cl", arguments, global: [rows * cols], local: [tunables.elementwiseGroup])
+        let arguments = try bind(predictions, targets, mask, dRowLoss, dPredictions) + [.int(rows), .int(cols)]
+        try launch(kernel, arguments, global: [rows * cols], local: [tunables.elementwiseGroup])
     }
 
     func maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int) throws {
-        let name = "maskedMean"
-        try requirePositive(name, ["rows": rows])
-        let arguments: [CLArgument] = [
-            .buffer(try own(rowLoss, "rowLoss", atLeast: rows, name)), .buffer(try own(mask, "mask", atLeast: rows, name)),
-            .buffer(try own(loss, "loss", atLeast: 1, name)), .buffer(try own(count, "count", atLeast: 1, name)),
-            .int(rows),
-        ]
-        let kernel = try self.kernel("canopy_masked_mean", file: "loss.cl")
+        let arguments = try bind(rowLoss, mask, loss, count) + [.int(rows)]
+        let kernel = try self.kernel(CLKernels.maskedMean)
         // One work-group; a small team for few rows, so that short reductions stay cheap.
         let team = kernel.powerOfTwoGroup(atMost: min(tunables.rowTeam, OpenCLBackend.powerOfTwo(atMost: max(1, rows / 8))))
-        try launch("canopy_masked_mean", file: "loss.cl", arguments, global: [team], local: [team])
+        try launch(CLKernels.maskedMean, arguments, global: [team], local: [team])
     }
 
     func maskedMeanBackward(dLoss: DeviceBuffer, mask: DeviceBuffer, count: DeviceBuffer, dRowLoss: DeviceBuffer,
                             rows: Int) throws {
-        let name = "maskedMeanBackward"
-        try requirePositive(name, ["rows": rows])
-        let arguments: [CLArgument] = [
-            .buffer(try own(dLoss, "dLoss", atLeast: 1, name)), .buffer(try own(mask, "mask", atLeast: rows, name)),
-            .buffer(try own(count, "count", atLeast: 1, name)),
-            .buffer(try own(dRowLoss, "dRowLoss", atLeast: rows, name)), .int(rows),
-        ]
-        try launch("canopy_masked_mean_backward", file: "loss.cl", arguments,
+        let arguments = try bind(dLoss, mask, count, dRowLoss) + [.int(rows)]
+        try launch(CLKernels.maskedMeanBackward, arguments,
                    global: [rows], local: [tunables.elementwiseGroup])
     }
 }

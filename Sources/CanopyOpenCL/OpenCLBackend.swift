@@ -97,7 +97,7 @@ public final class OpenCLBackend: Backend {
 
     /// Copies `values` into `buffer` from element `offset` with a blocking write, after the work enqueued before it.
     public func upload(_ values: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
-        let target = try own(buffer, "upload")
+        let target = try own(buffer)
         guard offset >= 0, offset + values.count <= target.count else {
             throw BackendError.invalidArguments(kernel: "upload",
                 reason: "\(values.count) values at offset \(offset) do not fit a buffer of \(target.count)")
@@ -112,7 +112,7 @@ public final class OpenCLBackend: Backend {
     /// Copies `destination.count` floats from element `offset` of `buffer` with a blocking read, after all enqueued
     /// work; then saves the binaries of programs that have run to the disk cache.
     public func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
-        let source = try own(buffer, "download")
+        let source = try own(buffer)
         guard offset >= 0, offset + destination.count <= source.count else {
             throw BackendError.invalidArguments(kernel: "download",
                 reason: "\(destination.count) values at offset \(offset) exceed a buffer of \(source.count)")
@@ -134,41 +134,29 @@ public final class OpenCLBackend: Backend {
 
     // MARK: - Helpers for the kernel families
 
-    /// `buffer` as this backend's buffer, or an error naming the kernel.
-    func own(_ buffer: DeviceBuffer, _ kernel: String) throws -> CLBuffer {
+    /// `buffer` as this backend's buffer, or ``BackendError/foreignBuffer(backend:)``.
+    func own(_ buffer: DeviceBuffer) throws -> CLBuffer {
         guard let buffer = buffer as? CLBuffer, buffer.owner == ObjectIdentifier(device) else {
             throw BackendError.foreignBuffer(backend: name)
         }
         return buffer
     }
 
-    /// `buffer` as this backend's buffer holding at least `count` floats.
-    func own(_ buffer: DeviceBuffer, _ role: String, atLeast count: Int, _ kernel: String) throws -> CLBuffer {
-        let b = try own(buffer, kernel)
-        guard b.count >= count else {
-            throw BackendError.invalidArguments(kernel: kernel,
-                reason: "buffer '\(role)' holds \(b.count) floats but the sizes need \(count)")
-        }
-        return b
+    /// Buffer arguments for a launch, each checked to be this backend's.
+    func bind(_ buffers: DeviceBuffer...) throws -> [CLArgument] {
+        try buffers.map { CLArgument.buffer(try own($0)) }
     }
 
-    /// Throws unless every size is at least 1.
-    func requirePositive(_ kernel: String, _ sizes: KeyValuePairs<String, Int>) throws {
-        for (label, value) in sizes where value < 1 {
-            throw BackendError.invalidArguments(kernel: kernel, reason: "\(label) must be at least 1, got \(value)")
-        }
-    }
-
-    /// Enqueues kernel `name` of `file`.
-    func launch(_ name: String, file: String, _ arguments: [CLArgument], global: [Int], local: [Int]) throws {
-        let kernel = try programs.kernel(name, file: file, options: tunables.options(for: file))
-        try CLLaunch.enqueue(kernel, on: device, arguments: arguments, global: global, local: local)
+    /// Enqueues `kernel` with `arguments`, which must match its signature in number and kind.
+    func launch(_ kernel: CLKernelSignature, _ arguments: [CLArgument], global: [Int], local: [Int]) throws {
+        let object = try programs.kernel(kernel, options: tunables.options(for: kernel.file))
+        try CLLaunch.enqueue(object, kernel, on: device, arguments: arguments, global: global, local: local)
         launchCount += 1
     }
 
     /// The kernel object, for choosing a work-group size within its limit before launching it.
-    func kernel(_ name: String, file: String) throws -> CLKernel {
-        try programs.kernel(name, file: file, options: tunables.options(for: file))
+    func kernel(_ kernel: CLKernelSignature) throws -> CLKernel {
+        try programs.kernel(kernel, options: tunables.options(for: kernel.file))
     }
 
     /// Scratch buffer `slot` with room for at least `count` floats (contents undefined).

@@ -168,7 +168,7 @@ final class OpenCLHostLayerTests: XCTestCase {
         let small = try backend.makeBuffer(count: 3), big = try backend.makeBuffer(count: 8)
         XCTAssertThrowsError(try backend.execute(.copy(x: small, y: big, count: 8))) { error in
             XCTAssertEqual(error as? BackendError,
-                           .invalidArguments(kernel: "copy", reason: "buffer 'x' holds 3 floats but the sizes need 8"))
+                           .invalidArguments(kernel: "copy", reason: "x holds 3 elements but the call needs 8"))
         }
         XCTAssertThrowsError(try backend.execute(.fill(y: big, value: 0, count: 0)))
         XCTAssertThrowsError(try backend.makeBuffer(count: 0))

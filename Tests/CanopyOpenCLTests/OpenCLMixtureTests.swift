@@ -119,7 +119,7 @@ final class OpenCLMixtureTests: XCTestCase {
         assertInvalid(block(yStride: 1), mentioning: "yStride")
         assertInvalid(block(xOffset: -1), mentioning: "xOffset")
         assertInvalid(block(rows: 0), mentioning: "rows")
-        assertInvalid(block(rows: 5, yOffset: 2), mentioning: "'y' holds 20")
+        assertInvalid(block(rows: 5, yOffset: 2), mentioning: "y holds 20")
         assertInvalid(block(rows: Int.max / 2, xStride: 8), mentioning: "overflow")
         assertInvalid(block(x: y), mentioning: "same buffer")
         let gates = try openCL.makeBuffer(count: 6), values = try openCL.makeBuffer(count: 24)

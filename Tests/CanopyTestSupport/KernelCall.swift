@@ -46,6 +46,12 @@ public struct KernelBuffers {
     public let backend: Backend
     public let buffers: [String: DeviceBuffer]
 
+    /// Buffers by name, as made on `backend`.
+    public init(backend: Backend, buffers: [String: DeviceBuffer]) {
+        self.backend = backend
+        self.buffers = buffers
+    }
+
     /// The buffer called `name`; throws if the call declared no such buffer.
     public subscript(name: String) -> DeviceBuffer {
         get throws {

@@ -2,7 +2,12 @@
 ///
 /// Layouts are row-major and contiguous; images are NCHW. Sizes are given explicitly and must be honoured
 /// exactly: any size ≥ 1, never assumed to be a multiple of a tile. Unless a case says otherwise, outputs are
-/// overwritten (not accumulated) and must not alias inputs. "Row" means the leading dimension.
+/// overwritten (not accumulated). No buffer a call writes may be passed as any other of its operands: the
+/// optimizer updates and matmul with `beta ≠ 0` read and write one buffer in place, but never alias two.
+/// "Row" means the leading dimension.
+///
+/// Each case's operands (role, access, required element count) and size rules are declared once, in
+/// ``operands()``; ``validate()`` checks a call against them and is what every backend runs before a kernel.
 public enum Kernel {
     /// `y[i] = value` for `i < count`.
     case fill(y: DeviceBuffer, value: Float, count: Int)
@@ -95,7 +100,8 @@ public enum Kernel {
 
     /// `y = f(x)` element-wise.
     case unary(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, count: Int)
-    /// `dx = f′(x) · dy`; x is f's input and y its output (each function reads the one it needs).
+    /// `dx = f′(x) · dy`; x is f's input and y its output. Each function needs only one of them
+    /// (``UnaryFunction/derivativeReadsInput``), but both must hold `count` elements.
     case unaryBackward(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, count: Int)
     /// `y = a ∘ b` element-wise.
     case binary(BinaryFunction, a: DeviceBuffer, b: DeviceBuffer, y: DeviceBuffer, count: Int)
@@ -107,14 +113,17 @@ public enum Kernel {
     case sumOfSquares(x: DeviceBuffer, y: DeviceBuffer, count: Int)
 
     /// Inverted dropout: `mask[i] = u(seed, i) < p ? 0 : 1/(1−p)`, `y[i] = x[i] · mask[i]`, with
-    /// ``DropoutRandom/uniform(seed:index:)`` as u so that every backend draws the same mask.
+    /// ``DropoutRandom/uniform(seed:index:)`` as u so that every backend draws the same mask. `p` is in [0, 1)
+    /// and `count` at most 2³² (i is a 32-bit index).
     case dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int)
 
     /// SGD with momentum and L2 weight decay (PyTorch's `SGD`): `g = grad + wd·param`,
-    /// `velocity = momentum·velocity + g`, `param −= lr·velocity`.
+    /// `velocity = momentum·velocity + g`, `param −= lr·velocity`. param and velocity are updated in place;
+    /// the three buffers must be distinct.
     case sgdUpdate(param: DeviceBuffer, grad: DeviceBuffer, velocity: DeviceBuffer, count: Int, hyper: SGDHyperparameters)
     /// AdamW (PyTorch's `AdamW`, decoupled weight decay): `param −= lr·wd·param`; `m = β1·m + (1−β1)·g`;
     /// `v = β2·v + (1−β2)·g²`; `param −= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)`, with t = `hyper.step` ≥ 1.
+    /// param, m and v are updated in place; the four buffers must be distinct.
     case adamUpdate(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, count: Int, hyper: AdamHyperparameters)
 }
 

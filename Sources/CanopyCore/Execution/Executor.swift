@@ -116,6 +116,9 @@ public final class Executor {
                 storage[value] = try allocate(value, node: node, pool: &pool)
             }
             let kernels = try KernelEmitter.kernels(for: node, at: index, graph: graph, mode: mode) { try self.buffer(for: $0) }
+            // Checked once here against each kernel's contract, so that every backend, including one with no
+            // checks of its own, gets a bad plan as an error before any step runs.
+            for kernel in kernels { try kernel.validate() }
             plannedKernels += kernels
             plannedNodes += Array(repeating: index, count: kernels.count)
             // Release what this node was the last to read, and outputs nobody reads.
@@ -186,4 +189,15 @@ public enum PlannedKernel {
     case fixed(Kernel)
     /// A dropout call whose seed is drawn per step from the step seed and the node index.
     case dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, count: Int, node: Int)
+
+    /// Checks the call with ``Kernel/validate()`` (a dropout with any seed: the seed is not part of the contract).
+    /// - Throws: ``BackendError/invalidArguments(kernel:reason:)``.
+    public func validate() throws {
+        switch self {
+        case let .fixed(kernel):
+            try kernel.validate()
+        case let .dropout(x, y, mask, probability, count, _):
+            try Kernel.dropout(x: x, y: y, mask: mask, probability: probability, seed: 0, count: count).validate()
+        }
+    }
 }
