@@ -8,12 +8,14 @@ import XCTest
 /// damaged file, never die of a signal (a Swift runtime trap) or hang.
 final class FuzzTests: ScratchTestCase {
     /// How many mutated files of each kind one run feeds through (≥ 200 in all).
-    static let modelCases = 100, csvCases = 70, checkpointCases = 50
+    static let modelCases = 150, csvCases = 160, checkpointCases = 90
     /// A case that has not finished by then counts as a hang.
     static let caseTimeout: TimeInterval = 60
 
     func testMutatedInputsExitCleanlyNamingTheFile() throws {
-        var random = FuzzRandom(seed: 20_261_201)
+        // CI runs one fixed seed; CANOPY_FUZZ_SEED explores others.
+        let seed = ProcessInfo.processInfo.environment["CANOPY_FUZZ_SEED"].flatMap(UInt64.init) ?? 20_261_201
+        var random = FuzzRandom(seed: seed)
         var failures: [String] = []
         var exits: [String: Int] = [:]
         let started = Date()
@@ -63,9 +65,14 @@ final class FuzzTests: ScratchTestCase {
             let name = "data\(index).csv"
             try Data(Mutator.mutateCSV(csv, random: &random)).write(to: scratch.appendingPathComponent(name))
             let modelFile = try write(model.replacingOccurrences(of: "DATA", with: name), to: "csv-model\(index).yaml")
-            // Half check the data, half train on it (labels reach the losses, metrics and class counts).
-            let arguments = index % 2 == 0 ? ["check", modelFile]
-                : ["train", modelFile, "--backend", "cpu", "--out", path("csv-run\(index)")]
+            // The data reaches every reader: check, train (labels reach losses, metrics and class counts), and the
+            // trained model's evaluate --data and predict --data.
+            let checkpointFile = path("clean-run") + "/parameters.safetensors"
+            let arguments = [["check", modelFile],
+                             ["train", modelFile, "--backend", "cpu", "--out", path("csv-run\(index)")],
+                             ["evaluate", cleanModel, "--backend", "cpu", "--checkpoint", checkpointFile, "--data", path(name)],
+                             ["predict", cleanModel, "--backend", "cpu", "--checkpoint", checkpointFile, "--data", path(name),
+                              "--out", path("predictions\(index).csv")]][index % 4]
             try run(arguments, damaged: name, what: "csv case \(index)")
         }
         for index in 0..<Self.checkpointCases {
@@ -80,7 +87,7 @@ final class FuzzTests: ScratchTestCase {
             try run(arguments, damaged: name, what: "checkpoint case \(index)")
         }
         let cases = Self.modelCases + Self.csvCases + Self.checkpointCases
-        print("fuzz: \(cases) mutated inputs in \(String(format: "%.1f", Date().timeIntervalSince(started))) s, "
+        print("fuzz (seed \(seed)): \(cases) mutated inputs in \(String(format: "%.1f", Date().timeIntervalSince(started))) s, "
             + "\(failures.count) failures; " + exits.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
         XCTAssertGreaterThanOrEqual(cases, 200)
         XCTAssertTrue(failures.isEmpty, failures.prefix(10).joined(separator: "\n\n"))

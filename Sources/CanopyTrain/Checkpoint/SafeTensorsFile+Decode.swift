@@ -65,7 +65,7 @@ extension SafeTensorsFile {
             }
             let count = elementCount(shape)
             guard count >= 0, count <= Int.max / 4, count * 4 == end - begin else {
-                throw fail("tensor '\(name)': shape \(shape) needs \(count < 0 ? "too many" : "\(count * 4)") bytes "
+                throw fail("tensor '\(name)': shape \(shape) needs \(count < 0 || count > Int.max / 4 ? "too many" : "\(count * 4)") bytes "
                                + "but data_offsets [\(begin), \(end)] hold \(end - begin)")
             }
             entries.append((name, shape, begin, end))

@@ -59,7 +59,7 @@ public struct ModelData {
                 let problem: String?
                 switch task.loss {
                 case .crossEntropy:
-                    problem = (value.rounded() != value || value < 0 || Int(value) >= width)
+                    problem = (value.rounded() != value || value < 0 || value >= Float(width))
                         ? "label \(value) is not a class index in 0..<\(width): the head has \(width) outputs" : nil
                 case .binaryCrossEntropy:
                     problem = (value >= 0 && value <= 1) ? nil : "binary cross-entropy targets must be in [0, 1], got \(value)"
