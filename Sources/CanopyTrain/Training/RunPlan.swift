@@ -36,7 +36,7 @@ public struct RunPlan {
     public init(_ spec: ModelSpec, data: ModelData? = nil, device: Backend?) throws {
         self.spec = spec
         summary = try summarize(spec)   // a spec built in code gets the checks a model file gets
-        self.data = try data ?? ModelData.load(for: spec)
+        self.data = try data ?? Self.load(spec)
         let batchSize = max(1, min(spec.train.batchSize, self.data.train.rowCount))
         model = try ModelGraph.build(spec, batchSize: batchSize, training: true)
         memory = try MemoryPlan.measure(model)
@@ -51,6 +51,18 @@ public struct RunPlan {
             shapes[name] = graph.shape(of: value)
         }
         transfer = try Transfer.plan(spec.transfer, names: names, shapes: shapes, spec: spec, frozen: frozen)
+    }
+
+    /// Loads the data a spec names; a data error is placed at the model file's `data.source` too, so that it
+    /// names both the data file and the model file that pointed at it (a renamed task reads a column the data
+    /// does not have, say).
+    static func load(_ spec: ModelSpec) throws -> ModelData {
+        do {
+            return try ModelData.load(for: spec)
+        } catch let error as DataError {
+            throw ModelFileError(location: spec.location(of: "data.source"), keyPath: "data.source",
+                                 message: "\(error)")
+        }
     }
 
     /// Rows per step: `train.batch_size`, or all the training rows when there are fewer (a larger batch would only
