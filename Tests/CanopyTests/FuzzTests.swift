@@ -55,9 +55,14 @@ final class FuzzTests: ScratchTestCase {
             }
         }
 
+        // Model files: this one and the examples of every sharing scheme (their data is built in).
+        let bases = try [model.replacingOccurrences(of: "DATA", with: "clean.csv")]
+            + ["mmoe-synthetic.yaml", "cross-stitch-multidigits.yaml", "soft-sharing-multidigits.yaml",
+               "digits-residual-graph.yaml", "digits-task-gating.yaml", "multidigits-pcgrad.yaml", "digits.yaml"]
+            .map { try String(contentsOf: TestModels.examples.appendingPathComponent($0), encoding: .utf8) }
         for index in 0..<Self.modelCases {
             let name = "model\(index).yaml"
-            let text = Mutator.mutateText(model.replacingOccurrences(of: "DATA", with: "clean.csv"), random: &random)
+            let text = Mutator.mutateText(bases[index % bases.count], random: &random)
             try Data(text.utf8).write(to: scratch.appendingPathComponent(name))
             try run(["check", path(name)], damaged: name, what: "model case \(index)")
         }
