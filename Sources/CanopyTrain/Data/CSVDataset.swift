@@ -113,6 +113,26 @@ public enum CSVDataset {
                        featureNames: featureNames, labels: labels)
     }
 
+    /// The line on which data row `row` (0-based, the header not counted) of a CSV file starts, or `nil` when the
+    /// file cannot be read that far. For error messages about rows found to be wrong after loading.
+    static func line(ofRow row: Int, in url: URL) -> Int? {
+        struct Found: Error { let line: Int }
+        let file = url.relativePath
+        guard row >= 0, let input = try? open(url, file: file), var reader = try? CSVReader(input, file: file) else {
+            return nil
+        }
+        var record = 0
+        do {
+            try reader.forEachRecord { fields in
+                if record == row + 1 { throw Found(line: fields.line) }
+                record += 1
+            }
+        } catch let found as Found {
+            return found.line
+        } catch {}
+        return nil
+    }
+
     /// Opens a CSV file for reading, turning "missing", "a directory", "unreadable" … into ``DataError``s.
     static func open(_ url: URL, file: String) throws -> InputFile {
         do {
