@@ -24,18 +24,19 @@ public struct ModelData {
     /// - Throws: ``DataError`` or ``ModelFileError`` naming the file, the task and the offending row; ``DataError``
     ///   naming the task and its label column when no training row has a label for it.
     public static func load(for spec: ModelSpec) throws -> ModelData {
-        let dataset = try loadDataset(for: spec)
-        try check(dataset, against: spec)
-        let split = try splitTrainValidation(dataset, validationFraction: spec.data.validation, seed: spec.data.seed)
-        try checkEveryTaskHasTrainingLabels(split.train, whole: dataset, spec: spec)
-        return ModelData(train: split.train, validation: split.validation)
+        var train = try loadDataset(for: spec)
+        try check(train, against: spec)
+        // In place: the training rows stay where they were loaded instead of being copied next to the whole set.
+        let validation = try splitOffValidation(&train, validationFraction: spec.data.validation, seed: spec.data.seed)
+        try checkEveryTaskHasTrainingLabels(train, validation: validation, spec: spec)
+        return ModelData(train: train, validation: validation)
     }
 
     /// Throws for the first task (in model-file order) without a single labelled training row.
-    private static func checkEveryTaskHasTrainingLabels(_ train: Dataset, whole: Dataset, spec: ModelSpec) throws {
+    private static func checkEveryTaskHasTrainingLabels(_ train: Dataset, validation: Dataset, spec: ModelSpec) throws {
         for task in spec.tasks {
             guard let column = train.labels[task.label], column.presentCount == 0 else { continue }
-            let labelled = whole.labels[task.label]?.presentCount ?? 0
+            let labelled = validation.labels[task.label]?.presentCount ?? 0
             let reason = labelled == 0
                 ? "all \(train.rowCount) are empty or missing markers"
                 : "all \(train.rowCount) are empty or missing markers; the \(labelled) labelled "
