@@ -66,6 +66,13 @@ final class CSVStreamingTests: XCTestCase {
                            + "(1048576 bytes); is a closing quote '\"' missing?")
     }
 
+    func testTheFirstErrorInTheFileIsReportedThoughTheCountingPassReadsAhead() throws {
+        let url = try write(bytes: Array("x,y\n1,abc\n2,\"3\n4,5\n".utf8))
+        XCTAssertEqual(loadError(url), "\(url.relativePath):2: column 'y': 'abc' is not a number")
+        let stray = try write(bytes: Array("x,y\n1,2\n3,4\"\n5,x\n".utf8), name: "stray.csv")
+        XCTAssertTrue(loadError(stray).hasPrefix("\(stray.relativePath):3: field 2 has a '\"' inside"), loadError(stray))
+    }
+
     func testTooManyFieldsOrTooLongARecordIsRefused() throws {
         let commas = [UInt8](repeating: 0x2C, count: CSVReader.maximumFieldCount)
         let url = try write(bytes: Array("x,y\n".utf8) + commas + Array("\n".utf8))

@@ -34,10 +34,11 @@ public enum CSVDataset {
     ///   - labelColumns: the columns holding task labels.
     ///   - missing: texts that mark a missing label, compared exactly with the trimmed cell (none by default; an
     ///     empty cell is always missing).
-    /// - Throws: ``DataError`` when the file is missing, empty or not UTF-8; when a named column does not exist
-    ///   (with a suggestion), is named twice or is both input and label; when a row has the wrong number of
-    ///   fields; when an input cell is empty or a missing marker, or any used cell is not a finite number; when
-    ///   there are no data rows.
+    /// - Throws: ``DataError`` when the file is missing, unreadable, a directory or not a regular file, empty or
+    ///   not UTF-8; when a field or record is beyond the limits; when a named column does not exist (with a
+    ///   suggestion), is named twice or is both input and label; when a row has the wrong number of fields; when
+    ///   an input cell is empty or a missing marker, or any used cell is not a finite number (every byte of it must
+    ///   belong to the number); when there are no data rows.
     public static func load(url: URL, inputColumns: [String]?, labelColumns: [String],
                             missing: [String] = []) throws -> Dataset {
         let file = url.isFileURL ? url.relativePath : url.absoluteString
@@ -66,8 +67,11 @@ public enum CSVDataset {
             guard let layout else {
                 let found = try ColumnLayout(header: fields.strings, inputColumns: inputColumns,
                                              labelColumns: labelColumns, file: file, line: line)
-                let rows = max(recordCount - 1, 0)
-                features.reserveCapacity(rows * found.inputIndices.count)
+                // Bounded by what the file could hold, in case the rows turn out not to match the header: a row
+                // of n fields takes at least n bytes, an input cell at least one.
+                let rows = min(max(recordCount - 1, 0), input.size / found.header.count + 1)
+                let (cells, overflow) = rows.multipliedReportingOverflow(by: found.inputIndices.count)
+                features.reserveCapacity(overflow ? input.size : min(cells, input.size))
                 labelValues = labelColumns.map { _ in [Float](capacity: rows) }
                 labelPresent = labelColumns.map { _ in [Bool](capacity: rows) }
                 layout = found
