@@ -106,7 +106,7 @@ struct CSVReader {
         var fieldCount = 0, recordLength = 0
         while true {
             let fieldStart = record.count
-            var length = 0
+            let length: Int
             if try stream.peek() == Self.quote {
                 stream.advance()
                 length = try readQuoted(storing: storing, recordLine: recordLine, fieldNumber: fieldCount + 1)

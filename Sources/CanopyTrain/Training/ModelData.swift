@@ -21,8 +21,9 @@ public struct ModelData {
     /// validation rows may lack a task's labels; that task's validation loss and metrics are then NaN (see
     /// ``TaskScore``).
     ///
-    /// - Throws: ``DataError`` or ``ModelFileError`` naming the file, the task and the offending row; ``DataError``
-    ///   naming the task and its label column when no training row has a label for it.
+    /// - Throws: ``DataError`` when the data cannot be read (see ``CSVDataset``), for a label that does not fit its
+    ///   task (naming the file, line, row and task; see ``check(_:against:)``) and when no training row has a label
+    ///   for a task; ``ModelFileError`` when the data lacks a task's label column or has the wrong number of inputs.
     public static func load(for spec: ModelSpec) throws -> ModelData {
         var train = try loadDataset(for: spec)
         try check(train, against: spec)
