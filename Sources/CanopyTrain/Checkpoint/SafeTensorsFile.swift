@@ -113,22 +113,53 @@ public struct SafeTensorsFile: Sendable {
 
     /// Reads and checks a safetensors file.
     ///
-    /// - Throws: ``CheckpointError`` when the file is missing or unreadable, or is not a valid F32 safetensors
-    ///   file: too short, a header length outside the file or above ``maximumHeaderLength``, a header that is not
-    ///   a UTF-8 JSON object of the expected form, a dtype other than F32, offsets outside the data or not
-    ///   covering it exactly, or a shape that does not match its byte count.
+    /// The 8-byte header length and the header are read and checked against the file's size first; only then is
+    /// each tensor read, straight into its array. Peak memory is the tensors' values plus the header: a file
+    /// whose header is damaged is refused after reading at most the header.
+    ///
+    /// - Throws: ``CheckpointError`` when the file is missing, unreadable, a directory or not a regular file
+    ///   (such as `/dev/null`), or is not a valid F32 safetensors file: too short, a header length outside the
+    ///   file or above ``maximumHeaderLength``, a header that is not a UTF-8 JSON object of the expected form, a
+    ///   dtype other than F32, offsets outside the data or not covering it exactly, or a shape that does not match
+    ///   its byte count.
     public static func read(from url: URL) throws -> SafeTensorsFile {
         let file = url.relativePath
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw CheckpointError(file: file, message: "no such file")
-        }
-        let data: Data
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw CheckpointError(file: file, message: "cannot read the file: \(error.localizedDescription)")
+            let input = try InputFile(url, kind: "a safetensors file")
+            var length: UInt64 = 0
+            if input.size >= 8 {
+                try withUnsafeMutableBytes(of: &length) { try input.readExactly(into: $0.baseAddress!, count: 8, at: 0) }
+                length = UInt64(littleEndian: length)
+            }
+            let headerEnd = try checkHeaderLength(length, fileSize: input.size, file: file)
+            var header = [UInt8](repeating: 0, count: headerEnd - 8)
+            try header.withUnsafeMutableBytes { try input.readExactly(into: $0.baseAddress!, count: $0.count, at: 8) }
+            let layout = try Layout(header: header[...], dataCount: input.size - headerEnd, file: file)
+            header = []
+
+            var tensors: [(name: String, shape: [Int], values: [Float])] = []
+            tensors.reserveCapacity(layout.entries.count)
+            for entry in layout.entries {
+                let count = (entry.end - entry.begin) / 4
+                // The file's values are little-endian float32, the layout of a [Float] on little-endian machines.
+                let raw = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    initialized = 0
+                    if count > 0 {
+                        try input.readExactly(into: buffer.baseAddress!, count: 4 * count, at: headerEnd + entry.begin)
+                    }
+                    initialized = count
+                }
+                #if _endian(big)
+                let values = raw.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+                #else
+                let values = raw
+                #endif
+                tensors.append((entry.name, entry.shape, values))
+            }
+            return SafeTensorsFile(tensors: tensors, metadata: layout.metadata)
+        } catch let problem as InputFile.Problem {
+            throw CheckpointError(file: file, message: problem.message)
         }
-        return try decode([UInt8](data), file: file)
     }
 }
 

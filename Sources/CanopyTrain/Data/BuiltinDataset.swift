@@ -76,17 +76,19 @@ public enum BuiltinDataset {
             throw DataError(file: "digits.csv", message: "the builtin digits data is missing from Canopy's resources")
         }
         let file = "digits.csv (builtin)"
-        let bytes: [UInt8]
+        let input: InputFile
         do {
-            bytes = [UInt8](try Data(contentsOf: url))
-        } catch {
-            throw DataError(file: file, message: "cannot read the builtin data: \(error.localizedDescription)")
+            input = try InputFile(url, kind: "a CSV file")
+        } catch let problem as InputFile.Problem {
+            throw DataError(file: file, message: "cannot read the builtin data: \(problem.message)")
         }
         let pixelCount = 64
         var features: [Float] = []
         features.reserveCapacity(1797 * pixelCount)
         var digit: [Float] = [], ink: [Float] = []
-        try CSVReader(bytes: bytes, file: file).forEachRecord { fields, line in
+        var reader = try CSVReader(input, file: file)
+        try reader.forEachRecord { fields in
+            let line = fields.line
             guard fields.count == pixelCount + 1 else {
                 throw DataError(file: file, line: line, message: "expected 65 fields, found \(fields.count)")
             }

@@ -27,12 +27,12 @@ struct BuiltinOptions {
     /// - Throws: ``DataError`` when the value is not a whole number in `range`.
     func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {
         guard let value = values[name] else { return defaultValue }
-        guard value.isFinite, value == value.rounded(), value >= Double(range.lowerBound),
-              value <= Double(range.upperBound) else {
+        // Int(exactly:) is nil rather than a trap for NaN, fractions and values beyond Int.
+        guard let integer = Int(exactly: value), range.contains(integer) else {
             throw DataError(message: "option '\(name)' of the builtin dataset '\(dataset)' must be a whole "
                                 + "number in \(range.lowerBound)…\(range.upperBound), got \(formatOption(value))")
         }
-        return Int(value)
+        return integer
     }
 
     /// A real option in `range`, or `defaultValue` when not given.

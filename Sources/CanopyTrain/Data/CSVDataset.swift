@@ -17,7 +17,13 @@ import Foundation
 ///
 /// CSV rules: `,` between fields; `\r\n`, `\n` or `\r` between records; `"…"` quotes a field that contains
 /// commas, quotes (doubled: `""`) or line breaks; empty lines are skipped; a UTF-8 byte order mark is skipped.
-/// Line numbers in errors are 1-based and count the header as line 1.
+/// Line numbers in errors are 1-based and count the header as line 1. A field longer than 1 MiB, a record longer
+/// than 64 MiB or with more than 1,048,576 fields is refused as soon as it is read (see ``CSVReader``).
+///
+/// Memory: the file is read twice in 1 MiB chunks, never whole. The first reading counts the records, so that the
+/// features (4 bytes per row and input column) and the labels (5 bytes per row and label column) are allocated once
+/// at their final size; the second parses every cell from its bytes. Peak memory is therefore about the size of the
+/// dataset's floats plus the header and one record, whatever the size of the text.
 public enum CSVDataset {
     /// Reads a CSV file into a dataset.
     ///
@@ -28,33 +34,47 @@ public enum CSVDataset {
     ///   - labelColumns: the columns holding task labels.
     ///   - missing: texts that mark a missing label, compared exactly with the trimmed cell (none by default; an
     ///     empty cell is always missing).
-    /// - Throws: ``DataError`` when the file is missing, empty or not UTF-8; when a named column does not exist
-    ///   (with a suggestion), is named twice or is both input and label; when a row has the wrong number of
-    ///   fields; when an input cell is empty or a missing marker, or any used cell is not a finite number; when
-    ///   there are no data rows.
+    /// - Throws: ``DataError`` when the file is missing, unreadable, a directory or not a regular file, empty or
+    ///   not UTF-8; when a field or record is beyond the limits; when a named column does not exist (with a
+    ///   suggestion), is named twice or is both input and label; when a row has the wrong number of fields; when
+    ///   an input cell is empty or a missing marker, or any used cell is not a finite number (every byte of it must
+    ///   belong to the number); when there are no data rows.
     public static func load(url: URL, inputColumns: [String]?, labelColumns: [String],
                             missing: [String] = []) throws -> Dataset {
         let file = url.isFileURL ? url.relativePath : url.absoluteString
-        let bytes = try readBytes(url: url, file: file)
-        let reader = CSVReader(bytes: bytes, file: file)
+        let input = try open(url, file: file)
+        // A first reading counts the records, so that every array is allocated once at its final size: a growing
+        // array would briefly hold its old and new storage, up to 3× the data.
+        var counter = try CSVReader(input, file: file)
+        let recordCount = try counter.countRecords()
+        var reader = try CSVReader(input, file: file)
 
         var layout: ColumnLayout?
         var features: [Float] = []
-        var labelValues: [[Float]] = Array(repeating: [], count: labelColumns.count)
-        var labelPresent: [[Bool]] = Array(repeating: [], count: labelColumns.count)
+        var labelValues: [[Float]] = []
+        var labelPresent: [[Bool]] = []
         var rowCount = 0
-        let markers = Set(missing)
+        let markers = missing.map { Array($0.utf8) }
         /// The declared missing marker `cell` holds, if any.
-        func marker(_ cell: String) -> String? {
+        func marker(_ cell: UnsafeBufferPointer<UInt8>) -> String? {
             if markers.isEmpty { return nil }
-            let text = String(trimmingSpacesAndTabs(cell))
-            return markers.contains(text) ? text : nil
+            let text = trimmingSpacesAndTabs(cell)
+            return markers.contains { $0.elementsEqual(text) } ? String(decoding: text, as: UTF8.self) : nil
         }
 
-        try reader.forEachRecord { fields, line in
+        try reader.forEachRecord { fields in
+            let line = fields.line
             guard let layout else {
-                layout = try ColumnLayout(header: fields, inputColumns: inputColumns, labelColumns: labelColumns,
-                                          file: file, line: line)
+                let found = try ColumnLayout(header: fields.strings, inputColumns: inputColumns,
+                                             labelColumns: labelColumns, file: file, line: line)
+                // Bounded by what the file could hold, in case the rows turn out not to match the header: a row
+                // of n fields takes at least n bytes, an input cell at least one.
+                let rows = min(max(recordCount - 1, 0), input.size / found.header.count + 1)
+                let (cells, overflow) = rows.multipliedReportingOverflow(by: found.inputIndices.count)
+                features.reserveCapacity(overflow ? input.size : min(cells, input.size))
+                labelValues = labelColumns.map { _ in [Float](capacity: rows) }
+                labelPresent = labelColumns.map { _ in [Bool](capacity: rows) }
+                layout = found
                 return
             }
             guard fields.count == layout.header.count else {
@@ -90,28 +110,39 @@ public enum CSVDataset {
         }
         var labels = [String: LabelColumn]()
         for (k, name) in labelColumns.enumerated() {
-            labels[name] = LabelColumn(values: labelValues[k], present: labelPresent[k])
+            labels[name] = LabelColumn(checkedValues: labelValues[k], present: labelPresent[k])
         }
         let featureNames = layout.inputIndices.map { layout.header[$0] }
         return Dataset(checkedRowCount: rowCount, featureCount: featureNames.count, features: features,
                        featureNames: featureNames, labels: labels)
     }
 
-    /// Reads the file's bytes, turning "missing" and "unreadable" into ``DataError``s.
-    private static func readBytes(url: URL, file: String) throws -> [UInt8] {
-        if url.isFileURL {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-                throw DataError(file: file, message: "no such file")
-            }
-            guard !isDirectory.boolValue else {
-                throw DataError(file: file, message: "is a directory, not a CSV file")
-            }
+    /// The line on which data row `row` (0-based, the header not counted) of a CSV file starts, or `nil` when the
+    /// file cannot be read that far. For error messages about rows found to be wrong after loading.
+    static func line(ofRow row: Int, in url: URL) -> Int? {
+        struct Found: Error { let line: Int }
+        let file = url.relativePath
+        guard row >= 0, let input = try? open(url, file: file), var reader = try? CSVReader(input, file: file) else {
+            return nil
         }
+        var record = 0
         do {
-            return [UInt8](try Data(contentsOf: url))
-        } catch {
-            throw DataError(file: file, message: "cannot read the file: \(error.localizedDescription)")
+            try reader.forEachRecord { fields in
+                if record == row + 1 { throw Found(line: fields.line) }
+                record += 1
+            }
+        } catch let found as Found {
+            return found.line
+        } catch {}
+        return nil
+    }
+
+    /// Opens a CSV file for reading, turning "missing", "a directory", "unreadable" … into ``DataError``s.
+    static func open(_ url: URL, file: String) throws -> InputFile {
+        do {
+            return try InputFile(url, kind: "a CSV file")
+        } catch let problem as InputFile.Problem {
+            throw DataError(file: file, message: problem.message)
         }
     }
 }
@@ -171,5 +202,13 @@ private struct ColumnLayout {
         self.header = header
         self.inputIndices = inputIndices
         self.labelIndices = labelIndices
+    }
+}
+
+extension Array {
+    /// An empty array with room for `capacity` elements.
+    init(capacity: Int) {
+        self.init()
+        reserveCapacity(capacity)
     }
 }

@@ -19,8 +19,8 @@ public func balancedClassWeights(_ column: LabelColumn, classes: Int) -> [Float]
     guard classes > 0 else { return [] }
     var counts = [Int](repeating: 0, count: classes)
     for (value, present) in zip(column.values, column.present) where present {
-        guard value >= 0, value < Float(classes), value == value.rounded() else { continue }
-        counts[Int(value)] += 1
+        guard let c = classIndex(of: value, classCount: classes) else { continue }
+        counts[c] += 1
     }
     let n = Double(counts.reduce(0, +))
     return counts.map { $0 == 0 ? 0 : Float(n / (Double(classes) * Double($0))) }
@@ -50,9 +50,9 @@ public func rowWeights(labels: [Float], mask: [Float], classWeights: [Float], in
             into[i] = 0
             continue
         }
-        let label = labels[i]
-        precondition(label >= 0 && label < Float(classWeights.count) && label == label.rounded(),
-                     "rowWeights: label \(label) of row \(i) is not a class index in 0..<\(classWeights.count)")
-        into[i] = mask[i] * classWeights[Int(label)]
+        guard let c = classIndex(of: labels[i], classCount: classWeights.count) else {
+            preconditionFailure("rowWeights: label \(labels[i]) of row \(i) is not a class index in 0..<\(classWeights.count)")
+        }
+        into[i] = mask[i] * classWeights[c]
     }
 }

@@ -17,6 +17,13 @@ public struct LabelColumn: Equatable, Sendable {
         self.present = present
     }
 
+    /// Makes a column from values that are already `0` wherever `present` is false (loaders), without copying.
+    init(checkedValues values: [Float], present: [Bool]) {
+        assert(values.count == present.count && zip(values, present).allSatisfy { $1 || $0 == 0 })
+        self.values = values
+        self.present = present
+    }
+
     /// Makes a column in which every row has a label.
     public init(values: [Float]) {
         self.values = values

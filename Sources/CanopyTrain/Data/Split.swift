@@ -24,16 +24,60 @@
 public func splitTrainValidation(_ d: Dataset, validationFraction: Double, seed: UInt64) throws
     -> (train: Dataset, validation: Dataset)
 {
+    let validationRows = try heldOutRows(d, validationFraction: validationFraction, seed: seed)
+    var isValidation = [Bool](repeating: false, count: d.rowCount)
+    for r in validationRows { isValidation[r] = true }
+    let trainRows = (0..<d.rowCount).filter { !isValidation[$0] }
+    return (d.subset(rows: trainRows), d.subset(rows: validationRows))
+}
+
+/// The same split as ``splitTrainValidation(_:validationFraction:seed:)``, made in place: `d` becomes the
+/// training part (its rows moved forward over the held-out ones, keeping their order) and the validation part
+/// is returned.
+///
+/// Memory: the validation rows are copied, the training rows are not, so splitting a dataset of size S takes
+/// about S + the validation share of S rather than 2·S.
+func splitOffValidation(_ d: inout Dataset, validationFraction: Double, seed: UInt64) throws -> Dataset {
+    let validationRows = try heldOutRows(d, validationFraction: validationFraction, seed: seed)
+    let validation = d.subset(rows: validationRows)
+    var isValidation = [Bool](repeating: false, count: d.rowCount)
+    for r in validationRows { isValidation[r] = true }
+    let width = d.featureCount
+    var kept = 0
+    for r in 0..<d.rowCount where !isValidation[r] {
+        if kept != r {
+            for j in 0..<width { d.features[kept * width + j] = d.features[r * width + j] }
+        }
+        kept += 1
+    }
+    d.features.removeLast(d.features.count - kept * width)
+    for name in d.labels.keys {
+        var column = d.labels.removeValue(forKey: name)!
+        var k = 0
+        for r in 0..<d.rowCount where !isValidation[r] {
+            column.values[k] = column.values[r]
+            column.present[k] = column.present[r]
+            k += 1
+        }
+        column.values.removeLast(column.values.count - kept)
+        column.present.removeLast(column.present.count - kept)
+        d.labels[name] = column
+    }
+    d.rowCount = kept
+    d.validationRows = nil
+    return validation
+}
+
+/// The rows held out for validation, sorted ascending: the designated ones, or the first `v` of a seeded
+/// permutation (see ``splitTrainValidation(_:validationFraction:seed:)``).
+private func heldOutRows(_ d: Dataset, validationFraction: Double, seed: UInt64) throws -> [Int] {
     guard validationFraction >= 0, validationFraction < 1 else {
         throw DataError(message: "validation fraction must be at least 0 and below 1, got \(validationFraction)")
     }
     let n = d.rowCount
     if let designated = d.validationRows {
         if let problem = validationRowsProblem(designated, rowCount: n) { throw DataError(message: problem) }
-        var isValidation = [Bool](repeating: false, count: n)
-        for r in designated { isValidation[r] = true }
-        let trainRows = (0..<n).filter { !isValidation[$0] }
-        return (d.subset(rows: trainRows), d.subset(rows: designated))
+        return designated
     }
     var validationCount = 0
     if validationFraction > 0, n >= 2 {
@@ -41,8 +85,5 @@ public func splitTrainValidation(_ d: Dataset, validationFraction: Double, seed:
         validationCount = min(max(validationCount, 1), n - 1)
     }
     var random = SeededRandom(seed: seed)
-    let order = random.permutation(n)
-    let validationRows = order[..<validationCount].sorted()
-    let trainRows = order[validationCount...].sorted()
-    return (d.subset(rows: trainRows), d.subset(rows: validationRows))
+    return random.permutation(n)[..<validationCount].sorted()
 }

@@ -106,11 +106,10 @@ public struct ClassificationAccumulator: Sendable {
     }
 
     private mutating func addRow(label: Float, row: Int, predicted: Int, score: Double?, call: String) throws {
-        guard label >= 0, label < Float(classCount), label == label.rounded() else {
+        guard let y = classIndex(of: label, classCount: classCount) else {
             throw MetricError(place: "ClassificationAccumulator.\(call)",
                               message: "row \(row): label \(label) is not a class index in 0..<\(classCount)")
         }
-        let y = Int(label)
         confusion[y * classCount + predicted] += 1
         count += 1
         if classCount == 2, let score {

@@ -94,21 +94,11 @@ public enum PredictionData {
 
     /// The header's column names (trimmed as ``CSVDataset`` trims them), reading only the first record.
     private static func readHeader(url: URL, file: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw DataError(file: file, message: "no such file")
-        }
-        guard !isDirectory.boolValue else { throw DataError(file: file, message: "is a directory, not a CSV file") }
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: url))
-        } catch {
-            throw DataError(file: file, message: "cannot read the file: \(error.localizedDescription)")
-        }
+        var reader = try CSVReader(try CSVDataset.open(url, file: file), file: file)
         var header: [String]?
         do {
-            try CSVReader(bytes: bytes, file: file).forEachRecord { fields, _ in
-                header = fields.map { String(trimmingSpacesAndTabs($0)) }
+            try reader.forEachRecord { fields in
+                header = fields.strings.map { String(trimmingSpacesAndTabs($0)) }
                 throw HeaderRead()
             }
         } catch is HeaderRead {}

@@ -17,12 +17,35 @@ public struct ModelData {
     /// Loads `spec.data.source`, checks every task's labels against its head and splits by `data.validation`
     /// with `data.seed`.
     ///
-    /// - Throws: ``DataError`` or ``ModelFileError`` naming the file, the task and the offending row.
+    /// A task none of whose training rows has a label is refused: it could only train on a NaN loss. The
+    /// validation rows may lack a task's labels; that task's validation loss and metrics are then NaN (see
+    /// ``TaskScore``).
+    ///
+    /// - Throws: ``DataError`` when the data cannot be read (see ``CSVDataset``), for a label that does not fit its
+    ///   task (naming the file, line, row and task; see ``check(_:against:)``) and when no training row has a label
+    ///   for a task; ``ModelFileError`` when the data lacks a task's label column or has the wrong number of inputs.
     public static func load(for spec: ModelSpec) throws -> ModelData {
-        let dataset = try loadDataset(for: spec)
-        try check(dataset, against: spec)
-        let split = try splitTrainValidation(dataset, validationFraction: spec.data.validation, seed: spec.data.seed)
-        return ModelData(train: split.train, validation: split.validation)
+        var train = try loadDataset(for: spec)
+        try check(train, against: spec)
+        // In place: the training rows stay where they were loaded instead of being copied next to the whole set.
+        let validation = try splitOffValidation(&train, validationFraction: spec.data.validation, seed: spec.data.seed)
+        try checkEveryTaskHasTrainingLabels(train, validation: validation, spec: spec)
+        return ModelData(train: train, validation: validation)
+    }
+
+    /// Throws for the first task (in model-file order) without a single labelled training row.
+    private static func checkEveryTaskHasTrainingLabels(_ train: Dataset, validation: Dataset, spec: ModelSpec) throws {
+        for task in spec.tasks {
+            guard let column = train.labels[task.label], column.presentCount == 0 else { continue }
+            let labelled = validation.labels[task.label]?.presentCount ?? 0
+            let reason = labelled == 0
+                ? "all \(train.rowCount) are empty or missing markers"
+                : "all \(train.rowCount) are empty or missing markers; the \(labelled) labelled "
+                    + "row\(labelled == 1 ? "" : "s") fell in the validation split"
+            throw DataError(file: dataFileName(spec.data.source), column: task.label,
+                            message: "task '\(task.name)': no training row has a label in column '\(task.label)' "
+                                + "(\(reason))")
+        }
     }
 
     /// Loads the whole data set a spec names, without splitting.
@@ -49,6 +72,13 @@ public struct ModelData {
 
     /// Checks that every present label fits its task: class indices inside the head's classes, binary targets
     /// in [0, 1], finite regression targets.
+    ///
+    /// Labels are compared in floating point, so no value (`1e30`, `9.3e18`, `-1`, `2.5`, NaN) traps.
+    ///
+    /// - Throws: ``DataError`` naming the data file, the row (1-based, of `dataset`), the label column and the
+    ///   task, for example `data.csv:14: column 'digit': row 12, task 'digit' (tasks.digit): label 1e+30 is not a
+    ///   class index in 0..<10 (the head has 10 outputs)`. For a CSV source the line is looked up in the file,
+    ///   which assumes `dataset` holds the file's rows in order (as loaded, not split).
     public static func check(_ dataset: Dataset, against spec: ModelSpec) throws {
         let summary = try summarize(spec)
         for task in spec.tasks {
@@ -59,18 +89,35 @@ public struct ModelData {
                 let problem: String?
                 switch task.loss {
                 case .crossEntropy:
-                    problem = (value.rounded() != value || value < 0 || value >= Float(width))
-                        ? "label \(value) is not a class index in 0..<\(width): the head has \(width) outputs" : nil
+                    problem = classIndex(of: value, classCount: width) != nil ? nil
+                        : "label \(formatLabel(value)) is not a class index in 0..<\(width) (the head has \(width) outputs)"
                 case .binaryCrossEntropy:
-                    problem = (value >= 0 && value <= 1) ? nil : "binary cross-entropy targets must be in [0, 1], got \(value)"
+                    problem = (value >= 0 && value <= 1) ? nil
+                        : "binary cross-entropy targets must be in [0, 1], got \(formatLabel(value))"
                 case .mse:
-                    problem = value.isFinite ? nil : "regression target \(value) is not finite"
+                    problem = value.isFinite ? nil : "regression target \(formatLabel(value)) is not finite"
                 }
                 if let problem {
-                    throw ModelFileError(location: task.location, keyPath: task.keyPath,
-                        message: "\(spec.data.source), row \(row + 1), column '\(task.label)': \(problem)")
+                    var line: Int?
+                    if case let .csv(url) = spec.data.source { line = CSVDataset.line(ofRow: row, in: url) }
+                    throw DataError(file: dataFileName(spec.data.source), line: line, column: task.label,
+                                    message: "row \(row + 1), task '\(task.name)' (\(task.keyPath)): \(problem)")
                 }
             }
         }
     }
+
+    /// The data's name in errors: the CSV path as given (as ``CSVDataset`` names it), or `builtin:NAME`.
+    static func dataFileName(_ source: DataSource) -> String {
+        switch source {
+        case let .csv(url): return url.relativePath
+        case .builtin: return source.description
+        }
+    }
+}
+
+/// A label as a person would write it: `7` rather than `7.0`; `2.5`, `1e+30` and `nan` as Swift prints them.
+func formatLabel(_ value: Float) -> String {
+    if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    return "\(value)"
 }

@@ -56,8 +56,25 @@ struct TaskAccumulator {
     }
 
     /// The task's loss and metrics so far.
+    ///
+    /// Without any labelled row (a validation split that lacks this task's labels) there is nothing to score: the
+    /// loss and every metric are NaN, stated here rather than left to a division by zero, and ``TaskScore``'s
+    /// `labelledRows` is 0 (``ScoreTable`` then prints "no labelled rows"; the metrics log writes `null`).
     func score() -> TaskScore {
-        let truth = labels.map { Int($0) }
+        guard labelled > 0 else {
+            return TaskScore(task: task.spec.name, loss: .nan, labelledRows: 0,
+                             metrics: task.spec.metrics.map { ($0.rawValue, .nan) })
+        }
+        // The class each label stands for, converted without trapping whatever the label (labels are checked when
+        // data is loaded, but a caller may pass any Dataset): for cross-entropy its class index, -1 (matching no
+        // prediction) if it is none; for a binary target in [0, 1], class 1 only for 1 (as truncation gave).
+        let width = task.width
+        let truth: [Int]
+        switch task.spec.loss {
+        case .crossEntropy: truth = labels.map { classIndex(of: $0, classCount: width) ?? -1 }
+        case .binaryCrossEntropy: truth = labels.map { $0 >= 1 ? 1 : 0 }
+        case .mse: truth = labels.map { _ in -1 }
+        }
         let metrics = task.spec.metrics.map { kind -> (name: String, value: Double) in
             switch kind {
             case .accuracy: return (kind.rawValue, Metrics.accuracy(predictions: predictedClasses, labels: truth))
