@@ -86,6 +86,23 @@ final class CheckpointValidationTests: ScratchTestCase {
         XCTAssertEqual(last.parametersEpoch, last.epochsCompleted)
     }
 
+    /// Monitoring the total loss still works when a task has no labelled validation row (its NaN loss is left out).
+    func testEarlyStoppingOnTheTotalLossSkipsTasksWithoutValidationLabels() throws {
+        let spec = try self.spec("optimizer: {sgd: {lr: 0.9, momentum: 0.9}}, batch_size: 16, epochs: 12, seed: 2, "
+                                 + "early_stopping: {monitor: loss, patience: 3}")
+        var data = try ModelData.load(for: spec)
+        let rows = data.validation.rowCount
+        data.validation.labels["value"] = LabelColumn(values: [Float](repeating: 0, count: rows),
+                                                      present: [Bool](repeating: false, count: rows))
+        let trainer = try Trainer(spec: spec, backend: CPUBackend(), data: data)
+        let reports = try trainer.train()
+        XCTAssertTrue(reports.allSatisfy { $0.validation[1].loss.isNaN && $0.validation[1].labelledRows == 0 })
+        let losses = reports.map { $0.validation[0].loss }
+        let best = losses.indices.min { losses[$0] < losses[$1] }! + 1
+        XCTAssertEqual(trainer.parametersEpoch, best, "validation losses \(losses)")
+        XCTAssertNotEqual(best, reports.count, "the run should get worse after its best epoch: \(losses)")
+    }
+
     /// A baseline that diverges is reported as failed; Δm is taken over the others and written to the run folder.
     func testAFailedBaselineIsReportedAndTheOthersStillCount() throws {
         let model = try write(Self.smallModel(train: "optimizer: {sgd: {lr: 2.0}}, batch_size: 64, epochs: 2, seed: 1")

@@ -36,7 +36,13 @@ public struct RunPlan {
     public init(_ spec: ModelSpec, data: ModelData? = nil, device: Backend?) throws {
         self.spec = spec
         summary = try summarize(spec)   // a spec built in code gets the checks a model file gets
-        self.data = try data ?? Self.load(spec)
+        if let data {
+            // Rows given in code get the rule loaded rows get: every task needs a labelled training row.
+            try ModelData.checkEveryTaskHasTrainingLabels(data.train, validation: data.validation, spec: spec)
+            self.data = data
+        } else {
+            self.data = try Self.load(spec)
+        }
         let batchSize = max(1, min(spec.train.batchSize, self.data.train.rowCount))
         model = try ModelGraph.build(spec, batchSize: batchSize, training: true)
         memory = try MemoryPlan.measure(model)

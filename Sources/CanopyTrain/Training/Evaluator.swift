@@ -7,7 +7,8 @@ public struct TaskScore: Sendable, Equatable {
     public var task: String
     /// The mean loss over rows that have this task's label.
     public var loss: Double
-    /// How many rows had this task's label.
+    /// How many rows had this task's label. When none had, ``loss`` and every metric are NaN (the metrics log
+    /// writes them as `null`): a task cannot be scored on rows without its label.
     public var labelledRows: Int
     /// Metric values in the order the model file lists them, by metric name (`accuracy`, `macro_f1`, ...).
     public var metrics: [(name: String, value: Double)]

@@ -34,7 +34,7 @@ public struct ModelData {
     }
 
     /// Throws for the first task (in model-file order) without a single labelled training row.
-    private static func checkEveryTaskHasTrainingLabels(_ train: Dataset, validation: Dataset, spec: ModelSpec) throws {
+    static func checkEveryTaskHasTrainingLabels(_ train: Dataset, validation: Dataset, spec: ModelSpec) throws {
         for task in spec.tasks {
             guard let column = train.labels[task.label], column.presentCount == 0 else { continue }
             let labelled = validation.labels[task.label]?.presentCount ?? 0

@@ -37,7 +37,9 @@ struct EarlyStoppingState: Equatable {
             guard let score = report.validation.first(where: { $0.task == task }) else { return false }
             value = rule.metric == "loss" ? score.loss : (score.metric(rule.metric) ?? .nan)
         } else {
-            value = zip(spec.tasks, report.validation).reduce(0) { $0 + Double($1.0.weight) * $1.1.loss }
+            // Tasks without a labelled validation row score NaN; the total is over the tasks that can be scored.
+            value = zip(spec.tasks, report.validation).filter { $0.1.labelledRows > 0 }
+                .reduce(0) { $0 + Double($1.0.weight) * $1.1.loss }
         }
         guard value.isFinite else { return false }
         if let best, rule.maximizes ? value <= best : value >= best {
