@@ -123,6 +123,10 @@ final class PreflightTests: ScratchTestCase {
                       "is a file, not a folder")
         assertRefused(try canopy("check", "/dev/null"), "model file /dev/null", "not a regular file")
         assertRefused(try canopy("check", scratch.path), "is a folder, not a file")
+        assertRefused(try canopy("evaluate", model, "--backend", "cpu", "--checkpoint", scratch.path),
+                      scratch.lastPathComponent, "cannot read the checkpoint", "is a directory")
+        assertRefused(try canopy("predict", model, "--backend", "cpu", "--checkpoint", "/dev/null"),
+                      "/dev/null: cannot read the checkpoint", "character device")
 
         let escaping = try write(Self.smallModel(name: "../../x"), to: "escape.yaml")
         assertRefused(try canopy("check", escaping), "escape.yaml:1:", "name:", "plain file name")

@@ -97,7 +97,13 @@ public struct TrainingCheckpoint {
     ///   has no `format` (not written by Canopy), names an unknown format, or a checkpoint version other than 1.
     public static func read(from url: URL) throws -> TrainingCheckpoint {
         let file = url.relativePath
-        let contents = try SafeTensorsFile.read(from: url)
+        let contents: SafeTensorsFile
+        do {
+            contents = try SafeTensorsFile.read(from: url)
+        } catch var error as CheckpointError {
+            error.message = "cannot read the checkpoint: " + error.message
+            throw error
+        }
         guard let format = contents.metadata["format"] else {
             throw CheckpointError(file: file, message: "not a Canopy checkpoint: the safetensors metadata has no "
                 + "'format' (expected '\(Self.format)' or '\(Self.parametersFormat)')")
