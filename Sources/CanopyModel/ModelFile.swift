@@ -38,12 +38,9 @@ public enum ModelFile {
         }
         let data: Data
         do {
-            data = try RegularFile.read(url.path, limit: ModelLimits.maxFileBytes)
-        } catch let error as RegularFile.Failure {
-            switch error {
-            case .tooLarge(let size): throw failure(tooLarge(size))
-            default: throw failure("cannot read the model file \(url.path): \(error)")
-            }
+            data = try InputFile(url, kind: "a model file").readAll(limit: ModelLimits.maxFileBytes)
+        } catch let problem as InputFile.Problem {
+            throw failure("cannot read the model file \(url.path): \(problem.message)")
         }
         var spec = try parse(data: data, fileName: fileName, baseDirectory: url.deletingLastPathComponent())
         spec.fileURL = url

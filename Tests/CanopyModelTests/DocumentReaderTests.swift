@@ -125,14 +125,13 @@ final class DocumentReaderTests: XCTestCase {
             XCTAssertEqual("\(error)", "model.yaml: cannot read the model file /nonexistent/canopy/model.yaml: no such file")
         }
         XCTAssertThrowsError(try ModelFile.load(contentsOf: URL(fileURLWithPath: "/dev/null"))) { error in
-            XCTAssertEqual("\(error)", "null: cannot read the model file /dev/null: "
-                + "it is not a regular file (a device, pipe or socket)")
+            XCTAssertEqual("\(error)", "null: cannot read the model file /dev/null: is a character device, not a model file")
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-model-\(UUID()).yaml")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         XCTAssertThrowsError(try ModelFile.load(contentsOf: directory)) { error in
-            XCTAssertTrue("\(error)".contains("it is a folder, not a file"), "\(error)")
+            XCTAssertTrue("\(error)".contains("is a directory, not a model file"), "\(error)")
         }
         let invalid = directory.appendingPathComponent("bad.yaml")
         try (Data("name: t\n".utf8) + Data([0xFF])).write(to: invalid)

@@ -121,8 +121,8 @@ final class PreflightTests: ScratchTestCase {
         try Data().write(to: scratch.appendingPathComponent("a-file"))
         assertRefused(try canopy("train", model, "--backend", "cpu", "--out", path("a-file") + "/sub"),
                       "is a file, not a folder")
-        assertRefused(try canopy("check", "/dev/null"), "model file /dev/null", "not a regular file")
-        assertRefused(try canopy("check", scratch.path), "is a folder, not a file")
+        assertRefused(try canopy("check", "/dev/null"), "model file /dev/null", "is a character device, not a model file")
+        assertRefused(try canopy("check", scratch.path), "is a directory, not a model file")
         assertRefused(try canopy("evaluate", model, "--backend", "cpu", "--checkpoint", scratch.path),
                       scratch.lastPathComponent, "cannot read the checkpoint", "is a directory")
         assertRefused(try canopy("predict", model, "--backend", "cpu", "--checkpoint", "/dev/null"),

@@ -1,5 +1,6 @@
 import XCTest
 @testable import CanopyTrain
+import CanopyModel
 
 /// The streaming CSV reader: records come out the same whatever the chunk size, absurd fields and records are
 /// refused after reading only that far, numbers are parsed strictly from bytes, and files that are not regular

@@ -1,3 +1,4 @@
+import CanopyModel
 import Foundation
 
 /// An error reading or writing a checkpoint, naming the file.

@@ -1,3 +1,4 @@
+import CanopyModel
 import Foundation
 
 /// The datasets shipped inside Canopy, loaded by name (`source: builtin:digits` in a model file).

@@ -1,3 +1,4 @@
+import CanopyModel
 import Foundation
 
 /// Loads a ``Dataset`` from a CSV file with a header row.

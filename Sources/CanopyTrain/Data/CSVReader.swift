@@ -1,3 +1,4 @@
+import CanopyModel
 /// A streaming reader of comma-separated values as RFC 4180 defines them.
 ///
 /// - Fields are separated by `,` and records by `\r\n`, `\n` or a lone `\r`.

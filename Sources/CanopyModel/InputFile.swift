@@ -9,20 +9,22 @@ import Darwin
 
 /// A regular file opened for reading, with the problems of opening it described in words.
 ///
-/// CSV data and safetensors checkpoints are read through this type, so that a missing file, a directory, a device
+/// Model files, CSV data and safetensors checkpoints are read through this type, so that a missing file, a directory, a device
 /// such as `/dev/null`, a pipe or an unreadable file all get a sentence of their own ("is a directory, not a CSV
 /// file") instead of a generic Foundation error. The size comes from `fstat` on the open descriptor, so it is the
 /// size of the file actually read. The descriptor is closed when the value is released.
-final class InputFile {
+public final class InputFile {
     /// What went wrong opening a file: a sentence without the file's name (callers wrap it into their own error
     /// type, which names the file).
-    struct Problem: Error, Equatable {
+    public struct Problem: Error, Equatable, CustomStringConvertible {
         /// For example "no such file" or "is a directory, not a CSV file".
-        var message: String
+        public var message: String
+        /// The message.
+        public var description: String { message }
     }
 
     /// The size of the file in bytes when it was opened.
-    let size: Int
+    public let size: Int
     private let descriptor: Int32
 
     /// Opens `url` for reading and checks that it is a regular file.
@@ -33,7 +35,7 @@ final class InputFile {
     /// - Throws: ``Problem`` for a URL that is not a file URL, a missing file, a directory, anything that is not a
     ///   regular file (device, pipe, socket), no permission to read, or any other `open`/`fstat` failure
     ///   (with `strerror`'s text).
-    init(_ url: URL, kind: String) throws {
+    public init(_ url: URL, kind: String) throws {
         guard url.isFileURL else { throw Problem(message: "is not a local file (\(url.absoluteString))") }
         // O_NONBLOCK: opening a named pipe must not wait for a writer (regular files ignore the flag).
         let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -66,7 +68,7 @@ final class InputFile {
     /// interruptions and short reads); returns the number read, less than `count` only at the end of the file.
     ///
     /// - Throws: ``Problem`` with `strerror`'s text when `pread` fails.
-    func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws -> Int {
+    public func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws -> Int {
         var done = 0
         while done < count {
             let n = pread(descriptor, buffer + done, count - done, off_t(offset + done))
@@ -83,7 +85,7 @@ final class InputFile {
     /// Reads exactly `count` bytes starting at byte `offset` into `buffer`.
     ///
     /// - Throws: ``Problem`` when `pread` fails or the file ends first (it shrank after it was opened).
-    func readExactly(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws {
+    public func readExactly(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws {
         let done = try read(into: buffer, count: count, at: offset)
         guard done == count else {
             throw Problem(message: "the file ended at byte \(offset + done) while reading \(count) bytes at byte "
@@ -104,3 +106,17 @@ final class InputFile {
     }
 }
 
+
+extension InputFile {
+    /// The whole file, when it holds at most `limit` bytes.
+    ///
+    /// - Throws: ``Problem`` when it holds more (before reading any of it) or cannot be read.
+    public func readAll(limit: Int) throws -> Data {
+        guard size <= limit else { throw Problem(message: "is \(size) bytes, more than the limit of \(limit)") }
+        var data = Data(count: size)
+        try data.withUnsafeMutableBytes { buffer in
+            if let base = buffer.baseAddress { try readExactly(into: base, count: size, at: 0) }
+        }
+        return data
+    }
+}
