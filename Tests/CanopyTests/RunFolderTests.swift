@@ -146,3 +146,54 @@ final class RunFolderTests: ScratchTestCase {
         XCTAssertEqual(try rates(path("whole")), try rates(path("split")))
     }
 }
+
+/// Kills at random moments, then resumes: the run ends exactly as an uninterrupted one, with a log that has every
+/// epoch once and no leftovers.
+final class KilledRunTests: ScratchTestCase {
+    func testKillsAtRandomMomentsLoseNothing() throws {
+        let model = try write(Self.smallModel(train: "optimizer: {adam: {lr: 0.01}}, batch_size: 16, epochs: 6, seed: 4, "
+                                               + "schedule: {cosine: {min_lr: 0.001}}"))
+        let clock = Date()
+        XCTAssertEqual(try canopy("train", model, "--backend", "cpu", "--out", path("reference")).status, 0)
+        let whole = Date().timeIntervalSince(clock)
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("canopy")
+        var random = FuzzRandom(seed: UInt64(ProcessInfo.processInfo.environment["CANOPY_KILL_SEED"] ?? "") ?? 7)
+        let run = path("killed")
+        var kills = 0, finished = false
+        // Eight starts killed at a random moment within half the time a whole run takes (so kills land in start-up,
+        // in steps and in epoch commits alike), then one start that runs to the end.
+        for attempt in 0..<9 where !finished {
+            let started = FileManager.default.fileExists(atPath: run + "/checkpoint.safetensors")
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["train", model, "--backend", "cpu"]
+                + (started ? ["--resume", run] : ["--out", run, "--overwrite"])
+            process.currentDirectoryURL = scratch
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if attempt < 8 { Thread.sleep(forTimeInterval: whole * Double(random.below(500)) / 1000) }
+            if attempt < 8, process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+            if process.terminationReason == .exit {
+                XCTAssertEqual(process.terminationStatus, 0)
+                finished = true
+            }
+        }
+        print("killed run: \(kills) kills before it finished")
+        XCTAssertTrue(finished, "the run never finished")
+        XCTAssertGreaterThan(kills, 2, "too few runs were killed")
+        let reference = try SafeTensorsFile.read(from: URL(fileURLWithPath: path("reference") + "/parameters.safetensors"))
+        let killed = try SafeTensorsFile.read(from: URL(fileURLWithPath: run + "/parameters.safetensors"))
+        XCTAssertEqual(killed.tensors.map(\.values), reference.tensors.map(\.values), "after \(kills) kills")
+        let epochs = try metricsLines(run).filter { $0["task"] as? String == "digit" && $0["split"] as? String == "validation" }
+            .map { $0["epoch"] as? Int }
+        XCTAssertEqual(epochs, [1, 2, 3, 4, 5, 6], "after \(kills) kills")
+        XCTAssertEqual(try metricsLines(run).count, try metricsLines(path("reference")).count)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.contains(".tmp-") }
+        XCTAssertEqual(leftovers, [])
+    }
+}

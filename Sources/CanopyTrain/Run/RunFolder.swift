@@ -92,9 +92,17 @@ public final class RunFolder {
 
     deinit { close(lockDescriptor) }
 
-    /// The run files present in the folder.
+    /// The run files present in the folder; an empty metrics log (a run killed before its first epoch was
+    /// committed) does not count.
     public var existingRunFiles: [String] {
-        Self.runFileNames.filter { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
+        Self.runFileNames.filter { name in
+            let file = url.appendingPathComponent(name).path
+            guard FileManager.default.fileExists(atPath: file) else { return false }
+            if name == "metrics.jsonl" {
+                return ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 1) > 0
+            }
+            return true
+        }
     }
 
     private func checkStart(_ start: Start) throws {
