@@ -105,12 +105,14 @@ public final class Trainer {
     /// The graph is planned for `train.batch_size` rows per step, or for the training rows when there are fewer,
     /// and the plan's memory is measured and checked against the device before any buffer is allocated.
     public convenience init(spec: ModelSpec, backend: Backend, data: ModelData? = nil) throws {
-        try self.init(plan: RunPlan(spec, data: data, device: backend), backend: backend)
+        try self.init(plan: RunPlan(spec, data: data, device: nil), backend: backend)
     }
 
-    /// Starts a run from its plan (see ``RunPlan``), allocating its buffers on `backend`.
+    /// Starts a run from its plan (see ``RunPlan``), allocating its buffers on `backend` once the plan's memory
+    /// is known to fit it.
     public init(plan: RunPlan, backend: Backend) throws {
         let spec = plan.spec
+        try plan.memory.check(against: backend, spec: spec)
         self.spec = spec
         data = plan.data
         memoryPlan = plan.memory
