@@ -76,7 +76,8 @@ struct TrainCommand: ParsableCommand {
             let console = ConsoleReporter(epochs: target)
             do {
                 _ = try trainer.train(epochs: target, observer: ObserverGroup([console, output]))
-            } catch let error as TrainingError {
+            } catch {
+                // A NaN loss, a full disk, a device failure: the folder holds the last committed epoch, whole.
                 print(output.committedEpoch > 0
                     ? "kept the files of epoch \(output.committedEpoch), the last good one, in \(folder.path)"
                     : "no epoch completed; nothing was saved in \(folder.path)")

@@ -85,6 +85,38 @@ final class RunFolderTests: ScratchTestCase {
         XCTAssertTrue(text.hasSuffix("\n"))
     }
 
+    /// A disk that fills up during an epoch's commit leaves both files and the log at the last good epoch.
+    func testAFullDiskKeepsTheLastGoodEpochWhole() throws {
+        let disk = path("full")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let mount = try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=300k", "tmpfs", disk])
+        guard mount == 0 else { throw XCTSkip("cannot mount a small tmpfs here (not root?) to fill up") }
+        defer { _ = try? runTool("/bin/umount", [disk]) }
+        let model = try write(Self.smallModel(train: "optimizer: adam, batch_size: 64, epochs: 5, seed: 1")
+            .replacingOccurrences(of: "shared: [{dense: 16}, relu]", with: "shared: [{dense: 200}, relu]"))
+        let result = try canopy("train", model, "--backend", "cpu", "--out", disk + "/run")
+        assertRefused(result, "No space left on device")
+        let epoch = try XCTUnwrap(try metricsLines(disk + "/run").last?["epoch"] as? Int)
+        XCTAssertTrue(result.stdout.contains("kept the files of epoch \(epoch), the last good one"), result.stdout)
+        let parameters = try SafeTensorsFile.read(from: URL(fileURLWithPath: disk + "/run/parameters.safetensors"))
+        let checkpoint = try TrainingCheckpoint.read(from: URL(fileURLWithPath: disk + "/run/checkpoint.safetensors"))
+        XCTAssertEqual(parameters.metadata["epoch"], String(epoch))
+        XCTAssertEqual(checkpoint.metadata["epoch"], String(epoch))
+        XCTAssertEqual(parameters.tensors.map(\.values), checkpoint.parameters.map(\.values))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: disk + "/run").filter { $0.contains(".tmp-") }, [])
+    }
+
+    private func runTool(_ tool: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Only one process writes a folder; a second is refused while the first holds it, and may go once it is gone.
     func testASecondWriterIsRefused() throws {
         var first: RunFolder? = try RunFolder(path: path("locked"), start: .new)

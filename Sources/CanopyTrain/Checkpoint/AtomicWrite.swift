@@ -13,27 +13,56 @@ import Darwin
 /// atomic), write every byte, `fsync` it, close it, then `rename(2)` it over the destination. On any failure the
 /// temporary file is removed and a ``CheckpointError`` says which step failed and why (`strerror`).
 func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-    let file = url.relativePath
-    let directory = url.deletingLastPathComponent().path
-    let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(temporaryCounter.next())"
-    func failure(_ step: String) -> CheckpointError {
-        CheckpointError(file: file, message: "cannot \(step): \(String(cString: strerror(errno)))")
+    try StagedFile(bytes, for: url).commit()
+}
+
+/// A file written in full to a temporary name beside its destination and flushed to disk, waiting to replace the
+/// destination with one `rename(2)`.
+///
+/// Staging several files before committing any lets a writer replace them together: a full disk or any other
+/// write error happens while staging, when every destination still holds its old contents, and a commit is only
+/// renames, which need no space. A staged file that is never committed is removed when it is released.
+final class StagedFile {
+    /// The file it will replace.
+    let destination: URL
+    private let temporary: String
+    private var committed = false
+
+    /// Writes and flushes `bytes` to a temporary file beside `url`.
+    ///
+    /// - Throws: ``CheckpointError`` naming `url` and the step that failed (nothing is left behind then).
+    init(_ bytes: [UInt8], for url: URL) throws {
+        destination = url
+        let directory = url.deletingLastPathComponent().path
+        temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(temporaryCounter.next())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Self.failure(url, "create a temporary file in '\(directory)'") }
+        var closed = false
+        var written = false
+        defer {
+            if !closed { close(fd) }
+            if !written { unlink(temporary) }
+        }
+        guard writeAll(bytes, to: fd) else { throw Self.failure(url, "write the temporary file") }
+        guard fsync(fd) == 0 else { throw Self.failure(url, "flush the temporary file to disk") }
+        closed = true
+        guard close(fd) == 0 else { throw Self.failure(url, "close the temporary file") }
+        written = true
     }
 
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw failure("create a temporary file in '\(directory)'") }
-    var closed = false
-    var renamed = false
-    defer {
-        if !closed { close(fd) }
-        if !renamed { unlink(temporary) }
+    deinit { if !committed { unlink(temporary) } }
+
+    /// Renames the temporary file over the destination.
+    func commit() throws {
+        guard rename(temporary, destination.path) == 0 else {
+            throw Self.failure(destination, "rename the temporary file over the destination")
+        }
+        committed = true
     }
-    guard writeAll(bytes, to: fd) else { throw failure("write the temporary file") }
-    guard fsync(fd) == 0 else { throw failure("flush the temporary file to disk") }
-    closed = true
-    guard close(fd) == 0 else { throw failure("close the temporary file") }
-    guard rename(temporary, url.path) == 0 else { throw failure("rename the temporary file over the destination") }
-    renamed = true
+
+    private static func failure(_ url: URL, _ step: String) -> CheckpointError {
+        CheckpointError(file: url.relativePath, message: "cannot \(step): \(String(cString: strerror(errno)))")
+    }
 }
 
 /// Writes every byte to a file descriptor, retrying after interruptions and short writes. Returns false on an

@@ -75,7 +75,11 @@ public struct TrainingCheckpoint {
     ///   back as state), when a name repeats or a shape does not match its values, or when the file cannot be
     ///   written.
     public func write(to url: URL) throws {
-        let file = url.relativePath
+        try safeTensors(file: url.relativePath).write(to: url)
+    }
+
+    /// The checkpoint as a safetensors file's contents (what ``write(to:)`` writes).
+    func safeTensors(file: String) throws -> SafeTensorsFile {
         if let clash = parameters.first(where: {
             $0.name.hasPrefix(Self.optimizerPrefix) || $0.name.hasPrefix(Self.extraPrefix)
         }) {
@@ -88,7 +92,7 @@ public struct TrainingCheckpoint {
         var metadata = self.metadata
         metadata["format"] = Self.format
         metadata["version"] = Self.version
-        try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: url)
+        return SafeTensorsFile(tensors: tensors, metadata: metadata)
     }
 
     /// Reads a checkpoint, or a plain parameters file as a checkpoint without optimizer or extra state.

@@ -19,17 +19,18 @@ public final class ObserverGroup: TrainingObserver {
     }
 }
 
-/// The files a training run leaves in its ``RunFolder``, committed in one order after every epoch:
-/// 1. `parameters.safetensors`: the parameters by graph name (atomically: a temporary file renamed over it);
-/// 2. `checkpoint.safetensors`: parameters, optimizer, weighting and early-stopping state, progress, and a copy
-///    of the epoch's metrics lines (atomically);
-/// 3. `metrics.jsonl`: the epoch's lines, one JSON object per split and task (with the task's weight) and one
-///    per pair of tasks with the cosine of their gradients on the shared parameters (`"pair": "a~b"`), in one
-///    write that is undone when it fails part-way.
+/// The files a training run leaves in its ``RunFolder``, committed together after every epoch:
+/// - `parameters.safetensors`: the parameters by graph name;
+/// - `checkpoint.safetensors`: parameters, optimizer, weighting and early-stopping state, progress, and a copy
+///   of the epoch's metrics lines;
+/// - `metrics.jsonl`: the epoch's lines, one JSON object per split and task (with the task's weight) and one
+///   per pair of tasks with the cosine of their gradients on the shared parameters (`"pair": "a~b"`).
 ///
-/// The checkpoint is the commit point. A kill between two steps leaves files a resume puts right
-/// (``MetricsLog/repair(url:throughEpoch:restoring:)``); a NaN loss or a non-finite parameter stops the run
-/// before step 1, so every file keeps the last good epoch.
+/// The commit: both safetensors files are written and flushed under temporary names (where a full disk shows),
+/// then renamed over the old ones (renames need no space), then the log lines are appended in one write that is
+/// undone if it fails part-way. The checkpoint is the commit point: a kill between two steps leaves files a
+/// resume puts right (``MetricsLog/repair(url:throughEpoch:restoring:)``), and a NaN loss, a non-finite
+/// parameter or a failed write stops the run with every file at the last good epoch.
 public final class RunOutput: TrainingObserver {
     /// The locked output folder.
     public let folder: RunFolder
@@ -84,11 +85,17 @@ public final class RunOutput: TrainingObserver {
 
     /// Writes `parameters.safetensors` from parameters already read back (the epoch's checkpoint's).
     private func saveParameters(_ tensors: [TrainingCheckpoint.Tensor], epoch: Int) throws {
+        try stageParameters(tensors, epoch: epoch).commit()
+    }
+
+    /// `parameters.safetensors`, written and flushed under a temporary name.
+    private func stageParameters(_ tensors: [TrainingCheckpoint.Tensor], epoch: Int) throws -> StagedFile {
         try requireFinite(tensors, file: parametersURL.path)
         let metadata = ["format": TrainingCheckpoint.parametersFormat, "model": trainer.spec.name,
                         "epoch": String(epoch), "step": String(trainer.optimizer.stepCount),
                         "backend": trainer.backend.name, "model_file": trainer.spec.sourceText]
-        try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: parametersURL)
+        let file = SafeTensorsFile(tensors: tensors, metadata: metadata)
+        return try StagedFile(try file.encoded(file: parametersURL.relativePath), for: parametersURL)
     }
 
     private func requireFinite(_ tensors: [TrainingCheckpoint.Tensor], file: String) throws {
@@ -98,16 +105,20 @@ public final class RunOutput: TrainingObserver {
         }
     }
 
-    /// Commits the epoch: parameters, then the checkpoint (with the epoch's log lines), then the log lines.
-    /// Throws, leaving every file at the previous epoch, when a parameter is not finite.
+    /// Commits the epoch: parameters and checkpoint (with the epoch's log lines) are both written and flushed
+    /// under temporary names, then renamed over the old ones, then the log lines are appended. Throws, leaving
+    /// every file at the previous epoch, when a parameter is not finite or a file cannot be written (a full disk).
     public func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {
         let lines = try MetricsLog.lines(for: report, file: metricsURL.relativePath)
         // One read of the parameters serves both files.
         var checkpoint = try trainer.checkpoint()
         try requireFinite(checkpoint.parameters, file: checkpointURL.path)
         checkpoint.metadata[Self.metricsLinesKey] = lines
-        try saveParameters(checkpoint.parameters, epoch: report.epoch)
-        try checkpoint.write(to: checkpointURL)
+        let parameters = try stageParameters(checkpoint.parameters, epoch: report.epoch)
+        let state = try StagedFile(try checkpoint.safeTensors(file: checkpointURL.relativePath).encoded(
+            file: checkpointURL.relativePath), for: checkpointURL)
+        try parameters.commit()
+        try state.commit()
         committedEpoch = report.epoch
         try log.appendRecord(lines)
     }
