@@ -31,7 +31,7 @@ struct EvaluateCommand: ParsableCommand {
             print("backend: \(selected.reason)")
             guard let data else {
                 let split = try ModelData.load(for: spec)
-                let rows = max(split.train.rowCount, split.validation.rowCount)
+                let rows = max(split.train.rowCount, split.validation.rowCount, split.test?.rowCount ?? 0)
                 let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
                                                batchSize: max(1, min(spec.train.batchSize, rows)))
                 let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters)
@@ -39,8 +39,9 @@ struct EvaluateCommand: ParsableCommand {
                 if split.validation.rowCount > 0 {
                     sections.append(("validation", try evaluator.evaluate(split.validation)))
                 }
+                if let test = split.test { sections.append(("test", try evaluator.evaluate(test))) }
                 print("data: \(spec.data.source), \(split.train.rowCount) training and "
-                    + "\(split.validation.rowCount) validation rows")
+                    + "\(split.validation.rowCount) validation rows" + (split.test.map { ", \($0.rowCount) test rows" } ?? ""))
                 print(ScoreTable.render(sections))
                 return
             }

@@ -88,6 +88,12 @@ struct TrainCommand: ParsableCommand {
                 print("early stopping kept the parameters of epoch \(trainer.parametersEpoch), the best one "
                     + "(the checkpoint holds epoch \(trainer.epochsCompleted) to resume from)")
             }
+            if let test = trainer.data.test {
+                let scores = try trainer.evaluate(test)
+                print("test rows (\(test.rowCount)), scored once with the parameters of epoch \(trainer.parametersEpoch):")
+                print(ScoreTable.render([("test", scores)]))
+                try output.logTest(scores, epoch: trainer.parametersEpoch)
+            }
             print("wrote \(output.parametersURL.relativePath), \(output.checkpointURL.relativePath) and "
                 + "\(output.metricsURL.relativePath)")
             if baselines { try reportBaselines(spec: spec, trainer: trainer, output: output, backend: selected.backend) }

@@ -1,5 +1,7 @@
 import XCTest
 @testable import CanopyTrain
+import CanopyCPU
+import CanopyModel
 
 /// The in-place split that loading uses gives exactly the rows, order and labels of ``splitTrainValidation``.
 final class SplitInPlaceTests: XCTestCase {
@@ -39,5 +41,32 @@ final class SplitInPlaceTests: XCTestCase {
         XCTAssertThrowsError(try splitOffValidation(&d, validationFraction: 1, seed: 0))
         XCTAssertThrowsError(try splitOffValidation(&d, validationFraction: .nan, seed: 0))
         XCTAssertEqual(d.rowCount, 3)
+    }
+}
+
+/// `train.shuffle: false` keeps the training rows in file order every epoch.
+final class FileOrderTests: XCTestCase {
+    func testWithoutShufflingBatchesFollowTheFile() throws {
+        let text = """
+            name: order
+            data: {source: builtin:digits, validation: 0.2, seed: 7}
+            input: {shape: [64], scale: 0.0625}
+            tasks:
+              digit: {head: [{dense: 10}], loss: cross_entropy}
+            train: {optimizer: adam, batch_size: 100, epochs: 2, shuffle: false}
+            """
+        let spec = try ModelFile.parse(text, fileName: "order.yaml", baseDirectory: nil)
+        let trainer = try Trainer(spec: spec, backend: CPUBackend())
+        for _ in 0..<2 {
+            _ = try trainer.runEpoch()
+            let rows = trainer.data.train.rowCount, last = trainer.batch.realRowCount
+            XCTAssertEqual(Array(trainer.batch.sourceRows.prefix(last)), Array((rows - last)..<rows))
+        }
+        var shuffled = spec
+        shuffled.train.shuffle = true
+        let other = try Trainer(spec: shuffled, backend: CPUBackend())
+        _ = try other.runEpoch()
+        XCTAssertNotEqual(Array(other.batch.sourceRows.prefix(other.batch.realRowCount)),
+                          Array((other.data.train.rowCount - other.batch.realRowCount)..<other.data.train.rowCount))
     }
 }

@@ -74,27 +74,47 @@ extension SpecDecoder {
         return url.standardizedFileURL
     }
 
+    /// `data:`: `source:` (or `train:`), `validation:` as a fraction or a file, `test:`, `seed:`, `missing:`,
+    /// `options:`.
     private func dataSpec(_ node: DocumentNode, baseDirectory: URL?) throws -> DataSpec {
-        let f = try fields(node, "data", allowed: ["source", "validation", "seed", "missing", "options"],
+        let f = try fields(node, "data", allowed: ["source", "train", "validation", "test", "seed", "missing", "options"],
                            what: "a mapping")
-        let sourceNode = try f.required("source")
-        let text = try string(sourceNode, "data.source")
-        let source: DataSource
-        if text.hasPrefix("builtin:") {
-            source = .builtin(String(text.dropFirst("builtin:".count)))
-        } else if text.lowercased().hasSuffix(".csv") {
-            source = .csv(Self.resolve(text, against: baseDirectory))
-        } else {
-            throw error(sourceNode, "data.source", "expected 'builtin:<name>' (builtin:digits) or a path to a "
-                            + ".csv file, found '\(text.truncatedForMessage)'")
+        let source = f.optional("source"), train = f.optional("train")
+        if let source, train != nil {
+            throw error(source, "data.source", "give the training data once: 'source:' or 'train:', not both")
         }
-        var data = DataSpec(source: source,
-                            validation: try f.optional("validation").map { try double($0, "data.validation") } ?? 0.2,
+        guard let sourceNode = source ?? train else {
+            throw error(node, "data.source", "missing required key 'source' (or 'train' with a validation or test file)")
+        }
+        let sourcePath = source != nil ? "data.source" : "data.train"
+        record(sourceNode, at: "data.source")
+        var fraction = 0.2, validationSource: DataSource?
+        if let validation = f.optional("validation") {
+            if case .scalar(_, let quoted) = validation.content, !quoted,
+               let number = try? double(validation, "data.validation") {
+                fraction = number
+            } else {
+                validationSource = try dataSource(validation, "data.validation", baseDirectory: baseDirectory)
+            }
+        }
+        var data = DataSpec(source: try dataSource(sourceNode, sourcePath, baseDirectory: baseDirectory),
+                            validation: fraction,
                             seed: try f.optional("seed").map { try seed($0, "data.seed") } ?? 0,
                             location: location(of: sourceNode))
+        data.validationSource = validationSource
+        data.testSource = try f.optional("test").map { try dataSource($0, "data.test", baseDirectory: baseDirectory) }
         data.missing = try f.optional("missing").map { try missingTexts($0) } ?? []
         data.options = try f.optional("options").map { try dataOptions($0) } ?? [:]
         return data
+    }
+
+    /// `builtin:<name>` or a path to a `.csv` file (relative to the model file).
+    private func dataSource(_ node: DocumentNode, _ path: String, baseDirectory: URL?) throws -> DataSource {
+        let text = try string(node, path)
+        if text.hasPrefix("builtin:") { return .builtin(String(text.dropFirst("builtin:".count))) }
+        if text.lowercased().hasSuffix(".csv") { return .csv(Self.resolve(text, against: baseDirectory)) }
+        throw error(node, path, "expected 'builtin:<name>' (builtin:digits) or a path to a .csv file, "
+                        + "found '\(text.truncatedForMessage)'")
     }
 
     /// `missing:`: one text or a list; numbers and other plain scalars count as the text written.

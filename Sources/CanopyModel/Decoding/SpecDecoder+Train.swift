@@ -1,7 +1,8 @@
-/// The `train:` section: optimizer, batch size, epochs, seed, task weighting, schedule, clipping, early stopping.
+/// The `train:` section: optimizer, batch size, epochs, seed, task weighting, schedule, clipping, early stopping,
+/// shuffling and per-step logging.
 extension SpecDecoder {
     static let trainKeys = ["optimizer", "batch_size", "epochs", "seed", "weighting", "schedule", "warmup_epochs",
-                            "clip_norm", "early_stopping"]
+                            "clip_norm", "early_stopping", "shuffle", "log_every_step"]
 
     func trainSpec(_ node: DocumentNode) throws -> TrainSpec {
         let f = try fields(node, "train", allowed: Self.trainKeys, what: "a mapping")
@@ -16,6 +17,8 @@ extension SpecDecoder {
         train.schedule = schedule
         train.clipNorm = try f.optional("clip_norm").map { try float($0, "train.clip_norm") }
         train.earlyStopping = try f.optional("early_stopping").map { try earlyStopping($0) }
+        train.shuffle = try f.optional("shuffle").map { try bool($0, "train.shuffle") } ?? true
+        train.logEveryStep = try f.optional("log_every_step").map { try bool($0, "train.log_every_step") } ?? false
         return train
     }
 

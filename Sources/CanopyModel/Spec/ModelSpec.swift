@@ -101,10 +101,15 @@ public enum DataSource: Equatable, Hashable, Sendable, CustomStringConvertible {
 
 /// The `data:` section.
 public struct DataSpec: Equatable, Sendable {
-    /// The examples (`source:`, required).
+    /// The examples (`source:`, or `train:` beside a validation or test file; required).
     public var source: DataSource
-    /// The fraction of examples held out for validation (`validation:`), in (0, 1); default 0.2.
+    /// The fraction of examples held out for validation (`validation: 0.2`), in (0, 1); default 0.2. Unused when
+    /// ``validationSource`` is set.
     public var validation: Double
+    /// Validation rows from data of their own (`validation: valid.csv`) instead of a random split of ``source``.
+    public var validationSource: DataSource?
+    /// Rows scored once after training and never used to choose anything (`test: test.csv`); nil for none.
+    public var testSource: DataSource?
     /// The seed of the train/validation split (`seed:`); default 0.
     public var seed: UInt64
     /// Cell texts that mean "no label" in a CSV (`missing: ["", "NA", -1]`), besides the empty cell; numbers
@@ -190,6 +195,12 @@ public struct TrainSpec: Equatable, Sendable {
     public var seed: UInt64
     /// How task losses combine (`weighting:`); default fixed weights.
     public var weighting: WeightingSpec = .fixed
+    /// Whether each epoch visits the training rows in a new random order (`shuffle:`, default `true`); `false`
+    /// keeps the file's order.
+    public var shuffle = true
+    /// Whether `metrics.jsonl` gets one line per optimizer step with every task's loss (`log_every_step:`,
+    /// default `false`).
+    public var logEveryStep = false
     /// The learning-rate schedule (`schedule:`, `warmup_epochs:`).
     public var schedule = ScheduleSpec()
     /// Clip the global gradient norm to this value (`clip_norm:`), when set.

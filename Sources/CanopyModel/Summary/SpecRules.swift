@@ -18,11 +18,14 @@ struct SpecRules {
 
     private func checkData() throws {
         let v = spec.data.validation
-        guard v.isFinite && v > 0 && v < 1 else {
+        guard spec.data.validationSource != nil || v.isFinite && v > 0 && v < 1 else {
             throw spec.error(at: "data.validation", "validation fraction must be in (0, 1), got \(v)")
         }
-        if case .builtin(let name) = spec.data.source, !DataSource.builtinNames.contains(name) {
-            throw spec.error(at: "data.source", "unknown built-in data set '\(name)'"
+        let sources: [(String, DataSource?)] = [("data.source", spec.data.source),
+                                                ("data.validation", spec.data.validationSource),
+                                                ("data.test", spec.data.testSource)]
+        for case let (path, .builtin(name)?) in sources where !DataSource.builtinNames.contains(name) {
+            throw spec.error(at: path, "unknown built-in data set '\(name)'"
                                 + Suggestion.didYouMean(name, among: DataSource.builtinNames))
         }
     }

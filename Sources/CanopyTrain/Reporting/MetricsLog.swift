@@ -99,10 +99,21 @@ public final class MetricsLog {
             + "\"gradient_cosine\":\(jsonNumber(gradientCosine))}\n"
     }
 
-    /// Every line of one epoch's report: each task on each split (with its weight, the step and, for training,
-    /// the learning rate), then each pair of tasks' gradient cosine.
+    /// Every line of one epoch's report: with `log_every_step`, each step's loss of each task (`"split":
+    /// "step"`, with the step, its learning rate and the task's weight); then each task on each split (with its
+    /// weight, the step and, for training, the learning rate), then each pair of tasks' gradient cosine.
     public static func lines(for report: EpochReport, file: String = "metrics.jsonl") throws -> String {
         var text = ""
+        let tasks = report.train.map(\.task)
+        for record in report.stepRecords {
+            for (t, task) in tasks.enumerated() where t < record.losses.count {
+                var extra: [String: Double] = ["step": Double(record.step),
+                                               "learning_rate": Double(record.learningRate)]
+                if t < record.weights.count { extra["weight"] = record.weights[t] }
+                text += try line(epoch: report.epoch, split: "step", task: task, loss: record.losses[t],
+                                 metrics: [], extra: extra, file: file)
+            }
+        }
         for (split, scores) in [("train", report.train), ("validation", report.validation)] {
             for (t, score) in scores.enumerated() {
                 var extra: [String: Double] = ["step": Double(report.steps)]

@@ -46,7 +46,7 @@ public final class RunOutput: TrainingObserver {
     public var checkpointURL: URL { folder.checkpointURL }
     /// The epoch whose files the folder holds (the checkpoint's epoch when resuming; 0 before any commit).
     public private(set) var committedEpoch: Int
-    private let log: MetricsLog
+    let log: MetricsLog
 
     /// The metadata key under which a checkpoint keeps a copy of its epoch's metrics lines.
     public static let metricsLinesKey = "metrics_lines"
@@ -125,6 +125,17 @@ public final class RunOutput: TrainingObserver {
 }
 
 extension RunOutput {
+    /// Appends the test rows' scores (`"split": "test"`) for the epoch whose parameters were scored.
+    public func logTest(_ scores: [TaskScore], epoch: Int) throws {
+        var lines = ""
+        for score in scores {
+            lines += try MetricsLog.line(epoch: epoch, split: "test", task: score.task, loss: score.loss,
+                                         metrics: score.metrics, extra: ["labelled_rows": Double(score.labelledRows)],
+                                         file: metricsURL.relativePath)
+        }
+        try log.appendRecord(lines)
+    }
+
     /// Writes `baselines.json` (see ``Baselines/json(multiTask:baselines:)``) atomically.
     public func saveBaselines(_ json: String) throws {
         try writeAtomically(Array(json.utf8), to: folder.baselinesURL)

@@ -5,17 +5,21 @@ import Foundation
 public struct ModelData {
     /// The rows the model trains on.
     public var train: Dataset
-    /// The rows held out for validation (may be empty when `data.validation` is 0).
+    /// The rows held out for validation: split off the training data at random, or read from their own file.
     public var validation: Dataset
+    /// Rows scored once after training (`data.test:`), or nil.
+    public var test: Dataset?
 
-    /// Pairs two data sets as they are, without checking them against a model (see ``load(for:)`` for that).
-    public init(train: Dataset, validation: Dataset) {
+    /// Puts data sets together as they are, without checking them against a model (see ``load(for:)`` for that).
+    public init(train: Dataset, validation: Dataset, test: Dataset? = nil) {
         self.train = train
         self.validation = validation
+        self.test = test
     }
 
     /// Loads `spec.data.source`, checks every task's labels against its head and splits by `data.validation`
-    /// with `data.seed`.
+    /// with `data.seed` — or, when `data.validation` names data of its own, loads and checks that instead; then
+    /// loads and checks `data.test` when given. Every file must have the same input columns as the training data.
     ///
     /// A task none of whose training rows has a label is refused: it could only train on a NaN loss. The
     /// validation rows may lack a task's labels; that task's validation loss and metrics are then NaN (see
@@ -26,11 +30,34 @@ public struct ModelData {
     ///   for a task; ``ModelFileError`` when the data lacks a task's label column or has the wrong number of inputs.
     public static func load(for spec: ModelSpec) throws -> ModelData {
         var train = try loadDataset(for: spec)
-        try check(train, against: spec)
-        // In place: the training rows stay where they were loaded instead of being copied next to the whole set.
-        let validation = try splitOffValidation(&train, validationFraction: spec.data.validation, seed: spec.data.seed)
+        try check(train, from: spec.data.source, against: spec)
+        let validation: Dataset
+        if let source = spec.data.validationSource {
+            validation = try loadMatching(source, like: train, for: spec)
+        } else {
+            // In place: the training rows stay where they were loaded instead of being copied next to the whole set.
+            validation = try splitOffValidation(&train, validationFraction: spec.data.validation, seed: spec.data.seed)
+        }
         try checkEveryTaskHasTrainingLabels(train, validation: validation, spec: spec)
-        return ModelData(train: train, validation: validation)
+        let test = try spec.data.testSource.map { try loadMatching($0, like: train, for: spec) }
+        return ModelData(train: train, validation: validation, test: test)
+    }
+
+    /// Loads validation or test data, checks its labels and that its input columns are the training data's.
+    private static func loadMatching(_ source: DataSource, like train: Dataset, for spec: ModelSpec) throws -> Dataset {
+        // The columns are compared with the training data's (already checked against input.shape) by name.
+        let dataset = try loadDataset(source, for: spec, checkingShape: false)
+        guard dataset.featureNames == train.featureNames else {
+            let missing = train.featureNames.filter { !dataset.featureNames.contains($0) }
+            let extra = dataset.featureNames.filter { !train.featureNames.contains($0) }
+            var detail = missing.isEmpty && extra.isEmpty ? "they come in another order" : ""
+            if !missing.isEmpty { detail += "it lacks " + missing.prefix(5).joined(separator: ", ") }
+            if !extra.isEmpty { detail += (detail.isEmpty ? "" : "; ") + "it adds " + extra.prefix(5).joined(separator: ", ") }
+            throw DataError(file: dataFileName(source), message: "its input columns are not the training data's "
+                + "(\(detail)); give every file the same columns, or name them in input.columns")
+        }
+        try check(dataset, from: source, against: spec)
+        return dataset
     }
 
     /// Throws for the first task (in model-file order) without a single labelled training row.
@@ -50,9 +77,18 @@ public struct ModelData {
 
     /// Loads the whole data set a spec names, without splitting.
     public static func loadDataset(for spec: ModelSpec) throws -> Dataset {
+        try loadDataset(spec.data.source, for: spec)
+    }
+
+    /// Loads one data set the way a spec reads its data (its label columns, input columns and missing markers).
+    public static func loadDataset(_ source: DataSource, for spec: ModelSpec) throws -> Dataset {
+        try loadDataset(source, for: spec, checkingShape: true)
+    }
+
+    private static func loadDataset(_ source: DataSource, for spec: ModelSpec, checkingShape: Bool) throws -> Dataset {
         let labels = Array(Set(spec.tasks.map(\.label))).sorted()
         let dataset: Dataset
-        switch spec.data.source {
+        switch source {
         case let .builtin(name):
             dataset = try BuiltinDataset.load(named: name, options: spec.data.options)
         case let .csv(url):
@@ -61,11 +97,11 @@ public struct ModelData {
         }
         for task in spec.tasks where dataset.labels[task.label] == nil {
             throw ModelFileError(location: task.location, keyPath: "\(task.keyPath).label",
-                message: "the data (\(spec.data.source)) has no label column '\(task.label)'; it has: \(dataset.labelNames.joined(separator: ", "))")
+                message: "the data (\(source)) has no label column '\(task.label)'; it has: \(dataset.labelNames.joined(separator: ", "))")
         }
-        guard dataset.featureCount == spec.input.featureCount else {
+        guard !checkingShape || dataset.featureCount == spec.input.featureCount else {
             throw ModelFileError(location: spec.input.location, keyPath: "input.shape",
-                message: "input.shape \(spec.input.shape) holds \(spec.input.featureCount) values but the data (\(spec.data.source)) has \(dataset.featureCount) input columns")
+                message: "input.shape \(spec.input.shape) holds \(spec.input.featureCount) values but the data (\(source)) has \(dataset.featureCount) input columns")
         }
         return dataset
     }
@@ -80,6 +116,11 @@ public struct ModelData {
     ///   class index in 0..<10 (the head has 10 outputs)`. For a CSV source the line is looked up in the file,
     ///   which assumes `dataset` holds the file's rows in order (as loaded, not split).
     public static func check(_ dataset: Dataset, against spec: ModelSpec) throws {
+        try check(dataset, from: spec.data.source, against: spec)
+    }
+
+    /// ``check(_:against:)`` for rows read from `source` (named in errors).
+    public static func check(_ dataset: Dataset, from source: DataSource, against spec: ModelSpec) throws {
         let summary = try summarize(spec)
         for task in spec.tasks {
             guard let column = dataset.labels[task.label] else { continue }
@@ -99,8 +140,8 @@ public struct ModelData {
                 }
                 if let problem {
                     var line: Int?
-                    if case let .csv(url) = spec.data.source { line = CSVDataset.line(ofRow: row, in: url) }
-                    throw DataError(file: dataFileName(spec.data.source), line: line, column: task.label,
+                    if case let .csv(url) = source { line = CSVDataset.line(ofRow: row, in: url) }
+                    throw DataError(file: dataFileName(source), line: line, column: task.label,
                                     message: "row \(row + 1), task '\(task.name)' (\(task.keyPath)): \(problem)")
                 }
             }

@@ -11,7 +11,8 @@ extension Trainer {
     /// The run's settings as checkpoint metadata.
     var runSettings: [String: String] {
         ["batch_size": String(spec.train.batchSize),
-         "data": "\(spec.data.source), validation \(spec.data.validation), seed \(spec.data.seed)",
+         "data": "\(spec.data.source), validation \(spec.data.validationSource.map { "\($0)" } ?? "\(spec.data.validation)"), "
+             + "seed \(spec.data.seed)",
          "train_rows": String(data.train.rowCount), "validation_rows": String(data.validation.rowCount),
          "learning_rate": String(spec.train.optimizer.learningRate)]
     }

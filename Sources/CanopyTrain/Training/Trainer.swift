@@ -23,6 +23,20 @@ public struct EpochReport: Sendable {
     public var gradientCosines: [(first: String, second: String, cosine: Double)] = []
     /// Whether early stopping ends training after this epoch.
     public var stopsEarly = false
+    /// Every optimizer step of the epoch, when `train.log_every_step` asks for them (empty otherwise).
+    public var stepRecords: [StepRecord] = []
+}
+
+/// One optimizer step as `log_every_step` records it.
+public struct StepRecord: Sendable {
+    /// The 1-based step number over the whole run.
+    public var step: Int
+    /// Each task's loss on the step's batch, in model-file order.
+    public var losses: [Double]
+    /// Each task's weight for the step.
+    public var weights: [Double]
+    /// The step's learning rate.
+    public var learningRate: Float
 }
 
 /// Receives progress from a ``Trainer``. Every method has an empty default.
@@ -169,9 +183,14 @@ public final class Trainer {
     public func runEpoch(observer: TrainingObserver? = nil) throws -> EpochReport {
         let started = Date()
         let epoch = epochsCompleted + 1
-        batcher.shuffle(seed: SeedMixer.mix(spec.train.seed, 0x5348_5546, UInt64(epoch)))
+        if spec.train.shuffle {
+            batcher.shuffle(seed: SeedMixer.mix(spec.train.seed, 0x5348_5546, UInt64(epoch)))
+        } else {
+            batcher.resetOrder()
+        }
         var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
         var learningRate: Float = 0
+        var stepRecords: [StepRecord] = []
         for index in 0..<batcher.batchCount {
             try batcher.fill(&batch, index: index)
             let step = optimizer.stepCount + 1
@@ -188,6 +207,10 @@ public final class Trainer {
             let gradients = try steps.gradients(clippedTo: spec.train.clipNorm)
             learningRate = schedule.rate(atStep: step)
             try optimizer.step(gradients: gradients, learningRate: learningRate, skipping: frozen)
+            if spec.train.logEveryStep {
+                stepRecords.append(StepRecord(step: step, losses: losses, weights: weighting.weights,
+                                              learningRate: learningRate))
+            }
             weighting.didStep(losses: losses, weightedNorms: steps.lastWeightedNorms)
             try observer?.trainer(self, didFinishBatch: index, of: batcher.batchCount, epoch: epoch, loss: objective)
         }
@@ -199,6 +222,7 @@ public final class Trainer {
         let validation = data.validation.rowCount > 0 ? try evaluator.evaluate(data.validation) : []
         var report = EpochReport(epoch: epoch, train: train, validation: validation, steps: optimizer.stepCount,
                                  seconds: 0, weights: weighting.weights, learningRate: learningRate)
+        report.stepRecords = stepRecords
         report.gradientCosines = try measureGradientConflict()
         report.stopsEarly = try earlyStopping.update(with: report, spec: spec)
         if spec.train.earlyStopping?.restoreBest == true, earlyStopping.bestEpoch == epoch {
