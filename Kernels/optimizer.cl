@@ -36,3 +36,25 @@ __kernel void canopy_adamw(__global float* param, __global const float* grad, __
     v[i] = vi;
     param[i] = p - lr * (mi / correction1) / (sqrt(vi / correction2) + epsilon);
 }
+
+// RMSprop (PyTorch's RMSprop, not centered): g = grad + wd·param; square = α·square + (1−α)·g²;
+// with momentum μ > 0: buffer = μ·buffer + g / (sqrt(square) + ε), param −= lr·buffer;
+// otherwise param −= lr · g / (sqrt(square) + ε) and the buffer is left as it is.
+__kernel void canopy_rmsprop(__global float* param, __global const float* grad, __global float* square,
+                             __global float* buffer, const float lr, const float alpha, const float epsilon,
+                             const float momentum, const float weightDecay, const int count) {
+    const int i = (int)get_global_id(0);
+    if (i >= count) return;
+    float p = param[i];
+    const float g = grad[i] + weightDecay * p;
+    const float s = alpha * square[i] + (1.0f - alpha) * g * g;
+    square[i] = s;
+    const float step = g / (sqrt(s) + epsilon);
+    if (momentum > 0.0f) {
+        const float b = momentum * buffer[i] + step;
+        buffer[i] = b;
+        param[i] = p - lr * b;
+    } else {
+        param[i] = p - lr * step;
+    }
+}

@@ -51,4 +51,32 @@ extension CPUBackend {
             }
         }
     }
+
+    /// PyTorch's RMSprop (not centered): `g = grad + wd·param`, `square = α·square + (1−α)·g²`, then
+    /// `buffer = μ·buffer + g / (sqrt(square) + ε)` and `param −= lr·buffer` with momentum, or
+    /// `param −= lr · g / (sqrt(square) + ε)` without.
+    func rmspropUpdate(param: DeviceBuffer, grad: DeviceBuffer, square: DeviceBuffer, buffer: DeviceBuffer,
+                       count: Int, hyper: RMSpropHyperparameters) throws {
+        let grad = reading(grad)
+        let param = writing(param)
+        let square = writing(square)
+        let buffer = writing(buffer)
+        let lr = hyper.learningRate, alpha = hyper.alpha, eps = hyper.epsilon
+        let momentum = hyper.momentum, wd = hyper.weightDecay
+        parallelRanges(count: count, grain: 8192) { range in
+            for i in range {
+                let g = grad[i] + wd * param[i]
+                let s = alpha * square[i] + (1 - alpha) * g * g
+                square[i] = s
+                let step = g / (sqrtf(s) + eps)
+                if momentum > 0 {
+                    let b = momentum * buffer[i] + step
+                    buffer[i] = b
+                    param[i] -= lr * b
+                } else {
+                    param[i] -= lr * step
+                }
+            }
+        }
+    }
 }

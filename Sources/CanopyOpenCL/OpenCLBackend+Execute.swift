@@ -75,6 +75,8 @@ extension OpenCLBackend {
             try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper)
         case let .adamUpdate(param, grad, m, v, count, hyper):
             try adamUpdate(param: param, grad: grad, m: m, v: v, count: count, hyper: hyper)
+        case let .rmspropUpdate(param, grad, square, buffer, count, hyper):
+            try rmspropUpdate(param: param, grad: grad, square: square, buffer: buffer, count: count, hyper: hyper)
         case let .copyBlock(x, y, rows, cols, xStride, xOffset, yStride, yOffset):
             try copyBlock(x: x, y: y, rows: rows, cols: cols, xStride: xStride, xOffset: xOffset,
                           yStride: yStride, yOffset: yOffset)

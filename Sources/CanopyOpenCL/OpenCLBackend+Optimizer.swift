@@ -17,4 +17,11 @@ extension OpenCLBackend {
                         extra: [.float(hyper.learningRate), .float(hyper.beta1), .float(hyper.beta2),
                                 .float(hyper.epsilon), .float(hyper.weightDecay), .float(correction1), .float(correction2)])
     }
+
+    func rmspropUpdate(param: DeviceBuffer, grad: DeviceBuffer, square: DeviceBuffer, buffer: DeviceBuffer,
+                       count: Int, hyper: RMSpropHyperparameters) throws {
+        try elementwise(CLKernels.rmsprop, [param, grad, square, buffer], count: count,
+                        extra: [.float(hyper.learningRate), .float(hyper.alpha), .float(hyper.epsilon),
+                                .float(hyper.momentum), .float(hyper.weightDecay)])
+    }
 }

@@ -21,6 +21,34 @@ final class OptimizerDropoutTests: XCTestCase {
                     tolerance: .float32, "sgd step 2 param")
     }
 
+    /// RMSprop as PyTorch computes it. From s = 0 with α = 0.9: s = 0.1·g², so every first step moves by
+    /// lr·g/|g|·√10 = ±0.316228 (ε negligible). With momentum 0.9 the buffer holds that step; a second step adds
+    /// 0.9 × it to the next one. Weight decay adds wd·p to g first.
+    func testRMSpropWithAndWithoutMomentum() throws {
+        let root10 = Float(10).squareRoot()
+        for momentum: Float in [0, 0.9] {
+            let param = try cpu.makeBuffer([1, -2]), grad = try cpu.makeBuffer([0.5, 0.1])
+            let square = try cpu.makeBuffer(count: 2), buffer = try cpu.makeBuffer(count: 2)
+            let hyper = RMSpropHyperparameters(learningRate: 0.1, alpha: 0.9, epsilon: 1e-8, momentum: momentum)
+            try cpu.execute(.rmspropUpdate(param: param, grad: grad, square: square, buffer: buffer, count: 2, hyper: hyper))
+            assertClose(try cpu.download(param), [1 - 0.1 * root10, -2 - 0.1 * root10], tolerance: .float32,
+                        "rmsprop step 1, momentum \(momentum)")
+            assertClose(try cpu.download(square), [0.025, 0.001], tolerance: .float32, "rmsprop square average")
+            assertClose(try cpu.download(buffer), momentum > 0 ? [root10, root10] : [0, 0], tolerance: .float32,
+                        "rmsprop buffer, momentum \(momentum)")
+            // Step 2 with the same gradient: s = 0.9·0.1·g² + 0.1·g² = 0.19·g², step = g/|g|/√0.19.
+            try cpu.execute(.rmspropUpdate(param: param, grad: grad, square: square, buffer: buffer, count: 2, hyper: hyper))
+            let step2 = 1 / Float(0.19).squareRoot() + (momentum > 0 ? 0.9 * root10 : 0)
+            assertClose(try cpu.download(param), [1 - 0.1 * root10 - 0.1 * step2, -2 - 0.1 * root10 - 0.1 * step2],
+                        tolerance: .float32, "rmsprop step 2, momentum \(momentum)")
+        }
+        let param = try cpu.makeBuffer([2]), grad = try cpu.makeBuffer([0]), square = try cpu.makeBuffer(count: 1)
+        let buffer = try cpu.makeBuffer(count: 1)
+        try cpu.execute(.rmspropUpdate(param: param, grad: grad, square: square, buffer: buffer, count: 1,
+                                       hyper: RMSpropHyperparameters(learningRate: 0.1, alpha: 0.9, weightDecay: 0.5)))
+        assertClose(try cpu.download(param), [2 - 0.1 * root10], tolerance: .float32, "rmsprop weight decay: g = 0.5·2")
+    }
+
     /// Step 1 from zero moments: p = 1 − 0.1·0.01 = 0.999; m = 0.05, v = 0.00025; m̂ = 0.5, v̂ = 0.25;
     /// p = 0.999 − 0.1·0.5/(0.5 + 1e-8) = 0.899 (the first Adam step moves by lr·sign(g)).
     func testAdamWFirstStepAndBiasCorrection() throws {

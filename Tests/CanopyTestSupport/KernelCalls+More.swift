@@ -160,6 +160,18 @@ extension KernelCalls {
         }
     }
 
+    public static func rmspropUpdate(count: Int, momentum: Float, seed: UInt64 = 1) -> KernelCall {
+        var random = TestRandom(seed: seed)
+        let hyper = RMSpropHyperparameters(learningRate: 0.01, alpha: 0.9, epsilon: 1e-6, momentum: momentum,
+                                           weightDecay: 0.01)
+        return KernelCall("rmspropUpdate \(count) momentum \(momentum)", buffers: ["param": random.floats(count),
+                          "grad": random.floats(count), "square": random.floats(count, in: 0...0.1),
+                          "buffer": random.floats(count, in: -0.1...0.1)], outputs: ["param", "square", "buffer"]) {
+            .rmspropUpdate(param: try $0["param"], grad: try $0["grad"], square: try $0["square"],
+                           buffer: try $0["buffer"], count: count, hyper: hyper)
+        }
+    }
+
     public static func adamUpdate(count: Int, step: Int, seed: UInt64 = 1) -> KernelCall {
         var random = TestRandom(seed: seed)
         let hyper = AdamHyperparameters(learningRate: 0.01, weightDecay: 0.01, step: step)

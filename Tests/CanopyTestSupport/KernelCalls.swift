@@ -65,7 +65,8 @@ public enum KernelCalls {
             calls += [sum(count: count, squares: false, seed: seed), sum(count: count, squares: true, seed: seed)]
         }
         calls += [dropout(count: 1000, probability: 0.25, seed: 42), dropout(count: 7, probability: 0, seed: 3)]
-        calls += [sgdUpdate(count: 129, seed: seed), adamUpdate(count: 129, step: 3, seed: seed)]
+        calls += [sgdUpdate(count: 129, seed: seed), adamUpdate(count: 129, step: 3, seed: seed),
+                  rmspropUpdate(count: 129, momentum: 0, seed: seed), rmspropUpdate(count: 33, momentum: 0.9, seed: seed)]
         calls += standardMixtureCalls(seed: seed)
         return calls
     }

@@ -98,6 +98,6 @@ public func checkKernelContracts(on backend: Backend, calls: [KernelCall] = Kern
     return coverage
 }
 
-/// The number of kernel names the instruction set has: 35 ``Kernel`` cases, of which unary, unaryBackward and
+/// The number of kernel names the instruction set has: 36 ``Kernel`` cases, of which unary, unaryBackward and
 /// binary have one name per function.
-public let kernelNameCount = 35 - 3 + 2 * UnaryFunction.allCases.count + BinaryFunction.allCases.count
+public let kernelNameCount = 36 - 3 + 2 * UnaryFunction.allCases.count + BinaryFunction.allCases.count

@@ -146,6 +146,10 @@ extension Kernel {
             try SizeRule.positive(hyper.step, "hyper.step")
             return KernelContract(.readWrite("param", param, count), .read("grad", grad, count),
                                   .readWrite("m", m, count), .readWrite("v", v, count))
+        case let .rmspropUpdate(param, grad, square, buffer, count, _):
+            try SizeRule.positive(count, "count")
+            return KernelContract(.readWrite("param", param, count), .read("grad", grad, count),
+                                  .readWrite("square", square, count), .readWrite("buffer", buffer, count))
         }
     }
 

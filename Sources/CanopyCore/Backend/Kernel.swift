@@ -125,6 +125,11 @@ public enum Kernel {
     /// `v = β2·v + (1−β2)·g²`; `param −= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)`, with t = `hyper.step` ≥ 1.
     /// param, m and v are updated in place; the four buffers must be distinct.
     case adamUpdate(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, count: Int, hyper: AdamHyperparameters)
+    /// RMSprop (PyTorch's `RMSprop`, not centered): `g = grad + wd·param`; `square = α·square + (1−α)·g²`;
+    /// with momentum μ > 0, `buffer = μ·buffer + g / (sqrt(square) + ε)` and `param −= lr·buffer`; with μ = 0,
+    /// `param −= lr · g / (sqrt(square) + ε)` (the buffer is left as it is).
+    case rmspropUpdate(param: DeviceBuffer, grad: DeviceBuffer, square: DeviceBuffer, buffer: DeviceBuffer, count: Int,
+                       hyper: RMSpropHyperparameters)
 }
 
 /// Sizes of a ``Kernel/matmul(a:b:c:shape:)``.
@@ -241,6 +246,19 @@ public struct AdamHyperparameters: Equatable, Sendable {
     }
 }
 
+/// Hyperparameters of one ``Kernel/rmspropUpdate(param:grad:square:buffer:count:hyper:)``.
+public struct RMSpropHyperparameters: Equatable, Sendable {
+    /// Step size lr, smoothing constant α of the squared-gradient average, ε added to its root, momentum μ and
+    /// L2 coefficient wd added to the gradient.
+    public var learningRate: Float, alpha: Float, epsilon: Float, momentum: Float, weightDecay: Float
+    /// Creates RMSprop hyperparameters with PyTorch's defaults (α 0.99, ε 1e-8, no momentum, no weight decay).
+    public init(learningRate: Float, alpha: Float = 0.99, epsilon: Float = 1e-8, momentum: Float = 0,
+                weightDecay: Float = 0) {
+        self.learningRate = learningRate; self.alpha = alpha; self.epsilon = epsilon
+        self.momentum = momentum; self.weightDecay = weightDecay
+    }
+}
+
 /// The counter-based random numbers dropout uses, specified exactly so that every backend draws the same masks.
 ///
 /// `uniform(seed, i) = (hash(hash(i) ^ seed) >> 8) · 2⁻²⁴`, with Chris Wellons' "lowbias32" integer hash
@@ -305,6 +323,7 @@ extension Kernel {
         case .dropout: return "dropout"
         case .sgdUpdate: return "sgdUpdate"
         case .adamUpdate: return "adamUpdate"
+        case .rmspropUpdate: return "rmspropUpdate"
         }
     }
 }

@@ -44,20 +44,33 @@ extension SpecDecoder {
     /// `{adam: {lr: 0.001, ...}}`, `{sgd: {lr: 0.05, momentum: 0.9}}`, or the bare word `adam` (all defaults).
     private func optimizer(_ node: DocumentNode) throws -> OptimizerSpec {
         let path = "train.optimizer"
-        let (name, settings) = try choice(node, path, among: ["adam", "sgd"], what: "optimizer",
+        let (name, settings) = try choice(node, path, among: ["adam", "adamw", "sgd", "rmsprop"], what: "optimizer",
                                           example: "{adam: {lr: 0.001}}")
-        let sub = "\(path).\(name)"
+        // adamw is adam (whose weight decay is decoupled) with PyTorch's AdamW default decay; errors use adam's paths.
+        let sub = "\(path).\(name == "adamw" ? "adam" : name)"
+        if let settings { record(settings, at: sub) }
         switch name {
-        case "adam":
+        case "adam", "adamw":
             let keys = ["lr", "beta1", "beta2", "eps", "weight_decay"]
-            guard let settings else { return .adam() }
+            let decay: Float = name == "adamw" ? 0.01 : 0
+            guard let settings else { return .adam(learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: decay) }
             let f = try fields(settings, sub, allowed: keys, what: "Adam's settings such as {lr: 0.001}")
             func value(_ key: String, _ fallback: Float) throws -> Float {
                 try f.optional(key).map { try float($0, "\(sub).\(key)") } ?? fallback
             }
             return .adam(learningRate: try value("lr", 0.001), beta1: try value("beta1", 0.9),
                          beta2: try value("beta2", 0.999), epsilon: try value("eps", 1e-8),
-                         weightDecay: try value("weight_decay", 0))
+                         weightDecay: try value("weight_decay", decay))
+        case "rmsprop":
+            guard let settings else { return .rmsprop(learningRate: 0.01, alpha: 0.99, epsilon: 1e-8, momentum: 0, weightDecay: 0) }
+            let f = try fields(settings, sub, allowed: ["lr", "alpha", "eps", "momentum", "weight_decay"],
+                               what: "RMSprop's settings such as {lr: 0.01, alpha: 0.99}")
+            func value(_ key: String, _ fallback: Float) throws -> Float {
+                try f.optional(key).map { try float($0, "\(sub).\(key)") } ?? fallback
+            }
+            return .rmsprop(learningRate: try value("lr", 0.01), alpha: try value("alpha", 0.99),
+                            epsilon: try value("eps", 1e-8), momentum: try value("momentum", 0),
+                            weightDecay: try value("weight_decay", 0))
         default:
             guard let settings else {
                 throw error(node, sub, "sgd needs a learning rate, such as {sgd: {lr: 0.05, momentum: 0.9}}")

@@ -168,17 +168,21 @@ public enum OptimizerSpec: Equatable, Sendable {
     /// Adam (Kingma & Ba) with bias correction; a non-zero `weightDecay` is decoupled (AdamW, Loshchilov & Hutter):
     /// `w ← w − learningRate·(m̂/(√v̂ + epsilon) + weightDecay·w)`.
     case adam(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float)
+    /// RMSprop (PyTorch's, not centered): `s ← alpha·s + (1−alpha)·g²` with `g` the gradient plus
+    /// `weightDecay·w`; `w ← w − learningRate·g/(√s + epsilon)`, or through a momentum buffer when `momentum` > 0.
+    case rmsprop(learningRate: Float, alpha: Float, epsilon: Float, momentum: Float, weightDecay: Float)
 
     /// Adam with the usual defaults: lr 0.001, beta1 0.9, beta2 0.999, eps 1e-8, no weight decay.
     public static func adam(learningRate: Float = 0.001) -> OptimizerSpec {
         .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0)
     }
 
-    /// The learning rate of either optimizer.
+    /// The optimizer's learning rate.
     public var learningRate: Float {
         switch self {
         case .sgd(let lr, _, _): return lr
         case .adam(let lr, _, _, _, _): return lr
+        case .rmsprop(let lr, _, _, _, _): return lr
         }
     }
 }

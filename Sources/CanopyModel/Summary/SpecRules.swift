@@ -78,6 +78,12 @@ struct SpecRules {
             try unit(beta2, "train.optimizer.adam.beta2", "beta2")
             try positive(eps, "train.optimizer.adam.eps", "eps")
             try nonNegative(decay, "train.optimizer.adam.weight_decay", "weight_decay")
+        case .rmsprop(let lr, let alpha, let eps, let momentum, let decay):
+            try positive(lr, "train.optimizer.rmsprop.lr", "lr")
+            try unit(alpha, "train.optimizer.rmsprop.alpha", "alpha")
+            try positive(eps, "train.optimizer.rmsprop.eps", "eps")
+            try unit(momentum, "train.optimizer.rmsprop.momentum", "momentum")
+            try nonNegative(decay, "train.optimizer.rmsprop.weight_decay", "weight_decay")
         }
     }
 

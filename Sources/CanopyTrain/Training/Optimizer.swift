@@ -23,8 +23,8 @@ public final class Optimizer {
             let count = max(parameters.count(named: name), 1)
             switch spec {
             case .sgd: state[name] = [try parameters.backend.makeBuffer(count: count)]
-            case .adam: state[name] = [try parameters.backend.makeBuffer(count: count),
-                                       try parameters.backend.makeBuffer(count: count)]
+            case .adam, .rmsprop: state[name] = [try parameters.backend.makeBuffer(count: count),
+                                                 try parameters.backend.makeBuffer(count: count)]
             }
         }
     }
@@ -34,6 +34,7 @@ public final class Optimizer {
         switch spec {
         case .sgd: return ["velocity"]
         case .adam: return ["m", "v"]
+        case .rmsprop: return ["square", "buffer"]
         }
     }
 
@@ -54,6 +55,11 @@ public final class Optimizer {
                 try backend.execute(.adamUpdate(param: param, grad: gradient, m: buffers[0], v: buffers[1], count: count,
                     hyper: AdamHyperparameters(learningRate: learningRate ?? lr, beta1: beta1, beta2: beta2,
                                                epsilon: epsilon, weightDecay: weightDecay, step: stepCount)))
+            case let .rmsprop(lr, alpha, epsilon, momentum, weightDecay):
+                try backend.execute(.rmspropUpdate(param: param, grad: gradient, square: buffers[0], buffer: buffers[1],
+                    count: count, hyper: RMSpropHyperparameters(learningRate: learningRate ?? lr, alpha: alpha,
+                                                                epsilon: epsilon, momentum: momentum,
+                                                                weightDecay: weightDecay)))
             }
         }
     }
