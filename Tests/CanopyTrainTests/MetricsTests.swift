@@ -94,3 +94,26 @@ final class MetricsTests: XCTestCase {
         XCTAssertThrowsError(try acc.add(predictions: [1], targets: [1, 2]))
     }
 }
+
+/// Precision, recall and top-k accuracy against values worked out by hand (scikit-learn's conventions).
+final class PrecisionRecallTopKTests: XCTestCase {
+    func testPrecisionAndRecallBinaryAndMacro() {
+        // Binary: TP = 2 (rows 0, 3), FP = 1 (row 1), FN = 1 (row 2).
+        let p = [1, 1, 0, 1, 0], y = [1, 0, 1, 1, 0]
+        XCTAssertEqual(Metrics.precisionOrRecall(predictions: p, labels: y, recall: false, binary: true), 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(Metrics.precisionOrRecall(predictions: p, labels: y, recall: true, binary: true), 2.0 / 3, accuracy: 1e-12)
+        // Three classes: class 0 P 1/3 R 1/1; class 1 P 1/1 R 1/2; class 2 P 0/0 → 0, R 0/1 → 0.
+        let p3 = [0, 0, 1, 0], y3 = [0, 1, 1, 2]
+        XCTAssertEqual(Metrics.precisionOrRecall(predictions: p3, labels: y3, recall: false, binary: false),
+                       (1.0 / 3 + 1 + 0) / 3, accuracy: 1e-12)
+        XCTAssertEqual(Metrics.precisionOrRecall(predictions: p3, labels: y3, recall: true, binary: false),
+                       (1 + 0.5 + 0) / 3, accuracy: 1e-12)
+        XCTAssertTrue(Metrics.precisionOrRecall(predictions: [], labels: [], recall: false, binary: false).isNaN)
+    }
+
+    func testTopKCountsLabelsRankedBelowK() {
+        XCTAssertEqual(Metrics.topKAccuracy(labelRanks: [0, 2, 3, 5, -1], k: 3), 2.0 / 5, accuracy: 1e-12)
+        XCTAssertEqual(Metrics.topKAccuracy(labelRanks: [0, 2, 3, 5, -1], k: 5), 3.0 / 5, accuracy: 1e-12)
+        XCTAssertTrue(Metrics.topKAccuracy(labelRanks: [], k: 3).isNaN)
+    }
+}

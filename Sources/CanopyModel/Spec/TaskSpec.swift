@@ -60,6 +60,15 @@ public enum MetricKind: String, CaseIterable, Equatable, Hashable, Sendable {
     case macroF1 = "macro_f1"
     /// Area under the ROC curve (binary classification: cross_entropy with 2 classes, or bce of width 1).
     case auc
+    /// Precision: of the positive class for a binary task, macro-averaged over the classes seen otherwise
+    /// (scikit-learn's `average="binary"` and `"macro"`; 0 for a class never predicted).
+    case precision
+    /// Recall, averaged like ``precision`` (0 for a class never present).
+    case recall
+    /// The share of rows whose label is among the 3 highest logits (cross_entropy with more than 3 classes).
+    case top3Accuracy = "top3_accuracy"
+    /// The share of rows whose label is among the 5 highest logits (cross_entropy with more than 5 classes).
+    case top5Accuracy = "top5_accuracy"
     /// Mean squared error (regression).
     case mse
     /// Mean absolute error (regression).
@@ -67,10 +76,19 @@ public enum MetricKind: String, CaseIterable, Equatable, Hashable, Sendable {
     /// Coefficient of determination `1 − SS_res/SS_tot` (regression).
     case r2
 
+    /// For a top-k accuracy, k; nil for other metrics.
+    public var topK: Int? {
+        switch self {
+        case .top3Accuracy: return 3
+        case .top5Accuracy: return 5
+        case .accuracy, .macroF1, .auc, .precision, .recall, .mse, .mae, .r2: return nil
+        }
+    }
+
     /// Whether the metric applies to classification (true) or to regression (false).
     public var isClassification: Bool {
         switch self {
-        case .accuracy, .macroF1, .auc: return true
+        case .accuracy, .macroF1, .auc, .precision, .recall, .top3Accuracy, .top5Accuracy: return true
         case .mse, .mae, .r2: return false
         }
     }

@@ -149,6 +149,12 @@ struct SpecRules {
                                      message: "cross_entropy needs at least 2 classes but the head gives \(width); "
                                         + "use binary_cross_entropy for one logit")
             }
+            for (i, metric) in task.metrics.enumerated() {
+                if let k = metric.topK, width <= k {
+                    throw spec.error(at: "\(path).metrics[\(i)]", "\(metric.rawValue) needs more than \(k) classes, "
+                                        + "but the head gives \(width)")
+                }
+            }
         case .binaryCrossEntropy, .mse:
             if width != 1 {
                 throw ModelFileError(location: last.location, keyPath: last.keyPath,
@@ -159,6 +165,10 @@ struct SpecRules {
         if case .explicit(let weights)? = task.classWeights, task.loss == .crossEntropy, weights.count != width {
             throw spec.error(at: "\(path).class_weights", "\(weights.count) class weights given but the head has "
                                 + "\(width) classes; give one weight per class")
+        }
+        if task.loss != .crossEntropy, let i = task.metrics.firstIndex(where: { $0.topK != nil }) {
+            throw spec.error(at: "\(path).metrics[\(i)]", "\(task.metrics[i].rawValue) ranks the classes of a "
+                                + "cross_entropy head; this task's loss is \(task.loss.rawValue)")
         }
         let binary = (task.loss == .crossEntropy && width == 2) || (task.loss == .binaryCrossEntropy && width == 1)
         if let i = task.metrics.firstIndex(of: .auc), !binary {

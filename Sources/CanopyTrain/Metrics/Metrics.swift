@@ -41,6 +41,40 @@ public enum Metrics {
         return macroF1(perClass: counts.keys.sorted().map { counts[$0]! })
     }
 
+    /// Precision or recall, as scikit-learn's `precision_score`/`recall_score`: with `binary`, of class 1
+    /// (`TP/(TP+FP)`, `TP/(TP+FN)`); otherwise the unweighted mean over the classes that occur in the labels or the
+    /// predictions. A class with a zero denominator scores 0 (scikit-learn's `zero_division` result). `nan` when
+    /// `n = 0`.
+    ///
+    /// - Precondition: `predictions.count == labels.count`.
+    public static func precisionOrRecall(predictions: [Int], labels: [Int], recall: Bool, binary: Bool) -> Double {
+        precondition(predictions.count == labels.count, "precision: \(predictions.count) predictions, \(labels.count) labels")
+        guard !labels.isEmpty else { return .nan }
+        var counts = [Int: (tp: Int, fp: Int, fn: Int)]()
+        for (p, y) in zip(predictions, labels) {
+            if p == y {
+                counts[y, default: (0, 0, 0)].tp += 1
+            } else {
+                counts[p, default: (0, 0, 0)].fp += 1
+                counts[y, default: (0, 0, 0)].fn += 1
+            }
+        }
+        func score(_ c: (tp: Int, fp: Int, fn: Int)) -> Double {
+            let denominator = c.tp + (recall ? c.fn : c.fp)
+            return denominator == 0 ? 0 : Double(c.tp) / Double(denominator)
+        }
+        if binary { return score(counts[1] ?? (0, 0, 0)) }
+        let classes = counts.keys.sorted()
+        return classes.reduce(0) { $0 + score(counts[$1]!) } / Double(classes.count)
+    }
+
+    /// The share of rows whose label ranks below `k`, given each row's rank of its label (how many logits are
+    /// strictly greater than the label's; -1 for a row whose label is no class). `nan` when there are no rows.
+    public static func topKAccuracy(labelRanks: [Int], k: Int) -> Double {
+        guard !labelRanks.isEmpty else { return .nan }
+        return Double(labelRanks.filter { $0 >= 0 && $0 < k }.count) / Double(labelRanks.count)
+    }
+
     /// Macro-F1 from per-class counts; classes with no TP, FP or FN are skipped. `nan` if none remain.
     static func macroF1(perClass: [(tp: Int, fp: Int, fn: Int)]) -> Double {
         var total = 0.0, classes = 0

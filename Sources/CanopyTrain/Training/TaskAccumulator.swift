@@ -15,6 +15,8 @@ struct TaskAccumulator {
     private var predictedClasses: [Int] = []
     private var positiveScores: [Double] = []
     private var predictedValues: [Float] = []
+    /// Cross-entropy: how many logits are strictly greater than the label's (-1 for a label that is no class).
+    private var labelRanks: [Int] = []
     private var labels: [Float] = []
     private var outputs: [Float]
     private var scalar: [Float] = [0]
@@ -45,6 +47,12 @@ struct TaskAccumulator {
                 for j in out.indices where out[j] > out[best] { best = j }
                 predictedClasses.append(best - out.startIndex)
                 if width == 2 { positiveScores.append(Double(out[out.startIndex + 1] - out[out.startIndex])) }
+                if let label = classIndex(of: values[row], classCount: width) {
+                    let own = out[out.startIndex + label]
+                    labelRanks.append(out.reduce(0) { $0 + ($1 > own ? 1 : 0) })
+                } else {
+                    labelRanks.append(-1)
+                }
             case .binaryCrossEntropy:
                 predictedClasses.append(out[out.startIndex] > 0 ? 1 : 0)
                 positiveScores.append(Double(out[out.startIndex]))
@@ -80,6 +88,12 @@ struct TaskAccumulator {
             case .accuracy: return (kind.rawValue, Metrics.accuracy(predictions: predictedClasses, labels: truth))
             case .macroF1: return (kind.rawValue, Metrics.macroF1(predictions: predictedClasses, labels: truth))
             case .auc: return (kind.rawValue, Metrics.rocAUC(scores: positiveScores, positives: labels.map { $0 >= 0.5 }))
+            case .precision, .recall:
+                let binary = task.spec.loss == .binaryCrossEntropy || width == 2
+                return (kind.rawValue, Metrics.precisionOrRecall(predictions: predictedClasses, labels: truth,
+                                                                 recall: kind == .recall, binary: binary))
+            case .top3Accuracy, .top5Accuracy:
+                return (kind.rawValue, Metrics.topKAccuracy(labelRanks: labelRanks, k: kind.topK ?? 1))
             case .mse: return (kind.rawValue, Metrics.meanSquaredError(predictions: predictedValues, targets: labels))
             case .mae: return (kind.rawValue, Metrics.meanAbsoluteError(predictions: predictedValues, targets: labels))
             case .r2: return (kind.rawValue, Metrics.rSquared(predictions: predictedValues, targets: labels))
