@@ -188,7 +188,7 @@ public final class Trainer {
             let gradients = try steps.gradients(clippedTo: spec.train.clipNorm)
             learningRate = schedule.rate(atStep: step)
             try optimizer.step(gradients: gradients, learningRate: learningRate, skipping: frozen)
-            weighting.didStep(losses: losses, weightedNorms: steps.lastWeightedNorms)
+            weighting.didStep(losses: losses)
             try observer?.trainer(self, didFinishBatch: index, of: batcher.batchCount, epoch: epoch, loss: objective)
         }
         try backend.synchronize()
