@@ -13,7 +13,7 @@ public final class TaskWeighting {
     /// The `weight:` of each task in the model file.
     public let fileWeights: [Double]
     /// The method and its state.
-    private var method: any WeightingMethod
+    private(set) var method: any WeightingMethod
 
     /// - Parameter learningRate: the model's learning rate (uncertainty weighting's log-variances use it too).
     public init(_ spec: WeightingSpec, fileWeights: [Float], learningRate: Float) {
