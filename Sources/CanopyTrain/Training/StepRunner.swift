@@ -86,6 +86,9 @@ final class StepRunner {
         try run()
     }
 
+    /// The outputs ``jointGradients()`` reads: the joint backward pass's gradient of every parameter.
+    static func jointGradientOutputs(of model: ModelGraph) -> [Value] { Array(model.gradients.values) }
+
     /// The joint backward pass's gradient buffers: `∂(Σ_t seed_t·L_t + penalties)/∂θ` for every parameter.
     func jointGradients() throws -> [String: DeviceBuffer] {
         var gradients: [String: DeviceBuffer] = [:]

@@ -19,7 +19,7 @@ struct DynamicWeightAverage: WeightingMethod {
         weights = [Double](repeating: 1, count: taskCount)
     }
 
-    func stepOutputs(of model: ModelGraph) -> [Value] { Array(model.gradients.values) }
+    func stepOutputs(of model: ModelGraph) -> [Value] { StepRunner.jointGradientOutputs(of: model) }
 
     mutating func runStep(_ step: StepRunner) throws { try step.runForwardAndBackward(seeds: seeds) }
 

@@ -11,7 +11,7 @@ struct FixedWeighting: WeightingMethod {
         self.weights = weights
     }
 
-    func stepOutputs(of model: ModelGraph) -> [Value] { Array(model.gradients.values) }
+    func stepOutputs(of model: ModelGraph) -> [Value] { StepRunner.jointGradientOutputs(of: model) }
 
     mutating func runStep(_ step: StepRunner) throws { try step.runForwardAndBackward(seeds: seeds) }
 

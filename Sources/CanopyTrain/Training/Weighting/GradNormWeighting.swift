@@ -27,7 +27,7 @@ struct GradNormWeighting: WeightingMethod {
     }
 
     func stepOutputs(of model: ModelGraph) -> [Value] {
-        Array(model.gradients.values)
+        StepRunner.jointGradientOutputs(of: model)
             + model.taskGradients.flatMap { gradients in model.sharedParameters.compactMap { gradients[$0] } }
     }
 

@@ -21,7 +21,7 @@ struct MGDAWeighting: WeightingMethod {
                                  message: "mgda needs a representation all tasks share (hard sharing, mmoe or a "
                                      + "graph whose tasks read one node); use pcgrad")
         }
-        return model.representationGradients + model.gradients.values
+        return model.representationGradients + StepRunner.jointGradientOutputs(of: model)
     }
 
     mutating func runStep(_ step: StepRunner) throws {

@@ -22,7 +22,7 @@ struct UncertaintyWeighting: WeightingMethod {
         adam = ScalarAdam(count: taskCount, learningRate: learningRate)
     }
 
-    func stepOutputs(of model: ModelGraph) -> [Value] { Array(model.gradients.values) }
+    func stepOutputs(of model: ModelGraph) -> [Value] { StepRunner.jointGradientOutputs(of: model) }
 
     mutating func runStep(_ step: StepRunner) throws { try step.runForwardAndBackward(seeds: seeds) }
 
