@@ -38,6 +38,33 @@ final class WeightingTests: XCTestCase {
         }
     }
 
+    /// Every method resumes bit for bit from a checkpoint laid out as Canopy wrote them before each method had its
+    /// own type (every method saved weights, log-variances, the scalar Adam and the epoch losses).
+    func testEveryMethodResumesExactlyFromACheckpointWithEveryMethodsTensors() throws {
+        for method in [WeightingSpec.fixed, .uncertainty, .gradNorm(alpha: 1.5, learningRate: 0.025),
+                       .dynamicWeightAverage(temperature: 2), .pcGrad, .mgda] {
+            let spec = spec(method, epochs: 3)
+            let straight = try Trainer(spec: spec, backend: CPUBackend()).train()
+            let first = try Trainer(spec: spec, backend: CPUBackend())
+            let reports = try first.train(epochs: 2)
+            var checkpoint = try first.checkpoint()
+            let legacy: [(String, [Float])] = [
+                ("weighting.log_variances", DoubleBits.encode([0, 0, 0])),
+                ("weighting.adam", ScalarAdam(count: 3, learningRate: 0.003).state),
+                ("weighting.epoch_losses.0", DoubleBits.encode(reports[0].train.map(\.loss))),
+                ("weighting.epoch_losses.1", DoubleBits.encode(reports[1].train.map(\.loss))),
+            ]
+            for (name, values) in legacy where !checkpoint.extraState.contains(where: { $0.name == name }) {
+                checkpoint.extraState.append((name: name, shape: [values.count], values: values))
+            }
+            let resumed = try Trainer(spec: spec, backend: CPUBackend())
+            try resumed.restore(checkpoint)
+            let rest = try resumed.train()
+            XCTAssertEqual(rest.map(\.train), [straight[2].train], method.keyword)
+            XCTAssertEqual(rest.map(\.weights), [straight[2].weights], method.keyword)
+        }
+    }
+
     /// Without penalties, the joint gradient of Σ w_t·L_t is the sum of the per-task gradients.
     func testPerTaskGradientsSumToTheJointGradient() throws {
         let spec = TestModels.digitsMLP()

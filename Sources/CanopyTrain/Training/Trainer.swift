@@ -211,7 +211,7 @@ public final class Trainer {
                 stepRecords.append(StepRecord(step: step, losses: losses, weights: weighting.weights,
                                               learningRate: learningRate))
             }
-            weighting.didStep(losses: losses, weightedNorms: steps.lastWeightedNorms)
+            weighting.didStep(losses: losses)
             try observer?.trainer(self, didFinishBatch: index, of: batcher.batchCount, epoch: epoch, loss: objective)
         }
         try backend.synchronize()
