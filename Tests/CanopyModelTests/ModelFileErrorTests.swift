@@ -13,8 +13,8 @@ final class ModelFileErrorTests: XCTestCase {
                          "did you mean 'cross_entropy'?")
         assertModelError(base(replacing: "loss: mse}", with: "loss: mse, metrics: [mse, maee]}"), line: 14,
                          keyPath: "tasks.value.metrics[1]", "unknown metric 'maee'", "did you mean 'mae'?")
-        assertModelError(base(replacing: "{adam: {lr: 0.01}}", with: "{adamw: {lr: 0.01}}"), line: 16, column: 15,
-                         keyPath: "train.optimizer", "unknown optimizer 'adamw'", "did you mean 'adam'?")
+        assertModelError(base(replacing: "{adam: {lr: 0.01}}", with: "{adamx: {lr: 0.01}}"), line: 16, column: 15,
+                         keyPath: "train.optimizer", "unknown optimizer 'adamx'", "did you mean 'adam'?")
         assertModelError(base(replacing: "  epochs: 2", with: "  epoch: 2"), line: 18, column: 3,
                          keyPath: "train.epoch", "unknown key 'epoch'", "did you mean 'epochs'?")
         assertModelError(base(replacing: "{adam: {lr: 0.01}}", with: "{adam: {learning_rate: 0.01}}"), line: 16,
