@@ -34,7 +34,8 @@ struct EvaluateCommand: ParsableCommand {
                 let rows = max(split.train.rowCount, split.validation.rowCount, split.test?.rowCount ?? 0)
                 let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
                                                batchSize: max(1, min(spec.train.batchSize, rows)))
-                let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters)
+                let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters,
+                                              transform: trained.transform)
                 var sections: [(split: String, scores: [TaskScore])] = [("train", try evaluator.evaluate(split.train))]
                 if split.validation.rowCount > 0 {
                     sections.append(("validation", try evaluator.evaluate(split.validation)))
@@ -50,7 +51,8 @@ struct EvaluateCommand: ParsableCommand {
             try PredictionData.checkLabels(dataset, from: source, against: spec)
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
                                            batchSize: max(1, min(spec.train.batchSize, dataset.rowCount)))
-            let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters)
+            let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters,
+                                          transform: trained.transform)
             let absent = spec.tasks.filter { dataset.labels[$0.label] == nil }
             guard absent.count < spec.tasks.count else {
                 throw DataError(file: source.description, message: "has none of the tasks' label columns ("

@@ -42,7 +42,8 @@ struct PredictCommand: ParsableCommand {
             note("backend: \(selected.reason)")
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
                                            batchSize: max(1, min(spec.train.batchSize, dataset.rowCount)))
-            let predictor = try Predictor(model: trained.model, parameters: trained.parameters)
+            let predictor = try Predictor(model: trained.model, parameters: trained.parameters,
+                                          transform: trained.transform)
 
             let sink = try outURL.map(TextSink.init(file:)) ?? TextSink()
             let writer = try PredictionWriter(format: format, tasks: predictor.tasks, sink: sink)

@@ -147,7 +147,7 @@ extension SpecDecoder {
     }
 
     private func inputSpec(_ node: DocumentNode) throws -> InputSpec {
-        let f = try fields(node, "input", allowed: ["shape", "scale", "columns"], what: "a mapping")
+        let f = try fields(node, "input", allowed: ["shape", "scale", "columns", "normalize"], what: "a mapping")
         let shapeNode = try f.required("shape")
         let shape = try list(shapeNode, "input.shape", of: "sizes").enumerated().map {
             try int($1, "input.shape[\($0)]")
@@ -158,7 +158,12 @@ extension SpecDecoder {
                 try string($1, "input.columns[\($0)]")
             }
         }
-        return InputSpec(shape: shape, scale: scale, columns: columns, location: location(of: shapeNode))
+        var input = InputSpec(shape: shape, scale: scale, columns: columns, location: location(of: shapeNode))
+        input.normalize = try f.optional("normalize").map {
+            InputNormalization(rawValue: try word($0, "input.normalize", among: InputNormalization.allCases.map(\.rawValue),
+                                                  what: "normalisation"))!
+        } ?? .none
+        return input
     }
 
     private func taskSpecs(_ node: DocumentNode) throws -> [TaskSpec] {

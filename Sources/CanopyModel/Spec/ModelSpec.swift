@@ -145,6 +145,8 @@ public struct InputSpec: Equatable, Sendable {
     /// Where `shape:` is written, so a data loader can place a feature-count mismatch
     /// (``ModelSpec/location(of:)`` finds any other value).
     public var location: SourceLocation
+    /// Per-feature normalisation fitted on the training rows (`normalize:`); it replaces `scale`.
+    public var normalize: InputNormalization = .none
 
     /// Creates an input section; by default features are used unscaled and, for CSV data, every non-label column.
     /// Values are not validated here.
@@ -158,6 +160,16 @@ public struct InputSpec: Equatable, Sendable {
 
     /// The number of scalars in one example (the product of `shape`).
     public var featureCount: Int { shape.reduce(1, *) }
+}
+
+/// How input features are normalised (`input.normalize:`), with statistics from the training rows.
+public enum InputNormalization: String, CaseIterable, Equatable, Sendable {
+    /// Only `input.scale` multiplies the features.
+    case none
+    /// Zero mean and unit variance per feature.
+    case standard
+    /// The range [0, 1] per feature.
+    case minmax
 }
 
 /// The optimizer and its hyper-parameters (`train.optimizer:`).

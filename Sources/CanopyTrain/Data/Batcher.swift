@@ -59,8 +59,8 @@ public struct Batcher: Sendable {
     public let batchSize: Int
     /// The label columns copied into each batch, in order.
     public let labelColumns: [String]
-    /// The factor every feature is multiplied by as it is copied (for example 1/16 for the digits' pixels).
-    public let featureScale: Float
+    /// The map applied to every feature as it is copied (`input.scale`, or a fitted normalisation).
+    public let transform: FeatureTransform
     /// The dataset row of each position in the epoch. Starts in file order.
     public private(set) var order: [Int]
     private let columns: [LabelColumn]
@@ -70,9 +70,19 @@ public struct Batcher: Sendable {
     /// - Throws: ``DataError`` when `batchSize < 1`, the scale is not finite, or a label column is not in the
     ///   dataset (with a suggestion).
     public init(dataset: Dataset, batchSize: Int, labelColumns: [String], featureScale: Float = 1) throws {
-        guard batchSize >= 1 else { throw DataError(message: "batch size must be at least 1, got \(batchSize)") }
         guard featureScale.isFinite else {
             throw DataError(message: "feature scale must be a finite number, got \(featureScale)")
+        }
+        try self.init(dataset: dataset, batchSize: batchSize, labelColumns: labelColumns,
+                      transform: .scaling(featureScale, count: dataset.featureCount))
+    }
+
+    /// Makes a batcher whose features go through `transform` (one offset and factor per feature).
+    public init(dataset: Dataset, batchSize: Int, labelColumns: [String], transform: FeatureTransform) throws {
+        guard batchSize >= 1 else { throw DataError(message: "batch size must be at least 1, got \(batchSize)") }
+        guard transform.offset.count == dataset.featureCount, transform.factor.count == dataset.featureCount else {
+            throw DataError(message: "the feature transform has \(transform.offset.count) offsets and "
+                                + "\(transform.factor.count) factors for \(dataset.featureCount) features")
         }
         columns = try labelColumns.map { name in
             guard let column = dataset.labels[name] else {
@@ -86,7 +96,7 @@ public struct Batcher: Sendable {
         self.dataset = dataset
         self.batchSize = batchSize
         self.labelColumns = labelColumns
-        self.featureScale = featureScale
+        self.transform = transform
         self.order = Array(0..<dataset.rowCount)
     }
 
@@ -150,12 +160,15 @@ public struct Batcher: Sendable {
         }
         let start = index * batchSize
         let real = min(batchSize, dataset.rowCount - start)
-        let scale = featureScale
         features.withUnsafeMutableBufferPointer { out in
             dataset.features.withUnsafeBufferPointer { source in
-                for r in 0..<real {
-                    let from = order[start + r] * f, to = r * f
-                    for j in 0..<f { out[to + j] = source[from + j] * scale }
+                transform.offset.withUnsafeBufferPointer { offset in
+                    transform.factor.withUnsafeBufferPointer { factor in
+                        for r in 0..<real {
+                            let from = order[start + r] * f, to = r * f
+                            for j in 0..<f { out[to + j] = (source[from + j] - offset[j]) * factor[j] }
+                        }
+                    }
                 }
                 for k in (real * f)..<(batchSize * f) { out[k] = 0 }
             }

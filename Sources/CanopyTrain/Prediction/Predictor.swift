@@ -56,12 +56,16 @@ public final class Predictor {
     public let parameters: ParameterStore
     /// The tasks in the model's order, as writers need them.
     public let tasks: [PredictedTask]
+    /// The map applied to the features of every row (`input.scale`, or the normalisation fitted in training).
+    public let transform: FeatureTransform?
     private let executor: Executor
 
-    /// Plans inference of `model` (build it with `training: false`) with the given parameters, on their backend.
-    public init(model: ModelGraph, parameters: ParameterStore) throws {
+    /// Plans inference of `model` (build it with `training: false`) with the given parameters, on their backend;
+    /// `transform` defaults to `input.scale` (pass ``TrainedModel/transform`` when the model normalises its input).
+    public init(model: ModelGraph, parameters: ParameterStore, transform: FeatureTransform? = nil) throws {
         self.model = model
         self.parameters = parameters
+        self.transform = transform
         tasks = model.tasks.map { PredictedTask(name: $0.spec.name, loss: $0.spec.loss, width: $0.width) }
         var outputs: [Value] = []
         for task in model.tasks {
@@ -93,7 +97,7 @@ public final class Predictor {
                 + "\(spec.input.featureCount) (input.shape \(spec.input.shape))")
         }
         var batcher = try Batcher(dataset: dataset, batchSize: model.batchSize, labelColumns: [],
-                                  featureScale: spec.input.scale)
+                                  transform: transform ?? .scaling(spec.input.scale, count: dataset.featureCount))
         batcher.resetOrder()
         var batch = batcher.makeBatch()
         var outputs = model.tasks.map { [Float](repeating: 0, count: model.graph.count(of: $0.output)) }

@@ -14,6 +14,9 @@ public struct TrainedModel {
     public let model: ModelGraph
     /// The checkpoint's parameters, on the chosen backend.
     public let parameters: ParameterStore
+    /// The map applied to every row's features: `input.scale`, or with `input.normalize` the statistics fitted
+    /// in training, read from the checkpoint's metadata.
+    public let transform: FeatureTransform
 
     /// Builds the inference graph of `spec` and loads every parameter from `checkpoint` (strictly: the
     /// checkpoint must hold exactly the model's parameters, with the same shapes).
@@ -24,6 +27,9 @@ public struct TrainedModel {
     ///   ``ModelFileError`` or `GraphError` when the graph cannot be built; backend errors.
     public init(spec: ModelSpec, checkpoint: TrainingCheckpoint, backend: Backend, batchSize: Int? = nil) throws {
         model = try ModelGraph.build(spec, batchSize: batchSize ?? spec.train.batchSize, training: false)
+        transform = spec.input.normalize == .none ? .scaling(spec.input.scale, count: spec.input.featureCount)
+            : try FeatureTransform(metadata: checkpoint.metadata, featureCount: spec.input.featureCount,
+                                   file: checkpoint.file ?? "checkpoint")
         parameters = try ParameterStore(graph: model.graph, backend: backend)
         do {
             try loadParameters(from: checkpoint, into: parameters, strict: true)

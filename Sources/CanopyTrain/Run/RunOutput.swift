@@ -91,9 +91,10 @@ public final class RunOutput: TrainingObserver {
     /// `parameters.safetensors`, written and flushed under a temporary name.
     private func stageParameters(_ tensors: [TrainingCheckpoint.Tensor], epoch: Int) throws -> StagedFile {
         try requireFinite(tensors, file: parametersURL.path)
-        let metadata = ["format": TrainingCheckpoint.parametersFormat, "model": trainer.spec.name,
+        var metadata = ["format": TrainingCheckpoint.parametersFormat, "model": trainer.spec.name,
                         "epoch": String(epoch), "step": String(trainer.optimizer.stepCount),
                         "backend": trainer.backend.name, "model_file": trainer.spec.sourceText]
+        if trainer.spec.input.normalize != .none { metadata.merge(trainer.batcher.transform.metadata) { $1 } }
         let file = SafeTensorsFile(tensors: tensors, metadata: metadata)
         return try StagedFile(try file.encoded(file: parametersURL.relativePath), for: parametersURL)
     }

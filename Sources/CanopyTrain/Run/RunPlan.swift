@@ -20,6 +20,8 @@ public struct RunPlan {
     public let model: ModelGraph
     /// The memory the run's buffers take.
     public let memory: MemoryPlan
+    /// The map applied to every feature (`input.scale`, or `input.normalize` fitted on the training rows).
+    public let transform: FeatureTransform
     /// Each task's class weights (nil for a task without them).
     public let classWeights: [[Float]?]
     /// Parameters the optimizer leaves alone (`freeze:`).
@@ -48,6 +50,7 @@ public struct RunPlan {
         memory = try MemoryPlan.measure(model)
         if let device { try memory.check(against: device, spec: spec) }
         classWeights = try ClassWeighting.resolve(spec, model: model, train: self.data.train)
+        transform = FeatureTransform.fitted(for: spec.input, on: self.data.train)
         frozen = summary.frozenParameterNames(spec.transfer.freeze)
         let graph = model.graph
         var names: [String] = [], shapes: [String: [Int]] = [:]

@@ -35,12 +35,16 @@ public final class Evaluator {
     public let model: ModelGraph
     /// The parameters the forward pass reads, on the backend evaluation runs on. Evaluation never changes them.
     public let parameters: ParameterStore
+    /// The map applied to the features of every row (`input.scale`, or the normalisation fitted in training).
+    public let transform: FeatureTransform?
     private let executor: Executor
 
-    /// Plans inference of `model` with the given parameters (on their backend).
-    public init(model: ModelGraph, parameters: ParameterStore) throws {
+    /// Plans inference of `model` with the given parameters (on their backend); `transform` defaults to
+    /// `input.scale` (pass the trainer's or the checkpoint's when the model normalises its input).
+    public init(model: ModelGraph, parameters: ParameterStore, transform: FeatureTransform? = nil) throws {
         self.model = model
         self.parameters = parameters
+        self.transform = transform
         var outputs: [Value] = []
         for task in model.tasks { outputs += [task.output, task.loss, task.labelledCount] }
         executor = try Executor(graph: model.graph, backend: parameters.backend, parameters: parameters,
@@ -51,8 +55,8 @@ public final class Evaluator {
     /// Scores every task on `dataset` (rows without a task's label do not count for that task).
     public func evaluate(_ dataset: Dataset) throws -> [TaskScore] {
         let spec = model.spec
-        var batcher = try Batcher(dataset: dataset, batchSize: model.batchSize,
-                                  labelColumns: model.tasks.map(\.spec.label), featureScale: spec.input.scale)
+        var batcher = try Batcher(dataset: dataset, batchSize: model.batchSize, labelColumns: model.tasks.map(\.spec.label),
+                                  transform: transform ?? .scaling(spec.input.scale, count: dataset.featureCount))
         var batch = batcher.makeBatch()
         var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
         var rowMask = [Float](repeating: 0, count: model.batchSize)

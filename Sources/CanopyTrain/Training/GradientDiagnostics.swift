@@ -12,7 +12,7 @@ final class GradientDiagnostics {
     private var batcher: Batcher
     private var batch: Batch
 
-    init?(model: ModelGraph, parameters: ParameterStore, train: Dataset) throws {
+    init?(model: ModelGraph, parameters: ParameterStore, train: Dataset, transform: FeatureTransform) throws {
         guard model.tasks.count > 1, !model.sharedParameters.isEmpty, train.rowCount > 0 else { return nil }
         self.model = model
         let outputs = model.taskGradients.flatMap { gradients in model.sharedParameters.compactMap { gradients[$0] } }
@@ -20,7 +20,7 @@ final class GradientDiagnostics {
                                 outputs: outputs, mode: .training)
         try model.uploadConstants(to: executor)
         batcher = try Batcher(dataset: train, batchSize: model.batchSize, labelColumns: model.tasks.map(\.spec.label),
-                              featureScale: model.spec.input.scale)
+                              transform: transform)
         batch = batcher.makeBatch()
     }
 
@@ -54,7 +54,8 @@ extension Trainer {
     /// The gradient-conflict measurement after an epoch (empty when tasks share no parameters).
     func measureGradientConflict() throws -> [(first: String, second: String, cosine: Double)] {
         if diagnostics == nil {
-            diagnostics = try GradientDiagnostics(model: model, parameters: parameters, train: data.train)
+            diagnostics = try GradientDiagnostics(model: model, parameters: parameters, train: data.train,
+                                                  transform: batcher.transform)
         }
         return try diagnostics?.measure() ?? []
     }

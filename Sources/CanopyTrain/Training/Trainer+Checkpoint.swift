@@ -45,6 +45,7 @@ extension Trainer {
             "weighting": spec.train.weighting.keyword,
             "random_state": "counter-based: every draw derives from (seed, epoch, step)",
         ]) { $1 }
+        if spec.input.normalize != .none { checkpoint.metadata.merge(batcher.transform.metadata) { $1 } }
         return checkpoint
     }
 

@@ -139,12 +139,12 @@ public final class Trainer {
         weighting = TaskWeighting(spec.train.weighting, fileWeights: spec.tasks.map(\.weight),
                                   learningRate: spec.train.optimizer.learningRate)
         batcher = try Batcher(dataset: data.train, batchSize: model.batchSize,
-                              labelColumns: model.tasks.map(\.spec.label), featureScale: spec.input.scale)
+                              labelColumns: model.tasks.map(\.spec.label), transform: plan.transform)
         batch = batcher.makeBatch()
         schedule = LearningRateSchedule(base: spec.train.optimizer.learningRate, spec: spec.train.schedule,
                                         stepsPerEpoch: batcher.batchCount, epochs: spec.train.epochs)
         steps = try StepRunner(model: model, parameters: parameters, weighting: weighting, classWeights: plan.classWeights)
-        evaluator = try Evaluator(model: model, parameters: parameters)
+        evaluator = try Evaluator(model: model, parameters: parameters, transform: plan.transform)
     }
 
     /// The backend the trainer runs on.
