@@ -1,66 +1,120 @@
 import CanopyCore
 
-extension ModelGraph {
-    /// Appends a list of layers; layer `i`'s parameters are named `<prefix>.<i>.weight|bias`.
-    static func appendLayers(_ layers: [LayerSpec], to start: Value, prefix: String, in graph: Graph) throws -> Value {
+/// Builds a model's graph from its spec, one ``Layer`` definition at a time, and records what it builds as the
+/// rows of a ``ModelSummary`` (so `canopy check` prints the graph that training runs).
+///
+/// Nothing is created unchecked: each layer first passes its own ``Layer/check(input:at:)``; each parameter is
+/// counted, saturating, against ``ModelLimits/maxParameterCount`` before it is created; each output's
+/// per-example shape is refused when absurd (``ModelLimits/maxDimension``, ``ModelLimits/maxActivationCount``)
+/// before anything reads it. Graph nodes are symbolic (no memory is allocated), and no size product traps.
+final class ModelBuilder {
+    let spec: ModelSpec
+    let graph: Graph
+    /// The scalars of every parameter created so far.
+    private var parameterTotal = 0
+
+    init(spec: ModelSpec, graph: Graph) {
+        self.spec = spec
+        self.graph = graph
+    }
+
+    /// The per-example shape of `value`: its shape without the batch dimension.
+    func shape(of value: Value) -> [Int] { Array(graph.shape(of: value).dropFirst()) }
+
+    /// Appends a list of layers; layer `i`'s parameters are named `<prefix>.<i>.<suffix>`. Each layer's row goes
+    /// into `rows` under its key path, so that copies of one list (every expert, every task's column) add their
+    /// parameters to the same rows; `copies` is how many copies the list has, for messages.
+    func appendLayers(_ layers: [LayerSpec], to start: Value, prefix: String, copies: Int = 1,
+                      rows: inout RowLog) throws -> Value {
         var x = start
         for (index, layer) in layers.enumerated() {
-            x = try appendLayer(layer, to: x, name: "\(prefix).\(index)", in: graph)
+            x = try appendLayer(layer, to: x, name: "\(prefix).\(index)", copies: copies, rows: &rows)
         }
         return x
     }
 
-    /// Appends one layer; its parameters are named `<name>.weight` and `<name>.bias`. Shape errors come back as
-    /// ``ModelFileError``s at the layer's place.
-    static func appendLayer(_ layer: LayerSpec, to x: Value, name: String, in graph: Graph) throws -> Value {
-        let shape = graph.shape(of: x)
-        do {
-            switch layer.kind {
-            case let .dense(units):
-                return try dense(x, units: units, name: name, label: layer.keyPath, in: graph)
-            case let .conv2d(filters, kernel, stride, padding):
-                guard shape.count == 4 else {
-                    throw GraphError("conv2d needs a [channels, height, width] input, got \(Array(shape.dropFirst()))")
-                }
-                let weight = graph.parameter("\(name).weight", shape: [filters, shape[1], kernel, kernel],
-                                             initializer: .heUniform(fanIn: shape[1] * kernel * kernel))
-                let bias = graph.parameter("\(name).bias", shape: [filters], initializer: .zeros)
-                return try graph.biasAdd(try graph.conv2d(x, weight, stride: stride, padding: padding, label: layer.keyPath),
-                                         bias, label: layer.keyPath)
-            case let .maxPool(kernel, stride):
-                return try graph.maxPool(x, kernel: kernel, stride: stride, label: layer.keyPath)
-            case .flatten:
-                return try graph.flatten(x, label: layer.keyPath)
-            case let .activation(kind):
-                return graph.unary(UnaryFunction(kind), x, label: layer.keyPath)
-            case let .dropout(probability):
-                return try graph.dropout(x, probability: probability, label: layer.keyPath)
-            }
-        } catch let error as GraphError {
-            throw ModelFileError(location: layer.location, keyPath: layer.keyPath, message: error.message)
-        }
+    /// Appends one layer of a list; its parameters are named `<name>.<suffix>`.
+    func appendLayer(_ layer: LayerSpec, to x: Value, name: String, copies: Int = 1,
+                     rows: inout RowLog) throws -> Value {
+        let syntax = layer.kind.layer.wordSyntax
+        let site = LayerSite(keyPath: layer.keyPath, location: layer.location,
+                             settingPath: { syntax.settingPath($0, inList: layer.keyPath) }, locate: spec.location(of:))
+        let what = copies > 1 ? "\(copies) copies of \(layer.kind)" : "\(layer.kind) on its input"
+        let (y, parameters) = try apply(layer.kind.layer, to: x, name: name, site: site, what: what)
+        rows.add(layer.keyPath, layer.kind.description, input: shape(of: x), output: shape(of: y), parameters)
+        return y
     }
 
-    /// `x·Wᵀ + b` with W [units, in] (He-uniform) and b [units] (zeros), named `<name>.weight|bias`.
-    static func dense(_ x: Value, units: Int, name: String, label: String, in graph: Graph) throws -> Value {
-        let shape = graph.shape(of: x)
-        guard shape.count == 2 else {
-            throw GraphError("dense needs a flat input, got \(Array(shape.dropFirst())); add 'flatten' before it")
+    /// Checks `layer` on `x`, creates its parameters `<name>.<suffix>`, appends its nodes (labelled `label`, by
+    /// default the site's key path) and checks its output's size. Errors are placed with `site`; a model grown
+    /// past the parameter limit names `what`. Returns the output and the parameters created.
+    func apply(_ layer: any Layer, to x: Value, name: String, label: String? = nil, site: LayerSite,
+               what: String) throws -> (Value, [ModelSummary.Parameter]) {
+        let input = shape(of: x)
+        try layer.check(input: input, at: site)
+        var values: [Value] = []
+        var created: [ModelSummary.Parameter] = []
+        for parameter in layer.parameters(input: input) {
+            let full = "\(name).\(parameter.suffix)"
+            values.append(try self.parameter(full, shape: parameter.shape, initializer: parameter.initializer,
+                                             at: site.keyPath, site.location, what: what))
+            created.append(ModelSummary.Parameter(name: full, count: Sizes.product(parameter.shape)))
         }
-        let weight = graph.parameter("\(name).weight", shape: [units, shape[1]], initializer: .heUniform(fanIn: shape[1]))
-        let bias = graph.parameter("\(name).bias", shape: [units], initializer: .zeros)
-        return try graph.biasAdd(try graph.matmul(x, weight, transposeB: true, label: label), bias, label: label)
+        let y: Value
+        do {
+            y = try layer.append(to: x, parameters: values, label: label ?? site.keyPath, in: graph)
+        } catch let error as GraphError {
+            throw site.error(error.message)
+        }
+        try checkSize(of: y, at: site.keyPath, site.location)
+        return (y, created)
+    }
+
+    /// A parameter, after adding its scalars to the running total; refused (naming `what`, written at `keyPath`)
+    /// when the model would exceed ``ModelLimits/maxParameterCount``.
+    func parameter(_ name: String, shape: [Int], initializer: ParameterInit, at keyPath: String,
+                   _ location: SourceLocation, what: String) throws -> Value {
+        let count = Sizes.product(shape)
+        if count > ModelLimits.maxParameterCount || parameterTotal + count > ModelLimits.maxParameterCount {
+            throw ModelFileError(location: location, keyPath: keyPath,
+                                 message: "the model would have more than \(ModelLimits.maxParameterCount) "
+                                    + "parameters (\(what))")
+        }
+        parameterTotal += count
+        return graph.parameter(name, shape: shape, initializer: initializer)
+    }
+
+    /// Refuses a value whose per-example shape has an absurd dimension or element count.
+    func checkSize(of value: Value, at keyPath: String, _ location: SourceLocation) throws {
+        let shape = self.shape(of: value)
+        if shape.contains(where: { $0 > ModelLimits.maxDimension }) || Sizes.product(shape) > ModelLimits.maxActivationCount {
+            throw ModelFileError(location: location, keyPath: keyPath,
+                                 message: "output shape \(ModelSummary.shape(shape)) is absurdly large")
+        }
     }
 }
 
-extension UnaryFunction {
-    /// The kernel function of a model-file activation.
-    public init(_ activation: ActivationKind) {
-        switch activation {
-        case .relu: self = .relu
-        case .sigmoid: self = .sigmoid
-        case .tanh: self = .tanh
-        case .gelu: self = .gelu
+/// Summary rows in the order they were first built, merged by key path: every copy of a layer (each expert,
+/// each task's column or tower) adds its parameters, in build order, to the layer's one row.
+struct RowLog {
+    private(set) var rows: [ModelSummary.Row] = []
+    private var indices: [String: Int] = [:]
+
+    mutating func add(_ keyPath: String, _ description: String, input: [Int], output: [Int],
+                      _ parameters: [ModelSummary.Parameter]) {
+        if let index = indices[keyPath] {
+            rows[index].parameters += parameters
+            return
         }
+        indices[keyPath] = rows.count
+        rows.append(ModelSummary.Row(keyPath: keyPath, description: description, inputShape: input, outputShape: output,
+                                     parameters: parameters))
+    }
+}
+
+extension LayerSite {
+    /// A site whose settings sit directly under `keyPath` (a graph node's, or a scheme's own block).
+    init(keyPath: String, location: SourceLocation, spec: ModelSpec) {
+        self.init(keyPath: keyPath, location: location, settingPath: { "\(keyPath).\($0)" }, locate: spec.location(of:))
     }
 }

@@ -78,22 +78,42 @@ public struct ModelGraph {
     /// per-task gradients, so an executor can run them, let the host set the task weights, then run the rest.
     public let jointBackwardStart: Int
 
+    /// The layers as built, for `canopy check`: every row's key path, shapes and parameters, read off this graph.
+    public let summary: ModelSummary
+
     /// Builds the graph of `spec` for batches of `batchSize` rows.
+    ///
+    /// Every layer is checked as it is appended (settings, input shape, ``ModelLimits``), and each head against
+    /// its loss and metrics; errors are ``ModelFileError``s placed at the layer. The spec's other rules (names,
+    /// references, options) are ``summarize(_:)``'s: build a spec that has passed it.
     public static func build(_ spec: ModelSpec, batchSize: Int, training: Bool = true) throws -> ModelGraph {
         guard batchSize >= 1 else { throw GraphError("batch size must be at least 1, got \(batchSize)") }
         let graph = Graph()
+        let builder = ModelBuilder(spec: spec, graph: graph)
         let input = graph.input(inputName, shape: [batchSize] + spec.input.shape)
-        let stem = try appendLayers(spec.shared, to: input, prefix: "shared", in: graph)
-        let scheme = try appendScheme(spec, stem: stem, in: graph)
+        var stemRows = RowLog()
+        let stem = try builder.appendLayers(spec.shared, to: input, prefix: "shared", rows: &stemRows)
+        let scheme = try builder.appendScheme(stem: stem)
         var tasks: [TaskGraph] = []
+        var taskRows: [ModelSummary.Task] = []
         for (t, task) in spec.tasks.enumerated() {
-            let output = try appendLayers(task.head, to: scheme.taskInputs[t], prefix: "tasks.\(task.name).head", in: graph)
+            var rows = RowLog()
+            let output = try builder.appendLayers(task.head, to: scheme.taskInputs[t], prefix: "tasks.\(task.name).head",
+                                                  rows: &rows)
             let outputShape = graph.shape(of: output)
+            try SpecRules(spec: spec).checkHead(task, output: Array(outputShape.dropFirst()))
             guard outputShape.count == 2 else {
                 throw GraphError("\(task.keyPath): the head's output must be flat [width], got \(Array(outputShape.dropFirst()))")
             }
             tasks.append(try appendLoss(task, output: output, in: graph))
+            taskRows.append(ModelSummary.Task(name: task.name, inputShape: builder.shape(of: scheme.taskInputs[t]),
+                                              rows: rows.rows, outputShape: builder.shape(of: output)))
         }
+        var summary = ModelSummary(name: spec.name, inputShape: spec.input.shape, shared: stemRows.rows,
+                                   sharedOutputShape: builder.shape(of: stem), scheme: spec.scheme.keyword,
+                                   sections: scheme.sections, tasks: taskRows,
+                                   parameters: graph.parameters.map { .init(name: graph.name(of: $0)!, count: graph.count(of: $0)) })
+        if case .mixtureOfExperts(let moe) = spec.scheme, moe.gates == .one { summary.hasSharedGate = true }
         var constants: [String: [Float]] = [:]
         let penalties = try appendPenalties(spec, tied: scheme.tiedParameters, constants: &constants, in: graph)
         let tied = scheme.tiedParameters.map { $0.map { graph.name(of: $0)! } }
@@ -125,7 +145,7 @@ public struct ModelGraph {
                           sharedRepresentation: scheme.sharedRepresentation, tasks: tasks, penalties: penalties,
                           constants: constants, tiedParameters: tied, sharedParameters: shared, gradients: gradients,
                           taskGradients: taskGradients, representationGradients: representationGradients,
-                          penaltyGradients: penaltyGradients, jointBackwardStart: jointBackwardStart)
+                          penaltyGradients: penaltyGradients, jointBackwardStart: jointBackwardStart, summary: summary)
     }
 
     /// Uploads the constant inputs an executor reads.

@@ -31,7 +31,7 @@ final class ExamplesTests: XCTestCase {
 
         let mlp = try ModelFile.load(contentsOf: examples.appendingPathComponent("digits-mlp.json"))
         XCTAssertEqual(mlp.tasks.map(\.name), cnn.tasks.map(\.name))
-        XCTAssertTrue(mlp.shared.allSatisfy { if case .conv2d = $0.kind { return false } else { return true } })
+        XCTAssertFalse(mlp.shared.contains { $0.kind.layer is Conv2DLayer })
 
         let csv = try ModelFile.load(contentsOf: examples.appendingPathComponent("digits-csv.yaml"))
         XCTAssertEqual(csv.data.source,

@@ -170,9 +170,9 @@ final class ModelFileTests: XCTestCase {
                        "digits.yaml:14:7: tasks.parity.head[0]: unknown layer 'dense2' (did you mean 'dense'?)")
         XCTAssertEqual(ModelFileError(location: SourceLocation(file: "a.json", line: 3), keyPath: "", message: "m")
             .description, "a.json:3: m")
-        XCTAssertEqual(Suggestion.closest("dense2", among: SpecDecoder.layerWords), "dense")
-        XCTAssertEqual(Suggestion.closest("Conv2D", among: SpecDecoder.layerWords), "conv2d")
-        XCTAssertNil(Suggestion.closest("transformer", among: SpecDecoder.layerWords))
+        XCTAssertEqual(Suggestion.closest("dense2", among: LayerRegistry.keywords), "dense")
+        XCTAssertEqual(Suggestion.closest("Conv2D", among: LayerRegistry.keywords), "conv2d")
+        XCTAssertNil(Suggestion.closest("transformer", among: LayerRegistry.keywords))
         XCTAssertEqual(Suggestion.levenshtein(Array("kitten".unicodeScalars), Array("sitting".unicodeScalars)), 3)
     }
 }

@@ -41,7 +41,8 @@ extension Graph {
         guard kernel >= 1, stride >= 1, kernel <= sx[2], kernel <= sx[3] else {
             throw GraphError("maxpool window \(kernel) does not fit input \(sx[2])×\(sx[3])")
         }
-        let out = [sx[0], sx[1], (sx[2] - kernel) / stride + 1, (sx[3] - kernel) / stride + 1]
+        let geometry = Graph.poolGeometry(input: sx, kernel: kernel, stride: stride)
+        let out = [sx[0], sx[1], geometry.outHeight, geometry.outWidth]
         return append(.maxPool(kernel: kernel, stride: stride), inputs: [x], outputShapes: [out, out], label: label)
     }
 
@@ -164,6 +165,11 @@ extension Graph {
         }
         let v = append(.maskedMean, inputs: [rowLoss, mask], outputShapes: [[1], [1]], label: label)
         return (v, Value(node: v.node, output: 1))
+    }
+
+    /// The pooling of x [N, C, H, W]; its output side is ``PoolGeometry/outHeight``, the one place the formula is.
+    static func poolGeometry(input sx: [Int], kernel: Int, stride: Int) -> PoolGeometry {
+        PoolGeometry(batch: sx[0], channels: sx[1], inHeight: sx[2], inWidth: sx[3], kernel: kernel, stride: stride)
     }
 
     static func convGeometry(input sx: [Int], weight sw: [Int], stride: Int, padding: Int) -> ConvGeometry {

@@ -1,20 +1,12 @@
 /// `graph:`: a list of named nodes, `{name: h1, op: dense, units: 64, in: input}`.
 ///
-/// A node's keys are `name`, `op`, `in` and the op's own parameters (`units`; `filters`, `kernel`, `stride`,
-/// `padding`; `kernel`, `stride`; `p`). A node without `in:` reads the node before it (the first reads `input`);
-/// the decoder writes that default into ``GraphNodeSpec/inputs``. Names and references are checked by
-/// ``SpecRules``, shapes by ``summarize(_:)``.
+/// A node's keys are `name`, `op`, `in` and the op's own settings (a layer's, from its ``LayerSyntax``: `units`;
+/// `filters`, `kernel`, `stride`, `padding`; `kernel`, `stride`; `p`). A node without `in:` reads the node before
+/// it (the first reads `input`); the decoder writes that default into ``GraphNodeSpec/inputs``. Names and
+/// references are checked by ``SpecRules``, shapes by ``summarize(_:)``.
 extension SpecDecoder {
-    /// The ops that combine several inputs.
-    static let combiningOps = ["add", "multiply", "concat"]
     /// Every word `op:` accepts: the layers, then the combining ops.
-    static var graphOps: [String] { layerWords + combiningOps }
-
-    /// The parameter keys of each op that has some.
-    static let graphOpParameters: [String: [String]] = [
-        "dense": ["units"], "conv2d": ["filters", "kernel", "stride", "padding"], "maxpool": ["kernel", "stride"],
-        "dropout": ["p"],
-    ]
+    static var graphOps: [String] { LayerRegistry.keywords + GraphNodeOp.combining.map(\.keyword) }
 
     func graphNodes(_ node: DocumentNode) throws -> [GraphNodeSpec] {
         var nodes: [GraphNodeSpec] = []
@@ -33,8 +25,8 @@ extension SpecDecoder {
             throw error(item, "\(path).op", "missing required key 'op' (one of: \(Self.graphOps.joined(separator: ", ")))")
         }
         let opWord = try word(opPair.value, "\(path).op", among: Self.graphOps, what: "op")
-        let parameters = Self.graphOpParameters[opWord] ?? []
-        let f = try fields(item, path, allowed: ["name", "op", "in"] + parameters, what: what)
+        let syntax = LayerRegistry.syntax(for: opWord)
+        let f = try fields(item, path, allowed: ["name", "op", "in"] + (syntax?.keys ?? []), what: what)
         let name = try string(try f.required("name"), "\(path).name")
         let inputs: [String] = try f.optional("in").map { node in
             if case .scalar = node.content { return [try string(node, "\(path).in")] }
@@ -42,23 +34,11 @@ extension SpecDecoder {
                 try string($1, "\(path).in[\($0)]")
             }
         } ?? [previous]
-        func int(_ key: String) throws -> Int { try self.int(try f.required(key), "\(path).\(key)") }
-        func optionalInt(_ key: String) throws -> Int? { try f.optional(key).map { try self.int($0, "\(path).\(key)") } }
         let op: GraphNodeOp
-        switch opWord {
-        case "add": op = .add
-        case "multiply": op = .multiply
-        case "concat": op = .concat
-        case "dense": op = .layer(.dense(units: try int("units")))
-        case "conv2d":
-            op = .layer(.conv2d(filters: try int("filters"), kernel: try int("kernel"),
-                                stride: try optionalInt("stride") ?? 1, padding: try optionalInt("padding") ?? 0))
-        case "maxpool":
-            let kernel = try int("kernel")
-            op = .layer(.maxPool(kernel: kernel, stride: try optionalInt("stride") ?? kernel))
-        case "dropout": op = .layer(.dropout(try float(try f.required("p"), "\(path).p")))
-        case "flatten": op = .layer(.flatten)
-        default: op = .layer(.activation(ActivationKind(rawValue: opWord)!))
+        if let syntax {
+            op = .layer(syntax.make(try layerSettings(syntax, from: f)))
+        } else {
+            op = GraphNodeOp.combining.first { $0.keyword == opWord }!
         }
         return GraphNodeSpec(name: name, op: op, inputs: inputs, keyPath: path, location: location(of: item))
     }

@@ -1,10 +1,6 @@
-/// Layer lists: `shared:` and each task's `head:`.
+/// Layer lists (`shared:`, each task's `head:`, and the schemes' columns and experts) and the settings of every
+/// layer, read from the layer type's ``LayerSyntax`` (graph nodes read their settings here too).
 extension SpecDecoder {
-    /// Layers with a value (`dense: 64`); the others are bare words (`flatten`, `relu`).
-    static let valuedLayers = ["dense", "conv2d", "maxpool", "dropout"]
-    static let bareLayers = ["flatten"] + ActivationKind.allCases.map(\.rawValue)
-    static var layerWords: [String] { valuedLayers + bareLayers }
-
     /// A list of layers at `path` (`shared` or `tasks.<name>.head`).
     func layers(_ node: DocumentNode, _ path: String) throws -> [LayerSpec] {
         try list(node, path, of: "layers").enumerated().map { index, item in
@@ -17,11 +13,11 @@ extension SpecDecoder {
     private func layerKind(_ node: DocumentNode, _ path: String) throws -> LayerKind {
         switch node.content {
         case .scalar:
-            let word = try self.word(node, path, among: Self.layerWords, what: "layer")
-            if Self.valuedLayers.contains(word) {
-                throw error(node, path, "'\(word)' needs a value, for example \(Self.example(word))")
+            let syntax = try layerSyntax(node, path)
+            if syntax.needsValue {
+                throw error(node, path, "'\(syntax.keyword)' needs a value, for example \(syntax.fullExample)")
             }
-            return try bareLayer(word, node, path)
+            return syntax.make(try layerSettings(syntax) { _ in nil })
         case .sequence:
             throw error(node, path, "expected a layer such as 'relu' or {dense: 64}, found a list")
         case .mapping(let pairs):
@@ -32,58 +28,55 @@ extension SpecDecoder {
                 throw error(node, path, "a layer has exactly one key, such as {dense: 64}, found \(pairs.count) "
                                 + "(\(keys.joined(separator: ", "))); is a '-' missing?")
             }
-            let word = try self.word(pairs[0].key, path, among: Self.layerWords, what: "layer")
+            let syntax = try layerSyntax(pairs[0].key, path)
+            let word = syntax.keyword
             let value = pairs[0].value
             let sub = "\(path).\(word)"
             record(value, at: sub)
-            switch word {
-            case "dense":
-                if case .mapping = value.content {
-                    let f = try fields(value, sub, allowed: ["units"], what: "{units: 64}")
-                    return .dense(units: try int(try f.required("units"), "\(sub).units"))
-                }
-                return .dense(units: try int(value, sub))
-            case "conv2d":
-                let f = try fields(value, sub, allowed: ["filters", "kernel", "stride", "padding"],
-                                   what: "conv2d's settings such as \(Self.example(word))")
-                return .conv2d(filters: try int(try f.required("filters"), "\(sub).filters"),
-                               kernel: try int(try f.required("kernel"), "\(sub).kernel"),
-                               stride: try f.optional("stride").map { try int($0, "\(sub).stride") } ?? 1,
-                               padding: try f.optional("padding").map { try int($0, "\(sub).padding") } ?? 0)
-            case "maxpool":
-                if case .mapping = value.content {
-                    let f = try fields(value, sub, allowed: ["kernel", "stride"], what: "{kernel: 2, stride: 2}")
-                    let kernel = try int(try f.required("kernel"), "\(sub).kernel")
-                    return .maxPool(kernel: kernel,
-                                    stride: try f.optional("stride").map { try int($0, "\(sub).stride") } ?? kernel)
-                }
-                let kernel = try int(value, sub)
-                return .maxPool(kernel: kernel, stride: kernel)
-            case "dropout":
-                return .dropout(try float(value, sub))
-            default:
+            if syntax.settings.isEmpty {
                 guard value.isNull else {
                     throw error(value, sub, "'\(word)' takes no value; write it as a bare word: - \(word)")
                 }
-                return try bareLayer(word, node, path)
+                return syntax.make(try layerSettings(syntax) { _ in nil })
+            }
+            if let shorthand = syntax.shorthand, !(syntax.takesMapping && value.isMapping) {
+                return syntax.make(try layerSettings(syntax) { $0.key == shorthand ? (value, sub) : nil })
+            }
+            let f = try fields(value, sub, allowed: syntax.keys, what: syntax.mappingDescription)
+            return syntax.make(try layerSettings(syntax, from: f))
+        }
+    }
+
+    /// The layer word at `node`, with a suggestion when it names no layer.
+    private func layerSyntax(_ node: DocumentNode, _ path: String) throws -> LayerSyntax {
+        let word = try self.word(node, path, among: LayerRegistry.keywords, what: "layer")
+        return LayerRegistry.syntax(for: word)!
+    }
+
+    /// A layer's settings from a mapping (`{filters: 16, kernel: 3}`, or a graph node's keys), each at its key.
+    func layerSettings(_ syntax: LayerSyntax, from f: Fields) throws -> LayerSettings {
+        try layerSettings(syntax) { setting in
+            let node = setting.isRequired ? try f.required(setting.key) : f.optional(setting.key)
+            return node.map { ($0, f.keyPath(setting.key)) }
+        }
+    }
+
+    /// A layer's settings, reading each in the syntax's order from the node and key path `written` gives (nil
+    /// when not written: the default applies); the values' types are the syntax's.
+    private func layerSettings(_ syntax: LayerSyntax,
+                               _ written: (LayerSetting) throws -> (DocumentNode, String)?) throws -> LayerSettings {
+        var values: [String: LayerSettings.Value] = [:]
+        for setting in syntax.settings {
+            guard let (node, path) = try written(setting) else { continue }
+            switch setting.kind {
+            case .integer: values[setting.key] = .integer(try int(node, path))
+            case .number: values[setting.key] = .number(try float(node, path))
             }
         }
+        return LayerSettings(values, syntax)
     }
+}
 
-    private func bareLayer(_ word: String, _ node: DocumentNode, _ path: String) throws -> LayerKind {
-        if word == "flatten" { return .flatten }
-        guard let activation = ActivationKind(rawValue: word) else {
-            throw error(node, path, "unknown layer '\(word)'")
-        }
-        return .activation(activation)
-    }
-
-    private static func example(_ word: String) -> String {
-        switch word {
-        case "dense": return "{dense: 64}"
-        case "conv2d": return "{conv2d: {filters: 16, kernel: 3, padding: 1}}"
-        case "maxpool": return "{maxpool: 2}"
-        default: return "{dropout: 0.1}"
-        }
-    }
+private extension DocumentNode {
+    var isMapping: Bool { if case .mapping = content { return true } else { return false } }
 }

@@ -53,8 +53,7 @@ extension CrossStitchSpec {
     /// gives `[1, 5]`.
     public static func defaultUnitsAfter(column: [LayerSpec]) -> [Int] {
         column.indices.filter { i in
-            guard i > 0, case .activation = column[i].kind else { return false }
-            return column[i - 1].kind.hasParameters
+            i > 0 && column[i].kind.layer.isActivation && column[i - 1].kind.hasParameters
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Turns a ``DocumentNode`` tree into spec values, checking shape and type (not ranges: ``SpecRules`` and
-/// ``ShapeWalker`` do those) and recording where every value was written, by key path.
+/// Turns a ``DocumentNode`` tree into spec values, checking shape and type (not ranges: ``SpecRules`` and each
+/// ``Layer``'s check, run by the graph builder, do those) and recording where every value was written, by key path.
 final class SpecDecoder {
     let fileName: String
     /// Where each decoded value was written, by key path; becomes ``ModelSpec/locations``.

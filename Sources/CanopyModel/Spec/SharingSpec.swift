@@ -160,6 +160,9 @@ extension GraphNodeSpec {
 }
 
 extension GraphNodeOp: CustomStringConvertible {
+    /// The ops that combine several inputs, in the order messages list them: `add`, `multiply`, `concat`.
+    public static let combining: [GraphNodeOp] = [.add, .multiply, .concat]
+
     /// The word `op:` uses (`dense`, `relu`, `add`, `concat`, ...).
     public var keyword: String {
         switch self {

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The shapes and parameter counts of a model, layer by layer, as ``summarize(_:)`` works them out from the spec
-/// alone (before any data is read).
+/// The shapes and parameter counts of a model, layer by layer, as the graph builder records them while it builds
+/// the model's graph (``summarize(_:)`` builds one for a single example, before any data is read).
 ///
 /// The model reads: input → `shared:` stem (``shared``) → the sharing scheme's blocks (``sections``: experts and
 /// gates, cross-stitch columns and units, soft-sharing towers, graph nodes) → task gating (also a section) →

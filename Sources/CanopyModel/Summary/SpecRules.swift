@@ -140,7 +140,7 @@ struct SpecRules {
         let width = output[0]
         switch task.loss {
         case .crossEntropy:
-            guard task.head.last(where: { !$0.kind.isActivationLike })?.kind.isDense == true else {
+            guard task.head.last(where: { !$0.kind.layer.keepsFeatures })?.kind.layer is DenseLayer else {
                 throw ModelFileError(location: last.location, keyPath: last.keyPath,
                                      message: "a cross_entropy head must end with a dense layer (one logit per class)")
             }
@@ -196,17 +196,6 @@ struct SpecRules {
             if !seen.insert(name).inserted {
                 throw spec.error(at: "\(path)[\(i)]", "\(what) '\(name)' is listed twice")
             }
-        }
-    }
-}
-
-extension LayerKind {
-    var isDense: Bool { if case .dense = self { return true } else { return false } }
-    /// Layers that keep the width: an activation or dropout after the final dense layer is allowed.
-    var isActivationLike: Bool {
-        switch self {
-        case .activation, .dropout: return true
-        default: return false
         }
     }
 }
