@@ -5,25 +5,6 @@ import XCTest
 /// Every example model file: the summary `canopy check` prints names exactly the parameters the graph builder
 /// makes, and the multi-task examples learn.
 final class SchemeExamplesTests: XCTestCase {
-    private func examples() throws -> [URL] {
-        try FileManager.default.contentsOfDirectory(at: TestModels.examples, includingPropertiesForKeys: nil)
-            .filter { ["yaml", "json"].contains($0.pathExtension) }
-            .sorted { $0.path < $1.path }
-    }
-
-    func testSummaryParametersAreTheGraphsParametersForEveryExample() throws {
-        let files = try examples()
-        XCTAssertGreaterThanOrEqual(files.count, 3)
-        for file in files {
-            let spec = try ModelFile.load(contentsOf: file)
-            let summary = try summarize(spec).parameters
-            let graph = try ModelGraph.build(spec, batchSize: 2, training: false).graph
-            let built = graph.parameters.map { (graph.name(of: $0)!, graph.count(of: $0)) }
-            XCTAssertEqual(summary.map(\.name), built.map(\.0), file.lastPathComponent)
-            XCTAssertEqual(summary.map(\.count), built.map(\.1), file.lastPathComponent)
-        }
-    }
-
     /// Trains an example (made smaller where it has a size option) and checks that the validation loss fell
     /// by `factor` from the first epoch to the last, on the CPU and, when there is one, the OpenCL backend.
     private func checkLearns(_ name: String, epochs: Int, rows: Double? = nil, factor: Double = 0.8,
