@@ -47,7 +47,8 @@ struct EvaluateCommand: ParsableCommand {
                 return
             }
             let source = PredictionData.Source(parsing: data)
-            var dataset = try PredictionData.load(source, for: spec)
+            let names = try ClassNameMetadata.names(in: parameters.metadata, file: checkpoint)
+            var dataset = try PredictionData.load(source, for: spec, classNames: names)
             try PredictionData.checkLabels(dataset, from: source, against: spec)
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
                                            batchSize: max(1, min(spec.train.batchSize, dataset.rowCount)))

@@ -37,7 +37,8 @@ struct PredictCommand: ParsableCommand {
             let format = try outURL.map(PredictionFormat.init(forFile:)) ?? .csv
             let parameters = try TrainingCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
             let source = data.map(PredictionData.Source.init(parsing:)) ?? PredictionData.Source(spec.data.source)
-            let dataset = try PredictionData.load(source, for: spec)
+            let names = try ClassNameMetadata.names(in: parameters.metadata, file: checkpoint)
+            let dataset = try PredictionData.load(source, for: spec, classNames: names)
             let selected = try backendOptions.open()
             note("backend: \(selected.reason)")
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
@@ -46,7 +47,12 @@ struct PredictCommand: ParsableCommand {
                                           transform: trained.transform)
 
             let sink = try outURL.map(TextSink.init(file:)) ?? TextSink()
-            let writer = try PredictionWriter(format: format, tasks: predictor.tasks, sink: sink)
+            let tasks = zip(predictor.tasks, spec.tasks).map { task, taskSpec -> PredictedTask in
+                var named = task
+                named.classNames = names[taskSpec.label]
+                return named
+            }
+            let writer = try PredictionWriter(format: format, tasks: tasks, sink: sink)
             try predictor.predict(dataset) { row, predictions in try writer.write(row: row, predictions) }
             try writer.finish()
             note("predicted \(dataset.rowCount) rows of \(source)" + (out.map { ", wrote \($0)" } ?? ""))

@@ -41,7 +41,7 @@ public enum CSVDataset {
     ///   an input cell is empty or a missing marker, or any used cell is not a finite number (every byte of it must
     ///   belong to the number); when there are no data rows.
     public static func load(url: URL, inputColumns: [String]?, labelColumns: [String],
-                            missing: [String] = []) throws -> Dataset {
+                            missing: [String] = [], classNames: [String: ClassNames] = [:]) throws -> Dataset {
         let file = url.isFileURL ? url.relativePath : url.absoluteString
         let input = try open(url, file: file)
         // A first reading counts the records, so that every array is allocated once at its final size: a growing
@@ -54,6 +54,8 @@ public enum CSVDataset {
         var features: [Float] = []
         var labelValues: [[Float]] = []
         var labelPresent: [[Bool]] = []
+        // Label columns that may hold class names: each present cell's text, to map once the file is read.
+        var labelTexts: [Int: [String]] = [:]
         var rowCount = 0
         let markers = missing.map { Array($0.utf8) }
         /// The declared missing marker `cell` holds, if any.
@@ -95,6 +97,15 @@ public enum CSVDataset {
                 features.append(value)
             }
             for (k, index) in layout.labelIndices.enumerated() {
+                if classNames[labelColumns[k]] != nil {
+                    // Text or number alike; decided for the whole column once the file is read.
+                    let text = String(decoding: trimmingSpacesAndTabs(fields[index]), as: UTF8.self)
+                    let present = marker(fields[index]) == nil && !text.isEmpty
+                    labelTexts[k, default: []].append(present ? text : "")
+                    labelValues[k].append(0)
+                    labelPresent[k].append(present)
+                    continue
+                }
                 let value = marker(fields[index]) != nil ? nil
                     : try parseNumericCell(fields[index], file: file, line: line, column: layout.header[index])
                 labelValues[k].append(value ?? 0)
@@ -111,7 +122,14 @@ public enum CSVDataset {
         }
         var labels = [String: LabelColumn]()
         for (k, name) in labelColumns.enumerated() {
-            labels[name] = LabelColumn(checkedValues: labelValues[k], present: labelPresent[k])
+            var names: [String]?
+            if let texts = labelTexts[k], let naming = classNames[name] {
+                (labelValues[k], names) = try classIndices(texts, present: labelPresent[k], naming: naming,
+                                                           column: name, file: file, url: url)
+            }
+            var column = LabelColumn(checkedValues: labelValues[k], present: labelPresent[k])
+            column.classNames = names
+            labels[name] = column
         }
         let featureNames = layout.inputIndices.map { layout.header[$0] }
         return Dataset(checkedRowCount: rowCount, featureCount: featureNames.count, features: features,
@@ -145,6 +163,71 @@ public enum CSVDataset {
         } catch let problem as InputFile.Problem {
             throw DataError(file: file, message: problem.message)
         }
+    }
+}
+
+/// How a label column that may hold class names gets its classes.
+public enum ClassNames: Equatable, Sendable {
+    /// From this file: every distinct name, sorted (as scikit-learn's `LabelEncoder`), becomes a class index.
+    case learn
+    /// These names, in index order (the training data's, when reading validation, test or new data); a name
+    /// outside them is an error.
+    case fixed([String])
+}
+
+extension CSVDataset {
+    /// The class index of each present cell, and the class names, for a column that may hold names. A column
+    /// whose present cells are all numbers (and that is not fixed to names) stays numeric: nil names.
+    static func classIndices(_ texts: [String], present: [Bool], naming: ClassNames, column: String, file: String,
+                             url: URL) throws -> ([Float], [String]?) {
+        let cells = zip(texts, present).filter { $1 }.map(\.0)
+        let names: [String]
+        switch naming {
+        case .learn:
+            // Numbers, parsed as strictly as any numeric cell, or names: a column holds one or the other.
+            var numbers = [Float](repeating: 0, count: texts.count)
+            var firstNumber: Int?, firstName: Int?, numberCount = 0
+            var firstProblem: Error?   // the strict parser's message, its line found only if it is reported
+            for row in texts.indices where present[row] {
+                do {
+                    let value = try Array(texts[row].utf8).withUnsafeBufferPointer {
+                        try parseNumericCell($0, file: file, line: 0, column: column)
+                    }
+                    numbers[row] = value ?? 0
+                    numberCount += 1
+                    if firstNumber == nil { firstNumber = row }
+                } catch {
+                    if firstName == nil { firstName = row; firstProblem = error }
+                }
+            }
+            guard let firstName else { return (numbers, nil) }
+            if let firstNumber {
+                // Mostly numbers: a bad cell in a numeric column, reported as any numeric cell is.
+                if numberCount * 2 >= cells.count, var problem = firstProblem as? DataError {
+                    problem.line = CSVDataset.line(ofRow: firstName, in: url)
+                    throw problem
+                }
+                throw DataError(file: file, line: CSVDataset.line(ofRow: max(firstName, firstNumber), in: url),
+                                column: column, message: "the column mixes numbers ('\(texts[firstNumber].prefix(40))') "
+                                    + "and names ('\(texts[firstName].prefix(40))'); class labels are all one or the other")
+            }
+            names = Array(Set(cells)).sorted()
+        case let .fixed(given):
+            names = given
+        }
+        var index: [String: Float] = [:]
+        for (i, name) in names.enumerated() { index[name] = Float(i) }
+        var values = [Float](repeating: 0, count: texts.count)
+        for row in texts.indices where present[row] {
+            guard let value = index[texts[row]] else {
+                let shown = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : "")
+                throw DataError(file: file, line: CSVDataset.line(ofRow: row, in: url), column: column,
+                                message: "'\(texts[row].prefix(40))' is not one of the classes the model knows "
+                                    + "(\(shown))")
+            }
+            values[row] = value
+        }
+        return (values, names)
     }
 }
 

@@ -7,6 +7,9 @@ public struct LabelColumn: Equatable, Sendable {
     public var values: [Float]
     /// `true` where the row has a label in this column.
     public var present: [Bool]
+    /// When the data wrote class names rather than numbers (`cat`, `dog`): the name of each class index, in
+    /// index order; nil for numeric labels.
+    public var classNames: [String]?
 
     /// Makes a column from values and presence flags of the same length. A missing value is stored as `0`.
     ///
@@ -113,7 +116,9 @@ public struct Dataset: Equatable, Sendable {
         }
         var newLabels = [String: LabelColumn]()
         for (name, column) in labels {
-            newLabels[name] = LabelColumn(values: rows.map { column.values[$0] }, present: rows.map { column.present[$0] })
+            var subset = LabelColumn(values: rows.map { column.values[$0] }, present: rows.map { column.present[$0] })
+            subset.classNames = column.classNames
+            newLabels[name] = subset
         }
         return Dataset(checkedRowCount: rows.count, featureCount: featureCount, features: newFeatures,
                        featureNames: featureNames, labels: newLabels)

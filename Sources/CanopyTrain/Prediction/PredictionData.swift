@@ -50,11 +50,13 @@ public enum PredictionData {
         }
     }
 
-    /// Loads every row of `source` (not split) for `spec`.
+    /// Loads every row of `source` (not split) for `spec`. Label columns whose classes had names in training
+    /// (`classNames`, from the checkpoint) map names the same way; a name training never saw is an error.
     ///
     /// - Throws: ``DataError`` when the file cannot be read or parsed (see ``CSVDataset``), or when the number of
     ///   input columns is not the model's input size (naming the file and the expected count).
-    public static func load(_ source: Source, for spec: ModelSpec) throws -> Dataset {
+    public static func load(_ source: Source, for spec: ModelSpec,
+                            classNames: [String: [String]] = [:]) throws -> Dataset {
         let labelNames = Array(Set(spec.tasks.map(\.label))).sorted()
         let dataset: Dataset
         let file: String
@@ -70,7 +72,9 @@ public enum PredictionData {
             let present = labelNames.filter { header.contains($0) }
             let inputs = spec.input.columns ?? header.filter { !labelNames.contains($0) }
             dataset = try CSVDataset.load(url: url, inputColumns: inputs, labelColumns: present,
-                                          missing: spec.data.missing)
+                                          missing: spec.data.missing,
+                                          classNames: classNames.mapValues { ClassNames.fixed($0) }
+                                              .filter { present.contains($0.key) })
         }
         guard dataset.featureCount == spec.input.featureCount else {
             var message = "has \(dataset.featureCount) input columns but the model expects "

@@ -77,10 +77,10 @@ public final class PredictionWriter {
         switch format {
         case .csv:
             line += String(row)
-            for prediction in predictions {
+            for (task, prediction) in zip(tasks, predictions) {
                 switch prediction {
                 case let .classes(predicted, probabilities):
-                    line += "," + String(predicted)
+                    line += "," + (task.className(predicted).map(Self.csvField) ?? String(predicted))
                     for p in probabilities { line += "," + Self.csvNumber(p) }
                 case let .binary(predicted, probability):
                     line += "," + String(predicted) + "," + Self.csvNumber(probability)
@@ -94,7 +94,7 @@ public final class PredictionWriter {
                 line += ", " + jsonString(task.name) + ": {"
                 switch prediction {
                 case let .classes(predicted, probabilities):
-                    line += "\"class\": \(predicted), \"probabilities\": ["
+                    line += "\"class\": \(task.className(predicted).map(jsonString) ?? String(predicted)), \"probabilities\": ["
                         + probabilities.map(Self.jsonNumber).joined(separator: ", ") + "]"
                 case let .binary(predicted, probability):
                     line += "\"class\": \(predicted), \"probability\": " + Self.jsonNumber(probability)
@@ -122,5 +122,13 @@ public final class PredictionWriter {
     private static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+extension PredictedTask {
+    /// The name of class `index` when the task's classes have names.
+    func className(_ index: Int) -> String? {
+        guard let classNames, classNames.indices.contains(index) else { return nil }
+        return classNames[index]
     }
 }

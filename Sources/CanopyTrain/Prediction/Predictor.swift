@@ -30,6 +30,8 @@ public struct PredictedTask: Equatable, Sendable {
     public var loss: LossKind
     /// The head's width: the class count of a `cross_entropy` task, 1 otherwise.
     public var width: Int
+    /// The name of each class when the training data named them (printed instead of the index), or nil.
+    public var classNames: [String]?
 
     /// Creates a task description; ``Predictor`` makes one from each of its model's tasks.
     public init(name: String, loss: LossKind, width: Int) {

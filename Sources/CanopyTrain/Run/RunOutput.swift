@@ -95,6 +95,7 @@ public final class RunOutput: TrainingObserver {
                         "epoch": String(epoch), "step": String(trainer.optimizer.stepCount),
                         "backend": trainer.backend.name, "model_file": trainer.spec.sourceText]
         if trainer.spec.input.normalize != .none { metadata.merge(trainer.batcher.transform.metadata) { $1 } }
+        metadata.merge(ClassNameMetadata.metadata(for: trainer.data.train)) { $1 }
         let file = SafeTensorsFile(tensors: tensors, metadata: metadata)
         return try StagedFile(try file.encoded(file: parametersURL.relativePath), for: parametersURL)
     }

@@ -46,7 +46,8 @@ public struct ModelData {
     /// Loads validation or test data, checks its labels and that its input columns are the training data's.
     private static func loadMatching(_ source: DataSource, like train: Dataset, for spec: ModelSpec) throws -> Dataset {
         // The columns are compared with the training data's (already checked against input.shape) by name.
-        let dataset = try loadDataset(source, for: spec, checkingShape: false)
+        let dataset = try loadDataset(source, for: spec, checkingShape: false,
+                                      classNames: classNaming(for: spec, like: train))
         guard dataset.featureNames == train.featureNames else {
             let missing = train.featureNames.filter { !dataset.featureNames.contains($0) }
             let extra = dataset.featureNames.filter { !train.featureNames.contains($0) }
@@ -82,10 +83,23 @@ public struct ModelData {
 
     /// Loads one data set the way a spec reads its data (its label columns, input columns and missing markers).
     public static func loadDataset(_ source: DataSource, for spec: ModelSpec) throws -> Dataset {
-        try loadDataset(source, for: spec, checkingShape: true)
+        try loadDataset(source, for: spec, checkingShape: true, classNames: classNaming(for: spec, like: nil))
     }
 
-    private static func loadDataset(_ source: DataSource, for spec: ModelSpec, checkingShape: Bool) throws -> Dataset {
+    /// Which label columns may hold class names and how they map: a cross-entropy task's column learns its names
+    /// from the training data; later data (validation, test, new rows) must use the training data's names, or be
+    /// numeric where the training data was.
+    public static func classNaming(for spec: ModelSpec, like train: Dataset?) -> [String: ClassNames] {
+        var naming: [String: ClassNames] = [:]
+        for task in spec.tasks where task.loss == .crossEntropy {
+            guard let train else { naming[task.label] = .learn; continue }
+            if let names = train.labels[task.label]?.classNames { naming[task.label] = .fixed(names) }
+        }
+        return naming
+    }
+
+    private static func loadDataset(_ source: DataSource, for spec: ModelSpec, checkingShape: Bool,
+                                    classNames: [String: ClassNames]) throws -> Dataset {
         let labels = Array(Set(spec.tasks.map(\.label))).sorted()
         let dataset: Dataset
         switch source {
@@ -93,7 +107,7 @@ public struct ModelData {
             dataset = try BuiltinDataset.load(named: name, options: spec.data.options)
         case let .csv(url):
             dataset = try CSVDataset.load(url: url, inputColumns: spec.input.columns, labelColumns: labels,
-                                          missing: spec.data.missing)
+                                          missing: spec.data.missing, classNames: classNames)
         }
         for task in spec.tasks where dataset.labels[task.label] == nil {
             throw ModelFileError(location: task.location, keyPath: "\(task.keyPath).label",
@@ -125,6 +139,12 @@ public struct ModelData {
         for task in spec.tasks {
             guard let column = dataset.labels[task.label] else { continue }
             let width = summary.tasks.first { $0.name == task.name }?.outputShape.last ?? 0
+            if let names = column.classNames, names.count > width {
+                let shown = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : "")
+                throw DataError(file: dataFileName(source), column: task.label,
+                                message: "task '\(task.name)' (\(task.keyPath)): the data names \(names.count) classes "
+                                    + "(\(shown)) but the head gives \(width) outputs")
+            }
             for row in 0..<dataset.rowCount where column.present[row] {
                 let value = column.values[row]
                 let problem: String?

@@ -46,6 +46,7 @@ extension Trainer {
             "random_state": "counter-based: every draw derives from (seed, epoch, step)",
         ]) { $1 }
         if spec.input.normalize != .none { checkpoint.metadata.merge(batcher.transform.metadata) { $1 } }
+        checkpoint.metadata.merge(ClassNameMetadata.metadata(for: data.train)) { $1 }
         return checkpoint
     }
 
