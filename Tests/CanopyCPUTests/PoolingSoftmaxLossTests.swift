@@ -178,6 +178,41 @@ final class PoolingSoftmaxLossTests: XCTestCase {
         }
     }
 
+    /// With weight 1 binary cross-entropy is the plain loss's Float expression bit for bit, and mean squared error
+    /// keeps its expression and factor order (one column, so no summation order enters).
+    func testUnweightedLossesKeepTheirNumbersExactly() throws {
+        var random = TestRandom(seed: 21)
+        let rows = 64
+        let z = random.floats(rows, in: -20...20), t = random.floats(rows, in: 0...1), d = random.floats(rows)
+        let mask = (0..<rows).map { Float($0 % 5 == 0 ? 0 : 1) }
+        typealias Buffers = (z: DeviceBuffer, t: DeviceBuffer, m: DeviceBuffer, d: DeviceBuffer, loss: DeviceBuffer,
+                             gradient: DeviceBuffer)
+        func run(_ kernels: (Buffers) -> [Kernel]) throws -> (loss: [Float], gradient: [Float]) {
+            let b = try [z, t, mask, d].map { try cpu.makeBuffer($0) }
+            let buffers = (b[0], b[1], b[2], b[3], try cpu.makeBuffer(count: rows), try cpu.makeBuffer(count: rows))
+            for call in kernels(buffers) { try cpu.execute(call) }
+            return (try cpu.download(buffers.4), try cpu.download(buffers.5))
+        }
+        let bce = try run { b in [
+            .binaryCrossEntropy(logits: b.z, targets: b.t, mask: b.m, rowLoss: b.loss, rows: rows, cols: 1, posWeight: 1),
+            .binaryCrossEntropyBackward(logits: b.z, targets: b.t, mask: b.m, dRowLoss: b.d, dLogits: b.gradient,
+                                        rows: rows, cols: 1, posWeight: 1)] }
+        let mse = try run { b in [
+            .regressionLoss(.meanSquaredError, predictions: b.z, targets: b.t, mask: b.m, rowLoss: b.loss, rows: rows,
+                            cols: 1),
+            .regressionLossBackward(.meanSquaredError, predictions: b.z, targets: b.t, mask: b.m, dRowLoss: b.d,
+                                    dPredictions: b.gradient, rows: rows, cols: 1)] }
+        for i in 0..<rows where mask[i] != 0 {
+            let plain = max(z[i], 0) - z[i] * t[i] + log1pf(expf(-abs(z[i])))
+            let sigmoid = z[i] >= 0 ? 1 / (1 + expf(-z[i])) : expf(z[i]) / (1 + expf(z[i]))
+            XCTAssertEqual(bce.loss[i].bitPattern, (mask[i] / Float(1) * plain).bitPattern, "bce loss \(i)")
+            XCTAssertEqual(bce.gradient[i].bitPattern, (d[i] * mask[i] / Float(1) * (sigmoid - t[i])).bitPattern, "bce ∂ \(i)")
+            let difference = z[i] - t[i]
+            XCTAssertEqual(mse.loss[i].bitPattern, (mask[i] / Float(1) * (difference * difference)).bitPattern, "mse \(i)")
+            XCTAssertEqual(mse.gradient[i].bitPattern, (d[i] * mask[i] * 2 / Float(1) * difference).bitPattern, "mse ∂ \(i)")
+        }
+    }
+
     func testUnaryFunctionsAgainstDoublePrecision() throws {
         for function in UnaryFunction.allCases {
             let call = KernelCalls.unary(function, count: 129, seed: 8)
