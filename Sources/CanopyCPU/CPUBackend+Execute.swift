@@ -45,17 +45,17 @@ extension CPUBackend {
         case let .softmaxCrossEntropyBackward(probs, labels, mask, dRowLoss, dLogits, rows, classes):
             try softmaxCrossEntropyBackward(probs: probs, labels: labels, mask: mask, dRowLoss: dRowLoss,
                                             dLogits: dLogits, rows: rows, classes: classes)
-        case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols):
-            try computeRowLoss(.binaryCrossEntropy, prediction: logits, targets: targets, mask: mask, rowLoss: rowLoss,
+        case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols, posWeight):
+            try computeRowLoss(.binaryCrossEntropy(posWeight: posWeight), prediction: logits, targets: targets, mask: mask,
+                               rowLoss: rowLoss, rows: rows, cols: cols)
+        case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols, posWeight):
+            try computeRowLossBackward(.binaryCrossEntropy(posWeight: posWeight), prediction: logits, targets: targets,
+                                       mask: mask, dRowLoss: dRowLoss, dPrediction: dLogits, rows: rows, cols: cols)
+        case let .regressionLoss(function, predictions, targets, mask, rowLoss, rows, cols):
+            try computeRowLoss(.regression(function), prediction: predictions, targets: targets, mask: mask, rowLoss: rowLoss,
                         rows: rows, cols: cols)
-        case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols):
-            try computeRowLossBackward(.binaryCrossEntropy, prediction: logits, targets: targets, mask: mask,
-                                dRowLoss: dRowLoss, dPrediction: dLogits, rows: rows, cols: cols)
-        case let .meanSquaredError(predictions, targets, mask, rowLoss, rows, cols):
-            try computeRowLoss(.meanSquaredError, prediction: predictions, targets: targets, mask: mask, rowLoss: rowLoss,
-                        rows: rows, cols: cols)
-        case let .meanSquaredErrorBackward(predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
-            try computeRowLossBackward(.meanSquaredError, prediction: predictions, targets: targets, mask: mask,
+        case let .regressionLossBackward(function, predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
+            try computeRowLossBackward(.regression(function), prediction: predictions, targets: targets, mask: mask,
                                 dRowLoss: dRowLoss, dPrediction: dPredictions, rows: rows, cols: cols)
         case let .maskedMean(rowLoss, mask, loss, count, rows):
             try maskedMean(rowLoss: rowLoss, mask: mask, loss: loss, count: count, rows: rows)

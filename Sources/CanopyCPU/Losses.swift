@@ -1,15 +1,54 @@
 import CanopyCore
 
-// Fused losses: softmax cross-entropy with integer labels, binary cross-entropy on logits and mean squared
-// error, forward (one loss per row) and backward. A row whose mask is 0 gets a loss and gradient of exactly
+// Fused losses: softmax cross-entropy with integer labels, binary cross-entropy on logits (with a positive
+// weight) and the regression losses (mean squared error, L1, Huber), forward (one loss per row) and backward. A row whose mask is 0 gets a loss and gradient of exactly
 // 0 whatever its label, targets or logits hold (so NaN in an unlabelled row does not leak).
 
 /// The row losses that compare a prediction with a target of the same shape.
 enum RowLossKind {
-    /// `max(z,0) − z·t + log(1 + exp(−|z|))`, derivative `sigmoid(z) − t`.
-    case binaryCrossEntropy
-    /// `(p − t)²`, derivative `2(p − t)`.
-    case meanSquaredError
+    /// `max(z,0) − z·t + log(1 + exp(−|z|))` (+ `(w − 1)·t·softplus(−z)` when w ≠ 1), derivative `sigmoid(z) − t`
+    /// (+ `(w − 1)·t·(sigmoid(z) − 1)`).
+    case binaryCrossEntropy(posWeight: Float)
+    /// `f(p − t)` of ``RegressionLoss``.
+    case regression(RegressionLoss)
+}
+
+/// The element-wise terms of the row losses, shared by the forward and backward kernels.
+enum LossMath {
+    /// Binary cross-entropy of logit z against target t with positive weight w, without overflow: for w = 1
+    /// exactly `max(z,0) − z·t + log(1 + exp(−|z|))`; otherwise that plus `(w − 1)·t·softplus(−z)`, since
+    /// `−[w·t·log σ(z) + (1−t)·log(1−σ(z))] = t·softplus(−z) + (1−t)·softplus(z) + (w − 1)·t·softplus(−z)`.
+    @inline(__always)
+    static func binaryCrossEntropy(_ z: Float, _ t: Float, posWeight w: Float) -> Float {
+        let plain = max(z, 0) - z * t + UnaryMath.softplusOfNegativeMagnitude(z)
+        guard w != 1 else { return plain }
+        return plain + (w - 1) * t * (max(-z, 0) + UnaryMath.softplusOfNegativeMagnitude(z))
+    }
+
+    /// The derivative in z of ``binaryCrossEntropy(_:_:posWeight:)``: `σ(z) − t`, plus `(w − 1)·t·(σ(z) − 1)`.
+    @inline(__always)
+    static func binaryCrossEntropyDerivative(_ z: Float, _ t: Float, posWeight w: Float) -> Float {
+        let s = UnaryMath.sigmoid(z)
+        guard w != 1 else { return s - t }
+        return (s - t) + (w - 1) * t * (s - 1)
+    }
+
+    /// `|d|`, or Huber's `0.5·d²` within δ and `δ·(|d| − 0.5·δ)` beyond (L1 and Huber; mean squared error is
+    /// written inline by the kernels so that its numbers stay as they were).
+    @inline(__always)
+    static func penalty(_ d: Float, huberDelta delta: Float?) -> Float {
+        let a = abs(d)
+        guard let delta else { return a }
+        return a <= delta ? 0.5 * d * d : delta * (a - 0.5 * delta)
+    }
+
+    /// The derivative of ``penalty(_:huberDelta:)``: `sign(d)` (0 at 0), or Huber's `d` within δ and `δ·sign(d)`.
+    @inline(__always)
+    static func penaltyDerivative(_ d: Float, huberDelta delta: Float?) -> Float {
+        let sign: Float = d > 0 ? 1 : (d < 0 ? -1 : 0)
+        guard let delta else { return sign }
+        return abs(d) <= delta ? d : delta * sign
+    }
 }
 
 extension CPUBackend {
@@ -77,16 +116,19 @@ extension CPUBackend {
                 let pr = p + row * cols, tr = t + row * cols
                 let total: Float
                 switch kind {
-                case .binaryCrossEntropy:
+                case let .binaryCrossEntropy(posWeight):
                     total = pairwiseSum(count: cols) { j in
-                        let z = pr[j]
-                        return max(z, 0) - z * tr[j] + UnaryMath.softplusOfNegativeMagnitude(z)
+                        LossMath.binaryCrossEntropy(pr[j], tr[j], posWeight: posWeight)
                     }
-                case .meanSquaredError:
+                case .regression(.meanSquaredError):
                     total = pairwiseSum(count: cols) { j in
                         let difference = pr[j] - tr[j]
                         return difference * difference
                     }
+                case .regression(.l1):
+                    total = pairwiseSum(count: cols) { j in LossMath.penalty(pr[j] - tr[j], huberDelta: nil) }
+                case let .regression(.huber(delta)):
+                    total = pairwiseSum(count: cols) { j in LossMath.penalty(pr[j] - tr[j], huberDelta: delta) }
                 }
                 rowLoss[row] = mask[row] / Float(cols) * total
             }
@@ -105,12 +147,20 @@ extension CPUBackend {
                 let base = row * cols
                 guard mask[row] != 0 else { (dp + base).update(repeating: 0, count: cols); continue }
                 switch kind {
-                case .binaryCrossEntropy:
+                case let .binaryCrossEntropy(posWeight):
                     let factor = dRowLoss[row] * mask[row] / Float(cols)
-                    for i in base..<base + cols { dp[i] = factor * (UnaryMath.sigmoid(p[i]) - t[i]) }
-                case .meanSquaredError:
+                    for i in base..<base + cols {
+                        dp[i] = factor * LossMath.binaryCrossEntropyDerivative(p[i], t[i], posWeight: posWeight)
+                    }
+                case .regression(.meanSquaredError):
                     let factor = dRowLoss[row] * mask[row] * 2 / Float(cols)
                     for i in base..<base + cols { dp[i] = factor * (p[i] - t[i]) }
+                case .regression(.l1):
+                    let factor = dRowLoss[row] * mask[row] / Float(cols)
+                    for i in base..<base + cols { dp[i] = factor * LossMath.penaltyDerivative(p[i] - t[i], huberDelta: nil) }
+                case let .regression(.huber(delta)):
+                    let factor = dRowLoss[row] * mask[row] / Float(cols)
+                    for i in base..<base + cols { dp[i] = factor * LossMath.penaltyDerivative(p[i] - t[i], huberDelta: delta) }
                 }
             }
         }

@@ -212,10 +212,12 @@ public struct ModelGraph {
             probabilities = fused.probabilities
         case .binaryCrossEntropy:
             let targets = graph.input(labelsName, shape: shape)
-            rowLoss = try graph.binaryCrossEntropy(logits: output, targets: targets, mask: mask, label: task.keyPath)
-        case .mse:
+            rowLoss = try graph.binaryCrossEntropy(logits: output, targets: targets, mask: mask,
+                                                   posWeight: task.lossSettings.positiveWeight, label: task.keyPath)
+        case .mse, .huber, .l1:
             let targets = graph.input(labelsName, shape: shape)
-            rowLoss = try graph.meanSquaredError(predictions: output, targets: targets, mask: mask, label: task.keyPath)
+            rowLoss = try graph.regressionLoss(task.regressionLoss, predictions: output, targets: targets, mask: mask,
+                                               label: task.keyPath)
         }
         let mean = try graph.maskedMean(rowLoss, mask: mask, label: "\(task.keyPath).loss")
         return TaskGraph(spec: task, output: output, probabilities: probabilities, loss: mean.loss,

@@ -43,15 +43,18 @@ extension OpenCLBackend {
         case let .softmaxCrossEntropyBackward(probs, labels, mask, dRowLoss, dLogits, rows, classes):
             try softmaxCrossEntropyBackward(probs: probs, labels: labels, mask: mask, dRowLoss: dRowLoss,
                                             dLogits: dLogits, rows: rows, classes: classes)
-        case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols):
-            try rowLossKernel(CLKernels.bce, logits, targets, mask, rowLoss, rows: rows, cols: cols)
-        case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols):
-            try rowLossBackward(CLKernels.bceBackward, logits, targets, mask, dRowLoss, dLogits,
+        case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols, posWeight):
+            try rowLossKernel(CLKernels.bce, logits, targets, mask, rowLoss, extra: [.float(posWeight)], rows: rows, cols: cols)
+        case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols, posWeight):
+            try rowLossBackward(CLKernels.bceBackward, logits, targets, mask, dRowLoss, dLogits, extra: [.float(posWeight)],
                                 rows: rows, cols: cols)
-        case let .meanSquaredError(predictions, targets, mask, rowLoss, rows, cols):
-            try rowLossKernel(CLKernels.mse, predictions, targets, mask, rowLoss, rows: rows, cols: cols)
-        case let .meanSquaredErrorBackward(predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
-            try rowLossBackward(CLKernels.mseBackward, predictions, targets, mask, dRowLoss, dPredictions,
+        case let .regressionLoss(function, predictions, targets, mask, rowLoss, rows, cols):
+            let kernels = Self.regressionKernels(function)
+            try rowLossKernel(kernels.forward, predictions, targets, mask, rowLoss, extra: kernels.extra,
+                              rows: rows, cols: cols)
+        case let .regressionLossBackward(function, predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
+            let kernels = Self.regressionKernels(function)
+            try rowLossBackward(kernels.backward, predictions, targets, mask, dRowLoss, dPredictions, extra: kernels.extra,
                                 rows: rows, cols: cols)
         case let .maskedMean(rowLoss, mask, loss, count, rows):
             try maskedMean(rowLoss: rowLoss, mask: mask, loss: loss, count: count, rows: rows)

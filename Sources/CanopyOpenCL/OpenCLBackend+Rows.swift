@@ -21,19 +21,32 @@ extension OpenCLBackend {
                    global: [rows * classes], local: [tunables.elementwiseGroup])
     }
 
-    /// A forward loss of loss.cl: `(predictions, targets, mask, rowLoss, rows, cols)`.
+    /// A forward loss of loss.cl: `(predictions, targets, mask, rowLoss, extra..., rows, cols)`.
     func rowLossKernel(_ kernel: CLKernelSignature, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
-                       _ mask: DeviceBuffer, _ rowLoss: DeviceBuffer, rows: Int, cols: Int) throws {
-        let arguments = try bind(predictions, targets, mask, rowLoss) + [.int(rows), .int(cols)]
+                       _ mask: DeviceBuffer, _ rowLoss: DeviceBuffer, extra: [CLArgument] = [],
+                       rows: Int, cols: Int) throws {
+        let arguments = try bind(predictions, targets, mask, rowLoss) + extra + [.int(rows), .int(cols)]
         try launchRows(kernel, arguments, rows: rows, rowLength: cols)
     }
 
-    /// A loss gradient of loss.cl: `(predictions, targets, mask, dRowLoss, dPredictions, rows, cols)`, element-wise.
+    /// A loss gradient of loss.cl: `(predictions, targets, mask, dRowLoss, dPredictions, extra..., rows, cols)`,
+    /// element-wise.
     func rowLossBackward(_ kernel: CLKernelSignature, _ predictions: DeviceBuffer, _ targets: DeviceBuffer,
                          _ mask: DeviceBuffer, _ dRowLoss: DeviceBuffer, _ dPredictions: DeviceBuffer,
-                         rows: Int, cols: Int) throws {
-        let arguments = try bind(predictions, targets, mask, dRowLoss, dPredictions) + [.int(rows), .int(cols)]
+                         extra: [CLArgument] = [], rows: Int, cols: Int) throws {
+        let arguments = try bind(predictions, targets, mask, dRowLoss, dPredictions) + extra + [.int(rows), .int(cols)]
         try launch(kernel, arguments, global: [rows * cols], local: [tunables.elementwiseGroup])
+    }
+
+    /// The loss.cl kernels of a regression loss (forward, backward) and their extra argument: mean squared error
+    /// has its own pair; L1 and Huber share the robust pair, whose `delta` 0 means L1 (Huber's δ is always > 0).
+    static func regressionKernels(_ function: RegressionLoss)
+        -> (forward: CLKernelSignature, backward: CLKernelSignature, extra: [CLArgument]) {
+        switch function {
+        case .meanSquaredError: return (CLKernels.mse, CLKernels.mseBackward, [])
+        case .l1: return (CLKernels.robust, CLKernels.robustBackward, [.float(0)])
+        case let .huber(delta): return (CLKernels.robust, CLKernels.robustBackward, [.float(delta)])
+        }
     }
 
     func maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int) throws {

@@ -25,7 +25,7 @@ final class DeterminismTests: XCTestCase {
                                             seed: 11),
             KernelCalls.maxPoolBackward(PoolGeometry(batch: 16, channels: 8, inHeight: 32, inWidth: 32, kernel: 3,
                                                      stride: 2), seed: 12),
-            KernelCalls.rowLoss(binaryCrossEntropy: true, rows: 1000, cols: 100, seed: 13),
+            KernelCalls.rowLoss(.binaryCrossEntropy(posWeight: 1), rows: 1000, cols: 100, seed: 13),
             KernelCalls.matmul(m: 300, n: 200, k: 256, transposeB: true, seed: 14),
             KernelCalls.copyBlock(rows: 3000, cols: 40, xStride: 40, xOffset: 0, yStride: 100, yOffset: 60, seed: 15),
             KernelCalls.mixture(rows: 1000, experts: 8, features: 64, seed: 16),

@@ -1,4 +1,6 @@
 import CanopyCore
+import CanopyTestSupport
+import Foundation
 
 /// Straightforward double-precision implementations of kernels, written independently of CanopyCPU, that the
 /// CPU backend is checked against.
@@ -84,5 +86,35 @@ enum Naive {
             }
         }
         return (output, indices)
+    }
+}
+
+/// PyTorch's element-wise loss formulas in double precision, written from their documentation.
+enum NaiveLoss {
+    static func softplus(_ x: Double) -> Double { max(x, 0) + Foundation.log1p(Foundation.exp(-abs(x))) }
+
+    static func value(_ loss: RowLossUnderTest, _ p: Double, _ t: Double) -> Double {
+        switch loss {
+        case let .binaryCrossEntropy(w):
+            // −[w·t·log σ(z) + (1−t)·log(1 − σ(z))], with −log σ(z) = softplus(−z) and −log(1 − σ(z)) = softplus(z).
+            return Double(w) * t * softplus(-p) + (1 - t) * softplus(p)
+        case .regression(.meanSquaredError): return (p - t) * (p - t)
+        case .regression(.l1): return abs(p - t)
+        case let .regression(.huber(delta)):
+            let d = p - t, a = abs(d), delta = Double(delta)
+            return a <= delta ? 0.5 * d * d : delta * (a - 0.5 * delta)
+        }
+    }
+
+    static func derivative(_ loss: RowLossUnderTest, _ p: Double, _ t: Double) -> Double {
+        let d = p - t, sign: Double = d > 0 ? 1 : (d < 0 ? -1 : 0)
+        switch loss {
+        case let .binaryCrossEntropy(w):
+            let s = 1 / (1 + Foundation.exp(-p))
+            return -Double(w) * t * (1 - s) + (1 - t) * s
+        case .regression(.meanSquaredError): return 2 * d
+        case .regression(.l1): return sign
+        case let .regression(.huber(delta)): return abs(d) <= Double(delta) ? d : Double(delta) * sign
+        }
     }
 }

@@ -80,7 +80,7 @@ final class PoolingSoftmaxLossTests: XCTestCase {
                                               "dz": .nan(8), "d": [Float](repeating: 1, count: 8)],
                               outputs: ["loss"]) {
             .binaryCrossEntropy(logits: try $0["z"], targets: try $0["t"], mask: try $0["mask"],
-                                rowLoss: try $0["loss"], rows: 8, cols: 1)
+                                rowLoss: try $0["loss"], rows: 8, cols: 1, posWeight: 1)
         }
         let loss = try call.run(on: cpu)["loss"]!
         let expected = zip(z, t).map { (z: Float, t: Float) -> Float in
@@ -94,7 +94,7 @@ final class PoolingSoftmaxLossTests: XCTestCase {
         backward.outputs = ["dz"]
         backward.makeKernel = {
             .binaryCrossEntropyBackward(logits: try $0["z"], targets: try $0["t"], mask: try $0["mask"],
-                                        dRowLoss: try $0["d"], dLogits: try $0["dz"], rows: 8, cols: 1)
+                                        dRowLoss: try $0["d"], dLogits: try $0["dz"], rows: 8, cols: 1, posWeight: 1)
         }
         let dz = try backward.run(on: cpu)["dz"]!
         let expectedGradient = zip(z, t).map { (z: Float, t: Float) -> Float in
@@ -150,22 +150,66 @@ final class PoolingSoftmaxLossTests: XCTestCase {
         XCTAssertEqual(Double(clean.mean), expected / 4, accuracy: 1e-5)
     }
 
+    /// Every row loss against PyTorch's formulas in double precision (`BCEWithLogitsLoss(pos_weight)` as
+    /// `−[w·t·log σ(z) + (1−t)·log(1−σ(z))]`, `MSELoss`, `L1Loss`, `HuberLoss(delta)`), and its gradient against
+    /// their derivatives.
     func testRowLossesAgainstNaive() throws {
-        for bce in [true, false] {
-            let call = KernelCalls.rowLoss(binaryCrossEntropy: bce, rows: 7, cols: 33, seed: 4)
+        for loss in RowLossUnderTest.all {
+            let call = KernelCalls.rowLoss(loss, rows: 7, cols: 33, seed: 4)
             let p = call.values("p"), t = call.values("t"), mask = call.values("mask")
             var expected: [Float] = []
             for row in 0..<7 {
                 var total = 0.0
-                for j in row * 33..<(row + 1) * 33 {
-                    let z = Double(p[j]), y = Double(t[j])
-                    let smooth: Double = Foundation.log1p(Foundation.exp(-abs(z)))
-                    total += bce ? max(z, 0) - z * y + smooth : (z - y) * (z - y)
-                }
+                for j in row * 33..<(row + 1) * 33 { total += NaiveLoss.value(loss, Double(p[j]), Double(t[j])) }
                 expected.append(Float(Double(mask[row]) * total / 33))
             }
             let d = assertClose(try call.run(on: cpu)["rowLoss"]!, expected, tolerance: .float32, call.name)
             print("\(call.name) vs naive: \(d)")
+
+            let backward = KernelCalls.rowLossBackward(loss, rows: 7, cols: 33, seed: 4)
+            let bp = backward.values("p"), bt = backward.values("t"), dRow = backward.values("dRowLoss")
+            let expectedGradient = (0..<7 * 33).map { e -> Float in
+                let row = e / 33
+                let factor: Double = Double(dRow[row]) * Double(mask[row]) / 33
+                return Float(factor * NaiveLoss.derivative(loss, Double(bp[e]), Double(bt[e])))
+            }
+            let g = assertClose(try backward.run(on: cpu)["dp"]!, expectedGradient, tolerance: .float32, backward.name)
+            print("\(backward.name) vs naive: \(g)")
+        }
+    }
+
+    /// With weight 1 binary cross-entropy is the plain loss's Float expression bit for bit, and mean squared error
+    /// keeps its expression and factor order (one column, so no summation order enters).
+    func testUnweightedLossesKeepTheirNumbersExactly() throws {
+        var random = TestRandom(seed: 21)
+        let rows = 64
+        let z = random.floats(rows, in: -20...20), t = random.floats(rows, in: 0...1), d = random.floats(rows)
+        let mask = (0..<rows).map { Float($0 % 5 == 0 ? 0 : 1) }
+        typealias Buffers = (z: DeviceBuffer, t: DeviceBuffer, m: DeviceBuffer, d: DeviceBuffer, loss: DeviceBuffer,
+                             gradient: DeviceBuffer)
+        func run(_ kernels: (Buffers) -> [Kernel]) throws -> (loss: [Float], gradient: [Float]) {
+            let b = try [z, t, mask, d].map { try cpu.makeBuffer($0) }
+            let buffers = (b[0], b[1], b[2], b[3], try cpu.makeBuffer(count: rows), try cpu.makeBuffer(count: rows))
+            for call in kernels(buffers) { try cpu.execute(call) }
+            return (try cpu.download(buffers.4), try cpu.download(buffers.5))
+        }
+        let bce = try run { b in [
+            .binaryCrossEntropy(logits: b.z, targets: b.t, mask: b.m, rowLoss: b.loss, rows: rows, cols: 1, posWeight: 1),
+            .binaryCrossEntropyBackward(logits: b.z, targets: b.t, mask: b.m, dRowLoss: b.d, dLogits: b.gradient,
+                                        rows: rows, cols: 1, posWeight: 1)] }
+        let mse = try run { b in [
+            .regressionLoss(.meanSquaredError, predictions: b.z, targets: b.t, mask: b.m, rowLoss: b.loss, rows: rows,
+                            cols: 1),
+            .regressionLossBackward(.meanSquaredError, predictions: b.z, targets: b.t, mask: b.m, dRowLoss: b.d,
+                                    dPredictions: b.gradient, rows: rows, cols: 1)] }
+        for i in 0..<rows where mask[i] != 0 {
+            let plain = max(z[i], 0) - z[i] * t[i] + log1pf(expf(-abs(z[i])))
+            let sigmoid = z[i] >= 0 ? 1 / (1 + expf(-z[i])) : expf(z[i]) / (1 + expf(z[i]))
+            XCTAssertEqual(bce.loss[i].bitPattern, (mask[i] / Float(1) * plain).bitPattern, "bce loss \(i)")
+            XCTAssertEqual(bce.gradient[i].bitPattern, (d[i] * mask[i] / Float(1) * (sigmoid - t[i])).bitPattern, "bce ∂ \(i)")
+            let difference = z[i] - t[i]
+            XCTAssertEqual(mse.loss[i].bitPattern, (mask[i] / Float(1) * (difference * difference)).bitPattern, "mse \(i)")
+            XCTAssertEqual(mse.gradient[i].bitPattern, (d[i] * mask[i] * 2 / Float(1) * difference).bitPattern, "mse ∂ \(i)")
         }
     }
 

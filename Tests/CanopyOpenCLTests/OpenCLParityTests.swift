@@ -89,8 +89,8 @@ final class OpenCLParityTests: XCTestCase {
             }
             calls.append(KernelCalls.softmaxCrossEntropy(rows: rows, classes: cols, seed: 10))
             calls.append(KernelCalls.softmaxCrossEntropyBackward(rows: rows, classes: cols, seed: 10))
-            for bce in [true, false] {
-                calls.append(KernelCalls.rowLoss(binaryCrossEntropy: bce, rows: rows, cols: cols, seed: 11))
+            for loss in RowLossUnderTest.all {
+                calls.append(KernelCalls.rowLoss(loss, rows: rows, cols: cols, seed: 11))
             }
         }
         calls.append(KernelCalls.biasGradient(outer: 3, channels: 5, inner: 777, seed: 12))

@@ -26,35 +26,6 @@ public func checkSoftmaxCrossEntropyGradient(on backend: Backend, rows: Int, cla
     }, file: file, line: line)
 }
 
-/// binaryCrossEntropy (logits in [-3, 3], targets in [0, 1]) or meanSquaredError, with respect to the first
-/// argument; rows 1 and 4 masked.
-@discardableResult
-public func checkRowLossGradient(on backend: Backend, binaryCrossEntropy bce: Bool, rows: Int, cols: Int,
-                                 seed: UInt64 = 7, file: StaticString = #filePath,
-                                 line: UInt = #line) -> GradientReport {
-    var random = TestRandom(seed: seed)
-    let (_, mask) = KernelCalls.labelsAndMask(rows: rows, classes: 1, random: &random)
-    let count = rows * cols
-    let targets = bce ? random.floats(count, in: 0...1) : random.floats(count)
-    return checkGradient("\(bce ? "binaryCrossEntropy" : "meanSquaredError") \(rows)×\(cols) masked", on: backend,
-                         inputs: ["p": random.floats(count, in: -3...3), "t": targets, "mask": mask], wrt: ["p"],
-                         forward: { ctx in
-        let rowLoss = try ctx.buffer("rowLoss", count: rows)
-        let (p, t, m) = (try ctx["p"], try ctx["t"], try ctx["mask"])
-        try ctx.run(bce ? .binaryCrossEntropy(logits: p, targets: t, mask: m, rowLoss: rowLoss, rows: rows, cols: cols)
-                        : .meanSquaredError(predictions: p, targets: t, mask: m, rowLoss: rowLoss, rows: rows, cols: cols))
-        return (rowLoss, rows)
-    }, backward: { ctx, dy in
-        let dp = try ctx.buffer("dp", count: count)
-        let (p, t, m) = (try ctx["p"], try ctx["t"], try ctx["mask"])
-        try ctx.run(bce ? .binaryCrossEntropyBackward(logits: p, targets: t, mask: m, dRowLoss: dy, dLogits: dp,
-                                                      rows: rows, cols: cols)
-                        : .meanSquaredErrorBackward(predictions: p, targets: t, mask: m, dRowLoss: dy,
-                                                    dPredictions: dp, rows: rows, cols: cols))
-        return ["p": dp]
-    }, file: file, line: line)
-}
-
 /// maskedMean's loss with respect to the row losses; rows 1 and 4 masked. As in a real loss, the row losses
 /// reaching maskedMean are already masked (here by a binary multiply with the mask), which is what makes the
 /// kernel's gradient `dLoss·mask/count` exact for masked rows too.

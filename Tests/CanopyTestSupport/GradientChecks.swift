@@ -29,8 +29,9 @@ public func checkAllKernelGradients(on backend: Backend, file: StaticString = #f
     reports.append(checkSoftmaxGradient(on: backend, rows: 3, cols: 5, log: false, file: file, line: line))
     reports.append(checkSoftmaxGradient(on: backend, rows: 3, cols: 5, log: true, file: file, line: line))
     reports.append(checkSoftmaxCrossEntropyGradient(on: backend, rows: 5, classes: 4, file: file, line: line))
-    reports.append(checkRowLossGradient(on: backend, binaryCrossEntropy: true, rows: 5, cols: 3, file: file, line: line))
-    reports.append(checkRowLossGradient(on: backend, binaryCrossEntropy: false, rows: 5, cols: 3, file: file, line: line))
+    for loss in RowLossUnderTest.all {
+        reports.append(checkRowLossGradient(on: backend, loss, rows: 5, cols: 3, file: file, line: line))
+    }
     reports.append(checkMaskedMeanGradient(on: backend, rows: 6, file: file, line: line))
     for function in UnaryFunction.allCases {
         reports.append(checkUnaryGradient(function, on: backend, count: 24, file: file, line: line))

@@ -29,39 +29,6 @@ extension KernelCalls {
         }
     }
 
-    /// Binary cross-entropy (logits in [-30, 30], targets in [0, 1]) or mean squared error; rows 1 and 4 masked.
-    public static func rowLoss(binaryCrossEntropy bce: Bool, rows: Int, cols: Int, seed: UInt64 = 1) -> KernelCall {
-        var random = TestRandom(seed: seed)
-        let (_, mask) = labelsAndMask(rows: rows, classes: 1, random: &random)
-        let count = rows * cols
-        let name = "\(bce ? "binaryCrossEntropy" : "meanSquaredError") \(rows)×\(cols)"
-        return KernelCall(name, buffers: ["p": random.floats(count, in: bce ? -30...30 : -2...2),
-                          "t": random.floats(count, in: bce ? 0...1 : -2...2), "mask": mask, "rowLoss": .nan(rows)],
-                          outputs: ["rowLoss"]) {
-            bce ? .binaryCrossEntropy(logits: try $0["p"], targets: try $0["t"], mask: try $0["mask"],
-                                      rowLoss: try $0["rowLoss"], rows: rows, cols: cols)
-                : .meanSquaredError(predictions: try $0["p"], targets: try $0["t"], mask: try $0["mask"],
-                                    rowLoss: try $0["rowLoss"], rows: rows, cols: cols)
-        }
-    }
-
-    public static func rowLossBackward(binaryCrossEntropy bce: Bool, rows: Int, cols: Int,
-                                       seed: UInt64 = 1) -> KernelCall {
-        var random = TestRandom(seed: seed)
-        let (_, mask) = labelsAndMask(rows: rows, classes: 1, random: &random)
-        let count = rows * cols
-        let name = "\(bce ? "binaryCrossEntropyBackward" : "meanSquaredErrorBackward") \(rows)×\(cols)"
-        return KernelCall(name, buffers: ["p": random.floats(count, in: bce ? -30...30 : -2...2),
-                          "t": random.floats(count, in: bce ? 0...1 : -2...2), "mask": mask,
-                          "dRowLoss": random.floats(rows), "dp": .nan(count)], outputs: ["dp"]) {
-            bce ? .binaryCrossEntropyBackward(logits: try $0["p"], targets: try $0["t"], mask: try $0["mask"],
-                                              dRowLoss: try $0["dRowLoss"], dLogits: try $0["dp"], rows: rows, cols: cols)
-                : .meanSquaredErrorBackward(predictions: try $0["p"], targets: try $0["t"], mask: try $0["mask"],
-                                            dRowLoss: try $0["dRowLoss"], dPredictions: try $0["dp"],
-                                            rows: rows, cols: cols)
-        }
-    }
-
     public static func maskedMean(rows: Int, seed: UInt64 = 1) -> KernelCall {
         var random = TestRandom(seed: seed)
         let (_, mask) = labelsAndMask(rows: rows, classes: 1, random: &random)

@@ -48,9 +48,9 @@ public enum KernelCalls {
             calls.append(softmaxCrossEntropyBackward(rows: rows, classes: classes, seed: seed))
         }
         for (rows, cols) in [(1, 1), (7, 33)] {
-            for bce in [true, false] {
-                calls.append(rowLoss(binaryCrossEntropy: bce, rows: rows, cols: cols, seed: seed))
-                calls.append(rowLossBackward(binaryCrossEntropy: bce, rows: rows, cols: cols, seed: seed))
+            for loss in RowLossUnderTest.all {
+                calls.append(rowLoss(loss, rows: rows, cols: cols, seed: seed))
+                calls.append(rowLossBackward(loss, rows: rows, cols: cols, seed: seed))
             }
         }
         for rows in [1, 7, 129] {

@@ -99,5 +99,6 @@ public func checkKernelContracts(on backend: Backend, calls: [KernelCall] = Kern
 }
 
 /// The number of kernel names the instruction set has: 36 ``Kernel`` cases, of which unary, unaryBackward and
-/// binary have one name per function.
-public let kernelNameCount = 36 - 3 + 2 * UnaryFunction.allCases.count + BinaryFunction.allCases.count
+/// binary have one name per function, and regressionLoss and regressionLossBackward one per ``RegressionLoss``
+/// (mse, l1, huber).
+public let kernelNameCount = 36 - 3 + 2 * UnaryFunction.allCases.count + BinaryFunction.allCases.count - 2 + 2 * 3

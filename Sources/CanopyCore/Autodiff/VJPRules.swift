@@ -108,9 +108,19 @@ enum VJPRules {
             let dLoss = try onlyFirstOutput()
             return [emit(.maskedMeanBackward, [dLoss, x[1], Value(node: index, output: 1)], like: x[0]), nil]
 
+        case let .regressionLoss(function):
+            // f(p − t): the targets' gradient is the predictions' negated, as for mean squared error.
+            let dPredictions = emit(.regressionLossBackward(function), [x[0], x[1], x[2], try onlyFirstOutput()], like: x[0])
+            return [dPredictions, needed[1] ? g.scale(dPredictions, by: -1, label: label) : nil, nil]
+
+        case let .weightedBinaryCrossEntropy(posWeight):
+            return [emit(.weightedBinaryCrossEntropyBackward(posWeight: posWeight),
+                         [x[0], x[1], x[2], try onlyFirstOutput()], like: x[0]), nil, nil]
+
         case .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .softmaxCrossEntropyBackward, .binaryCrossEntropyBackward,
-             .meanSquaredErrorBackward, .maskedMeanBackward, .embedSlice, .mixtureBackwardGates, .mixtureBackwardValues:
+             .meanSquaredErrorBackward, .maskedMeanBackward, .embedSlice, .mixtureBackwardGates, .mixtureBackwardValues,
+             .regressionLossBackward, .weightedBinaryCrossEntropyBackward:
             throw GraphError("\(node.op.name): second derivatives are not supported")
         }
     }

@@ -64,21 +64,25 @@ extension Kernel {
             return KernelContract(.read("probs", probs, count), .read("labels", labels, rows), .read("mask", mask, rows),
                                   .read("dRowLoss", dRowLoss, rows), .write("dLogits", dLogits, count))
 
-        case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols):
+        case let .binaryCrossEntropy(logits, targets, mask, rowLoss, rows, cols, posWeight):
             let count = try matrixCount(rows, "rows", cols, "cols")
+            try checkPositiveWeight(posWeight)
             return KernelContract(.read("logits", logits, count), .read("targets", targets, count),
                                   .read("mask", mask, rows), .write("rowLoss", rowLoss, rows))
-        case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols):
+        case let .binaryCrossEntropyBackward(logits, targets, mask, dRowLoss, dLogits, rows, cols, posWeight):
             let count = try matrixCount(rows, "rows", cols, "cols")
+            try checkPositiveWeight(posWeight)
             return KernelContract(.read("logits", logits, count), .read("targets", targets, count),
                                   .read("mask", mask, rows), .read("dRowLoss", dRowLoss, rows),
                                   .write("dLogits", dLogits, count))
-        case let .meanSquaredError(predictions, targets, mask, rowLoss, rows, cols):
+        case let .regressionLoss(function, predictions, targets, mask, rowLoss, rows, cols):
             let count = try matrixCount(rows, "rows", cols, "cols")
+            try function.checkSettings()
             return KernelContract(.read("predictions", predictions, count), .read("targets", targets, count),
                                   .read("mask", mask, rows), .write("rowLoss", rowLoss, rows))
-        case let .meanSquaredErrorBackward(predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
+        case let .regressionLossBackward(function, predictions, targets, mask, dRowLoss, dPredictions, rows, cols):
             let count = try matrixCount(rows, "rows", cols, "cols")
+            try function.checkSettings()
             return KernelContract(.read("predictions", predictions, count), .read("targets", targets, count),
                                   .read("mask", mask, rows), .read("dRowLoss", dRowLoss, rows),
                                   .write("dPredictions", dPredictions, count))

@@ -59,21 +59,27 @@ public enum Kernel {
     case softmaxCrossEntropyBackward(probs: DeviceBuffer, labels: DeviceBuffer, mask: DeviceBuffer,
                                      dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, classes: Int)
 
-    /// Binary cross-entropy on logits z and targets t in [0, 1], both [rows, cols]:
-    /// `rowLoss[i] = mask[i] / cols · Σ_j (max(z,0) − z·t + log(1 + exp(−|z|)))`.
+    /// Binary cross-entropy on logits z and targets t in [0, 1], both [rows, cols], with the weight w of positive
+    /// targets (PyTorch's `BCEWithLogitsLoss(pos_weight:)`; finite and > 0, 1 for the plain loss):
+    /// `rowLoss[i] = mask[i] / cols · Σ_j ℓ(z, t)` with `ℓ = −[w·t·log σ(z) + (1 − t)·log(1 − σ(z))]`, computed as
+    /// `max(z,0) − z·t + log(1 + exp(−|z|))` plus, when w ≠ 1, `(w − 1)·t·softplus(−z)` (so w = 1 is exactly the
+    /// plain loss).
     case binaryCrossEntropy(logits: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
-                            rowLoss: DeviceBuffer, rows: Int, cols: Int)
-    /// `dLogits[i, j] = dRowLoss[i] · mask[i] / cols · (sigmoid(z) − t)`.
+                            rowLoss: DeviceBuffer, rows: Int, cols: Int, posWeight: Float)
+    /// `dLogits[i, j] = dRowLoss[i] · mask[i] / cols · (sigmoid(z) − t)`, plus `(w − 1)·t·(sigmoid(z) − 1)` inside
+    /// the bracket when w ≠ 1.
     case binaryCrossEntropyBackward(logits: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
-                                    dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, cols: Int)
+                                    dRowLoss: DeviceBuffer, dLogits: DeviceBuffer, rows: Int, cols: Int,
+                                    posWeight: Float)
 
-    /// Mean squared error, prediction p and target t both [rows, cols]:
-    /// `rowLoss[i] = mask[i] / cols · Σ_j (p − t)²`.
-    case meanSquaredError(predictions: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
-                          rowLoss: DeviceBuffer, rows: Int, cols: Int)
-    /// `dPredictions[i, j] = dRowLoss[i] · mask[i] · 2 (p − t) / cols`.
-    case meanSquaredErrorBackward(predictions: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
-                                  dRowLoss: DeviceBuffer, dPredictions: DeviceBuffer, rows: Int, cols: Int)
+    /// A regression loss f (``RegressionLoss``) of prediction p and target t, both [rows, cols]:
+    /// `rowLoss[i] = mask[i] / cols · Σ_j f(p − t)`; for mean squared error `f(d) = d²`.
+    case regressionLoss(RegressionLoss, predictions: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
+                        rowLoss: DeviceBuffer, rows: Int, cols: Int)
+    /// `dPredictions[i, j] = dRowLoss[i] · mask[i] · f′(p − t) / cols`; for mean squared error computed as
+    /// `dRowLoss[i] · mask[i] · 2 / cols · (p − t)`.
+    case regressionLossBackward(RegressionLoss, predictions: DeviceBuffer, targets: DeviceBuffer, mask: DeviceBuffer,
+                                dRowLoss: DeviceBuffer, dPredictions: DeviceBuffer, rows: Int, cols: Int)
 
     /// Mean over the rows that have a label: `count[0] = Σ mask`, `loss[0] = Σ rowLoss / max(count[0], 1)`.
     case maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int)
@@ -306,8 +312,8 @@ extension Kernel {
         case .softmaxCrossEntropyBackward: return "softmaxCrossEntropyBackward"
         case .binaryCrossEntropy: return "binaryCrossEntropy"
         case .binaryCrossEntropyBackward: return "binaryCrossEntropyBackward"
-        case .meanSquaredError: return "meanSquaredError"
-        case .meanSquaredErrorBackward: return "meanSquaredErrorBackward"
+        case let .regressionLoss(function, _, _, _, _, _, _): return "regressionLoss.\(function.name)"
+        case let .regressionLossBackward(function, _, _, _, _, _, _, _): return "regressionLossBackward.\(function.name)"
         case .maskedMean: return "maskedMean"
         case .maskedMeanBackward: return "maskedMeanBackward"
         case .copyBlock: return "copyBlock"

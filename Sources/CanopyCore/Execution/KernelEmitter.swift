@@ -124,27 +124,49 @@ enum KernelEmitter {
 
         case .binaryCrossEntropy:
             let (rows, cols) = rowsCols(inShapes[0])
-            return fixed(.binaryCrossEntropy(logits: x[0], targets: x[1], mask: x[2], rowLoss: out[0], rows: rows, cols: cols))
+            return fixed(.binaryCrossEntropy(logits: x[0], targets: x[1], mask: x[2], rowLoss: out[0], rows: rows, cols: cols,
+                                             posWeight: 1))
 
         case .binaryCrossEntropyBackward:
             let (rows, cols) = rowsCols(outShape)
             return fixed(.binaryCrossEntropyBackward(logits: x[0], targets: x[1], mask: x[2], dRowLoss: x[3],
-                                                     dLogits: out[0], rows: rows, cols: cols))
+                                                     dLogits: out[0], rows: rows, cols: cols, posWeight: 1))
 
         case .meanSquaredError:
             let (rows, cols) = rowsCols(inShapes[0])
-            return fixed(.meanSquaredError(predictions: x[0], targets: x[1], mask: x[2], rowLoss: out[0], rows: rows, cols: cols))
+            return fixed(.regressionLoss(.meanSquaredError, predictions: x[0], targets: x[1], mask: x[2], rowLoss: out[0],
+                                         rows: rows, cols: cols))
 
         case .meanSquaredErrorBackward:
             let (rows, cols) = rowsCols(outShape)
-            return fixed(.meanSquaredErrorBackward(predictions: x[0], targets: x[1], mask: x[2], dRowLoss: x[3],
-                                                   dPredictions: out[0], rows: rows, cols: cols))
+            return fixed(.regressionLossBackward(.meanSquaredError, predictions: x[0], targets: x[1], mask: x[2],
+                                                 dRowLoss: x[3], dPredictions: out[0], rows: rows, cols: cols))
 
         case .maskedMean:
             return fixed(.maskedMean(rowLoss: x[0], mask: x[1], loss: out[0], count: out[1], rows: inShapes[0][0]))
 
         case .maskedMeanBackward:
             return fixed(.maskedMeanBackward(dLoss: x[0], mask: x[1], count: x[2], dRowLoss: out[0], rows: outShape[0]))
+
+        case let .regressionLoss(function):
+            let (rows, cols) = rowsCols(inShapes[0])
+            return fixed(.regressionLoss(function, predictions: x[0], targets: x[1], mask: x[2], rowLoss: out[0],
+                                         rows: rows, cols: cols))
+
+        case let .regressionLossBackward(function):
+            let (rows, cols) = rowsCols(outShape)
+            return fixed(.regressionLossBackward(function, predictions: x[0], targets: x[1], mask: x[2],
+                                                 dRowLoss: x[3], dPredictions: out[0], rows: rows, cols: cols))
+
+        case let .weightedBinaryCrossEntropy(posWeight):
+            let (rows, cols) = rowsCols(inShapes[0])
+            return fixed(.binaryCrossEntropy(logits: x[0], targets: x[1], mask: x[2], rowLoss: out[0], rows: rows, cols: cols,
+                                             posWeight: posWeight))
+
+        case let .weightedBinaryCrossEntropyBackward(posWeight):
+            let (rows, cols) = rowsCols(outShape)
+            return fixed(.binaryCrossEntropyBackward(logits: x[0], targets: x[1], mask: x[2], dRowLoss: x[3],
+                                                     dLogits: out[0], rows: rows, cols: cols, posWeight: posWeight))
         }
     }
 

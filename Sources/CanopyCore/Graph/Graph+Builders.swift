@@ -140,9 +140,30 @@ extension Graph {
         return (v, Value(node: v.node, output: 1))
     }
 
-    /// Per-row binary cross-entropy on logits.
-    public func binaryCrossEntropy(logits: Value, targets: Value, mask: Value, label: String = "") throws -> Value {
-        try rowLoss(.binaryCrossEntropy, logits, targets, mask, label: label)
+    /// Per-row binary cross-entropy on logits, with weight `posWeight` (finite, > 0) on positive targets
+    /// (PyTorch's `BCEWithLogitsLoss(pos_weight:)`); weight 1 appends the plain ``Op/binaryCrossEntropy``.
+    public func binaryCrossEntropy(logits: Value, targets: Value, mask: Value, posWeight: Float = 1,
+                                   label: String = "") throws -> Value {
+        guard posWeight.isFinite && posWeight > 0 else {
+            throw GraphError("binary cross-entropy needs a finite posWeight > 0, got \(posWeight)")
+        }
+        let op: Op = posWeight == 1 ? .binaryCrossEntropy : .weightedBinaryCrossEntropy(posWeight: posWeight)
+        return try rowLoss(op, logits, targets, mask, label: label)
+    }
+
+    /// Per-row regression loss f (mean squared error appends ``Op/meanSquaredError``, the others
+    /// ``Op/regressionLoss(_:)``).
+    public func regressionLoss(_ function: RegressionLoss, predictions: Value, targets: Value, mask: Value,
+                               label: String = "") throws -> Value {
+        switch function {
+        case .meanSquaredError:
+            return try meanSquaredError(predictions: predictions, targets: targets, mask: mask, label: label)
+        case .l1:
+            return try rowLoss(.regressionLoss(function), predictions, targets, mask, label: label)
+        case let .huber(delta):
+            guard delta.isFinite && delta > 0 else { throw GraphError("huber needs a finite delta > 0, got \(delta)") }
+            return try rowLoss(.regressionLoss(function), predictions, targets, mask, label: label)
+        }
     }
 
     /// Per-row mean squared error.

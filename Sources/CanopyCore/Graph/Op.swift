@@ -45,6 +45,12 @@ public enum Op: Equatable, Sendable {
     case meanSquaredError
     /// Inputs: rowLoss [N], mask [N]. Outputs: loss [1] (mean over labelled rows), count [1].
     case maskedMean
+    /// A regression loss other than mean squared error (which graphs spell ``meanSquaredError``, as they always
+    /// have). Inputs: predictions [N, K], targets [N, K], mask [N]. Output: rowLoss [N].
+    case regressionLoss(RegressionLoss)
+    /// Binary cross-entropy with a weight ≠ 1 on positive targets (weight 1 is ``binaryCrossEntropy``).
+    /// Inputs: logits [N, K], targets [N, K], mask [N]. Output: rowLoss [N].
+    case weightedBinaryCrossEntropy(posWeight: Float)
 
     // Emitted by autodiff.
     /// Inputs: dy. Output: dBias [channels] (x's layout recorded in the forward node's shapes).
@@ -69,6 +75,10 @@ public enum Op: Equatable, Sendable {
     case meanSquaredErrorBackward
     /// Inputs: dLoss [1], mask, count [1]. Output: dRowLoss.
     case maskedMeanBackward
+    /// Inputs: predictions, targets, mask, dRowLoss. Output: dPredictions.
+    case regressionLossBackward(RegressionLoss)
+    /// Inputs: logits, targets, mask, dRowLoss. Output: dLogits.
+    case weightedBinaryCrossEntropyBackward(posWeight: Float)
     /// Input: dy (the slice's shape). Output: zeros of the sliced value's shape with dy at the slice: the
     /// gradient of ``slice(axis:start:length:)``.
     case embedSlice(axis: Int, start: Int, length: Int)

@@ -182,8 +182,7 @@ extension SpecDecoder {
         let f = try fields(node, path, allowed: ["head", "loss", "metrics", "weight", "label", "in", "class_weights"],
                            what: "a task mapping such as {head: [{dense: 10}], loss: cross_entropy}")
         let head = try layers(try f.required("head"), "\(path).head")
-        let loss = LossKind(rawValue: try word(try f.required("loss"), "\(path).loss",
-                                               among: LossKind.allCases.map(\.rawValue), what: "loss"))!
+        let (loss, lossSettings) = try lossChoice(try f.required("loss"), "\(path).loss")
         let metrics: [MetricKind]? = try f.optional("metrics").map { node in
             let choices = MetricKind.allCases.map(\.rawValue)
             if case .scalar = node.content {
@@ -197,9 +196,28 @@ extension SpecDecoder {
                             weight: try f.optional("weight").map { try float($0, "\(path).weight") } ?? 1,
                             label: try f.optional("label").map { try string($0, "\(path).label") },
                             location: location)
+        task.lossSettings = lossSettings
         task.input = try f.optional("in").map { try string($0, "\(path).in") }
         task.classWeights = try f.optional("class_weights").map { try classWeights($0, "\(path).class_weights") }
         return task
+    }
+
+    /// `loss: mse`, or a loss with its settings: `{huber: {delta: 0.5}}`, `{binary_cross_entropy: {pos_weight: 3}}`.
+    private func lossChoice(_ node: DocumentNode, _ path: String) throws -> (LossKind, LossSettings) {
+        let (name, settings) = try choice(node, path, among: LossKind.allCases.map(\.rawValue), what: "loss",
+                                          example: "{huber: {delta: 0.5}}")
+        let loss = LossKind(rawValue: name)!
+        var result = LossSettings()
+        guard let settings else { return (loss, result) }
+        let sub = "\(path).\(name)"
+        guard !loss.settingNames.isEmpty else {
+            throw error(settings, sub, "'\(name)' takes no settings; write it as a bare word: loss: \(name)")
+        }
+        let f = try fields(settings, sub, allowed: loss.settingNames,
+                           what: "the loss's settings such as {\(loss.settingNames.map { "\($0): 1" }.joined(separator: ", "))}")
+        result.delta = try f.optional("delta").map { try float($0, "\(sub).delta") } ?? 1
+        result.positiveWeight = try f.optional("pos_weight").map { try float($0, "\(sub).pos_weight") } ?? 1
+        return (loss, result)
     }
 
     /// `class_weights: balanced` or a list of numbers, one per class.

@@ -1,3 +1,5 @@
+import CanopyCore
+
 /// One task: a head on top of the shared trunk, its loss, metrics, weight and label column.
 public struct TaskSpec: Equatable, Sendable {
     /// The task's name (its key under `tasks:`): letters, digits, `_` and `-`.
@@ -16,6 +18,9 @@ public struct TaskSpec: Equatable, Sendable {
     public var input: String?
     /// Per-class weights of a cross-entropy loss (`class_weights:`), when set.
     public var classWeights: ClassWeightsSpec?
+    /// The loss's settings (`loss: {huber: {delta: 0.5}}`, `loss: {binary_cross_entropy: {pos_weight: 3}}`); each
+    /// applies to its own loss only, and the defaults give the plain losses.
+    public var lossSettings = LossSettings()
     /// `tasks.<name>`.
     public var keyPath: String
     /// Where the task's name is written.
@@ -36,20 +41,67 @@ public struct TaskSpec: Equatable, Sendable {
     }
 }
 
+extension TaskSpec {
+    /// The kernel function of a regression task's loss (mean squared error for a classification task, which has
+    /// none).
+    var regressionLoss: RegressionLoss {
+        switch loss {
+        case .huber: return .huber(delta: lossSettings.delta)
+        case .l1: return .l1
+        case .mse, .crossEntropy, .binaryCrossEntropy: return .meanSquaredError
+        }
+    }
+}
+
 /// Task losses.
 public enum LossKind: String, CaseIterable, Equatable, Hashable, Sendable {
     /// Softmax cross-entropy on logits `[C]` (C ≥ 2 classes); labels are class indices `0..<C`.
     case crossEntropy = "cross_entropy"
-    /// Sigmoid binary cross-entropy on logits (output width ≥ 1); targets in [0, 1].
+    /// Sigmoid binary cross-entropy on logits (output width ≥ 1); targets in [0, 1]; positive targets weighted by
+    /// ``LossSettings/positiveWeight``.
     case binaryCrossEntropy = "binary_cross_entropy"
     /// Mean squared error for regression on one label column (output width 1).
     case mse
+    /// Huber loss for regression (PyTorch's `HuberLoss`): `0.5·d²` for `|d| ≤ δ`, else `δ·(|d| − 0.5·δ)`, with δ
+    /// ``LossSettings/delta``; output width 1.
+    case huber
+    /// Mean absolute error for regression (PyTorch's `L1Loss`); output width 1.
+    case l1
 
     /// Whether the task is a classification (cross-entropy or binary cross-entropy).
-    public var isClassification: Bool { self != .mse }
+    public var isClassification: Bool {
+        switch self {
+        case .crossEntropy, .binaryCrossEntropy: return true
+        case .mse, .huber, .l1: return false
+        }
+    }
 
     /// The metrics a task gets when `metrics:` is absent.
     public var defaultMetrics: [MetricKind] { isClassification ? [.accuracy] : [.mse] }
+
+    /// The settings the loss takes in a model file (`{huber: {delta: 0.5}}`); empty for a loss written as a bare word.
+    public var settingNames: [String] {
+        switch self {
+        case .binaryCrossEntropy: return ["pos_weight"]
+        case .huber: return ["delta"]
+        case .crossEntropy, .mse, .l1: return []
+        }
+    }
+}
+
+/// The settings of a task's loss. Each applies to one loss only; the defaults give the plain losses.
+public struct LossSettings: Equatable, Sendable {
+    /// Huber's threshold δ between the quadratic and the linear part (`delta`), finite and > 0; default 1.
+    public var delta: Float
+    /// Binary cross-entropy's weight on positive targets (`pos_weight`, PyTorch's `pos_weight`), finite and > 0;
+    /// default 1, the unweighted loss.
+    public var positiveWeight: Float
+
+    /// Creates settings; by default those of the plain losses.
+    public init(delta: Float = 1, positiveWeight: Float = 1) {
+        self.delta = delta
+        self.positiveWeight = positiveWeight
+    }
 }
 
 /// Per-task evaluation metrics.

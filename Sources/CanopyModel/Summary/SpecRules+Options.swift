@@ -104,7 +104,8 @@ extension SpecRules {
         }
     }
 
-    /// `in:` needs a `graph:` (its node is checked with the graph), `class_weights:` a cross-entropy task.
+    /// `in:` needs a `graph:` (its node is checked with the graph), the loss's settings (huber's `delta`, binary
+    /// cross-entropy's `pos_weight`) are finite and > 0, `class_weights:` needs a cross-entropy task.
     func checkTaskOptions() throws {
         let isGraph: Bool
         if case .graph = spec.scheme { isGraph = true } else { isGraph = false }
@@ -114,6 +115,8 @@ extension SpecRules {
                 throw spec.error(at: "\(path).in", "'in:' picks the graph node a task reads, but this model has no "
                                     + "'graph:'; remove it")
             }
+            try positive(task.lossSettings.delta, "\(path).loss.huber.delta", "huber's delta")
+            try positive(task.lossSettings.positiveWeight, "\(path).loss.binary_cross_entropy.pos_weight", "pos_weight")
             guard let weights = task.classWeights else { continue }
             if task.loss != .crossEntropy {
                 throw spec.error(at: "\(path).class_weights", "class_weights apply to cross_entropy tasks only; "

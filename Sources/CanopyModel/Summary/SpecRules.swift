@@ -155,7 +155,7 @@ struct SpecRules {
                                         + "but the head gives \(width)")
                 }
             }
-        case .binaryCrossEntropy, .mse:
+        case .binaryCrossEntropy, .mse, .huber, .l1:
             if width != 1 {
                 throw ModelFileError(location: last.location, keyPath: last.keyPath,
                                      message: "a \(task.loss.rawValue) head predicts one label column, so its output "

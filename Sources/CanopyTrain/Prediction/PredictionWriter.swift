@@ -58,7 +58,7 @@ public final class PredictionWriter {
                 columns.append("\(task.name).class")
                 columns += (0..<task.width).map { "\(task.name).p\($0)" }
             case .binaryCrossEntropy: columns += ["\(task.name).class", "\(task.name).probability"]
-            case .mse: columns.append("\(task.name).value")
+            case .mse, .huber, .l1: columns.append("\(task.name).value")
             }
         }
         return columns.map(csvField).joined(separator: ",")

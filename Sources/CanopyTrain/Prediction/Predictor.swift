@@ -149,7 +149,7 @@ public final class Predictor {
         case .binaryCrossEntropy:
             let logit = outputs[row * width]
             return .binary(predicted: logit > 0 ? 1 : 0, probability: sigmoid(logit))
-        case .mse:
+        case .mse, .huber, .l1:
             return .value(outputs[row * width])
         }
     }

@@ -155,7 +155,7 @@ public struct ModelData {
                 case .binaryCrossEntropy:
                     problem = (value >= 0 && value <= 1) ? nil
                         : "binary cross-entropy targets must be in [0, 1], got \(formatLabel(value))"
-                case .mse:
+                case .mse, .huber, .l1:
                     problem = value.isFinite ? nil : "regression target \(formatLabel(value)) is not finite"
                 }
                 if let problem {

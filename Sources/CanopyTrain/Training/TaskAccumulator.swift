@@ -56,7 +56,7 @@ struct TaskAccumulator {
             case .binaryCrossEntropy:
                 predictedClasses.append(out[out.startIndex] > 0 ? 1 : 0)
                 positiveScores.append(Double(out[out.startIndex]))
-            case .mse:
+            case .mse, .huber, .l1:
                 predictedValues.append(out[out.startIndex])
             }
         }
@@ -81,7 +81,7 @@ struct TaskAccumulator {
         switch task.spec.loss {
         case .crossEntropy: truth = labels.map { classIndex(of: $0, classCount: width) ?? -1 }
         case .binaryCrossEntropy: truth = labels.map { $0 >= 1 ? 1 : 0 }
-        case .mse: truth = labels.map { _ in -1 }
+        case .mse, .huber, .l1: truth = labels.map { _ in -1 }
         }
         let metrics = task.spec.metrics.map { kind -> (name: String, value: Double) in
             switch kind {
