@@ -108,7 +108,17 @@ enum VJPRules {
             let dLoss = try onlyFirstOutput()
             return [emit(.maskedMeanBackward, [dLoss, x[1], Value(node: index, output: 1)], like: x[0]), nil]
 
-        case .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
+        case let .parametricUnary(function, parameter):
+            return [emit(.parametricUnaryBackward(function, parameter), [x[0], try onlyFirstOutput()], like: x[0])]
+
+        case let .avgPool(kernel, stride):
+            return [emit(.avgPoolBackward(kernel: kernel, stride: stride), [try onlyFirstOutput()], like: x[0])]
+
+        case .globalAvgPool:
+            return [emit(.globalAvgPoolBackward, [try onlyFirstOutput()], like: x[0])]
+
+        case .parametricUnaryBackward, .avgPoolBackward, .globalAvgPoolBackward,
+             .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .softmaxCrossEntropyBackward, .binaryCrossEntropyBackward,
              .meanSquaredErrorBackward, .maskedMeanBackward, .embedSlice, .mixtureBackwardGates, .mixtureBackwardValues:
             throw GraphError("\(node.op.name): second derivatives are not supported")
