@@ -1,7 +1,8 @@
 // =================================================================================================
 // Canopy OpenCL kernels: elementwise.cl
 //
-// Element-wise kernels over flat float32 arrays: fill, copy, unary functions and their gradients,
+// Element-wise kernels over flat float32 arrays: fill, copy, unary functions (plain and with a
+// parameter) and their gradients,
 // binary arithmetic, scaling, bias add and its gradient, and inverted dropout.
 // Unless stated otherwise: 1-D launch, work-item i computes element i; the global size is rounded
 // up to the work-group size, so every kernel checks i < count.
@@ -30,14 +31,19 @@ inline float sigmoid_f(float x) {
 }
 inline float gelu_cdf(float x) { return 0.5f * (1.0f + erf(x * 0.70710678118654752f)); }   // Φ(x)
 inline float gelu_f(float x) { return x * gelu_cdf(x); }
+inline float silu_f(float x) { return x * sigmoid_f(x); }
 
-// Each backward reads what it needs: relu and gelu the input x, sigmoid and tanh the output y.
+// Each backward reads what it needs: relu, gelu and silu the input x, sigmoid and tanh the output y.
 inline float relu_grad(float x, float y, float dy) { return x > 0.0f ? dy : 0.0f; }
 inline float sigmoid_grad(float x, float y, float dy) { return dy * y * (1.0f - y); }
 inline float tanh_grad(float x, float y, float dy) { return dy * (1.0f - y * y); }
 inline float gelu_grad(float x, float y, float dy) {
     const float pdf = exp(-0.5f * x * x) * 0.39894228040143268f;   // φ(x) = exp(-x²/2) / √(2π)
     return dy * (gelu_cdf(x) + x * pdf);
+}
+inline float silu_grad(float x, float y, float dy) {
+    const float s = sigmoid_f(x);
+    return dy * s * (1.0f + x * (1.0f - s));
 }
 
 #define UNARY_KERNELS(NAME, FORWARD, GRAD)                                                           \
@@ -55,6 +61,30 @@ UNARY_KERNELS(relu, relu_f, relu_grad)
 UNARY_KERNELS(sigmoid, sigmoid_f, sigmoid_grad)
 UNARY_KERNELS(tanh, tanh, tanh_grad)
 UNARY_KERNELS(gelu, gelu_f, gelu_grad)
+UNARY_KERNELS(silu, silu_f, silu_grad)
+
+// ---- Parametric unary functions: y = f(x; alpha), dx = f'(x; alpha) · dy (PyTorch's definitions) ----------
+// Same launch as the plain unary kernels; both backward kernels read the input x only.
+
+inline float leaky_relu_f(float x, float alpha) { return x > 0.0f ? x : alpha * x; }
+inline float leaky_relu_grad(float x, float alpha, float dy) { return x > 0.0f ? dy : alpha * dy; }
+inline float elu_f(float x, float alpha) { return x > 0.0f ? x : alpha * expm1(x); }
+inline float elu_grad(float x, float alpha, float dy) { return x > 0.0f ? dy : alpha * exp(x) * dy; }
+
+#define PARAMETRIC_UNARY_KERNELS(NAME, FORWARD, GRAD)                                                \
+__kernel void canopy_##NAME(__global const float* x, __global float* y, const float alpha,          \
+                            const int count) {                                                       \
+    const int i = (int)get_global_id(0);                                                             \
+    if (i < count) y[i] = FORWARD(x[i], alpha);                                                      \
+}                                                                                                    \
+__kernel void canopy_##NAME##_backward(__global const float* x, __global const float* dy,           \
+                                       __global float* dx, const float alpha, const int count) {     \
+    const int i = (int)get_global_id(0);                                                             \
+    if (i < count) dx[i] = GRAD(x[i], alpha, dy[i]);                                                 \
+}
+
+PARAMETRIC_UNARY_KERNELS(leaky_relu, leaky_relu_f, leaky_relu_grad)
+PARAMETRIC_UNARY_KERNELS(elu, elu_f, elu_grad)
 
 // ---- Binary functions: y = a ∘ b --------------------------------------------------------------------
 

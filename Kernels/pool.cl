@@ -1,9 +1,10 @@
 // =================================================================================================
 // Canopy OpenCL kernels: pool.cl
 //
-// Max pooling over NCHW input without padding (windows that would cross the edge are not formed),
+// Max and average pooling over NCHW input without padding (windows that would cross the edge are not formed),
 // window K×K, stride S: OH = (H − K) / S + 1, OW = (W − K) / S + 1. A "plane" is one (n, c) image.
-// Indices are stored as floats holding h·W + w within the input plane (exact below 2²⁴).
+// Max pooling's indices are stored as floats holding h·W + w within the input plane (exact below 2²⁴).
+// Global average pooling is a row mean over [N·C, H·W] (a row-team launch, see common.cl).
 // =================================================================================================
 
 // Forward. Work-item e computes output element e = (plane · OH + oh) · OW + ow: the maximum of its
@@ -51,4 +52,69 @@ __kernel void canopy_max_pool_backward(__global const float* dOutput, __global c
         }
     }
     dInput[e] = acc;
+}
+
+// ---- Average pooling ------------------------------------------------------------------------------
+
+// Forward. Work-item e computes output element e = (plane · OH + oh) · OW + ow: its window's sum in
+// row-major order times scale = 1 / K² (computed by the host, as the CPU backend computes it).
+__kernel void canopy_avg_pool(__global const float* input, __global float* output, const float scale,
+                              const int H, const int W, const int K, const int S, const int OH, const int OW,
+                              const int count) {
+    const int e = (int)get_global_id(0);
+    if (e >= count) return;
+    const int plane = e / (OH * OW), r = e - plane * OH * OW;
+    const int oh = r / OW, ow = r - oh * OW;
+    __global const float* x = input + plane * H * W + (oh * S) * W + ow * S;
+    float sum = 0.0f;
+    for (int dh = 0; dh < K; ++dh) {
+        for (int dw = 0; dw < K; ++dw) sum += x[dh * W + dw];
+    }
+    output[e] = sum * scale;
+}
+
+// Backward, race-free: work-item e computes input element e = (plane · H + h) · W + w as the sum of
+// dOutput · scale over the windows that contain (h, w), in row-major order (as for max pooling).
+// Zero where no window reaches.
+__kernel void canopy_avg_pool_backward(__global const float* dOutput, __global float* dInput,
+                                       const float scale, const int H, const int W, const int K,
+                                       const int S, const int OH, const int OW, const int count) {
+    const int e = (int)get_global_id(0);
+    if (e >= count) return;
+    const int plane = e / (H * W), r = e - plane * H * W;
+    const int h = r / W, w = r - h * W;
+    const int ohFirst = h - K + 1 <= 0 ? 0 : (h - K + 1 + S - 1) / S;
+    const int owFirst = w - K + 1 <= 0 ? 0 : (w - K + 1 + S - 1) / S;
+    const int ohLast = min(h / S, OH - 1), owLast = min(w / S, OW - 1);
+    const int base = plane * OH * OW;
+    float acc = 0.0f;
+    for (int oh = ohFirst; oh <= ohLast; ++oh) {
+        for (int ow = owFirst; ow <= owLast; ++ow) acc += dOutput[base + oh * OW + ow] * scale;
+    }
+    dInput[e] = acc;
+}
+
+// ---- Global average pooling: row means --------------------------------------------------------------
+
+// y[r] = Σ_j x[r, j] · scale, scale = 1 / cols from the host. Row-team launch: the T lanes of row r each
+// sum the elements j ≡ lane (mod T), then the team adds the lane sums.
+__kernel void canopy_row_mean(__global const float* x, __global float* y, const float scale,
+                              const int rows, const int cols) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0);
+    const int r = (int)get_global_id(1);
+    float acc = 0.0f;
+    if (r < rows) {
+        __global const float* row = x + r * cols;
+        for (int j = lane; j < cols; j += T) acc += row[j];
+    }
+    const float total = team_sum(acc, scratch);
+    if (r < rows && lane == 0) y[r] = total * scale;
+}
+
+// dx[r, j] = dy[r] · scale. 1-D launch: work-item e computes flat element e = r · cols + j.
+__kernel void canopy_row_mean_backward(__global const float* dy, __global float* dx, const float scale,
+                                       const int cols, const int count) {
+    const int e = (int)get_global_id(0);
+    if (e < count) dx[e] = dy[e / cols] * scale;
 }

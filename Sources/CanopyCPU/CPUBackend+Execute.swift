@@ -65,6 +65,18 @@ extension CPUBackend {
             try unary(function, x: x, y: y, count: count)
         case let .unaryBackward(function, x, y, dy, dx, count):
             try unaryBackward(function, x: x, y: y, dy: dy, dx: dx, count: count)
+        case let .parametricUnary(function, parameter, x, y, count):
+            try parametricUnary(function, parameter: parameter, x: x, y: y, count: count)
+        case let .parametricUnaryBackward(function, parameter, x, dy, dx, count):
+            try parametricUnaryBackward(function, parameter: parameter, x: x, dy: dy, dx: dx, count: count)
+        case let .avgPool(input, output, geometry):
+            try avgPool(input: input, output: output, geometry: geometry)
+        case let .avgPoolBackward(dOutput, dInput, geometry):
+            try avgPoolBackward(dOutput: dOutput, dInput: dInput, geometry: geometry)
+        case let .rowMean(x, y, rows, cols):
+            try rowMean(x: x, y: y, rows: rows, cols: cols)
+        case let .rowMeanBackward(dy, dx, rows, cols):
+            try rowMeanBackward(dy: dy, dx: dx, rows: rows, cols: cols)
         case let .binary(function, a, b, y, count):
             try binary(function, a: a, b: b, y: y, count: count)
         case let .scale(x, y, alpha, count):

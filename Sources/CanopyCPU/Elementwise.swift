@@ -5,8 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-// Element-wise kernels: fill, copy, the unary functions and their derivatives, binary arithmetic, scale and
-// biasAdd. Each element is computed independently, so chunks may run on any thread.
+// Element-wise kernels: fill, copy, the unary functions (plain and parametric) and their derivatives, binary
+// arithmetic, scale and biasAdd. Each element is computed independently, so chunks may run on any thread.
 
 extension CPUBackend {
     func fill(y: DeviceBuffer, value: Float, count: Int) throws {
@@ -54,11 +54,12 @@ extension CPUBackend {
             case .sigmoid: for i in range { y[i] = UnaryMath.sigmoid(x[i]) }
             case .tanh: for i in range { y[i] = tanhf(x[i]) }
             case .gelu: for i in range { y[i] = UnaryMath.gelu(x[i]) }
+            case .silu: for i in range { y[i] = x[i] * UnaryMath.sigmoid(x[i]) }
             }
         }
     }
 
-    /// `dx = f′(x) · dy`. relu and gelu read x; sigmoid and tanh read their output y (`y(1−y)`, `1−y²`); only
+    /// `dx = f′(x) · dy`. relu, gelu and silu read x; sigmoid and tanh read their output y (`y(1−y)`, `1−y²`); only
     /// the buffer the function needs is read.
     func unaryBackward(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer,
                        dx: DeviceBuffer, count: Int) throws {
@@ -71,6 +72,34 @@ extension CPUBackend {
             case .sigmoid: for i in range { dx[i] = source[i] * (1 - source[i]) * dy[i] }
             case .tanh: for i in range { dx[i] = (1 - source[i] * source[i]) * dy[i] }
             case .gelu: for i in range { dx[i] = UnaryMath.geluDerivative(source[i]) * dy[i] }
+            case .silu: for i in range { dx[i] = UnaryMath.siluDerivative(source[i]) * dy[i] }
+            }
+        }
+    }
+
+    /// `y = f(x; α)`: leaky ReLU `x > 0 ? x : α·x`, ELU `x > 0 ? x : α·expm1(x)`.
+    func parametricUnary(_ function: ParametricUnaryFunction, parameter alpha: Float, x: DeviceBuffer,
+                         y: DeviceBuffer, count: Int) throws {
+        let x = reading(x)
+        let y = writing(y)
+        parallelRanges(count: count, grain: function == .leakyRelu ? CPUBackend.elementGrain : 4096) { range in
+            switch function {
+            case .leakyRelu: for i in range { y[i] = x[i] > 0 ? x[i] : alpha * x[i] }
+            case .elu: for i in range { y[i] = x[i] > 0 ? x[i] : alpha * expm1f(x[i]) }
+            }
+        }
+    }
+
+    /// `dx = f′(x; α) · dy`: 1 above 0; α (leaky ReLU) or `α·exp(x)` (ELU) at 0 and below, as PyTorch has them.
+    func parametricUnaryBackward(_ function: ParametricUnaryFunction, parameter alpha: Float, x: DeviceBuffer,
+                                 dy: DeviceBuffer, dx: DeviceBuffer, count: Int) throws {
+        let x = reading(x)
+        let dy = reading(dy)
+        let dx = writing(dx)
+        parallelRanges(count: count, grain: function == .leakyRelu ? CPUBackend.elementGrain : 4096) { range in
+            switch function {
+            case .leakyRelu: for i in range { dx[i] = x[i] > 0 ? dy[i] : alpha * dy[i] }
+            case .elu: for i in range { dx[i] = x[i] > 0 ? dy[i] : alpha * expf(x[i]) * dy[i] }
             }
         }
     }
@@ -112,6 +141,13 @@ enum UnaryMath {
         let cdf = 0.5 * (1 + erff(x * Float(0.5.squareRoot())))
         let pdf = expf(-0.5 * x * x) * Float(1 / (2 * Double.pi).squareRoot())
         return cdf + x * pdf
+    }
+
+    /// `σ(x)·(1 + x·(1 − σ(x)))`, the derivative of `x·σ(x)`.
+    @inline(__always)
+    static func siluDerivative(_ x: Float) -> Float {
+        let s = sigmoid(x)
+        return s * (1 + x * (1 - s))
     }
 
     /// `log(1 + exp(−|z|))`, the smooth part of the logistic loss, accurate for large |z|.

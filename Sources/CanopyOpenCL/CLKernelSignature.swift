@@ -48,6 +48,7 @@ extension CLKernels {
         case .sigmoid: return sigmoid
         case .tanh: return tanh
         case .gelu: return gelu
+        case .silu: return silu
         }
     }
 
@@ -58,6 +59,23 @@ extension CLKernels {
         case .sigmoid: return sigmoidBackward
         case .tanh: return tanhBackward
         case .gelu: return geluBackward
+        case .silu: return siluBackward
+        }
+    }
+
+    /// The forward kernel of a parametric unary function, `(x, y, alpha, count)`.
+    static func parametricUnary(_ function: ParametricUnaryFunction) -> CLKernelSignature {
+        switch function {
+        case .leakyRelu: return leakyRelu
+        case .elu: return elu
+        }
+    }
+
+    /// The derivative kernel of a parametric unary function, `(x, dy, dx, alpha, count)`.
+    static func parametricUnaryBackward(_ function: ParametricUnaryFunction) -> CLKernelSignature {
+        switch function {
+        case .leakyRelu: return leakyReluBackward
+        case .elu: return eluBackward
         }
     }
 

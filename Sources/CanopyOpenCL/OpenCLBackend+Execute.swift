@@ -64,6 +64,19 @@ extension OpenCLBackend {
             try elementwise(CLKernels.unary(function), [x, y], count: count)
         case let .unaryBackward(function, x, y, dy, dx, count):
             try elementwise(CLKernels.unaryBackward(function), [x, y, dy, dx], count: count)
+        case let .parametricUnary(function, parameter, x, y, count):
+            try elementwise(CLKernels.parametricUnary(function), [x, y], count: count, extra: [.float(parameter)])
+        case let .parametricUnaryBackward(function, parameter, x, dy, dx, count):
+            try elementwise(CLKernels.parametricUnaryBackward(function), [x, dy, dx], count: count,
+                            extra: [.float(parameter)])
+        case let .avgPool(input, output, geometry):
+            try avgPool(input: input, output: output, geometry: geometry)
+        case let .avgPoolBackward(dOutput, dInput, geometry):
+            try avgPoolBackward(dOutput: dOutput, dInput: dInput, geometry: geometry)
+        case let .rowMean(x, y, rows, cols):
+            try rowMean(x: x, y: y, rows: rows, cols: cols)
+        case let .rowMeanBackward(dy, dx, rows, cols):
+            try rowMeanBackward(dy: dy, dx: dx, rows: rows, cols: cols)
         case let .binary(function, a, b, y, count):
             try elementwise(CLKernels.binary(function), [a, b, y], count: count)
         case let .scale(x, y, alpha, count):

@@ -1,6 +1,6 @@
 import CanopyCore
 
-/// Max pooling and its gradient (pool.cl).
+/// Max and average pooling, global average pooling's row means, and their gradients (pool.cl).
 extension OpenCLBackend {
     private func poolSizes(_ g: PoolGeometry) -> [CLArgument] {
         [.int(g.inHeight), .int(g.inWidth), .int(g.kernel), .int(g.stride), .int(g.outHeight), .int(g.outWidth)]
@@ -15,5 +15,28 @@ extension OpenCLBackend {
         let arguments = try bind(dOutput, indices, dInput) + poolSizes(g) + [.int(g.inputCount)]
         try launch(CLKernels.maxPoolBackward, arguments, global: [g.inputCount],
                    local: [tunables.elementwiseGroup])
+    }
+
+    func avgPool(input: DeviceBuffer, output: DeviceBuffer, geometry g: PoolGeometry) throws {
+        let arguments = try bind(input, output) + [.float(1 / Float(g.kernel * g.kernel))] + poolSizes(g)
+            + [.int(g.outputCount)]
+        try launch(CLKernels.avgPool, arguments, global: [g.outputCount], local: [tunables.elementwiseGroup])
+    }
+
+    func avgPoolBackward(dOutput: DeviceBuffer, dInput: DeviceBuffer, geometry g: PoolGeometry) throws {
+        let arguments = try bind(dOutput, dInput) + [.float(1 / Float(g.kernel * g.kernel))] + poolSizes(g)
+            + [.int(g.inputCount)]
+        try launch(CLKernels.avgPoolBackward, arguments, global: [g.inputCount], local: [tunables.elementwiseGroup])
+    }
+
+    /// Global average pooling's row means, a row-team launch (see ``launchRows(_:_:rows:rowLength:)``).
+    func rowMean(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int) throws {
+        let arguments = try bind(x, y) + [.float(1 / Float(cols)), .int(rows), .int(cols)]
+        try launchRows(CLKernels.rowMean, arguments, rows: rows, rowLength: cols)
+    }
+
+    func rowMeanBackward(dy: DeviceBuffer, dx: DeviceBuffer, rows: Int, cols: Int) throws {
+        try elementwise(CLKernels.rowMeanBackward, [dy, dx], count: rows * cols,
+                        extra: [.float(1 / Float(cols)), .int(cols)])
     }
 }

@@ -65,6 +65,27 @@ final class GraphGradientTests: XCTestCase {
         try checkGradients(graph: g, losses: [(loss, "w")], inputs: inputs)
     }
 
+    /// The ops of issue 7's layers chained: conv → leaky ReLU → average pooling → ELU → SiLU → global average
+    /// pooling → dense → softmax, under a mean squared error.
+    func testPoolingAndParametricActivationGradientsMatchFiniteDifferences() throws {
+        let g = Graph()
+        let batch = 2
+        let x = g.input("x", shape: [batch, 2, 7, 6])
+        let w1 = g.parameter("conv.weight", shape: [3, 2, 3, 3], initializer: .heUniform(fanIn: 18))
+        var h = g.parametricUnary(.leakyRelu, parameter: 0.2, try g.conv2d(x, w1, stride: 1, padding: 1))
+        h = try g.avgPool(h, kernel: 3, stride: 2)                                        // [2, 3, 3, 2]
+        h = g.unary(.silu, g.parametricUnary(.elu, parameter: 0.7, h))
+        h = try g.globalAvgPool(h)                                                       // [2, 3]
+        let w2 = g.parameter("dense.weight", shape: [4, 3], initializer: .glorotUniform(fanIn: 3, fanOut: 4))
+        let p = g.softmax(try g.matmul(h, w2, transposeB: true))                         // [2, 4]
+        let targets = g.input("targets", shape: [batch, 4]), mask = g.input("mask", shape: [batch])
+        let loss = try g.maskedMean(try g.meanSquaredError(predictions: p, targets: targets, mask: mask), mask: mask).loss
+        let inputs: [String: [Float]] = [
+            "x": randomValues(batch * 2 * 7 * 6, seed: 5), "targets": [1, 0, 0, 0, 0, 0, 1, 0], "mask": [1, 1], "w": [1],
+        ]
+        try checkGradients(graph: g, losses: [(loss, "w")], inputs: inputs)
+    }
+
     /// Compares autodiff's gradient of `Σ weight·loss` with central differences at a few elements of every
     /// parameter; prints the largest difference per parameter.
     private func checkGradients(graph g: Graph, losses: [(loss: Value, weight: String)], inputs: [String: [Float]],

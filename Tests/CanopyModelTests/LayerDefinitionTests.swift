@@ -8,7 +8,8 @@ import XCTest
 final class LayerDefinitionTests: XCTestCase {
     func testRegistryWordsInMessageOrder() {
         XCTAssertEqual(LayerRegistry.keywords,
-                       ["dense", "conv2d", "maxpool", "dropout", "flatten", "relu", "sigmoid", "tanh", "gelu"])
+                       ["dense", "conv2d", "maxpool", "dropout", "flatten", "relu", "sigmoid", "tanh", "gelu", "silu",
+                        "leaky_relu", "elu", "avgpool", "global_avgpool", "softmax", "reshape"])
         XCTAssertEqual(Set(LayerRegistry.keywords).count, LayerRegistry.keywords.count, "a word names one layer")
         for syntax in LayerRegistry.syntaxes {
             XCTAssertTrue(LayerRegistry.reference.contains("- \(syntax.fullExample)"), syntax.keyword)

@@ -77,6 +77,7 @@ extension KernelCalls {
         case .sigmoid: return 1 / (1 + Foundation.exp(-x))
         case .tanh: return Foundation.tanh(x)
         case .gelu: return 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot()))
+        case .silu: return x / (1 + Foundation.exp(-x))
         }
     }
 

@@ -68,6 +68,7 @@ public enum KernelCalls {
         calls += [sgdUpdate(count: 129, seed: seed), adamUpdate(count: 129, step: 3, seed: seed),
                   rmspropUpdate(count: 129, momentum: 0, seed: seed), rmspropUpdate(count: 33, momentum: 0.9, seed: seed)]
         calls += standardMixtureCalls(seed: seed)
+        calls += standardLayerCalls(seed: seed)
         return calls
     }
 

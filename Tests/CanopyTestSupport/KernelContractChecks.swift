@@ -98,7 +98,8 @@ public func checkKernelContracts(on backend: Backend, calls: [KernelCall] = Kern
     return coverage
 }
 
-/// The number of kernel names the instruction set has: 36 ``Kernel`` cases, of which unary, unaryBackward and
-/// binary have one name per function, and regressionLoss and regressionLossBackward one per ``RegressionLoss``
-/// (mse, l1, huber).
-public let kernelNameCount = 36 - 3 + 2 * UnaryFunction.allCases.count + BinaryFunction.allCases.count - 2 + 2 * 3
+/// The number of kernel names the instruction set has: 42 ``Kernel`` cases, of which unary, unaryBackward,
+/// parametricUnary, parametricUnaryBackward and binary have one name per function, and regressionLoss and
+/// regressionLossBackward one per ``RegressionLoss`` (mse, l1, huber).
+public let kernelNameCount = 42 - 5 + 2 * UnaryFunction.allCases.count + 2 * ParametricUnaryFunction.allCases.count
+    + BinaryFunction.allCases.count - 2 + 2 * 3

@@ -117,7 +117,17 @@ enum VJPRules {
             return [emit(.weightedBinaryCrossEntropyBackward(posWeight: posWeight),
                          [x[0], x[1], x[2], try onlyFirstOutput()], like: x[0]), nil, nil]
 
-        case .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
+        case let .parametricUnary(function, parameter):
+            return [emit(.parametricUnaryBackward(function, parameter), [x[0], try onlyFirstOutput()], like: x[0])]
+
+        case let .avgPool(kernel, stride):
+            return [emit(.avgPoolBackward(kernel: kernel, stride: stride), [try onlyFirstOutput()], like: x[0])]
+
+        case .globalAvgPool:
+            return [emit(.globalAvgPoolBackward, [try onlyFirstOutput()], like: x[0])]
+
+        case .parametricUnaryBackward, .avgPoolBackward, .globalAvgPoolBackward,
+             .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .softmaxCrossEntropyBackward, .binaryCrossEntropyBackward,
              .meanSquaredErrorBackward, .maskedMeanBackward, .embedSlice, .mixtureBackwardGates, .mixtureBackwardValues,
              .regressionLossBackward, .weightedBinaryCrossEntropyBackward:

@@ -154,6 +154,27 @@ extension Kernel {
             try SizeRule.positive(count, "count")
             return KernelContract(.readWrite("param", param, count), .read("grad", grad, count),
                                   .readWrite("square", square, count), .readWrite("buffer", buffer, count))
+
+        case let .parametricUnary(_, _, x, y, count):
+            try SizeRule.positive(count, "count")
+            return KernelContract(.read("x", x, count), .write("y", y, count))
+        case let .parametricUnaryBackward(_, _, x, dy, dx, count):
+            try SizeRule.positive(count, "count")
+            return KernelContract(.read("x", x, count), .read("dy", dy, count), .write("dx", dx, count))
+
+        case let .avgPool(input, output, g):
+            let n = try g.checkedCounts()
+            return KernelContract(.read("input", input, n.input), .write("output", output, n.output))
+        case let .avgPoolBackward(dOutput, dInput, g):
+            let n = try g.checkedCounts()
+            return KernelContract(.read("dOutput", dOutput, n.output), .write("dInput", dInput, n.input))
+
+        case let .rowMean(x, y, rows, cols):
+            let count = try matrixCount(rows, "rows", cols, "cols")
+            return KernelContract(.read("x", x, count), .write("y", y, rows))
+        case let .rowMeanBackward(dy, dx, rows, cols):
+            let count = try matrixCount(rows, "rows", cols, "cols")
+            return KernelContract(.read("dy", dy, rows), .write("dx", dx, count))
         }
     }
 
@@ -181,11 +202,11 @@ extension Kernel {
 }
 
 extension UnaryFunction {
-    /// Whether ``Kernel/unaryBackward(_:x:y:dy:dx:count:)`` reads the function's input x (relu, gelu) rather
+    /// Whether ``Kernel/unaryBackward(_:x:y:dy:dx:count:)`` reads the function's input x (relu, gelu, silu) rather
     /// than its output y (sigmoid `y(1−y)`, tanh `1−y²`).
     public var derivativeReadsInput: Bool {
         switch self {
-        case .relu, .gelu: return true
+        case .relu, .gelu, .silu: return true
         case .sigmoid, .tanh: return false
         }
     }

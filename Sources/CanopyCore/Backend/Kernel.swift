@@ -136,6 +136,25 @@ public enum Kernel {
     /// `param −= lr · g / (sqrt(square) + ε)` (the buffer is left as it is).
     case rmspropUpdate(param: DeviceBuffer, grad: DeviceBuffer, square: DeviceBuffer, buffer: DeviceBuffer, count: Int,
                        hyper: RMSpropHyperparameters)
+
+    /// `y = f(x; parameter)` element-wise (``ParametricUnaryFunction``: leaky ReLU's slope, ELU's alpha).
+    case parametricUnary(ParametricUnaryFunction, parameter: Float, x: DeviceBuffer, y: DeviceBuffer, count: Int)
+    /// `dx = ∂f(x; parameter)/∂x · dy`, from f's input x.
+    case parametricUnaryBackward(ParametricUnaryFunction, parameter: Float, x: DeviceBuffer, dy: DeviceBuffer,
+                                 dx: DeviceBuffer, count: Int)
+
+    /// Average pooling over [N, C, H, W]; output [N, C, OH, OW]: each output is the mean of its K×K window
+    /// (the same windows as ``maxPool``: no padding, none crossing the edge).
+    case avgPool(input: DeviceBuffer, output: DeviceBuffer, geometry: PoolGeometry)
+    /// Gradient of ``avgPool``: `dInput[h, w] = Σ dOutput[oh, ow] / K²` over the windows containing (h, w)
+    /// (overwritten; zero where no window reaches).
+    case avgPoolBackward(dOutput: DeviceBuffer, dInput: DeviceBuffer, geometry: PoolGeometry)
+
+    /// Row mean of x [rows, cols]: `y[r] = Σ_j x[r, j] / cols`. Global average pooling views [N, C, H, W] as
+    /// [N·C, H·W].
+    case rowMean(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int)
+    /// Gradient of ``rowMean``: `dx[r, j] = dy[r] / cols`.
+    case rowMeanBackward(dy: DeviceBuffer, dx: DeviceBuffer, rows: Int, cols: Int)
 }
 
 /// Sizes of a ``Kernel/matmul(a:b:c:shape:)``.
@@ -187,7 +206,7 @@ public struct ConvGeometry: Equatable, Sendable {
     public var outputCount: Int { batch * outChannels * outHeight * outWidth }
 }
 
-/// Sizes of a max pooling over NCHW input, no padding; windows that would cross the edge are not formed.
+/// Sizes of a max or average pooling over NCHW input, no padding; windows that would cross the edge are not formed.
 public struct PoolGeometry: Equatable, Sendable {
     /// The input's shape [N, C, H, W]; the output keeps N and C.
     public var batch: Int, channels: Int, inHeight: Int, inWidth: Int
@@ -220,6 +239,17 @@ public enum UnaryFunction: String, CaseIterable, Sendable {
     case tanh
     /// `x · Φ(x)` with the exact normal CDF `Φ(x) = (1 + erf(x/√2)) / 2` (PyTorch's default GELU).
     case gelu
+    /// `x · σ(x)` with σ the logistic sigmoid (PyTorch's `SiLU`); derivative `σ(x)·(1 + x·(1 − σ(x)))`.
+    case silu
+}
+
+/// Element-wise functions of one argument and one parameter α, as PyTorch defines them.
+public enum ParametricUnaryFunction: String, CaseIterable, Sendable {
+    /// `x > 0 ? x : α·x` (PyTorch's `LeakyReLU`, α the negative slope); derivative α at 0 and below.
+    case leakyRelu
+    /// `x > 0 ? x : α·(exp(x) − 1)` (PyTorch's `ELU`, computed with `expm1`); derivative `α·exp(x)` at 0
+    /// and below.
+    case elu
 }
 
 /// Element-wise functions of two arguments of the same length.
@@ -330,6 +360,12 @@ extension Kernel {
         case .sgdUpdate: return "sgdUpdate"
         case .adamUpdate: return "adamUpdate"
         case .rmspropUpdate: return "rmspropUpdate"
+        case let .parametricUnary(function, _, _, _, _): return "parametricUnary.\(function.rawValue)"
+        case let .parametricUnaryBackward(function, _, _, _, _, _): return "parametricUnaryBackward.\(function.rawValue)"
+        case .avgPool: return "avgPool"
+        case .avgPoolBackward: return "avgPoolBackward"
+        case .rowMean: return "rowMean"
+        case .rowMeanBackward: return "rowMeanBackward"
         }
     }
 }

@@ -167,6 +167,29 @@ enum KernelEmitter {
             let (rows, cols) = rowsCols(outShape)
             return fixed(.binaryCrossEntropyBackward(logits: x[0], targets: x[1], mask: x[2], dRowLoss: x[3],
                                                      dLogits: out[0], rows: rows, cols: cols, posWeight: posWeight))
+
+        case let .parametricUnary(function, parameter):
+            return fixed(.parametricUnary(function, parameter: parameter, x: x[0], y: out[0], count: count))
+
+        case let .parametricUnaryBackward(function, parameter):
+            return fixed(.parametricUnaryBackward(function, parameter: parameter, x: x[0], dy: x[1], dx: out[0],
+                                                  count: count))
+
+        case let .avgPool(kernel, stride):
+            return fixed(.avgPool(input: x[0], output: out[0],
+                                  geometry: poolGeometry(inShapes[0], kernel: kernel, stride: stride)))
+
+        case let .avgPoolBackward(kernel, stride):
+            return fixed(.avgPoolBackward(dOutput: x[0], dInput: out[0],
+                                          geometry: poolGeometry(outShape, kernel: kernel, stride: stride)))
+
+        case .globalAvgPool:
+            let planes = inShapes[0]
+            return fixed(.rowMean(x: x[0], y: out[0], rows: planes[0] * planes[1], cols: planes[2] * planes[3]))
+
+        case .globalAvgPoolBackward:
+            return fixed(.rowMeanBackward(dy: x[0], dx: out[0], rows: outShape[0] * outShape[1],
+                                          cols: outShape[2] * outShape[3]))
         }
     }
 

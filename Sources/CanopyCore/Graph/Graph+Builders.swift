@@ -46,6 +46,31 @@ extension Graph {
         return append(.maxPool(kernel: kernel, stride: stride), inputs: [x], outputShapes: [out, out], label: label)
     }
 
+    /// Average pooling of x [N, C, H, W] with a square window: the same windows as ``maxPool(_:kernel:stride:label:)``.
+    public func avgPool(_ x: Value, kernel: Int, stride: Int, label: String = "") throws -> Value {
+        let sx = shape(of: x)
+        guard sx.count == 4 else { throw GraphError("avgpool needs x [N, C, H, W], got \(sx)") }
+        guard kernel >= 1, stride >= 1, kernel <= sx[2], kernel <= sx[3] else {
+            throw GraphError("avgpool window \(kernel) does not fit input \(sx[2])×\(sx[3])")
+        }
+        let geometry = Graph.poolGeometry(input: sx, kernel: kernel, stride: stride)
+        return append(.avgPool(kernel: kernel, stride: stride), inputs: [x],
+                      outputShapes: [[sx[0], sx[1], geometry.outHeight, geometry.outWidth]], label: label)
+    }
+
+    /// The mean of each channel's plane: x [N, C, H, W] → [N, C].
+    public func globalAvgPool(_ x: Value, label: String = "") throws -> Value {
+        let sx = shape(of: x)
+        guard sx.count == 4 else { throw GraphError("global_avgpool needs x [N, C, H, W], got \(sx)") }
+        return append(.globalAvgPool, inputs: [x], outputShapes: [[sx[0], sx[1]]], label: label)
+    }
+
+    /// `function` with `parameter` applied to each element of x; same shape as x.
+    public func parametricUnary(_ function: ParametricUnaryFunction, parameter: Float, _ x: Value,
+                                label: String = "") -> Value {
+        append(.parametricUnary(function, parameter), inputs: [x], outputShapes: [shape(of: x)], label: label)
+    }
+
     /// `function` applied to each element of x; same shape as x.
     public func unary(_ function: UnaryFunction, _ x: Value, label: String = "") -> Value {
         append(.unary(function), inputs: [x], outputShapes: [shape(of: x)], label: label)

@@ -86,6 +86,19 @@ public enum Op: Equatable, Sendable {
     case mixtureBackwardGates
     /// Inputs: gates, dy. Output: dValues.
     case mixtureBackwardValues
+
+    /// Element-wise function with a parameter (leaky ReLU's slope, ELU's alpha). Input: x.
+    case parametricUnary(ParametricUnaryFunction, Float)
+    /// Average pooling of x [N, C, H, W] → [N, C, OH, OW], the windows of ``maxPool(kernel:stride:)``.
+    case avgPool(kernel: Int, stride: Int)
+    /// Mean of each channel's plane: x [N, C, H, W] → [N, C].
+    case globalAvgPool
+    /// Emitted by autodiff. Inputs: x, dy. Output: dx.
+    case parametricUnaryBackward(ParametricUnaryFunction, Float)
+    /// Emitted by autodiff. Input: dOutput. Output: dInput.
+    case avgPoolBackward(kernel: Int, stride: Int)
+    /// Emitted by autodiff. Input: dy [N, C]. Output: dx [N, C, H, W], each plane filled with dy / (H·W).
+    case globalAvgPoolBackward
 }
 
 /// How a parameter's initial values are drawn.
@@ -111,6 +124,8 @@ extension Op {
         case let .unary(f): return f.rawValue
         case let .unaryBackward(f): return "\(f.rawValue)Backward"
         case let .binary(f): return f.rawValue
+        case let .parametricUnary(f, _): return f.rawValue
+        case let .parametricUnaryBackward(f, _): return "\(f.rawValue)Backward"
         default:
             let text = String(describing: self)
             return String(text.prefix { $0 != "(" })

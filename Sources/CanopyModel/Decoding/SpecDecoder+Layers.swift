@@ -71,6 +71,10 @@ extension SpecDecoder {
             switch setting.kind {
             case .integer: values[setting.key] = .integer(try int(node, path))
             case .number: values[setting.key] = .number(try float(node, path))
+            case .integers:
+                values[setting.key] = .integers(try list(node, path, of: "integers").enumerated().map { index, item in
+                    try int(item, "\(path)[\(index)]")
+                })
             }
         }
         return LayerSettings(values, syntax)

@@ -1,6 +1,7 @@
 import CanopyCore
 
-/// An element-wise activation, written as its bare name: `relu`, `sigmoid`, `tanh`, `gelu`. No parameters.
+/// An element-wise activation, written as its bare name: `relu`, `sigmoid`, `tanh`, `gelu`, `silu`. No parameters.
+/// (`leaky_relu` and `elu`, which take a setting, are ``ParametricActivationLayer``s.)
 public struct ActivationLayer: Layer {
     /// The function applied to each element.
     public var function: ActivationKind
@@ -28,7 +29,7 @@ public struct ActivationLayer: Layer {
 }
 
 extension LayerKind {
-    /// `relu`, `sigmoid`, `tanh` or `gelu`.
+    /// `relu`, `sigmoid`, `tanh`, `gelu` or `silu`.
     public static func activation(_ function: ActivationKind) -> LayerKind { LayerKind(ActivationLayer(function)) }
 }
 
@@ -43,6 +44,8 @@ public enum ActivationKind: String, CaseIterable, Equatable, Hashable, Sendable 
     /// `x·Φ(x)` with Φ the standard normal CDF; a backend may use the tanh approximation
     /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
     case gelu
+    /// `x·σ(x)` with σ the logistic sigmoid (PyTorch's `SiLU`, also called swish).
+    case silu
 
     /// The formula, for the layer reference.
     var summary: String {
@@ -51,6 +54,7 @@ public enum ActivationKind: String, CaseIterable, Equatable, Hashable, Sendable 
         case .sigmoid: return "1 / (1 + e^(−x)), element-wise"
         case .tanh: return "tanh(x), element-wise"
         case .gelu: return "x·Φ(x), element-wise (a backend may use the tanh approximation)"
+        case .silu: return "x·σ(x) = x / (1 + e^(−x)), element-wise (PyTorch's SiLU)"
         }
     }
 }
@@ -63,6 +67,7 @@ extension UnaryFunction {
         case .sigmoid: self = .sigmoid
         case .tanh: self = .tanh
         case .gelu: self = .gelu
+        case .silu: self = .silu
         }
     }
 }

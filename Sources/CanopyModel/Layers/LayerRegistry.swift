@@ -4,7 +4,8 @@ public enum LayerRegistry {
     /// The layer types, in the order messages list their words.
     public static let types: [any Layer.Type] = [
         DenseLayer.self, Conv2DLayer.self, MaxPoolLayer.self, DropoutLayer.self, FlattenLayer.self,
-        ActivationLayer.self,
+        ActivationLayer.self, ParametricActivationLayer.self, AvgPoolLayer.self, GlobalAvgPoolLayer.self,
+        SoftmaxLayer.self, ReshapeLayer.self,
     ]
 
     /// Every word's syntax, in order (`dense`, `conv2d`, `maxpool`, `dropout`, `flatten`, `relu`, ...).

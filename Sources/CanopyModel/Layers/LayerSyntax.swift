@@ -57,7 +57,10 @@ public struct LayerSyntax: Sendable {
 /// One setting of a layer: its key, its type and its default.
 public struct LayerSetting: Sendable {
     /// The type of value a setting takes.
-    public enum Kind: Sendable { case integer, number }
+    public enum Kind: Sendable {
+        /// An integer (`units: 64`), a number (`p: 0.1`), or a list of integers (`shape: [4, 8, 8]`).
+        case integer, number, integers
+    }
     /// What a missing setting becomes.
     public enum Default: Sendable {
         /// No default: the setting must be written.
@@ -85,6 +88,11 @@ public struct LayerSetting: Sendable {
         LayerSetting(key: key, kind: .integer, fallback: fallback)
     }
 
+    /// A list-of-integers setting (`shape: [4, 8, 8]`); always required.
+    public static func integers(_ key: String) -> LayerSetting {
+        LayerSetting(key: key, kind: .integers, fallback: .required)
+    }
+
     /// A number setting, required unless it has a default.
     public static func number(_ key: String, default fallback: Default = .required) -> LayerSetting {
         LayerSetting(key: key, kind: .number, fallback: fallback)
@@ -94,7 +102,7 @@ public struct LayerSetting: Sendable {
 /// A layer's decoded settings, defaults applied: what ``LayerSyntax`` hands a layer type to make a layer.
 public struct LayerSettings: Sendable {
     /// A decoded value.
-    public enum Value: Sendable, Equatable { case integer(Int), number(Float) }
+    public enum Value: Sendable, Equatable { case integer(Int), number(Float), integers([Int]) }
     private var values: [String: Value]
 
     /// The written values, with every missing setting's default filled in (in the syntax's order, so `sameAs`
@@ -114,6 +122,12 @@ public struct LayerSettings: Sendable {
     /// The integer setting `key`.
     public func int(_ key: String) -> Int {
         guard case .integer(let value)? = values[key] else { preconditionFailure("no integer setting '\(key)'") }
+        return value
+    }
+
+    /// The list-of-integers setting `key`.
+    public func ints(_ key: String) -> [Int] {
+        guard case .integers(let value)? = values[key] else { preconditionFailure("no integer-list setting '\(key)'") }
         return value
     }
 
