@@ -81,6 +81,11 @@ struct TrainCommand: ParsableCommand {
                 print(output.committedEpoch > 0
                     ? "kept the files of epoch \(output.committedEpoch), the last good one, in \(folder.path)"
                     : "no epoch completed; nothing was saved in \(folder.path)")
+                // A run that diverges right after a resume may owe it to its checkpoint: say which one.
+                if let restored, error is TrainingError {
+                    throw ContextError(error, context: "the run resumed from \(restored.file ?? folder.checkpointURL.relativePath) "
+                        + "after epoch \(restored.metadata["epoch"] ?? "?")")
+                }
                 throw error
             }
             if trainer.parametersEpoch != trainer.epochsCompleted {
@@ -148,4 +153,12 @@ extension TrainCommand {
         try output.saveBaselines(Baselines.json(multiTask: multiTask, baselines: results))
         print("wrote \(output.folder.baselinesURL.relativePath)")
     }
+}
+
+/// An error with a sentence of context after it.
+struct ContextError: Error, CustomStringConvertible {
+    let underlying: Error
+    let context: String
+    init(_ underlying: Error, context: String) { self.underlying = underlying; self.context = context }
+    var description: String { "\(underlying) (\(context))" }
 }

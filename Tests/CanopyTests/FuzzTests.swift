@@ -55,8 +55,19 @@ final class FuzzTests: ScratchTestCase {
             }
         }
 
-        // Model files: this one and the examples of every sharing scheme (their data is built in).
-        let bases = try [model.replacingOccurrences(of: "DATA", with: "clean.csv")]
+        // Model files: this one, one with the newer layers, losses and options, and the examples of every sharing
+        // scheme (their data is built in).
+        let newer = """
+            name: fuzz-new
+            data: {source: clean.csv, validation: 0.25, seed: 3}
+            input: {shape: [1, 8, 8], normalize: standard}
+            shared: [{conv2d: {filters: 4, kernel: 3, padding: 1}}, silu, {avgpool: 2}, {leaky_relu: 0.1}, global_avgpool, {reshape: [4]}, {dense: 8}, {elu: 0.5}]
+            tasks:
+              digit: {head: [{dense: 10}], loss: cross_entropy, metrics: [accuracy, precision, top3_accuracy]}
+              parity: {head: [{dense: 1}], loss: {binary_cross_entropy: {pos_weight: 2}}, metrics: [recall]}
+            train: {optimizer: {rmsprop: {lr: 0.01}}, batch_size: 8, epochs: 1, log_every_step: true, shuffle: false}
+            """
+        let bases = try [model.replacingOccurrences(of: "DATA", with: "clean.csv"), newer]
             + ["mmoe-synthetic.yaml", "cross-stitch-multidigits.yaml", "soft-sharing-multidigits.yaml",
                "digits-residual-graph.yaml", "digits-task-gating.yaml", "multidigits-pcgrad.yaml", "digits.yaml"]
             .map { try String(contentsOf: TestModels.examples.appendingPathComponent($0), encoding: .utf8) }
@@ -64,7 +75,10 @@ final class FuzzTests: ScratchTestCase {
             let name = "model\(index).yaml"
             let text = Mutator.mutateText(bases[index % bases.count], random: &random)
             try Data(text.utf8).write(to: scratch.appendingPathComponent(name))
-            try run(["check", path(name)], damaged: name, what: "model case \(index)")
+            // A third of them train too (one epoch), so that what check accepts also runs.
+            let arguments = index % 3 == 0 ? ["train", path(name), "--backend", "cpu", "--epochs", "1",
+                                              "--out", path("model-run\(index)")] : ["check", path(name)]
+            try run(arguments, damaged: name, what: "model case \(index)")
         }
         for index in 0..<Self.csvCases {
             let name = "data\(index).csv"
