@@ -28,15 +28,7 @@ public enum Metrics {
     /// - Precondition: `predictions.count == labels.count`.
     public static func macroF1(predictions: [Int], labels: [Int]) -> Double {
         precondition(predictions.count == labels.count, "macroF1: \(predictions.count) predictions, \(labels.count) labels")
-        var counts = [Int: (tp: Int, fp: Int, fn: Int)]()
-        for (p, y) in zip(predictions, labels) {
-            if p == y {
-                counts[y, default: (0, 0, 0)].tp += 1
-            } else {
-                counts[p, default: (0, 0, 0)].fp += 1
-                counts[y, default: (0, 0, 0)].fn += 1
-            }
-        }
+        let counts = classCounts(predictions: predictions, labels: labels)
         // Sum in class order so that the result does not depend on the dictionary's iteration order.
         return macroF1(perClass: counts.keys.sorted().map { counts[$0]! })
     }
@@ -50,15 +42,7 @@ public enum Metrics {
     public static func precisionOrRecall(predictions: [Int], labels: [Int], recall: Bool, binary: Bool) -> Double {
         precondition(predictions.count == labels.count, "precision: \(predictions.count) predictions, \(labels.count) labels")
         guard !labels.isEmpty else { return .nan }
-        var counts = [Int: (tp: Int, fp: Int, fn: Int)]()
-        for (p, y) in zip(predictions, labels) {
-            if p == y {
-                counts[y, default: (0, 0, 0)].tp += 1
-            } else {
-                counts[p, default: (0, 0, 0)].fp += 1
-                counts[y, default: (0, 0, 0)].fn += 1
-            }
-        }
+        let counts = classCounts(predictions: predictions, labels: labels)
         func score(_ c: (tp: Int, fp: Int, fn: Int)) -> Double {
             let denominator = c.tp + (recall ? c.fn : c.fp)
             return denominator == 0 ? 0 : Double(c.tp) / Double(denominator)
@@ -73,6 +57,21 @@ public enum Metrics {
     public static func topKAccuracy(labelRanks: [Int], k: Int) -> Double {
         guard !labelRanks.isEmpty else { return .nan }
         return Double(labelRanks.filter { $0 >= 0 && $0 < k }.count) / Double(labelRanks.count)
+    }
+
+    /// True positives, false positives and false negatives of every class that occurs in the labels or the
+    /// predictions.
+    static func classCounts(predictions: [Int], labels: [Int]) -> [Int: (tp: Int, fp: Int, fn: Int)] {
+        var counts = [Int: (tp: Int, fp: Int, fn: Int)]()
+        for (p, y) in zip(predictions, labels) {
+            if p == y {
+                counts[y, default: (0, 0, 0)].tp += 1
+            } else {
+                counts[p, default: (0, 0, 0)].fp += 1
+                counts[y, default: (0, 0, 0)].fn += 1
+            }
+        }
+        return counts
     }
 
     /// Macro-F1 from per-class counts; classes with no TP, FP or FN are skipped. `nan` if none remain.
