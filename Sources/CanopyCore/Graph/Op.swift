@@ -120,6 +120,8 @@ public enum ParameterInit: Equatable, Sendable {
     case glorotUniform(fanIn: Int, fanOut: Int)
     /// These exact values (row-major), such as a cross-stitch unit's initial mixing matrix.
     case values([Float])
+    /// U(−bound, bound): PyTorch's default for `Linear` and `Conv2d` weights and biases uses bound = 1/√fanIn.
+    case uniform(bound: Float)
 }
 
 extension Op {

@@ -28,6 +28,10 @@ public enum LayerRegistry {
                 case .integer(let value): return "\(setting.key) (default \(value))"
                 case .number(let value): return "\(setting.key) (default \(value))"
                 case .sameAs(let other): return "\(setting.key) (default: \(other))"
+                case .word(let value):
+                    guard case .word(let choices) = setting.kind else { return "\(setting.key) (default \(value))" }
+                    return "\(setting.key) (\(choices.joined(separator: " | ")), default \(value))"
+                case .boolean(let value): return "\(setting.key) (default \(value))"
                 }
             }
             let keys = settings.isEmpty ? "" : " [\(settings.joined(separator: ", "))]"
