@@ -65,7 +65,7 @@ struct CLTunables {
             defines = ["MM_TM": matmulRows, "MM_TN": matmulColumns, "TRANSPOSE_TILE": transposeTile]
         case .reduce:
             defines = ["REDUCE_WG": reduceGroup, "REDUCE_VEC": reduceVector]
-        case .softmax, .loss, .elementwise, .mixture:
+        case .softmax, .loss, .elementwise, .mixture, .norm:
             defines = ["ROW_TEAM_WG": rowTeam]
         case .conv, .optimizer, .pool:
             defines = [:]

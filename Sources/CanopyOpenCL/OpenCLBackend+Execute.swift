@@ -77,6 +77,10 @@ extension OpenCLBackend {
             try rowMean(x: x, y: y, rows: rows, cols: cols)
         case let .rowMeanBackward(dy, dx, rows, cols):
             try rowMeanBackward(dy: dy, dx: dx, rows: rows, cols: cols)
+        case let .layerNorm(x, gamma, y, normalized, rstd, rows, cols, eps):
+            try layerNorm(x: x, gamma: gamma, y: y, normalized: normalized, rstd: rstd, rows: rows, cols: cols, eps: eps)
+        case let .layerNormBackward(normalized, rstd, gamma, dy, dx, rows, cols):
+            try layerNormBackward(normalized: normalized, rstd: rstd, gamma: gamma, dy: dy, dx: dx, rows: rows, cols: cols)
         case let .binary(function, a, b, y, count):
             try elementwise(CLKernels.binary(function), [a, b, y], count: count)
         case let .scale(x, y, alpha, count):

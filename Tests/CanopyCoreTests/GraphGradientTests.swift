@@ -86,6 +86,27 @@ final class GraphGradientTests: XCTestCase {
         try checkGradients(graph: g, losses: [(loss, "w")], inputs: inputs)
     }
 
+    /// The layernorm layer's ops through autodiff and the executor: dense → layerNorm → bias add → tanh → dense,
+    /// under a mean squared error; gamma, beta and the dense weight before it all get their gradients.
+    func testLayerNormGradientsMatchFiniteDifferences() throws {
+        let g = Graph()
+        let batch = 3
+        let x = g.input("x", shape: [batch, 5])
+        let w1 = g.parameter("dense.weight", shape: [7, 5], initializer: .heUniform(fanIn: 5))
+        let gamma = g.parameter("norm.weight", shape: [7], initializer: .constant(1))
+        let beta = g.parameter("norm.bias", shape: [7], initializer: .zeros)
+        let normalized = try g.layerNorm(try g.matmul(x, w1, transposeB: true), gamma: gamma, eps: 1e-5)
+        let h = g.unary(.tanh, try g.biasAdd(normalized, beta))
+        let w2 = g.parameter("out.weight", shape: [2, 7], initializer: .heUniform(fanIn: 7))
+        let p = try g.matmul(h, w2, transposeB: true)
+        let targets = g.input("targets", shape: [batch, 2]), mask = g.input("mask", shape: [batch])
+        let loss = try g.maskedMean(try g.meanSquaredError(predictions: p, targets: targets, mask: mask), mask: mask).loss
+        let inputs: [String: [Float]] = [
+            "x": randomValues(batch * 5, seed: 6), "targets": randomValues(batch * 2, seed: 7), "mask": [1, 1, 1], "w": [1],
+        ]
+        try checkGradients(graph: g, losses: [(loss, "w")], inputs: inputs)
+    }
+
     /// Compares autodiff's gradient of `Σ weight·loss` with central differences at a few elements of every
     /// parameter; prints the largest difference per parameter.
     private func checkGradients(graph g: Graph, losses: [(loss: Value, weight: String)], inputs: [String: [Float]],

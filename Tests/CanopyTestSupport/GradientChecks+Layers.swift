@@ -14,6 +14,9 @@ func checkLayerKernelGradients(on backend: Backend, file: StaticString, line: UI
         reports.append(checkAvgPoolGradient(on: backend, geometry: geometry, file: file, line: line))
     }
     reports.append(checkRowMeanGradient(on: backend, rows: 6, cols: 9, file: file, line: line))
+    for (rows, cols) in [(5, 7), (3, 33)] {
+        reports.append(checkLayerNormGradient(on: backend, rows: rows, cols: cols, file: file, line: line))
+    }
     return reports
 }
 
@@ -67,5 +70,34 @@ public func checkRowMeanGradient(on backend: Backend, rows: Int, cols: Int, seed
         let dx = try ctx.buffer("dx", count: rows * cols)
         try ctx.run(.rowMeanBackward(dy: dy, dx: dx, rows: rows, cols: cols))
         return ["x": dx]
+    }, file: file, line: line)
+}
+
+/// Layer normalization followed by a bias add (the `layernorm` layer) with respect to x, gamma and beta, through
+/// the kernels its VJP emits: layerNormBackward for x, the column sums of dy ⊙ x̂ and of dy for gamma and beta.
+@discardableResult
+public func checkLayerNormGradient(on backend: Backend, rows: Int, cols: Int, seed: UInt64 = 17,
+                                   file: StaticString = #filePath, line: UInt = #line) -> GradientReport {
+    var random = TestRandom(seed: seed)
+    let count = rows * cols
+    return checkGradient("layerNorm \(rows)×\(cols)", on: backend,
+                         inputs: ["x": random.floats(count).map { 2 * $0 + 1 }, "gamma": random.floats(cols).map { $0 + 1.5 },
+                                  "beta": random.floats(cols)],
+                         wrt: ["x", "gamma", "beta"], forward: { ctx in
+        let scaled = try ctx.buffer("scaled", count: count), y = try ctx.buffer("y", count: count)
+        try ctx.run(.layerNorm(x: try ctx["x"], gamma: try ctx["gamma"], y: scaled,
+                               normalized: try ctx.buffer("normalized", count: count),
+                               rstd: try ctx.buffer("rstd", count: rows), rows: rows, cols: cols, eps: 1e-5))
+        try ctx.run(.biasAdd(x: scaled, bias: try ctx["beta"], y: y, outer: rows, channels: cols, inner: 1))
+        return (y, count)
+    }, backward: { ctx, dy in
+        let dx = try ctx.buffer("dx", count: count), product = try ctx.buffer("product", count: count)
+        let dGamma = try ctx.buffer("dGamma", count: cols), dBeta = try ctx.buffer("dBeta", count: cols)
+        try ctx.run(.layerNormBackward(normalized: try ctx["normalized"], rstd: try ctx["rstd"], gamma: try ctx["gamma"],
+                                       dy: dy, dx: dx, rows: rows, cols: cols))
+        try ctx.run(.binary(.multiply, a: dy, b: try ctx["normalized"], y: product, count: count))
+        try ctx.run(.biasGradient(dy: product, dBias: dGamma, outer: rows, channels: cols, inner: 1))
+        try ctx.run(.biasGradient(dy: dy, dBias: dBeta, outer: rows, channels: cols, inner: 1))
+        return ["x": dx, "gamma": dGamma, "beta": dBeta]
     }, file: file, line: line)
 }

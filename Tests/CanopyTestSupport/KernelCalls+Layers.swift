@@ -14,6 +14,10 @@ extension KernelCalls {
     /// row team shares.
     public static let rowMeanSizes: [(rows: Int, cols: Int)] = [(1, 1), (7, 33), (6, 129), (2, 4099)]
 
+    /// Rows and columns of the standard layer-normalization calls: awkward sizes (1, 7, 33, 129 features) and a
+    /// long row that a row team shares.
+    public static let layerNormSizes: [(rows: Int, cols: Int)] = [(1, 1), (7, 7), (3, 33), (6, 129), (2, 4099)]
+
     /// Calls of the layer kernels for ``standard(seed:)``.
     static func standardLayerCalls(seed: UInt64) -> [KernelCall] {
         var calls: [KernelCall] = []
@@ -28,6 +32,9 @@ extension KernelCalls {
         }
         for (rows, cols) in rowMeanSizes {
             calls += [rowMean(rows: rows, cols: cols, seed: seed), rowMeanBackward(rows: rows, cols: cols, seed: seed)]
+        }
+        for (rows, cols) in layerNormSizes {
+            calls += [layerNorm(rows: rows, cols: cols, seed: seed), layerNormBackward(rows: rows, cols: cols, seed: seed)]
         }
         return calls
     }
@@ -95,6 +102,40 @@ extension KernelCalls {
         return KernelCall("rowMeanBackward \(rows)×\(cols)", buffers: ["dy": random.floats(rows),
                           "dx": .nan(rows * cols)], outputs: ["dx"]) {
             .rowMeanBackward(dy: try $0["dy"], dx: try $0["dx"], rows: rows, cols: cols)
+        }
+    }
+
+    /// Layer normalization of x in [-1, 1] shifted by 3 (a mean far from 0), with gamma in [-1, 1].
+    public static func layerNorm(rows: Int, cols: Int, seed: UInt64 = 1) -> KernelCall {
+        var random = TestRandom(seed: seed)
+        let tolerance = Tolerance(absolute: 1e-5 * Float(cols).squareRoot() * 4, relative: 1e-4)
+        return KernelCall("layerNorm \(rows)×\(cols)",
+                          buffers: ["x": random.floats(rows * cols).map { $0 + 3 }, "gamma": random.floats(cols),
+                                    "y": .nan(rows * cols), "normalized": .nan(rows * cols), "rstd": .nan(rows)],
+                          outputs: ["y", "normalized", "rstd"], tolerance: tolerance) {
+            .layerNorm(x: try $0["x"], gamma: try $0["gamma"], y: try $0["y"], normalized: try $0["normalized"],
+                       rstd: try $0["rstd"], rows: rows, cols: cols, eps: 1e-5)
+        }
+    }
+
+    /// The input gradient of layer normalization from a normalized x̂ with zero mean and unit variance per row.
+    public static func layerNormBackward(rows: Int, cols: Int, seed: UInt64 = 1) -> KernelCall {
+        var random = TestRandom(seed: seed)
+        var normalized: [Float] = []
+        for _ in 0..<rows {
+            let row = random.floats(cols)
+            let mean = row.reduce(0, +) / Float(cols)
+            let deviation = (row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(cols) + 1e-5).squareRoot()
+            normalized += row.map { ($0 - mean) / deviation }
+        }
+        let rstd = random.floats(rows).map { 1 + abs($0) }
+        let tolerance = Tolerance(absolute: 1e-5 * Float(cols).squareRoot() * 4, relative: 1e-4)
+        return KernelCall("layerNormBackward \(rows)×\(cols)",
+                          buffers: ["normalized": normalized, "rstd": rstd, "gamma": random.floats(cols),
+                                    "dy": random.floats(rows * cols), "dx": .nan(rows * cols)],
+                          outputs: ["dx"], tolerance: tolerance) {
+            .layerNormBackward(normalized: try $0["normalized"], rstd: try $0["rstd"], gamma: try $0["gamma"],
+                               dy: try $0["dy"], dx: try $0["dx"], rows: rows, cols: cols)
         }
     }
 }

@@ -126,6 +126,18 @@ enum VJPRules {
         case .globalAvgPool:
             return [emit(.globalAvgPoolBackward, [try onlyFirstOutput()], like: x[0])]
 
+        case .layerNorm:
+            // x̂ = (x − mean)·rstd, y = x̂ ⊙ gamma: dx from x̂ and rstd; dgamma = Σ_rows dy ⊙ x̂.
+            let dy = try onlyFirstOutput()
+            let normalized = Value(node: index, output: 1), rstd = Value(node: index, output: 2)
+            let dGamma = needed[1] ? g.append(.biasGradient(channels: shape(x[1])[0]),
+                                              inputs: [try g.binary(.multiply, dy, normalized, label: label)],
+                                              outputShapes: [shape(x[1])], label: label) : nil
+            return [needed[0] ? emit(.layerNormBackward, [normalized, rstd, x[1], dy], like: x[0]) : nil, dGamma]
+
+        case .layerNormBackward:
+            throw GraphError("\(node.op.name): second derivatives are not supported")
+
         case .parametricUnaryBackward, .avgPoolBackward, .globalAvgPoolBackward,
              .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .softmaxCrossEntropyBackward, .binaryCrossEntropyBackward,

@@ -175,6 +175,16 @@ extension Kernel {
         case let .rowMeanBackward(dy, dx, rows, cols):
             let count = try matrixCount(rows, "rows", cols, "cols")
             return KernelContract(.read("dy", dy, rows), .write("dx", dx, count))
+
+        case let .layerNorm(x, gamma, y, normalized, rstd, rows, cols, eps):
+            let count = try matrixCount(rows, "rows", cols, "cols")
+            guard eps.isFinite, eps > 0 else { throw ContractViolation("eps must be finite and > 0, got \(eps)") }
+            return KernelContract(.read("x", x, count), .read("gamma", gamma, cols), .write("y", y, count),
+                                  .write("normalized", normalized, count), .write("rstd", rstd, rows))
+        case let .layerNormBackward(normalized, rstd, gamma, dy, dx, rows, cols):
+            let count = try matrixCount(rows, "rows", cols, "cols")
+            return KernelContract(.read("normalized", normalized, count), .read("rstd", rstd, rows),
+                                  .read("gamma", gamma, cols), .read("dy", dy, count), .write("dx", dx, count))
         }
     }
 

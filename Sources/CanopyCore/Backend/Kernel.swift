@@ -155,6 +155,17 @@ public enum Kernel {
     case rowMean(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int)
     /// Gradient of ``rowMean``: `dx[r, j] = dy[r] / cols`.
     case rowMeanBackward(dy: DeviceBuffer, dx: DeviceBuffer, rows: Int, cols: Int)
+
+    /// Scaled layer normalization of each row of x [rows, cols] (PyTorch's `LayerNorm` over the last dimension,
+    /// whose shift beta is a following ``biasAdd``): `mean = Σ_j x_j / cols`, `var = Σ_j (x_j − mean)² / cols`
+    /// (biased), `rstd = 1 / sqrt(var + eps)`, `normalized = (x − mean) · rstd`, `y = normalized ⊙ gamma`; gamma
+    /// [cols], rstd [rows]. eps is finite and > 0.
+    case layerNorm(x: DeviceBuffer, gamma: DeviceBuffer, y: DeviceBuffer, normalized: DeviceBuffer, rstd: DeviceBuffer,
+                   rows: Int, cols: Int, eps: Float)
+    /// Gradient of ``layerNorm`` with respect to x, from its normalized output x̂ and rstd: with `g = dy ⊙ gamma`,
+    /// `dx = rstd · (g − Σ_j g_j / cols − x̂ · Σ_j g_j·x̂_j / cols)` per row.
+    case layerNormBackward(normalized: DeviceBuffer, rstd: DeviceBuffer, gamma: DeviceBuffer, dy: DeviceBuffer,
+                           dx: DeviceBuffer, rows: Int, cols: Int)
 }
 
 /// Sizes of a ``Kernel/matmul(a:b:c:shape:)``.
@@ -366,6 +377,8 @@ extension Kernel {
         case .avgPoolBackward: return "avgPoolBackward"
         case .rowMean: return "rowMean"
         case .rowMeanBackward: return "rowMeanBackward"
+        case .layerNorm: return "layerNorm"
+        case .layerNormBackward: return "layerNormBackward"
         }
     }
 }

@@ -190,6 +190,16 @@ enum KernelEmitter {
         case .globalAvgPoolBackward:
             return fixed(.rowMeanBackward(dy: x[0], dx: out[0], rows: outShape[0] * outShape[1],
                                           cols: outShape[2] * outShape[3]))
+
+        case let .layerNorm(eps):
+            let (rows, cols) = rowsCols(outShape)
+            return fixed(.layerNorm(x: x[0], gamma: x[1], y: out[0], normalized: out[1], rstd: out[2],
+                                    rows: rows, cols: cols, eps: eps))
+
+        case .layerNormBackward:
+            let (rows, cols) = rowsCols(outShape)
+            return fixed(.layerNormBackward(normalized: x[0], rstd: x[1], gamma: x[2], dy: x[3], dx: out[0],
+                                            rows: rows, cols: cols))
         }
     }
 

@@ -155,6 +155,19 @@ extension Graph {
         append(.logSoftmax, inputs: [x], outputShapes: [shape(of: x)], label: label)
     }
 
+    /// Scaled layer normalization of each row of x [N, F] (biased variance): `y = (x − mean) / sqrt(var + eps) ⊙
+    /// gamma`, with gamma [F]; PyTorch's `LayerNorm(F, eps)` is this followed by ``biasAdd(_:_:label:)`` of beta.
+    /// Returns y (output 0); outputs 1 and 2 are the normalized x̂ [N, F] and the reciprocal standard deviations
+    /// [N] the gradient reads.
+    public func layerNorm(_ x: Value, gamma: Value, eps: Float = 1e-5, label: String = "") throws -> Value {
+        let sx = shape(of: x)
+        guard sx.count == 2, shape(of: gamma) == [sx[1]] else {
+            throw GraphError("layernorm needs x [N, F] and gamma [F], got \(sx) and \(shape(of: gamma))")
+        }
+        guard eps.isFinite, eps > 0 else { throw GraphError("layernorm eps must be finite and > 0, got \(eps)") }
+        return append(.layerNorm(eps: eps), inputs: [x, gamma], outputShapes: [sx, sx, [sx[0]]], label: label)
+    }
+
     /// Per-row softmax cross-entropy. Returns (rowLoss [N], probabilities [N, C]).
     public func softmaxCrossEntropy(logits: Value, labels: Value, mask: Value, label: String = "") throws -> (rowLoss: Value, probabilities: Value) {
         let sl = shape(of: logits)

@@ -99,6 +99,13 @@ public enum Op: Equatable, Sendable {
     case avgPoolBackward(kernel: Int, stride: Int)
     /// Emitted by autodiff. Input: dy [N, C]. Output: dx [N, C, H, W], each plane filled with dy / (H·W).
     case globalAvgPoolBackward
+
+    /// Layer normalization over the last dimension with a per-feature scale, PyTorch's `LayerNorm` without its
+    /// shift (which a ``biasAdd`` adds; see ``Kernel/layerNorm(x:gamma:y:normalized:rstd:rows:cols:eps:)``).
+    /// Inputs: x [N, F], gamma [F]. Outputs: y [N, F], the normalized x̂ [N, F] and rstd [N] for the backward pass.
+    case layerNorm(eps: Float)
+    /// Emitted by autodiff. Inputs: x̂ [N, F], rstd [N], gamma [F], dy [N, F]. Output: dx.
+    case layerNormBackward
 }
 
 /// How a parameter's initial values are drawn.
@@ -113,6 +120,8 @@ public enum ParameterInit: Equatable, Sendable {
     case glorotUniform(fanIn: Int, fanOut: Int)
     /// These exact values (row-major), such as a cross-stitch unit's initial mixing matrix.
     case values([Float])
+    /// U(−bound, bound): PyTorch's default for `Linear` and `Conv2d` weights and biases uses bound = 1/√fanIn.
+    case uniform(bound: Float)
 }
 
 extension Op {

@@ -75,6 +75,9 @@ extension SpecDecoder {
                 values[setting.key] = .integers(try list(node, path, of: "integers").enumerated().map { index, item in
                     try int(item, "\(path)[\(index)]")
                 })
+            case .word(let choices):
+                values[setting.key] = .word(try word(node, path, among: choices, what: "\(setting.key)"))
+            case .boolean: values[setting.key] = .boolean(try bool(node, path))
             }
         }
         return LayerSettings(values, syntax)

@@ -6,6 +6,7 @@ public enum LayerRegistry {
         DenseLayer.self, Conv2DLayer.self, MaxPoolLayer.self, DropoutLayer.self, FlattenLayer.self,
         ActivationLayer.self, ParametricActivationLayer.self, AvgPoolLayer.self, GlobalAvgPoolLayer.self,
         SoftmaxLayer.self, ReshapeLayer.self,
+        LayerNormLayer.self,
     ]
 
     /// Every word's syntax, in order (`dense`, `conv2d`, `maxpool`, `dropout`, `flatten`, `relu`, ...).
@@ -27,6 +28,10 @@ public enum LayerRegistry {
                 case .integer(let value): return "\(setting.key) (default \(value))"
                 case .number(let value): return "\(setting.key) (default \(value))"
                 case .sameAs(let other): return "\(setting.key) (default: \(other))"
+                case .word(let value):
+                    guard case .word(let choices) = setting.kind else { return "\(setting.key) (default \(value))" }
+                    return "\(setting.key) (\(choices.joined(separator: " | ")), default \(value))"
+                case .boolean(let value): return "\(setting.key) (default \(value))"
                 }
             }
             let keys = settings.isEmpty ? "" : " [\(settings.joined(separator: ", "))]"

@@ -60,6 +60,10 @@ public struct LayerSetting: Sendable {
     public enum Kind: Sendable {
         /// An integer (`units: 64`), a number (`p: 0.1`), or a list of integers (`shape: [4, 8, 8]`).
         case integer, number, integers
+        /// One of these words (`init: pytorch`); another word is refused with a "did you mean".
+        case word([String])
+        /// `true` or `false` (`bias: false`).
+        case boolean
     }
     /// What a missing setting becomes.
     public enum Default: Sendable {
@@ -71,6 +75,10 @@ public struct LayerSetting: Sendable {
         case number(Float)
         /// The value of another (earlier) setting: a pooling stride defaults to its kernel.
         case sameAs(String)
+        /// This word.
+        case word(String)
+        /// This truth value.
+        case boolean(Bool)
     }
 
     /// The key (`filters`).
@@ -97,12 +105,23 @@ public struct LayerSetting: Sendable {
     public static func number(_ key: String, default fallback: Default = .required) -> LayerSetting {
         LayerSetting(key: key, kind: .number, fallback: fallback)
     }
+
+    /// A setting that takes one of `choices` (`init: he | glorot | pytorch`), `fallback` (one of them) when missing.
+    public static func word(_ key: String, among choices: [String], default fallback: String) -> LayerSetting {
+        precondition(choices.contains(fallback), "\(key): the default '\(fallback)' is not among the choices")
+        return LayerSetting(key: key, kind: .word(choices), fallback: .word(fallback))
+    }
+
+    /// A `true`/`false` setting (`bias: false`), `fallback` when missing.
+    public static func boolean(_ key: String, default fallback: Bool) -> LayerSetting {
+        LayerSetting(key: key, kind: .boolean, fallback: .boolean(fallback))
+    }
 }
 
 /// A layer's decoded settings, defaults applied: what ``LayerSyntax`` hands a layer type to make a layer.
 public struct LayerSettings: Sendable {
     /// A decoded value.
-    public enum Value: Sendable, Equatable { case integer(Int), number(Float), integers([Int]) }
+    public enum Value: Sendable, Equatable { case integer(Int), number(Float), integers([Int]), word(String), boolean(Bool) }
     private var values: [String: Value]
 
     /// The written values, with every missing setting's default filled in (in the syntax's order, so `sameAs`
@@ -115,6 +134,8 @@ public struct LayerSettings: Sendable {
             case .integer(let value): values[setting.key] = .integer(value)
             case .number(let value): values[setting.key] = .number(value)
             case .sameAs(let other): values[setting.key] = values[other]
+            case .word(let value): values[setting.key] = .word(value)
+            case .boolean(let value): values[setting.key] = .boolean(value)
             }
         }
     }
@@ -134,6 +155,18 @@ public struct LayerSettings: Sendable {
     /// The number setting `key`.
     public func float(_ key: String) -> Float {
         guard case .number(let value)? = values[key] else { preconditionFailure("no number setting '\(key)'") }
+        return value
+    }
+
+    /// The word setting `key`.
+    public func word(_ key: String) -> String {
+        guard case .word(let value)? = values[key] else { preconditionFailure("no word setting '\(key)'") }
+        return value
+    }
+
+    /// The true-or-false setting `key`.
+    public func bool(_ key: String) -> Bool {
+        guard case .boolean(let value)? = values[key] else { preconditionFailure("no true-or-false setting '\(key)'") }
         return value
     }
 }

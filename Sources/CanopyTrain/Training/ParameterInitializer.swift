@@ -23,6 +23,8 @@ public enum ParameterInitializer {
             case let .glorotUniform(fanIn, fanOut):
                 let bound = (6 / Float(max(fanIn + fanOut, 1))).squareRoot()
                 values[name] = (0..<count).map { _ in (random.nextFloat() * 2 - 1) * bound }
+            case let .uniform(bound):
+                values[name] = (0..<count).map { _ in (random.nextFloat() * 2 - 1) * bound }
             }
         }
         return values
