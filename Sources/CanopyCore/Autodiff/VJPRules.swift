@@ -126,6 +126,9 @@ enum VJPRules {
         case .globalAvgPool:
             return [emit(.globalAvgPoolBackward, [try onlyFirstOutput()], like: x[0])]
 
+        case let .gradientReversal(lambda):
+            return [g.scale(try onlyFirstOutput(), by: -lambda, label: label)]
+
         case .parametricUnaryBackward, .avgPoolBackward, .globalAvgPoolBackward,
              .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .softmaxCrossEntropyBackward, .binaryCrossEntropyBackward,

@@ -190,6 +190,9 @@ enum KernelEmitter {
         case .globalAvgPoolBackward:
             return fixed(.rowMeanBackward(dy: x[0], dx: out[0], rows: outShape[0] * outShape[1],
                                           cols: outShape[2] * outShape[3]))
+
+        case .gradientReversal:
+            return []  // The output aliases x (see the executor's plan); only the backward pass differs.
         }
     }
 

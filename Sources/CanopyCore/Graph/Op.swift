@@ -99,6 +99,9 @@ public enum Op: Equatable, Sendable {
     case avgPoolBackward(kernel: Int, stride: Int)
     /// Emitted by autodiff. Input: dy [N, C]. Output: dx [N, C, H, W], each plane filled with dy / (H·W).
     case globalAvgPoolBackward
+    /// Gradient reversal (Ganin & Lempitsky, 2015): the identity forward (the output aliases x, no copy), and
+    /// `−lambda · dy` backward. Input: x.
+    case gradientReversal(lambda: Float)
 }
 
 /// How a parameter's initial values are drawn.

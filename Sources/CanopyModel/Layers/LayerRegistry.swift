@@ -6,6 +6,7 @@ public enum LayerRegistry {
         DenseLayer.self, Conv2DLayer.self, MaxPoolLayer.self, DropoutLayer.self, FlattenLayer.self,
         ActivationLayer.self, ParametricActivationLayer.self, AvgPoolLayer.self, GlobalAvgPoolLayer.self,
         SoftmaxLayer.self, ReshapeLayer.self,
+        GradientReversalLayer.self,
     ]
 
     /// Every word's syntax, in order (`dense`, `conv2d`, `maxpool`, `dropout`, `flatten`, `relu`, ...).
