@@ -9,7 +9,8 @@ final class LayerDefinitionTests: XCTestCase {
     func testRegistryWordsInMessageOrder() {
         XCTAssertEqual(LayerRegistry.keywords,
                        ["dense", "conv2d", "maxpool", "dropout", "flatten", "relu", "sigmoid", "tanh", "gelu", "silu",
-                        "leaky_relu", "elu", "avgpool", "global_avgpool", "softmax", "reshape"])
+                        "leaky_relu", "elu", "avgpool", "global_avgpool", "softmax", "reshape",
+                        "gradient_reversal"])
         XCTAssertEqual(Set(LayerRegistry.keywords).count, LayerRegistry.keywords.count, "a word names one layer")
         for syntax in LayerRegistry.syntaxes {
             XCTAssertTrue(LayerRegistry.reference.contains("- \(syntax.fullExample)"), syntax.keyword)
