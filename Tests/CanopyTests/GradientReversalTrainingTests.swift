@@ -3,9 +3,9 @@ import Foundation
 import CanopyTestSupport
 import XCTest
 
-/// Domain-adversarial training with `gradient_reversal`: a domain head behind the reversal layer cannot read the
-/// domain from the shared features, which a plain domain head reads almost perfectly, while the main task learns
-/// as well either way — on the CPU and on OpenCL, which agree.
+/// Domain-adversarial training with `gradient_reversal`: the domain task's gradient reaches the shared trunk exactly
+/// negated, and in a short run the trunk defeats a domain head behind the reversal (which a plain domain head
+/// reads almost perfectly) while the main task learns as well either way — on the CPU and on OpenCL.
 final class GradientReversalTrainingTests: XCTestCase {
     /// Four inputs: the main label is `a + b > 0`; the third input reveals the domain (±1 plus noise); the fourth
     /// is noise. Seeded, so every run sees the same rows.
@@ -41,50 +41,14 @@ final class GradientReversalTrainingTests: XCTestCase {
             """, fileName: "adversarial.yaml", baseDirectory: nil)
     }
 
-    /// How well a fresh logistic-regression probe, fitted on the host to the training rows' shared features
-    /// (`tanh(W·x + b)`, from the trained parameters), predicts the domain of the validation rows.
-    static func probeAccuracy(_ trainer: Trainer, _ data: ModelData) throws -> Double {
-        let parameters = try trainer.parameters.snapshot()
-        let (w, b) = (parameters["shared.0.weight"]!, parameters["shared.0.bias"]!)
-        func features(_ set: Dataset) -> [[Double]] {
-            (0..<set.rowCount).map { row -> [Double] in
-                (0..<8).map { j -> Double in
-                    var z = Double(b[j])
-                    for i in 0..<4 { z += Double(w[j * 4 + i]) * Double(set.features[row * 4 + i]) }
-                    return tanh(z)
-                }
-            }
-        }
-        let (train, validation) = (features(data.train), features(data.validation))
-        let (trainDomain, validationDomain) = (data.train.labels["domain"]!.values, data.validation.labels["domain"]!.values)
-        var weights = [Double](repeating: 0, count: 9)
-        for _ in 0..<2000 {
-            var gradient = [Double](repeating: 0, count: 9)
-            for (h, d) in zip(train, trainDomain) {
-                var z = weights[8]
-                for j in 0..<8 { z += h[j] * weights[j] }
-                let error = 1 / (1 + exp(-z)) - Double(d)
-                for j in 0..<8 { gradient[j] += error * h[j] }
-                gradient[8] += error
-            }
-            for j in 0..<9 { weights[j] -= 2.0 * gradient[j] / Double(train.count) }
-        }
-        var correct = 0
-        for (h, d) in zip(validation, validationDomain) {
-            var z = weights[8]
-            for j in 0..<8 { z += h[j] * weights[j] }
-            if (z > 0) == (d == 1) { correct += 1 }
-        }
-        return Double(correct) / Double(validation.count)
-    }
-
     /// A short adversarial run: the main task learns as well as without the reversal, and the domain head
     /// behind the reversal ends far from the plain domain head's near-perfect accuracy (the trunk works against
     /// it); the CPU and OpenCL agree.
     ///
     /// Not asserted: that a fresh probe can no longer read the domain from the trunk's features. In runs this
     /// small the trunk mostly learns to mislead the current domain head (accuracy below chance) rather than to
-    /// erase the domain, and a probe fitted afterwards still reads it; ``testTheDomainGradientReachesTheTrunkReversed()``
+    /// erase the domain, and a linear probe fitted to the trained features afterwards still reads it (tried: 0.64–1.0
+    /// validation accuracy across optimizers, λ and 12–60 epochs); ``testTheDomainGradientReachesTheTrunkReversed()``
     /// checks the mechanics exactly instead.
     func testTheMainTaskLearnsWhileTheReversedDomainHeadIsDefeated() throws {
         let data = try Self.data()
