@@ -36,6 +36,9 @@ final class ModelBuilder {
     /// Appends one layer of a list; its parameters are named `<name>.<suffix>`.
     func appendLayer(_ layer: LayerSpec, to x: Value, name: String, copies: Int = 1,
                      rows: inout RowLog) throws -> Value {
+        if let block = layer.kind.layer as? ResidualLayer {
+            return try appendResidual(block, at: layer, to: x, name: name, copies: copies, rows: &rows)
+        }
         let syntax = layer.kind.layer.wordSyntax
         let site = LayerSite(keyPath: layer.keyPath, location: layer.location,
                              settingPath: { syntax.settingPath($0, inList: layer.keyPath) }, locate: spec.location(of:))
@@ -91,6 +94,23 @@ final class ModelBuilder {
             throw ModelFileError(location: location, keyPath: keyPath,
                                  message: "output shape \(ModelSummary.shape(shape)) is absurdly large")
         }
+    }
+}
+
+extension ModelBuilder {
+    /// Appends a residual block written at `layer`: its layers as a list whose parameters are `<name>.<i>.<suffix>`
+    /// (their rows after the block's own), then `x + f(x)`, refused with both shapes when `f` changes the shape.
+    func appendResidual(_ block: ResidualLayer, at layer: LayerSpec, to x: Value, name: String, copies: Int,
+                        rows: inout RowLog) throws -> Value {
+        let input = shape(of: x)
+        rows.add(layer.keyPath, block.description, input: input, output: input, [])
+        let inner = try appendLayers(block.layers, to: x, prefix: name, copies: copies, rows: &rows)
+        guard shape(of: inner) == input else {
+            throw ModelFileError(location: layer.location, keyPath: layer.keyPath,
+                                 message: "a residual block's layers must keep its input's shape, but they turn "
+                                    + "\(LayerSite.text(input)) into \(LayerSite.text(shape(of: inner)))")
+        }
+        return try graph.binary(.add, x, inner, label: layer.keyPath)
     }
 }
 

@@ -37,7 +37,8 @@ public struct PenaltyGraph {
 ///
 /// Parameters are named by where they are written: `shared.<i>.weight|bias` for the stem, `experts.<e>.<i>`,
 /// `gates.<task>` (or `gates.all`), `columns.<task>.<i>`, `cross_stitch.<i>.alpha`, `towers.<task>.<i>`,
-/// `graph.<node>`, `gating.<task>`, then `tasks.<task>.head.<i>` (`<i>` is the layer's index in its list).
+/// `graph.<node>`, `gating.<task>`, then `tasks.<task>.head.<i>` (`<i>` is the layer's index in its list; a layer
+/// inside a `residual:` block at `<i>` adds its own index: `shared.2.0.weight`).
 /// Dense weights are [out, in] and convolution weights [F, C, K, K], as PyTorch lays them out.
 public struct ModelGraph {
     /// The model file this graph was built from.

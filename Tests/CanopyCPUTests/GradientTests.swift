@@ -35,3 +35,22 @@ final class GradientCheckerTests: XCTestCase {
         XCTAssertGreaterThan(report.largest, 0.01)
     }
 }
+
+/// Gradient reversal on the CPU: forward values unchanged, the gradient behind it exactly −λ times the plain one.
+final class GradientReversalTests: XCTestCase {
+    func testReversalNegatesAndScalesTheGradientBehindIt() throws {
+        for lambda: Float in [1, 0.5, 2, 0] {
+            let check = try checkGradientReversal(on: CPUBackend(), lambda: lambda)
+            XCTAssertEqual(check.forward, 0, "λ \(lambda): \(check)")
+            XCTAssertEqual(check.head, 0, "λ \(lambda): \(check)")
+            XCTAssertEqual(check.trunk, 0, "λ \(lambda) (a power of two or 0, so exact): \(check)")
+            XCTAssertGreaterThan(check.trunkScale, 0.01)
+            if lambda > 0 { XCTAssertLessThan(check.finiteDifference, 2e-2, "λ \(lambda): \(check)") }
+        }
+        let check = try checkGradientReversal(on: CPUBackend(), lambda: 0.3)
+        XCTAssertEqual(check.forward, 0, "\(check)")
+        XCTAssertLessThanOrEqual(check.trunk, 1e-6 * check.trunkScale, "λ 0.3: \(check)")
+        XCTAssertLessThan(check.finiteDifference, 2e-2, "\(check)")
+        print("gradient reversal on cpu, λ 0.3: \(check)")
+    }
+}

@@ -38,6 +38,28 @@ final class ExecutorPlanTests: XCTestCase {
         XCTAssertEqual(try inference.read(out), input.map { max($0, 0) })
     }
 
+    /// Gradient reversal launches nothing and shares its input's buffer in both modes; its gradient is one scale.
+    func testGradientReversalAliasesItsInput() throws {
+        let g = Graph()
+        let x = g.input("x", shape: [3, 4])
+        let w = g.parameter("w", shape: [4, 4], initializer: .heUniform(fanIn: 4))
+        let h = g.unary(.tanh, try g.matmul(x, w))
+        let reversed = try g.gradientReversal(h, lambda: 0.5)
+        let out = g.unary(.relu, reversed)
+        let backend = CPUBackend()
+        let store = try ParameterStore(graph: g, backend: backend)
+        for mode in [Executor.Mode.inference, .training] {
+            let executor = try Executor(graph: g, backend: backend, parameters: store, outputs: [h, reversed, out], mode: mode)
+            XCTAssertEqual(executor.plannedKernels.count, 3, "matmul, tanh, relu")
+            XCTAssertTrue(try executor.buffer(for: reversed) === executor.buffer(for: h))
+        }
+        let before = g.nodes.count
+        let seed = g.input("seed", shape: [1])
+        let loss = try g.maskedMean(try g.reshape(out, to: [12]), mask: g.input("mask", shape: [12])).loss
+        _ = try Autodiff.gradients(of: [(loss, seed)], withRespectTo: [w], in: g)
+        XCTAssertEqual(g.nodes[before...].filter { $0.op == .scale(-0.5) }.count, 1)
+    }
+
     /// Building a graph with shapes that do not fit throws a GraphError that says why.
     func testShapeMismatchesThrow() {
         let g = Graph()

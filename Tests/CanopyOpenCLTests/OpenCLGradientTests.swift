@@ -14,3 +14,21 @@ final class OpenCLGradientTests: XCTestCase {
         print("OpenCL gradient checks: \(reports.count) checks, largest difference \(reports.map(\.largest).max() ?? 0)")
     }
 }
+
+/// Gradient reversal on OpenCL: forward values unchanged, the gradient behind it exactly −λ times the plain one.
+final class OpenCLGradientReversalTests: XCTestCase {
+    func testReversalNegatesAndScalesTheGradientBehindIt() throws {
+        let backend = try OpenCLTesting.backend()
+        for lambda: Float in [1, 0.5, 2] {
+            let check = try checkGradientReversal(on: backend, lambda: lambda)
+            XCTAssertEqual(check.forward, 0, "λ \(lambda): \(check)")
+            XCTAssertEqual(check.head, 0, "λ \(lambda): \(check)")
+            XCTAssertEqual(check.trunk, 0, "λ \(lambda) (a power of two, so exact): \(check)")
+            XCTAssertGreaterThan(check.trunkScale, 0.01)
+            XCTAssertLessThan(check.finiteDifference, 2e-2, "λ \(lambda): \(check)")
+        }
+        let check = try checkGradientReversal(on: backend, lambda: 0.3)
+        XCTAssertLessThanOrEqual(check.trunk, 1e-6 * check.trunkScale, "λ 0.3: \(check)")
+        print("gradient reversal on OpenCL, λ 0.3: \(check)")
+    }
+}

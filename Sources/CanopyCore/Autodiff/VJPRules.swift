@@ -138,6 +138,9 @@ enum VJPRules {
         case .layerNormBackward:
             throw GraphError("\(node.op.name): second derivatives are not supported")
 
+        case let .gradientReversal(lambda):
+            return [g.scale(try onlyFirstOutput(), by: -lambda, label: label)]
+
         case .parametricUnaryBackward, .avgPoolBackward, .globalAvgPoolBackward,
              .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .softmaxCrossEntropyBackward, .binaryCrossEntropyBackward,

@@ -1,7 +1,7 @@
 /// Runs a planned graph on a backend.
 ///
 /// Planning happens once, in `init`: the executor keeps the nodes needed for the requested outputs, resolves
-/// aliases (reshape, inference-mode dropout), computes each value's last use and assigns device buffers from
+/// aliases (reshape, inference-mode dropout, gradient reversal), computes each value's last use and assigns device buffers from
 /// a pool, so values whose lifetimes do not overlap share memory. It then records the exact ``Kernel`` calls.
 /// A step uploads inputs, replays the recorded calls and reads back only what the caller asks for: no
 /// allocation, no host round trip in between.
@@ -175,6 +175,7 @@ public final class Executor {
             switch node.op {
             case .reshape: aliases = true
             case .dropout: aliases = mode == .inference
+            case .gradientReversal: aliases = true
             default: aliases = false
             }
             if aliases { root[Value(node: index)] = root[node.inputs[0]] ?? node.inputs[0] }

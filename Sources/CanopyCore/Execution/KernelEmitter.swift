@@ -200,6 +200,9 @@ enum KernelEmitter {
             let (rows, cols) = rowsCols(outShape)
             return fixed(.layerNormBackward(normalized: x[0], rstd: x[1], gamma: x[2], dy: x[3], dx: out[0],
                                             rows: rows, cols: cols))
+
+        case .gradientReversal:
+            return []  // The output aliases x (see the executor's plan); only the backward pass differs.
         }
     }
 

@@ -108,6 +108,15 @@ extension Graph {
         return append(.dropout(p), inputs: [x], outputShapes: [shape(of: x), shape(of: x)], label: label)
     }
 
+    /// Gradient reversal: the identity forward (the output shares x's buffer), `−lambda · dy` backward.
+    ///
+    /// Placed between shared features and a domain-discriminator head, it trains the head to tell the domains
+    /// apart while pushing the features to hide them (Ganin & Lempitsky, 2015). `lambda` must be finite.
+    public func gradientReversal(_ x: Value, lambda: Float, label: String = "") throws -> Value {
+        guard lambda.isFinite else { throw GraphError("gradient reversal needs a finite lambda, got \(lambda)") }
+        return append(.gradientReversal(lambda: lambda), inputs: [x], outputShapes: [shape(of: x)], label: label)
+    }
+
     /// Joins values along `axis` (0 stacks batches; 1 joins features or channels).
     public func concat(_ values: [Value], axis: Int, label: String = "") throws -> Value {
         guard let first = values.first else { throw GraphError("concat needs at least one value") }

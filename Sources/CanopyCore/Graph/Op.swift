@@ -106,6 +106,9 @@ public enum Op: Equatable, Sendable {
     case layerNorm(eps: Float)
     /// Emitted by autodiff. Inputs: x̂ [N, F], rstd [N], gamma [F], dy [N, F]. Output: dx.
     case layerNormBackward
+    /// Gradient reversal (Ganin & Lempitsky, 2015): the identity forward (the output aliases x, no copy), and
+    /// `−lambda · dy` backward. Input: x.
+    case gradientReversal(lambda: Float)
 }
 
 /// How a parameter's initial values are drawn.

@@ -12,6 +12,8 @@ extension SpecDecoder {
     /// One layer: a bare word, or a mapping with one key naming the layer.
     private func layerKind(_ node: DocumentNode, _ path: String) throws -> LayerKind {
         switch node.content {
+        case .scalar(let text, _) where text == ResidualLayer.keyword:
+            throw error(node, path, "'residual' needs a list of layers, for example {residual: [{dense: 64}, relu]}")
         case .scalar:
             let syntax = try layerSyntax(node, path)
             if syntax.needsValue {
@@ -27,6 +29,9 @@ extension SpecDecoder {
                 }
                 throw error(node, path, "a layer has exactly one key, such as {dense: 64}, found \(pairs.count) "
                                 + "(\(keys.joined(separator: ", "))); is a '-' missing?")
+            }
+            if case .scalar(ResidualLayer.keyword, _) = pairs[0].key.content {
+                return try residual(pairs[0].value, "\(path).\(ResidualLayer.keyword)")
             }
             let syntax = try layerSyntax(pairs[0].key, path)
             let word = syntax.keyword
@@ -47,9 +52,21 @@ extension SpecDecoder {
         }
     }
 
-    /// The layer word at `node`, with a suggestion when it names no layer.
+    /// `residual: [layers]`: the block's layers, a list read like any other at `path` (`shared[2].residual`).
+    private func residual(_ node: DocumentNode, _ path: String) throws -> LayerKind {
+        record(node, at: path)
+        guard case .sequence = node.content else {
+            throw error(node, path, "expected a list of layers such as [{dense: 64}, relu], found \(node.kindDescription)")
+        }
+        let inner = try layers(node, path)
+        if inner.isEmpty { throw error(node, path, "a residual block needs at least one layer") }
+        return .residual(inner)
+    }
+
+    /// The layer word at `node`, with a suggestion when it names no layer (`residual` among them: layer lists
+    /// read it before asking).
     private func layerSyntax(_ node: DocumentNode, _ path: String) throws -> LayerSyntax {
-        let word = try self.word(node, path, among: LayerRegistry.keywords, what: "layer")
+        let word = try self.word(node, path, among: LayerRegistry.keywords + [ResidualLayer.keyword], what: "layer")
         return LayerRegistry.syntax(for: word)!
     }
 

@@ -7,6 +7,7 @@ public enum LayerRegistry {
         ActivationLayer.self, ParametricActivationLayer.self, AvgPoolLayer.self, GlobalAvgPoolLayer.self,
         SoftmaxLayer.self, ReshapeLayer.self,
         LayerNormLayer.self,
+        GradientReversalLayer.self,
     ]
 
     /// Every word's syntax, in order (`dense`, `conv2d`, `maxpool`, `dropout`, `flatten`, `relu`, ...).

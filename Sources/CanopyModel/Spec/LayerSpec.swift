@@ -1,5 +1,5 @@
 /// One layer of the shared trunk or of a task head, with the place it was written.
-public struct LayerSpec: Equatable, Sendable {
+public struct LayerSpec: Hashable, Sendable {
     /// What the layer computes.
     public var kind: LayerKind
     /// The layer's key path, such as `shared[3]` or `tasks.digit.head[0]`.
