@@ -42,6 +42,16 @@ final class ResidualTests: XCTestCase {
                                             location: SourceLocation(file: "t.yaml", line: 4, column: 22))]))
     }
 
+    /// `freeze:` a block's key path freezes every layer inside it; one inner layer's path freezes only that one.
+    func testFreezingABlockFreezesItsLayers() throws {
+        let summary = try summarize(try parseModel(model(
+            shared: "[{dense: 8}, relu, {residual: [{dense: 6}, relu, {dense: 8}]}, {dense: 4}]")))
+        XCTAssertEqual(summary.parameterNames(frozenBy: "shared[2]"),
+                       ["shared.2.0.weight", "shared.2.0.bias", "shared.2.2.weight", "shared.2.2.bias"])
+        XCTAssertEqual(summary.parameterNames(frozenBy: "shared[2].residual[2]"), ["shared.2.2.weight", "shared.2.2.bias"])
+        XCTAssertEqual(summary.parameterNames(frozenBy: "shared[0]"), ["shared.0.weight", "shared.0.bias"])
+    }
+
     func testHeadsExpertsAndNesting() throws {
         let head = try summarize(try parseModel(model(shared: "[{dense: 8}]",
                                                       head: "[{residual: [{dense: 8}, tanh]}, {dense: 10}]")))

@@ -10,7 +10,8 @@ extension ModelSummary {
     /// - `shared` (the stem), the model's scheme keyword (`mmoe`: experts and gates; `cross_stitch`: columns and
     ///   units; `soft_sharing`: towers; `graph`: every node), or `task_gating`;
     /// - a row's key path: `shared[0]`, `mmoe.expert[1]` (that layer of every expert), `cross_stitch.column[0]`,
-    ///   `graph[2]`, `tasks.digit.head[0]`, `gates.y1`, `gating.digit`;
+    ///   `graph[2]`, `tasks.digit.head[0]`, `gates.y1`, `gating.digit`; a residual block's key path names every
+    ///   layer inside it;
     /// - otherwise a parameter name or a prefix of names ending at a dot: `experts.3`, `tasks.digit`,
     ///   `graph.h1`, `shared.0.weight`.
     public func parameterNames(frozenBy entry: String) -> [String] {
@@ -19,8 +20,10 @@ extension ModelSummary {
            let prefixes = Self.keywordPrefixes[entry] {
             return names.filter { name in prefixes.contains { name.hasPrefix($0) } }
         }
-        if let row = allRows.first(where: { $0.keyPath == entry }) {
-            let own = Set(row.parameterNames)
+        if allRows.contains(where: { $0.keyPath == entry }) {
+            // The row and the rows inside it (a residual block's layers).
+            let own = Set(allRows.filter { $0.keyPath == entry || $0.keyPath.hasPrefix(entry + ".") }
+                .flatMap(\.parameterNames))
             return names.filter { own.contains($0) }
         }
         return names.filter { $0 == entry || $0.hasPrefix(entry + ".") }
