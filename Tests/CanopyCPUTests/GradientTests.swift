@@ -1,3 +1,4 @@
+import Foundation
 import CanopyCPU
 import CanopyTestSupport
 import XCTest
@@ -52,5 +53,20 @@ final class GradientReversalTests: XCTestCase {
         XCTAssertLessThanOrEqual(check.trunk, 1e-6 * check.trunkScale, "λ 0.3: \(check)")
         XCTAssertLessThan(check.finiteDifference, 2e-2, "\(check)")
         print("gradient reversal on cpu, λ 0.3: \(check)")
+    }
+
+    /// A scheduled λ (`schedule: ganin`): the factor comes from a [1] input, and the gradient behind the layer is
+    /// exactly (−λ·dy)·factor — here at 37 % of a run, factor 2/(1+e^−3.7) − 1.
+    func testAScheduledFactorScalesTheReversedGradientExactly() throws {
+        let factor = Float(2 / (1 + exp(-10 * 0.37)) - 1)
+        for lambda: Float in [1, 0.3] {
+            let check = try checkGradientReversal(on: CPUBackend(), lambda: lambda, factor: factor)
+            XCTAssertEqual(check.forward, 0, "λ \(lambda): \(check)")
+            XCTAssertEqual(check.head, 0, "λ \(lambda): \(check)")
+            XCTAssertEqual(check.input, 0, "λ \(lambda), factor \(factor): \(check)")
+            XCTAssertLessThanOrEqual(check.trunk, 1e-6 * check.trunkScale, "λ \(lambda): \(check)")
+            XCTAssertLessThan(check.finiteDifference, 2e-2, "λ \(lambda): \(check)")
+        }
+        XCTAssertEqual(try checkGradientReversal(on: CPUBackend(), lambda: 0.5).input, 0, "constant λ: exact too")
     }
 }

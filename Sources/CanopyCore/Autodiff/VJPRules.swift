@@ -139,7 +139,12 @@ enum VJPRules {
             throw GraphError("\(node.op.name): second derivatives are not supported")
 
         case let .gradientReversal(lambda):
-            return [g.scale(try onlyFirstOutput(), by: -lambda, label: label)]
+            let reversed = g.scale(try onlyFirstOutput(), by: -lambda, label: label)
+            guard x.count == 2 else { return [reversed] }
+            // × the scheduled factor [1]: a [1, 1]·[1, n] matmul broadcasts it (one product per element, exact).
+            let row = try g.reshape(reversed, to: [1, g.count(of: reversed)], label: label)
+            let scaled = try g.matmul(try g.reshape(x[1], to: [1, 1], label: label), row, label: label)
+            return [try g.reshape(scaled, to: shape(x[0]), label: label), nil]
 
         case .parametricUnaryBackward, .avgPoolBackward, .globalAvgPoolBackward,
              .biasGradient, .conv2dBackwardInput, .conv2dBackwardWeight, .maxPoolBackward, .unaryBackward,

@@ -108,13 +108,21 @@ extension Graph {
         return append(.dropout(p), inputs: [x], outputShapes: [shape(of: x), shape(of: x)], label: label)
     }
 
-    /// Gradient reversal: the identity forward (the output shares x's buffer), `−lambda · dy` backward.
+    /// Gradient reversal: the identity forward (the output shares x's buffer), `−lambda · dy` backward, or
+    /// `−lambda · factor · dy` with a `factor` value of shape [1] (an input the host sets each step to follow a
+    /// schedule; the forward pass never reads it).
     ///
     /// Placed between shared features and a domain-discriminator head, it trains the head to tell the domains
     /// apart while pushing the features to hide them (Ganin & Lempitsky, 2015). `lambda` must be finite.
-    public func gradientReversal(_ x: Value, lambda: Float, label: String = "") throws -> Value {
+    public func gradientReversal(_ x: Value, lambda: Float, factor: Value? = nil, label: String = "") throws -> Value {
         guard lambda.isFinite else { throw GraphError("gradient reversal needs a finite lambda, got \(lambda)") }
-        return append(.gradientReversal(lambda: lambda), inputs: [x], outputShapes: [shape(of: x)], label: label)
+        guard let factor else {
+            return append(.gradientReversal(lambda: lambda), inputs: [x], outputShapes: [shape(of: x)], label: label)
+        }
+        guard shape(of: factor) == [1] else {
+            throw GraphError("gradient reversal's factor must have shape [1], got \(shape(of: factor))")
+        }
+        return append(.gradientReversal(lambda: lambda), inputs: [x, factor], outputShapes: [shape(of: x)], label: label)
     }
 
     /// Joins values along `axis` (0 stacks batches; 1 joins features or channels).

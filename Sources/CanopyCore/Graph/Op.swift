@@ -107,7 +107,8 @@ public enum Op: Equatable, Sendable {
     /// Emitted by autodiff. Inputs: x̂ [N, F], rstd [N], gamma [F], dy [N, F]. Output: dx.
     case layerNormBackward
     /// Gradient reversal (Ganin & Lempitsky, 2015): the identity forward (the output aliases x, no copy), and
-    /// `−lambda · dy` backward. Input: x.
+    /// `−lambda · dy` backward. Inputs: x, and optionally a factor [1] the host sets per step (a schedule of λ),
+    /// which makes the backward `−lambda · factor · dy`; the forward pass never reads it.
     case gradientReversal(lambda: Float)
 }
 
