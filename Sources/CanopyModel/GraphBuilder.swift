@@ -155,6 +155,16 @@ public struct ModelGraph {
         for (name, values) in constants where names.contains(name) { try executor.setInput(name, values) }
     }
 
+    /// Sets the factor input of every gradient-reversal schedule the executor reads (see ``ReversalSchedule``)
+    /// to its value at training progress `p` ∈ [0, 1]. A graph whose reversals are all constant has none.
+    public func uploadReversalFactors(progress p: Double, to executor: Executor) throws {
+        let names = Set(executor.inputNames)
+        for schedule in ReversalSchedule.allCases {
+            guard let name = schedule.factorInput, names.contains(name) else { continue }
+            try executor.setInput(name, [schedule.factor(atProgress: p)])
+        }
+    }
+
     private static func named(_ gradients: [Value: Value], in graph: Graph) -> [String: Value] {
         var result: [String: Value] = [:]
         for (parameter, gradient) in gradients { if let name = graph.name(of: parameter) { result[name] = gradient } }

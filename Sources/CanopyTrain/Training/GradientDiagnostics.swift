@@ -24,8 +24,10 @@ final class GradientDiagnostics {
         batch = batcher.makeBatch()
     }
 
-    /// Every pair's cosine, in task order (first < second).
-    func measure() throws -> [(first: String, second: String, cosine: Double)] {
+    /// Every pair's cosine, in task order (first < second), with gradient reversals at training progress
+    /// `progress` (that of the last step taken).
+    func measure(progress: Double) throws -> [(first: String, second: String, cosine: Double)] {
+        try model.uploadReversalFactors(progress: progress, to: executor)
         var sums = model.tasks.map { _ in [Float]() }
         var rowMask = [Float](repeating: 0, count: model.batchSize)
         for index in 0..<min(Self.batchCount, batcher.batchCount) {
@@ -57,6 +59,6 @@ extension Trainer {
             diagnostics = try GradientDiagnostics(model: model, parameters: parameters, train: data.train,
                                                   transform: batcher.transform)
         }
-        return try diagnostics?.measure() ?? []
+        return try diagnostics?.measure(progress: schedule.progress(atStep: max(optimizer.stepCount, 1))) ?? []
     }
 }

@@ -20,6 +20,10 @@ public struct LearningRateSchedule: Sendable {
         totalSteps = self.stepsPerEpoch * max(epochs, 1)
     }
 
+    /// How far 1-based step `step` is through the run: `(step − 1) / totalSteps`, 0 at the first step, below 1
+    /// at the last (and past 1 only for steps beyond the horizon). Gradient reversal's schedule reads it.
+    public func progress(atStep step: Int) -> Double { Double(step - 1) / Double(totalSteps) }
+
     /// The rate of 1-based step `step`. Warm-up rises linearly to the base rate over `warmupEpochs` epochs'
     /// steps (step k of W gets base·k/W); after it, `step` decays by epochs counted from the start of training,
     /// `cosine` from the end of warm-up to the last step.

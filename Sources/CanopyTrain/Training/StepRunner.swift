@@ -36,10 +36,12 @@ final class StepRunner {
 
     var backend: Backend { parameters.backend }
 
-    /// Uploads the batch and runs the step's kernels (forward, backward, and any host work between phases).
-    func compute(batch: Batch, seed: UInt64) throws {
+    /// Uploads the batch and the gradient-reversal factors at training progress `progress`, then runs the step's
+    /// kernels (forward, backward, and any host work between phases).
+    func compute(batch: Batch, seed: UInt64, progress: Double) throws {
         self.seed = seed
         try TaskInputs.upload(batch, model: model, to: executor, classWeights: classWeights, rowMask: &rowMask)
+        try model.uploadReversalFactors(progress: progress, to: executor)
         try weighting.runStep(self)
     }
 

@@ -194,7 +194,8 @@ public final class Trainer {
         for index in 0..<batcher.batchCount {
             try batcher.fill(&batch, index: index)
             let step = optimizer.stepCount + 1
-            try steps.compute(batch: batch, seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)))
+            try steps.compute(batch: batch, seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)),
+                              progress: schedule.progress(atStep: step))
             var losses: [Double] = []
             for (t, task) in model.tasks.enumerated() {
                 let loss = try accumulators[t].add(batch: batch, column: t, executor: steps.executor)
