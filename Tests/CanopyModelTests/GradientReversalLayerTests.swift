@@ -81,4 +81,57 @@ final class GradientReversalLayerTests: XCTestCase {
             """)
         assertModelError(graph, line: 7, keyPath: "graph[1].lambda", "lambda must be a finite number ≥ 0, got -2.0")
     }
+
+    // MARK: schedule
+
+    func testBothFormsReadTheSchedule() throws {
+        func layer(_ written: String) throws -> LayerKind {
+            try parseModel(model(domainHead: "[\(written), {dense: 2}]")).tasks[1].head[0].kind
+        }
+        XCTAssertEqual(try layer("{gradient_reversal: {lambda: 1.0, schedule: ganin}}"),
+                       .gradientReversal(lambda: 1, schedule: .ganin))
+        XCTAssertEqual(try layer("{gradient_reversal: {schedule: ganin}}"), .gradientReversal(lambda: 1, schedule: .ganin))
+        XCTAssertEqual(try layer("{gradient_reversal: {lambda: 0.5, schedule: constant}}"), .gradientReversal(lambda: 0.5))
+        XCTAssertEqual(try layer("{gradient_reversal: {lambda: 0.5}}"), .gradientReversal(lambda: 0.5, schedule: .constant))
+        let text = model(shared: "[]").replacingOccurrences(of: "tasks:", with: """
+            graph:
+              - {name: h, op: dense, units: 8}
+              - {name: r, op: gradient_reversal, in: h, lambda: 0.5, schedule: ganin}
+              - {name: both, op: concat, in: [h, r]}
+            tasks:
+            """)
+        let rows = try summarize(try parseModel(text)).sections.flatMap(\.rows)
+        XCTAssertEqual(rows.map(\.description)[1], "r = gradient_reversal λ=0.5 ganin ← h")
+    }
+
+    /// A scheduled reversal reads the schedule's one [1] input (shared by every such layer); a constant one reads
+    /// none, so its graph is the one it always was.
+    func testAScheduledReversalReadsTheFactorInput() throws {
+        let spec = try parseModel(model(shared: "[{dense: 8}, {gradient_reversal: {schedule: ganin}}, relu]",
+                                        domainHead: "[{gradient_reversal: {lambda: 0.5, schedule: ganin}}, {dense: 2}]"))
+        let graph = try ModelGraph.build(spec, batchSize: 3).graph
+        let factor = try XCTUnwrap(graph.input(named: "gradient_reversal.ganin"))
+        XCTAssertEqual(graph.shape(of: factor), [1])
+        let reversals = graph.nodes.filter { if case .gradientReversal = $0.op { return true } else { return false } }
+        XCTAssertEqual(reversals.map(\.inputs.count), [2, 2])
+        XCTAssertEqual(reversals.map(\.inputs[1]), [factor, factor])
+        XCTAssertEqual(summarizedRows(spec), ["gradient_reversal λ=0.5 ganin", "dense 2"])
+
+        let constant = try ModelGraph.build(try parseModel(model(domainHead: "[{gradient_reversal: 0.5}, {dense: 2}]")),
+                                            batchSize: 3).graph
+        XCTAssertNil(constant.input(named: "gradient_reversal.ganin"))
+        XCTAssertEqual(constant.nodes.filter { $0.op == .gradientReversal(lambda: 0.5) }.map(\.inputs.count), [1])
+    }
+
+    private func summarizedRows(_ spec: ModelSpec) -> [String] {
+        ((try? summarize(spec))?.tasks[1].rows ?? []).map(\.description)
+    }
+
+    func testPlacedErrorForAnUnknownSchedule() {
+        assertModelError(model(domainHead: "[{gradient_reversal: {schedule: ganim}}, {dense: 2}]"), line: 7,
+                         keyPath: "tasks.domain.head[0].gradient_reversal.schedule", "unknown schedule 'ganim'",
+                         "did you mean 'ganin'?")
+        assertModelError(model(domainHead: "[{gradient_reversal: {schedule: 1}}, {dense: 2}]"), line: 7,
+                         keyPath: "tasks.domain.head[0].gradient_reversal.schedule", "unknown schedule '1'")
+    }
 }
