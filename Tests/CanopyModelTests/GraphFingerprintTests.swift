@@ -36,6 +36,7 @@ final class GraphFingerprintTests: XCTestCase {
             "digits-residual-graph.yaml": "1bcfda405a7e9431/173/e6cc6456b8367d71",
             "digits-task-gating.yaml": "f3a2a7cc8aa00d68/168/3999126d20dce3f3",
             "digits.yaml": "ec92f0c690344c86/113/471d51cec3a2b994",
+            "domain-adversarial.yaml": "145ec0940b76e7e2/66/7466a5e103b50c60",
             "mmoe-synthetic.yaml": "fa8c8dd94b0c15c5/239/1f68e2e6bc93e5c5",
             "multidigits-pcgrad.yaml": "5be22f56886b6474/79/a1f4af4b179b5410",
             "omoe-synthetic.yaml": "a07e5d62b1f10cbb/228/356f9817f6fed511",
