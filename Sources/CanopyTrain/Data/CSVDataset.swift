@@ -54,8 +54,10 @@ public enum CSVDataset {
         var features: [Float] = []
         var labelValues: [[Float]] = []
         var labelPresent: [[Bool]] = []
-        // Label columns that may hold class names: each present cell's text, to map once the file is read.
-        var labelTexts: [Int: [String]] = [:]
+        // Label columns that may hold class names, read cell by cell and resolved once the file is read.
+        var nameColumns: [ClassNameColumn?] = labelColumns.map { name in
+            classNames[name].map { ClassNameColumn(naming: $0, column: name) }
+        }
         var rowCount = 0
         let markers = missing.map { Array($0.utf8) }
         /// The declared missing marker `cell` holds, if any.
@@ -97,13 +99,11 @@ public enum CSVDataset {
                 features.append(value)
             }
             for (k, index) in layout.labelIndices.enumerated() {
-                if classNames[labelColumns[k]] != nil {
-                    // Text or number alike; decided for the whole column once the file is read.
-                    let text = String(decoding: trimmingSpacesAndTabs(fields[index]), as: UTF8.self)
-                    let present = marker(fields[index]) == nil && !text.isEmpty
-                    labelTexts[k, default: []].append(present ? text : "")
-                    labelValues[k].append(0)
-                    labelPresent[k].append(present)
+                if nameColumns[k] != nil {
+                    let value = marker(fields[index]) != nil ? nil
+                        : try nameColumns[k]!.read(fields[index], row: rowCount, line: line, file: file)
+                    labelValues[k].append(value ?? 0)
+                    labelPresent[k].append(value != nil)
                     continue
                 }
                 let value = marker(fields[index]) != nil ? nil
@@ -122,11 +122,7 @@ public enum CSVDataset {
         }
         var labels = [String: LabelColumn]()
         for (k, name) in labelColumns.enumerated() {
-            var names: [String]?
-            if let texts = labelTexts[k], let naming = classNames[name] {
-                (labelValues[k], names) = try classIndices(texts, present: labelPresent[k], naming: naming,
-                                                           column: name, file: file, url: url)
-            }
+            let names = try nameColumns[k]?.resolve(into: &labelValues[k], file: file)
             var column = LabelColumn(checkedValues: labelValues[k], present: labelPresent[k])
             column.classNames = names
             labels[name] = column
@@ -175,59 +171,75 @@ public enum ClassNames: Equatable, Sendable {
     case fixed([String])
 }
 
-extension CSVDataset {
-    /// The class index of each present cell, and the class names, for a column that may hold names. A column
-    /// whose present cells are all numbers (and that is not fixed to names) stays numeric: nil names.
-    static func classIndices(_ texts: [String], present: [Bool], naming: ClassNames, column: String, file: String,
-                             url: URL) throws -> ([Float], [String]?) {
-        let cells = zip(texts, present).filter { $1 }.map(\.0)
+/// One label column that may hold class names, read cell by cell: a column whose cells are all numbers stays
+/// numeric (parsed as strictly as any numeric cell, with no text kept), a column of names gets its classes, and a
+/// column mixing both is refused.
+struct ClassNameColumn {
+    let naming: ClassNames
+    let column: String
+    /// The cells read as names (every present cell when the names are fixed): row, trimmed text and line.
+    private var texts: [(row: Int, text: String, line: Int)] = []
+    private var presentCount = 0, numberCount = 0
+    private var firstNumber: (text: String, line: Int)?
+    /// The strict numeric parser's error for the first cell that was not a number.
+    private var firstProblem: DataError?
+
+    init(naming: ClassNames, column: String) {
+        self.naming = naming
+        self.column = column
+    }
+
+    /// Reads one cell: nil for an empty (missing) cell, else its number, or 0 for a name resolved later.
+    mutating func read(_ cell: UnsafeBufferPointer<UInt8>, row: Int, line: Int, file: String) throws -> Float? {
+        let trimmed = trimmingSpacesAndTabs(cell)
+        guard !trimmed.isEmpty else { return nil }
+        presentCount += 1
+        if case .learn = naming {
+            do {
+                let value = try parseNumericCell(cell, file: file, line: line, column: column) ?? 0
+                numberCount += 1
+                if firstNumber == nil { firstNumber = (String(decoding: trimmed, as: UTF8.self), line) }
+                return value
+            } catch let problem as DataError {
+                if firstProblem == nil { firstProblem = problem }
+            }
+        }
+        texts.append((row, String(decoding: trimmed, as: UTF8.self), line))
+        return 0
+    }
+
+    /// Puts each named cell's class index into `values` and returns the class names, or nil for a numeric column.
+    ///
+    /// - Throws: ``DataError`` for a column mixing numbers and names (the parser's own error when numbers are the
+    ///   majority), or a name outside fixed names, each with its line.
+    func resolve(into values: inout [Float], file: String) throws -> [String]? {
         let names: [String]
         switch naming {
         case .learn:
-            // Numbers, parsed as strictly as any numeric cell, or names: a column holds one or the other.
-            var numbers = [Float](repeating: 0, count: texts.count)
-            var firstNumber: Int?, firstName: Int?, numberCount = 0
-            var firstProblem: Error?   // the strict parser's message, its line found only if it is reported
-            for row in texts.indices where present[row] {
-                do {
-                    let value = try Array(texts[row].utf8).withUnsafeBufferPointer {
-                        try parseNumericCell($0, file: file, line: 0, column: column)
-                    }
-                    numbers[row] = value ?? 0
-                    numberCount += 1
-                    if firstNumber == nil { firstNumber = row }
-                } catch {
-                    if firstName == nil { firstName = row; firstProblem = error }
-                }
-            }
-            guard let firstName else { return (numbers, nil) }
+            guard let firstName = texts.first else { return nil }
             if let firstNumber {
                 // Mostly numbers: a bad cell in a numeric column, reported as any numeric cell is.
-                if numberCount * 2 >= cells.count, var problem = firstProblem as? DataError {
-                    problem.line = CSVDataset.line(ofRow: firstName, in: url)
-                    throw problem
-                }
-                throw DataError(file: file, line: CSVDataset.line(ofRow: max(firstName, firstNumber), in: url),
-                                column: column, message: "the column mixes numbers ('\(texts[firstNumber].prefix(40))') "
-                                    + "and names ('\(texts[firstName].prefix(40))'); class labels are all one or the other")
+                if numberCount * 2 >= presentCount, let firstProblem { throw firstProblem }
+                throw DataError(file: file, line: max(firstName.line, firstNumber.line), column: column,
+                                message: "the column mixes numbers ('\(firstNumber.text.prefix(40))') "
+                                    + "and names ('\(firstName.text.prefix(40))'); class labels are all one or the other")
             }
-            names = Array(Set(cells)).sorted()
+            names = Array(Set(texts.map(\.text))).sorted()
         case let .fixed(given):
             names = given
         }
         var index: [String: Float] = [:]
         for (i, name) in names.enumerated() { index[name] = Float(i) }
-        var values = [Float](repeating: 0, count: texts.count)
-        for row in texts.indices where present[row] {
-            guard let value = index[texts[row]] else {
+        for cell in texts {
+            guard let value = index[cell.text] else {
                 let shown = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : "")
-                throw DataError(file: file, line: CSVDataset.line(ofRow: row, in: url), column: column,
-                                message: "'\(texts[row].prefix(40))' is not one of the classes the model knows "
+                throw DataError(file: file, line: cell.line, column: column,
+                                message: "'\(cell.text.prefix(40))' is not one of the classes the model knows "
                                     + "(\(shown))")
             }
-            values[row] = value
+            values[cell.row] = value
         }
-        return (values, names)
+        return names
     }
 }
 
