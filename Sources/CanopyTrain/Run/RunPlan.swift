@@ -28,6 +28,8 @@ public struct RunPlan {
     public let frozen: Set<String>
     /// What `init_from:` will load, skip and freeze (nil without `init_from:`).
     public let transfer: TransferReport?
+    /// The `init_from:` file's parameters, read once here and loaded by the trainer.
+    let initialParameters: TrainingCheckpoint?
 
     /// Plans a run of `spec`.
     ///
@@ -59,7 +61,9 @@ public struct RunPlan {
             names.append(name)
             shapes[name] = graph.shape(of: value)
         }
-        transfer = try Transfer.plan(spec.transfer, names: names, shapes: shapes, spec: spec, frozen: frozen)
+        let initFrom = try Transfer.plan(spec.transfer, names: names, shapes: shapes, spec: spec, frozen: frozen)
+        transfer = initFrom?.report
+        initialParameters = initFrom?.parameters
     }
 
     /// Loads the data a spec names; a data error is placed at the model file's `data.source` too, so that it

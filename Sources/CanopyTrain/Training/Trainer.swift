@@ -134,7 +134,8 @@ public final class Trainer {
         frozen = plan.frozen
         parameters = try ParameterStore(graph: model.graph, backend: backend)
         try parameters.load(ParameterInitializer.initialValues(for: model.graph, seed: spec.train.seed))
-        transfer = try Transfer.apply(spec.transfer, to: parameters, spec: spec, frozen: frozen)
+        transfer = plan.transfer
+        if let initial = plan.initialParameters { try loadParameters(from: initial, into: parameters, strict: false) }
         optimizer = try Optimizer(spec.train.optimizer, parameters: parameters)
         weighting = TaskWeighting(spec.train.weighting, fileWeights: spec.tasks.map(\.weight),
                                   learningRate: spec.train.optimizer.learningRate)

@@ -43,25 +43,19 @@ public struct TransferReport: Sendable, Equatable {
 /// Transfer learning: parameters from a checkpoint (`init_from:`). What `freeze:` keeps fixed is
 /// ``ModelSummary/frozenParameterNames(_:)``.
 enum Transfer {
-    /// Loads the parameters of `init_from:` whose name and shape match.
+    /// Reads `init_from:` once and checks it against a model's parameters: the report, and the file's parameters
+    /// for the trainer to load (those whose name and shape match).
     ///
     /// - Throws: ``ModelFileError`` at `init_from` when the file cannot be read, when nothing matches, or, unless
     ///   `strict: false`, when anything does not match (a parameter missing from the file, a tensor the model
-    ///   does not have, a shape that differs); nothing is loaded then.
-    static func apply(_ transfer: TransferSpec, to store: ParameterStore, spec: ModelSpec,
-                      frozen: Set<String>) throws -> TransferReport? {
-        guard let url = transfer.initFrom else { return nil }
-        let (report, checkpoint) = try examine(url, strict: transfer.strict, names: store.names, shapes: store.shapes,
-                                               spec: spec, frozen: frozen)
-        _ = try loadParameters(from: checkpoint, into: store, strict: false)
-        return report
-    }
-
-    /// Checks `init_from:` against a model's parameters without loading anything (what `canopy check` runs).
+    ///   does not have, a shape that differs).
     static func plan(_ transfer: TransferSpec, names: [String], shapes: [String: [Int]], spec: ModelSpec,
-                     frozen: Set<String>) throws -> TransferReport? {
+                     frozen: Set<String>) throws -> (report: TransferReport, parameters: TrainingCheckpoint)? {
         guard let url = transfer.initFrom else { return nil }
-        return try examine(url, strict: transfer.strict, names: names, shapes: shapes, spec: spec, frozen: frozen).0
+        let (report, checkpoint) = try examine(url, strict: transfer.strict, names: names, shapes: shapes, spec: spec,
+                                               frozen: frozen)
+        // Only the parameters: the file's optimizer and other state are not needed.
+        return (report, TrainingCheckpoint(parameters: checkpoint.parameters, file: checkpoint.file))
     }
 
     /// Reads the file and compares it with the model's parameters.
