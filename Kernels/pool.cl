@@ -30,6 +30,13 @@ __kernel void canopy_max_pool(__global const float* input, __global float* outpu
     indices[e] = (float)where;
 }
 
+// The windows along one side that contain position p, for windows of K with stride S and n windows in all:
+// those o with o·S ≤ p < o·S + K, from *first to *last (empty when *first > *last). Both backward passes use it.
+inline void covering_windows(const int p, const int K, const int S, const int n, int* first, int* last) {
+    *first = p - K + 1 <= 0 ? 0 : (p - K + 1 + S - 1) / S;
+    *last = min(p / S, n - 1);
+}
+
 // Backward, race-free: work-item e computes input element e = (plane · H + h) · W + w by scanning
 // the windows that contain (h, w) — oh with oh·S ≤ h < oh·S + K, likewise ow — in row-major order
 // and adding dOutput where that window's recorded index is (h, w). Zero where no window chose it.
@@ -40,9 +47,9 @@ __kernel void canopy_max_pool_backward(__global const float* dOutput, __global c
     if (e >= count) return;
     const int plane = e / (H * W), r = e - plane * H * W;
     const int h = r / W, w = r - h * W;
-    const int ohFirst = h - K + 1 <= 0 ? 0 : (h - K + 1 + S - 1) / S;
-    const int owFirst = w - K + 1 <= 0 ? 0 : (w - K + 1 + S - 1) / S;
-    const int ohLast = min(h / S, OH - 1), owLast = min(w / S, OW - 1);
+    int ohFirst, ohLast, owFirst, owLast;
+    covering_windows(h, K, S, OH, &ohFirst, &ohLast);
+    covering_windows(w, K, S, OW, &owFirst, &owLast);
     const int base = plane * OH * OW;
     float acc = 0.0f;
     for (int oh = ohFirst; oh <= ohLast; ++oh) {
@@ -83,9 +90,9 @@ __kernel void canopy_avg_pool_backward(__global const float* dOutput, __global f
     if (e >= count) return;
     const int plane = e / (H * W), r = e - plane * H * W;
     const int h = r / W, w = r - h * W;
-    const int ohFirst = h - K + 1 <= 0 ? 0 : (h - K + 1 + S - 1) / S;
-    const int owFirst = w - K + 1 <= 0 ? 0 : (w - K + 1 + S - 1) / S;
-    const int ohLast = min(h / S, OH - 1), owLast = min(w / S, OW - 1);
+    int ohFirst, ohLast, owFirst, owLast;
+    covering_windows(h, K, S, OH, &ohFirst, &ohLast);
+    covering_windows(w, K, S, OW, &owFirst, &owLast);
     const int base = plane * OH * OW;
     float acc = 0.0f;
     for (int oh = ohFirst; oh <= ohLast; ++oh) {
