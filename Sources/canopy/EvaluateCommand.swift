@@ -33,7 +33,7 @@ struct EvaluateCommand: ParsableCommand {
                 let split = try ModelData.load(for: spec)
                 let rows = max(split.train.rowCount, split.validation.rowCount, split.test?.rowCount ?? 0)
                 let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
-                                               batchSize: max(1, min(spec.train.batchSize, rows)))
+                                               batchSize: RunPlan.batchSize(spec, rows: rows))
                 let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters,
                                               transform: trained.transform)
                 var sections: [(split: String, scores: [TaskScore])] = [("train", try evaluator.evaluate(split.train))]
@@ -51,7 +51,7 @@ struct EvaluateCommand: ParsableCommand {
             var dataset = try PredictionData.load(source, for: spec, classNames: names)
             try PredictionData.checkLabels(dataset, from: source, against: spec)
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
-                                           batchSize: max(1, min(spec.train.batchSize, dataset.rowCount)))
+                                           batchSize: RunPlan.batchSize(spec, rows: dataset.rowCount))
             let evaluator = try Evaluator(model: trained.model, parameters: trained.parameters,
                                           transform: trained.transform)
             let absent = spec.tasks.filter { dataset.labels[$0.label] == nil }

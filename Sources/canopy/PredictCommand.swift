@@ -42,7 +42,7 @@ struct PredictCommand: ParsableCommand {
             let selected = try backendOptions.open()
             note("backend: \(selected.reason)")
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
-                                           batchSize: max(1, min(spec.train.batchSize, dataset.rowCount)))
+                                           batchSize: RunPlan.batchSize(spec, rows: dataset.rowCount))
             let predictor = try Predictor(model: trained.model, parameters: trained.parameters,
                                           transform: trained.transform)
 

@@ -112,7 +112,7 @@ struct TrainCommand: ParsableCommand {
             + "\(target) epoch\(target == 1 ? "" : "s") of \(trainer.stepsPerEpoch) steps, "
             + "weighting \(spec.train.weighting.keyword)")
         print("memory: \(trainer.memoryPlan.summary)")
-        let horizon = trainer.schedule.totalSteps / trainer.schedule.stepsPerEpoch
+        let horizon = trainer.schedule.epochs
         if case .cosine = spec.train.schedule.kind, target != horizon {
             print("note: the cosine schedule spans the run's \(horizon) epochs (train.epochs when it started); "
                 + (target > horizon ? "epochs after \(horizon) use its final rate" : "training stops before it ends"))

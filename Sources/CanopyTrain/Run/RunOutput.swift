@@ -114,8 +114,8 @@ public final class RunOutput: TrainingObserver {
         let lines = try MetricsLog.lines(for: report, file: metricsURL.relativePath)
         // One read of the parameters serves both files.
         var checkpoint = try trainer.checkpoint()
-        try requireFinite(checkpoint.parameters, file: checkpointURL.path)
         checkpoint.metadata[Self.metricsLinesKey] = lines
+        // Staging the parameters file checks them for NaN and infinities before anything is written.
         let parameters = try stageParameters(checkpoint.parameters, epoch: report.epoch)
         let state = try StagedFile(try checkpoint.safeTensors(file: checkpointURL.relativePath).encoded(
             file: checkpointURL.relativePath), for: checkpointURL)

@@ -47,8 +47,8 @@ public struct RunPlan {
         } else {
             self.data = try Self.load(spec)
         }
-        let batchSize = max(1, min(spec.train.batchSize, self.data.train.rowCount))
-        model = try ModelGraph.build(spec, batchSize: batchSize, training: true)
+        model = try ModelGraph.build(spec, batchSize: Self.batchSize(spec, rows: self.data.train.rowCount),
+                                     training: true)
         memory = try MemoryPlan.measure(model)
         if let device { try memory.check(against: device, spec: spec) }
         classWeights = try ClassWeighting.resolve(spec, model: model, train: self.data.train)
@@ -81,4 +81,8 @@ public struct RunPlan {
     /// Rows per step: `train.batch_size`, or all the training rows when there are fewer (a larger batch would only
     /// add masked padding rows and memory).
     public var batchSize: Int { model.batchSize }
+
+    /// Rows per step for `rows` rows of data: `train.batch_size`, or `rows` when there are fewer (at least 1).
+    /// Training plans with it, and evaluation and prediction size their graphs with it too.
+    public static func batchSize(_ spec: ModelSpec, rows: Int) -> Int { max(1, min(spec.train.batchSize, rows)) }
 }

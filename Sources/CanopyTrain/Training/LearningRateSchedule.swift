@@ -11,6 +11,8 @@ public struct LearningRateSchedule: Sendable {
     public let stepsPerEpoch: Int
     /// Steps in the whole run, `stepsPerEpoch · epochs`; cosine decay reaches its minimum on the last one.
     public let totalSteps: Int
+    /// The epochs the schedule spans (its horizon, which checkpoints keep).
+    public var epochs: Int { totalSteps / stepsPerEpoch }
 
     /// Creates a schedule; `stepsPerEpoch` and `epochs` below 1 count as 1.
     public init(base: Float, spec: ScheduleSpec, stepsPerEpoch: Int, epochs: Int) {

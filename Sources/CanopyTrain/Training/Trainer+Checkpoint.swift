@@ -40,7 +40,7 @@ extension Trainer {
             "format": TrainingCheckpoint.format, "version": TrainingCheckpoint.version,
             "model": spec.name, "model_file": spec.sourceText,
             "epoch": String(epochsCompleted), "step": String(optimizer.stepCount),
-            "schedule_epochs": String(schedule.totalSteps / schedule.stepsPerEpoch),
+            "schedule_epochs": String(schedule.epochs),
             "seed": String(spec.train.seed), "backend": backend.name,
             "weighting": spec.train.weighting.keyword,
             "random_state": "counter-based: every draw derives from (seed, epoch, step)",
