@@ -60,8 +60,9 @@ final class ModelBuilder {
         for parameter in layer.parameters(input: input) {
             let full = "\(name).\(parameter.suffix)"
             values.append(try self.parameter(full, shape: parameter.shape, initializer: parameter.initializer,
-                                             at: site.keyPath, site.location, what: what))
-            created.append(ModelSummary.Parameter(name: full, count: Sizes.product(parameter.shape)))
+                                             trainable: parameter.trainable, at: site.keyPath, site.location, what: what))
+            created.append(ModelSummary.Parameter(name: full, count: Sizes.product(parameter.shape),
+                                                  trainable: parameter.trainable))
         }
         let y: Value
         do {
@@ -75,8 +76,8 @@ final class ModelBuilder {
 
     /// A parameter, after adding its scalars to the running total; refused (naming `what`, written at `keyPath`)
     /// when the model would exceed ``ModelLimits/maxParameterCount``.
-    func parameter(_ name: String, shape: [Int], initializer: ParameterInit, at keyPath: String,
-                   _ location: SourceLocation, what: String) throws -> Value {
+    func parameter(_ name: String, shape: [Int], initializer: ParameterInit, trainable: Bool = true,
+                   at keyPath: String, _ location: SourceLocation, what: String) throws -> Value {
         let count = Sizes.product(shape)
         if count > ModelLimits.maxParameterCount || parameterTotal + count > ModelLimits.maxParameterCount {
             throw ModelFileError(location: location, keyPath: keyPath,
@@ -84,7 +85,7 @@ final class ModelBuilder {
                                     + "parameters (\(what))")
         }
         parameterTotal += count
-        return graph.parameter(name, shape: shape, initializer: initializer)
+        return graph.parameter(name, shape: shape, initializer: initializer, trainable: trainable)
     }
 
     /// Refuses a value whose per-example shape has an absurd dimension or element count.

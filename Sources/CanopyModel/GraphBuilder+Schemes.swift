@@ -29,10 +29,11 @@ extension ModelBuilder {
             var inputs: [Value] = []
             var rows = RowLog()
             for task in tasks {
-                let before = graph.parameters.count
+                // Only trained parameters are tied (running statistics follow their own tower's data).
+                let before = graph.trainableParameters.count
                 inputs.append(try appendLayers(soft.column, to: stem, prefix: "towers.\(task)", copies: tasks.count,
                                                rows: &rows))
-                towers.append(Array(graph.parameters[before...]))
+                towers.append(Array(graph.trainableParameters[before...]))
             }
             let tied = towers.first.map { first in first.indices.map { i in towers.map { $0[i] } } } ?? []
             output = SchemeOutput(taskInputs: inputs, sharedRepresentation: nil, tiedParameters: tied)

@@ -49,6 +49,9 @@ public struct ModelGraph {
     public let batchSize: Int
     /// The name of the input holding a batch of examples, shape [batch] + input shape.
     public static let inputName = "input"
+    /// The name of the input marking a batch's real rows, shape [batch] (1 real, 0 padding), which layers whose
+    /// outputs depend on the whole batch (batch normalization) read so that padding does not count.
+    public static let realRowsInputName = "batch.real_rows"
     /// The input value.
     public let input: Value
     /// The output of the `shared:` stem.
@@ -113,7 +116,8 @@ public struct ModelGraph {
         var summary = ModelSummary(name: spec.name, inputShape: spec.input.shape, shared: stemRows.rows,
                                    sharedOutputShape: builder.shape(of: stem), scheme: spec.scheme.keyword,
                                    sections: scheme.sections, tasks: taskRows,
-                                   parameters: graph.parameters.map { .init(name: graph.name(of: $0)!, count: graph.count(of: $0)) })
+                                   parameters: graph.parameters.map { .init(name: graph.name(of: $0)!, count: graph.count(of: $0),
+                                                                                trainable: graph.isTrainable($0)) })
         if case .mixtureOfExperts(let moe) = spec.scheme, moe.gates == .one { summary.hasSharedGate = true }
         var constants: [String: [Float]] = [:]
         let penalties = try appendPenalties(spec, tied: scheme.tiedParameters, constants: &constants, in: graph)
@@ -124,7 +128,7 @@ public struct ModelGraph {
         var representationGradients: [Value] = []
         var gradients: [String: Value] = [:], penaltyGradients: [String: Value] = [:]
         if training {
-            let targets = graph.parameters + (scheme.sharedRepresentation.map { [$0] } ?? [])
+            let targets = graph.trainableParameters + (scheme.sharedRepresentation.map { [$0] } ?? [])
             for seed in seeds {
                 let found = try Autodiff.gradients(of: [seed], withRespectTo: targets, in: graph)
                 taskGradients.append(named(found, in: graph))
@@ -132,16 +136,16 @@ public struct ModelGraph {
             }
             if !penalties.isEmpty {
                 let penaltySeeds = penalties.map { (loss: $0.loss, seed: graph.input($0.seedInput, shape: [1])) }
-                penaltyGradients = named(try Autodiff.gradients(of: penaltySeeds, withRespectTo: graph.parameters, in: graph), in: graph)
+                penaltyGradients = named(try Autodiff.gradients(of: penaltySeeds, withRespectTo: graph.trainableParameters, in: graph), in: graph)
             }
         }
         let jointBackwardStart = graph.nodes.count
         if training {
             let all = seeds + penalties.map { (loss: $0.loss, seed: graph.input($0.seedInput, shape: [1])) }
-            gradients = named(try Autodiff.gradients(of: all, withRespectTo: graph.parameters, in: graph), in: graph)
+            gradients = named(try Autodiff.gradients(of: all, withRespectTo: graph.trainableParameters, in: graph), in: graph)
         }
         let reached = tasks.map { parametersReaching($0.loss, in: graph) }
-        let shared = graph.parameters.compactMap(graph.name(of:)).filter { name in reached.filter { $0.contains(name) }.count > 1 }
+        let shared = graph.trainableParameters.compactMap(graph.name(of:)).filter { name in reached.filter { $0.contains(name) }.count > 1 }
         return ModelGraph(spec: spec, graph: graph, batchSize: batchSize, input: input, sharedOutput: stem,
                           sharedRepresentation: scheme.sharedRepresentation, tasks: tasks, penalties: penalties,
                           constants: constants, tiedParameters: tied, sharedParameters: shared, gradients: gradients,

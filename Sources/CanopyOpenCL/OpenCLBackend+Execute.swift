@@ -81,6 +81,18 @@ extension OpenCLBackend {
             try layerNorm(x: x, gamma: gamma, y: y, normalized: normalized, rstd: rstd, rows: rows, cols: cols, eps: eps)
         case let .layerNormBackward(normalized, rstd, gamma, dy, dx, rows, cols):
             try layerNormBackward(normalized: normalized, rstd: rstd, gamma: gamma, dy: dy, dx: dx, rows: rows, cols: cols)
+        case let .batchNorm(x, rowMask, gamma, y, normalized, mean, variance, rstd, outer, channels, inner, eps):
+            try batchNorm(x: x, rowMask: rowMask, gamma: gamma, y: y, normalized: normalized, mean: mean,
+                          variance: variance, rstd: rstd, outer: outer, channels: channels, inner: inner, eps: eps)
+        case let .batchNormRunningUpdate(mean, variance, runningMean, runningVariance, channels, momentum):
+            try batchNormRunningUpdate(mean: mean, variance: variance, runningMean: runningMean,
+                                       runningVariance: runningVariance, channels: channels, momentum: momentum)
+        case let .batchNormInference(x, gamma, runningMean, runningVariance, y, outer, channels, inner, eps):
+            try batchNormInference(x: x, gamma: gamma, runningMean: runningMean, runningVariance: runningVariance, y: y,
+                                   outer: outer, channels: channels, inner: inner, eps: eps)
+        case let .batchNormBackward(normalized, rstd, gamma, dy, rowMask, dx, outer, channels, inner):
+            try batchNormBackward(normalized: normalized, rstd: rstd, gamma: gamma, dy: dy, rowMask: rowMask, dx: dx,
+                                  outer: outer, channels: channels, inner: inner)
         case let .binary(function, a, b, y, count):
             try elementwise(CLKernels.binary(function), [a, b, y], count: count)
         case let .scale(x, y, alpha, count):

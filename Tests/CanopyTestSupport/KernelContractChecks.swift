@@ -98,8 +98,8 @@ public func checkKernelContracts(on backend: Backend, calls: [KernelCall] = Kern
     return coverage
 }
 
-/// The number of kernel names the instruction set has: 44 ``Kernel`` cases, of which unary, unaryBackward,
+/// The number of kernel names the instruction set has: 48 ``Kernel`` cases, of which unary, unaryBackward,
 /// parametricUnary, parametricUnaryBackward and binary have one name per function, and regressionLoss and
 /// regressionLossBackward one per ``RegressionLoss`` (mse, l1, huber).
-public let kernelNameCount = 44 - 5 + 2 * UnaryFunction.allCases.count + 2 * ParametricUnaryFunction.allCases.count
+public let kernelNameCount = 48 - 5 + 2 * UnaryFunction.allCases.count + 2 * ParametricUnaryFunction.allCases.count
     + BinaryFunction.allCases.count - 2 + 2 * 3

@@ -138,6 +138,20 @@ enum VJPRules {
         case .layerNormBackward:
             throw GraphError("\(node.op.name): second derivatives are not supported")
 
+        case .batchNorm:
+            // As layer norm, per channel over rows and positions; the running statistics and the row mask get no
+            // gradient (state and data).
+            let dy = try onlyFirstOutput()
+            let normalized = Value(node: index, output: 1), rstd = Value(node: index, output: 2)
+            let dGamma = needed[1] ? g.append(.biasGradient(channels: shape(x[1])[0]),
+                                              inputs: [try g.binary(.multiply, dy, normalized, label: label)],
+                                              outputShapes: [shape(x[1])], label: label) : nil
+            let dx = needed[0] ? emit(.batchNormBackward, [normalized, rstd, x[1], dy, x[4]], like: x[0]) : nil
+            return [dx, dGamma, nil, nil, nil]
+
+        case .batchNormBackward:
+            throw GraphError("\(node.op.name): second derivatives are not supported")
+
         case let .gradientReversal(lambda):
             let reversed = g.scale(try onlyFirstOutput(), by: -lambda, label: label)
             guard x.count == 2 else { return [reversed] }

@@ -185,6 +185,32 @@ extension Kernel {
             let count = try matrixCount(rows, "rows", cols, "cols")
             return KernelContract(.read("normalized", normalized, count), .read("rstd", rstd, rows),
                                   .read("gamma", gamma, cols), .read("dy", dy, count), .write("dx", dx, count))
+        case let .batchNorm(x, rowMask, gamma, y, normalized, mean, variance, rstd, outer, channels, inner, eps):
+            let count = try channelCount(outer, channels, inner)
+            guard eps.isFinite, eps > 0 else { throw ContractViolation("eps must be finite and > 0, got \(eps)") }
+            return KernelContract(.read("x", x, count), .read("rowMask", rowMask, outer), .read("gamma", gamma, channels),
+                                  .write("y", y, count), .write("normalized", normalized, count),
+                                  .write("mean", mean, channels), .write("variance", variance, channels),
+                                  .write("rstd", rstd, channels))
+        case let .batchNormRunningUpdate(mean, variance, runningMean, runningVariance, channels, momentum):
+            try SizeRule.positive(channels, "channels")
+            guard momentum.isFinite, momentum >= 0, momentum <= 1 else {
+                throw ContractViolation("momentum must be in [0, 1], got \(momentum)")
+            }
+            return KernelContract(.read("mean", mean, channels), .read("variance", variance, channels),
+                                  .readWrite("runningMean", runningMean, channels),
+                                  .readWrite("runningVariance", runningVariance, channels))
+        case let .batchNormInference(x, gamma, runningMean, runningVariance, y, outer, channels, inner, eps):
+            let count = try channelCount(outer, channels, inner)
+            guard eps.isFinite, eps > 0 else { throw ContractViolation("eps must be finite and > 0, got \(eps)") }
+            return KernelContract(.read("x", x, count), .read("gamma", gamma, channels),
+                                  .read("runningMean", runningMean, channels),
+                                  .read("runningVariance", runningVariance, channels), .write("y", y, count))
+        case let .batchNormBackward(normalized, rstd, gamma, dy, rowMask, dx, outer, channels, inner):
+            let count = try channelCount(outer, channels, inner)
+            return KernelContract(.read("normalized", normalized, count), .read("rstd", rstd, channels),
+                                  .read("gamma", gamma, channels), .read("dy", dy, count),
+                                  .read("rowMask", rowMask, outer), .write("dx", dx, count))
         }
     }
 

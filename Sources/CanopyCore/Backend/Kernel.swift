@@ -166,6 +166,30 @@ public enum Kernel {
     /// `dx = rstd · (g − Σ_j g_j / cols − x̂ · Σ_j g_j·x̂_j / cols)` per row.
     case layerNormBackward(normalized: DeviceBuffer, rstd: DeviceBuffer, gamma: DeviceBuffer, dy: DeviceBuffer,
                            dx: DeviceBuffer, rows: Int, cols: Int)
+
+    /// Training-mode batch normalization of x viewed as [outer, channels, inner] (x [N, C, H, W] is N × C × H·W),
+    /// per channel c over the real rows (`rowMask[n]` 1, padding 0) and every inner position, with
+    /// `M = inner · Σ_n rowMask[n]`: `mean[c] = Σ mask·x / M`, `var = Σ mask·(x − mean)² / M` (biased, two passes),
+    /// `rstd[c] = 1 / sqrt(var + eps)`, `normalized = (x − mean) · rstd` and `y = normalized · gamma[c]` at every
+    /// position (padding rows too), and `variance[c]` the unbiased `var · M / (M − 1)` (the biased one when M is
+    /// 1) for the running statistics. At least one row is real; eps is finite and > 0.
+    case batchNorm(x: DeviceBuffer, rowMask: DeviceBuffer, gamma: DeviceBuffer, y: DeviceBuffer,
+                   normalized: DeviceBuffer, mean: DeviceBuffer, variance: DeviceBuffer, rstd: DeviceBuffer,
+                   outer: Int, channels: Int, inner: Int, eps: Float)
+    /// Moves batch normalization's running statistics toward a batch's: `running ← (1 − momentum) · running +
+    /// momentum · batch`, for the mean and the (unbiased) variance, each [channels]; momentum in [0, 1].
+    case batchNormRunningUpdate(mean: DeviceBuffer, variance: DeviceBuffer, runningMean: DeviceBuffer,
+                                runningVariance: DeviceBuffer, channels: Int, momentum: Float)
+    /// Inference-mode batch normalization with the running statistics: `y = (x − runningMean[c]) /
+    /// sqrt(runningVariance[c] + eps) · gamma[c]` over x viewed as [outer, channels, inner].
+    case batchNormInference(x: DeviceBuffer, gamma: DeviceBuffer, runningMean: DeviceBuffer,
+                            runningVariance: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int,
+                            eps: Float)
+    /// Gradient of training-mode ``batchNorm`` with respect to x: with `g = dy · gamma[c]` and sums over every row
+    /// and position of the channel, `dx = rstd · (g − rowMask[n] · (Σ g + x̂ · Σ g·x̂) / M)`, M as in the forward
+    /// pass (padding rows do not move the statistics, so only their own x̂ path remains).
+    case batchNormBackward(normalized: DeviceBuffer, rstd: DeviceBuffer, gamma: DeviceBuffer, dy: DeviceBuffer,
+                           rowMask: DeviceBuffer, dx: DeviceBuffer, outer: Int, channels: Int, inner: Int)
 }
 
 /// Sizes of a ``Kernel/matmul(a:b:c:shape:)``.
@@ -379,6 +403,10 @@ extension Kernel {
         case .rowMeanBackward: return "rowMeanBackward"
         case .layerNorm: return "layerNorm"
         case .layerNormBackward: return "layerNormBackward"
+        case .batchNorm: return "batchNorm"
+        case .batchNormRunningUpdate: return "batchNormRunningUpdate"
+        case .batchNormInference: return "batchNormInference"
+        case .batchNormBackward: return "batchNormBackward"
         }
     }
 }

@@ -61,16 +61,17 @@ public struct KernelOperand {
 /// ```
 public struct KernelContract: RandomAccessCollection {
     /// The most operands any kernel has.
-    public static let capacity = 5
+    public static let capacity = 8
 
-    private let o0: KernelOperand, o1, o2, o3, o4: KernelOperand?
+    // Fixed fields rather than an array, so that validating a call allocates nothing.
+    private let o0: KernelOperand, o1, o2, o3, o4, o5, o6, o7: KernelOperand?
     /// The number of operands.
     public let count: Int
 
     init(_ a: KernelOperand, _ b: KernelOperand? = nil, _ c: KernelOperand? = nil, _ d: KernelOperand? = nil,
-         _ e: KernelOperand? = nil) {
-        o0 = a; o1 = b; o2 = c; o3 = d; o4 = e
-        count = e != nil ? 5 : d != nil ? 4 : c != nil ? 3 : b != nil ? 2 : 1
+         _ e: KernelOperand? = nil, _ f: KernelOperand? = nil, _ g: KernelOperand? = nil, _ h: KernelOperand? = nil) {
+        o0 = a; o1 = b; o2 = c; o3 = d; o4 = e; o5 = f; o6 = g; o7 = h
+        count = h != nil ? 8 : g != nil ? 7 : f != nil ? 6 : e != nil ? 5 : d != nil ? 4 : c != nil ? 3 : b != nil ? 2 : 1
     }
 
     /// 0.
@@ -86,6 +87,9 @@ public struct KernelContract: RandomAccessCollection {
         case 2: return o2!
         case 3: return o3!
         case 4: return o4!
+        case 5: return o5!
+        case 6: return o6!
+        case 7: return o7!
         default: preconditionFailure("operand \(position) of a contract with \(count)")
         }
     }

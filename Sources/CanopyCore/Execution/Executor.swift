@@ -55,18 +55,26 @@ public final class Executor {
     /// The names of the inputs this plan reads.
     public var inputNames: [String] { inputBuffers.keys.sorted() }
 
+    /// Whether this plan reads the input called `name`.
+    public func hasInput(_ name: String) -> Bool { inputBuffers[name] != nil }
+
     /// Enqueues one step. `seed` draws this step's dropout masks (use a new one per step).
     ///
-    /// - Parameter nodes: only the kernels of graph nodes in this range (all when nil). A step can run in
-    ///   phases — say the forward pass and some gradients, then host work that sets an input, then the rest —
-    ///   since every value keeps its planned buffer until its last use.
-    public func run(seed: UInt64 = 0, nodes: Range<Int>? = nil) throws {
+    /// - Parameters:
+    ///   - nodes: only the kernels of graph nodes in this range (all when nil). A step can run in phases — say the
+    ///     forward pass and some gradients, then host work that sets an input, then the rest — since every value
+    ///     keeps its planned buffer until its last use.
+    ///   - updatingState: whether training-mode kernels that update state parameters run (batch norm's running
+    ///     statistics); a measurement that must leave the model as it was (gradient diagnostics) passes false.
+    public func run(seed: UInt64 = 0, nodes: Range<Int>? = nil, updatingState: Bool = true) throws {
         let base = UInt32(truncatingIfNeeded: seed ^ (seed >> 32))
         for (planned, node) in zip(plannedKernels, plannedNodes) {
             if let nodes, !nodes.contains(node) { continue }
             switch planned {
             case let .fixed(kernel):
                 try backend.execute(kernel)
+            case let .stateUpdate(kernel):
+                if updatingState { try backend.execute(kernel) }
             case let .dropout(x, y, mask, probability, count, node):
                 let stepSeed = DropoutRandom.hash(base ^ DropoutRandom.hash(UInt32(truncatingIfNeeded: node)))
                 try backend.execute(.dropout(x: x, y: y, mask: mask, probability: probability, seed: stepSeed, count: count))
@@ -188,6 +196,8 @@ public final class Executor {
 public enum PlannedKernel {
     /// A call replayed as is.
     case fixed(Kernel)
+    /// A call that updates state parameters (running statistics), replayed unless a run asks to leave state alone.
+    case stateUpdate(Kernel)
     /// A dropout call whose seed is drawn per step from the step seed and the node index.
     case dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, count: Int, node: Int)
 
@@ -195,7 +205,7 @@ public enum PlannedKernel {
     /// - Throws: ``BackendError/invalidArguments(kernel:reason:)``.
     public func validate() throws {
         switch self {
-        case let .fixed(kernel):
+        case let .fixed(kernel), let .stateUpdate(kernel):
             try kernel.validate()
         case let .dropout(x, y, mask, probability, count, _):
             try Kernel.dropout(x: x, y: y, mask: mask, probability: probability, seed: 0, count: count).validate()

@@ -203,6 +203,23 @@ enum KernelEmitter {
 
         case .gradientReversal:
             return []  // The output aliases x (see the executor's plan); only the backward pass differs.
+
+        case let .batchNorm(momentum, eps):
+            let (outer, channels, inner) = channelView(outShape)
+            guard mode == .training else {
+                return fixed(.batchNormInference(x: x[0], gamma: x[1], runningMean: x[2], runningVariance: x[3],
+                                                 y: out[0], outer: outer, channels: channels, inner: inner, eps: eps))
+            }
+            return [.fixed(.batchNorm(x: x[0], rowMask: x[4], gamma: x[1], y: out[0], normalized: out[1], mean: out[3],
+                                      variance: out[4], rstd: out[2], outer: outer, channels: channels, inner: inner,
+                                      eps: eps)),
+                    .stateUpdate(.batchNormRunningUpdate(mean: out[3], variance: out[4], runningMean: x[2],
+                                                         runningVariance: x[3], channels: channels, momentum: momentum))]
+
+        case .batchNormBackward:
+            let (outer, channels, inner) = channelView(outShape)
+            return fixed(.batchNormBackward(normalized: x[0], rstd: x[1], gamma: x[2], dy: x[3], rowMask: x[4],
+                                            dx: out[0], outer: outer, channels: channels, inner: inner))
         }
     }
 

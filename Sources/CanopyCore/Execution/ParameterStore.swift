@@ -5,8 +5,10 @@
 public final class ParameterStore {
     /// The backend holding every parameter buffer; executors must run on this same backend.
     public let backend: Backend
-    /// Parameter names in graph order.
+    /// Parameter names in graph order, trained ones and state (running statistics) alike.
     public let names: [String]
+    /// The names of the parameters the optimizer trains, in graph order (``names`` without the state).
+    public let trainableNames: [String]
     /// Shape of each parameter by name.
     public let shapes: [String: [Int]]
     private var buffers: [String: DeviceBuffer] = [:]
@@ -14,15 +16,17 @@ public final class ParameterStore {
     /// Allocates zero-filled buffers for every parameter of `graph`.
     public init(graph: Graph, backend: Backend) throws {
         self.backend = backend
-        var names: [String] = []
+        var names: [String] = [], trainableNames: [String] = []
         var shapes: [String: [Int]] = [:]
         for value in graph.parameters {
             guard let name = graph.name(of: value) else { continue }
             names.append(name)
+            if graph.isTrainable(value) { trainableNames.append(name) }
             shapes[name] = graph.shape(of: value)
             buffers[name] = try backend.makeBuffer(count: max(graph.count(of: value), 1))
         }
         self.names = names
+        self.trainableNames = trainableNames
         self.shapes = shapes
     }
 

@@ -185,6 +185,30 @@ extension Graph {
         return append(.layerNorm(eps: eps), inputs: [x, gamma], outputShapes: [sx, sx, [sx[0]]], label: label)
     }
 
+    /// Scaled batch normalization of x [N, C, ...] per channel (dimension 1) over the real rows and every position:
+    /// `y = (x − mean) / sqrt(var + eps) ⊙ gamma` with the batch's biased variance in training mode and the running
+    /// statistics in inference mode (see ``Op/batchNorm(momentum:eps:)``); PyTorch's `BatchNorm` is this followed by
+    /// ``biasAdd(_:_:label:)`` of beta. `runningMean` and `runningVariance` [C] should be non-trainable parameters;
+    /// `rowMask` [N] marks the real rows. Returns y (output 0).
+    public func batchNorm(_ x: Value, gamma: Value, runningMean: Value, runningVariance: Value, rowMask: Value,
+                          momentum: Float = 0.1, eps: Float = 1e-5, label: String = "") throws -> Value {
+        let sx = shape(of: x)
+        guard sx.count >= 2 else { throw GraphError("batchnorm needs x [N, C, ...], got \(sx)") }
+        let channels = [sx[1]]
+        guard shape(of: gamma) == channels, shape(of: runningMean) == channels, shape(of: runningVariance) == channels,
+              shape(of: rowMask) == [sx[0]] else {
+            throw GraphError("batchnorm needs gamma, running mean and variance \(channels) and a row mask [\(sx[0])], "
+                                + "got \(shape(of: gamma)), \(shape(of: runningMean)), \(shape(of: runningVariance)) "
+                                + "and \(shape(of: rowMask))")
+        }
+        guard eps.isFinite, eps > 0 else { throw GraphError("batchnorm eps must be finite and > 0, got \(eps)") }
+        guard momentum.isFinite, momentum >= 0, momentum <= 1 else {
+            throw GraphError("batchnorm momentum must be in [0, 1], got \(momentum)")
+        }
+        return append(.batchNorm(momentum: momentum, eps: eps), inputs: [x, gamma, runningMean, runningVariance, rowMask],
+                      outputShapes: [sx, sx, channels, channels, channels], label: label)
+    }
+
     /// Per-row softmax cross-entropy. Returns (rowLoss [N], probabilities [N, C]).
     public func softmaxCrossEntropy(logits: Value, labels: Value, mask: Value, label: String = "") throws -> (rowLoss: Value, probabilities: Value) {
         let sl = shape(of: logits)

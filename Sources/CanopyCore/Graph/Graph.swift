@@ -52,8 +52,10 @@ public final class Graph {
     public private(set) var nodes: [Node] = []
     private var namedInputs: [String: Value] = [:]
     private var namedParameters: [String: Value] = [:]
-    /// Parameters in creation order.
+    /// Parameters in creation order: trainable ones and state (such as batch norm's running statistics).
     public private(set) var parameters: [Value] = []
+    /// The parameters the optimizer trains, in creation order: ``parameters`` without the state.
+    public private(set) var trainableParameters: [Value] = []
 
     /// Creates an empty graph.
     public init() {}
@@ -82,14 +84,20 @@ public final class Graph {
         return value
     }
 
-    /// A named trainable parameter. Asking twice for a name returns the same value (shared weights).
-    public func parameter(_ name: String, shape: [Int], initializer: ParameterInit) -> Value {
+    /// A named parameter: trainable (the default), or state that kernels update themselves and that is saved and
+    /// loaded like any parameter but never differentiated or optimized (batch norm's running statistics). Asking
+    /// twice for a name returns the same value (shared weights).
+    public func parameter(_ name: String, shape: [Int], initializer: ParameterInit, trainable: Bool = true) -> Value {
         if let existing = namedParameters[name] { return existing }
         let value = append(.parameter(name, initializer), inputs: [], outputShapes: [shape], label: name)
         namedParameters[name] = value
         parameters.append(value)
+        if trainable { trainableParameters.append(value) }
         return value
     }
+
+    /// Whether a parameter value is trained (false for state such as running statistics).
+    public func isTrainable(_ value: Value) -> Bool { trainableParameters.contains(value) }
 
     /// The input of that name, if any.
     public func input(named name: String) -> Value? { namedInputs[name] }

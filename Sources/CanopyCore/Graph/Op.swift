@@ -110,6 +110,16 @@ public enum Op: Equatable, Sendable {
     /// `−lambda · dy` backward. Inputs: x, and optionally a factor [1] the host sets per step (a schedule of λ),
     /// which makes the backward `−lambda · factor · dy`; the forward pass never reads it.
     case gradientReversal(lambda: Float)
+    /// Batch normalization over dimension 1 (channels) of x [N, C, ...] with a per-channel scale, PyTorch's
+    /// `BatchNorm1d`/`BatchNorm2d` without its shift (a following ``biasAdd``). Inputs: x, gamma [C], the running
+    /// mean and running variance [C] (non-trainable parameters), and the batch's row mask [N] (1 for a real row,
+    /// 0 for padding, which the statistics leave out). Outputs: y, the normalized x̂ (both like x), rstd, the batch
+    /// mean and the batch's unbiased variance [C]. In training mode the statistics are the batch's and the running
+    /// ones move toward them by `momentum` (a state update, see ``Executor/run(seed:nodes:updatingState:)``); in
+    /// inference mode the running statistics normalize and only y is written.
+    case batchNorm(momentum: Float, eps: Float)
+    /// Emitted by autodiff. Inputs: x̂, rstd [C], gamma [C], dy, row mask [N]. Output: dx.
+    case batchNormBackward
 }
 
 /// How a parameter's initial values are drawn.

@@ -70,10 +70,13 @@ public struct LayerParameter: Equatable, Sendable {
     public var shape: [Int]
     /// How the tensor starts.
     public var initializer: ParameterInit
+    /// Whether the optimizer trains it; false for state the layer's kernels update (batch norm's running
+    /// statistics), which is saved and loaded like any parameter.
+    public var trainable: Bool
 
     /// Creates a parameter description.
-    public init(_ suffix: String, shape: [Int], initializer: ParameterInit) {
-        self.suffix = suffix; self.shape = shape; self.initializer = initializer
+    public init(_ suffix: String, shape: [Int], initializer: ParameterInit, trainable: Bool = true) {
+        self.suffix = suffix; self.shape = shape; self.initializer = initializer; self.trainable = trainable
     }
 }
 

@@ -6,7 +6,7 @@ public enum LayerRegistry {
         DenseLayer.self, Conv2DLayer.self, MaxPoolLayer.self, DropoutLayer.self, FlattenLayer.self,
         ActivationLayer.self, ParametricActivationLayer.self, AvgPoolLayer.self, GlobalAvgPoolLayer.self,
         SoftmaxLayer.self, ReshapeLayer.self,
-        LayerNormLayer.self,
+        LayerNormLayer.self, BatchNormLayer.self,
         GradientReversalLayer.self,
     ]
 

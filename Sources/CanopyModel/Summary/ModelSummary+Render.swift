@@ -44,6 +44,9 @@ extension ModelSummary {
             table.append(["shared total", "", "", Self.grouped(sharedParameterCount)])
         }
         table.append(["total", "", "", Self.grouped(totalParameterCount)])
+        if nonTrainableParameterCount > 0 {
+            table.append(["  of which running statistics (not trained)", "", "", Self.grouped(nonTrainableParameterCount)])
+        }
         // Headings (one cell) are printed as they are and do not widen the columns.
         let widths = (0..<4).map { column in table.filter { $0.count == 4 }.map { $0[column].count }.max() ?? 0 }
         var lines = ["model \(name)" + (scheme == "shared" ? "" : " (\(scheme))")]

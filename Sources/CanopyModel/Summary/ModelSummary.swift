@@ -20,6 +20,13 @@ public struct ModelSummary: Equatable, Sendable {
         public var name: String
         /// The number of scalars (dense weight `in·units`, conv2d weight `filters·channels·k·k`, a bias its width).
         public var count: Int
+        /// Whether the optimizer trains it (false for batch norm's running statistics).
+        public var trainable: Bool
+
+        /// A parameter's row entry.
+        public init(name: String, count: Int, trainable: Bool = true) {
+            self.name = name; self.count = count; self.trainable = trainable
+        }
     }
 
     /// One layer (or gate, unit or graph node): where it is, what it does, and what comes out.
@@ -118,6 +125,8 @@ public struct ModelSummary: Equatable, Sendable {
 
     /// The whole model's number of learnable scalars.
     public var totalParameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    /// How many of them are state rather than trained (batch norm's running statistics).
+    public var nonTrainableParameterCount: Int { parameters.filter { !$0.trainable }.reduce(0) { $0 + $1.count } }
 
     /// Every row of the model: stem, sections, heads.
     public var allRows: [Row] { shared + sections.flatMap(\.rows) + tasks.flatMap(\.rows) }

@@ -20,6 +20,8 @@ public struct Batch: Sendable {
     public var sourceRows: [Int]
     /// The number of rows that are real (the rest are padding).
     public var realRowCount: Int
+    /// Per row, 1 when it is real and 0 when it is padding (what batch normalization's statistics count).
+    public var realRows: [Float]
 
     /// Makes a zero-filled batch of the given size.
     public init(batchSize: Int, featureCount: Int, labelColumns: [String]) {
@@ -31,6 +33,7 @@ public struct Batch: Sendable {
         masks = labelColumns.map { _ in [Float](repeating: 0, count: batchSize) }
         sourceRows = [Int](repeating: -1, count: batchSize)
         realRowCount = 0
+        realRows = [Float](repeating: 0, count: batchSize)
     }
 
     /// The position of a label column in ``labels`` and ``masks``, or `nil` if this batch does not carry it.
@@ -135,6 +138,7 @@ public struct Batcher: Sendable {
         }
         batch.realRowCount = try fill(index: index, features: &batch.features, labels: &batch.labels,
                                       masks: &batch.masks, sourceRows: &batch.sourceRows)
+        for r in 0..<batchSize { batch.realRows[r] = r < batch.realRowCount ? 1 : 0 }
     }
 
     /// Fills caller-provided arrays with batch number `index` of the current order; returns the real row count.

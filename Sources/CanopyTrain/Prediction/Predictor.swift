@@ -110,7 +110,7 @@ public final class Predictor {
         predictions.reserveCapacity(model.tasks.count)
         for index in 0..<batcher.batchCount {
             try batcher.fill(&batch, index: index)
-            try executor.setInput(ModelGraph.inputName, batch.features)
+            try TaskInputs.uploadFeatures(batch, to: executor)
             try executor.run()
             for (t, task) in model.tasks.enumerated() {
                 try executor.read(task.output, into: &outputs[t])

@@ -78,7 +78,7 @@ enum TaskInputs {
     /// mean into the class-weighted mean.
     static func upload(_ batch: Batch, model: ModelGraph, to executor: Executor, classWeights: [[Float]?] = [],
                        rowMask: inout [Float]) throws {
-        try executor.setInput(ModelGraph.inputName, batch.features)
+        try uploadFeatures(batch, to: executor)
         for (t, task) in model.tasks.enumerated() {
             try executor.setInput(task.labelsInput, batch.labels[t])
             if t < classWeights.count, let weights = classWeights[t] {
@@ -87,6 +87,16 @@ enum TaskInputs {
             } else {
                 try executor.setInput(task.maskInput, batch.masks[t])
             }
+        }
+    }
+}
+
+extension TaskInputs {
+    /// Uploads a batch's features, and which of its rows are real when the plan reads that (batch norm).
+    static func uploadFeatures(_ batch: Batch, to executor: Executor) throws {
+        try executor.setInput(ModelGraph.inputName, batch.features)
+        if executor.hasInput(ModelGraph.realRowsInputName) {
+            try executor.setInput(ModelGraph.realRowsInputName, batch.realRows)
         }
     }
 }

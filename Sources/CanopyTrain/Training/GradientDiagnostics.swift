@@ -36,7 +36,8 @@ final class GradientDiagnostics {
             for task in model.tasks where executor.inputNames.contains(task.weightInput) {
                 try executor.setInput(task.weightInput, [1])
             }
-            try executor.run(seed: 0x4449_4147 &+ UInt64(index))
+            // A measurement: batch norm's running statistics must not move.
+            try executor.run(seed: 0x4449_4147 &+ UInt64(index), updatingState: false)
             for t in model.tasks.indices {
                 let vector = try model.sharedGradient(ofTask: t, in: executor)
                 if sums[t].isEmpty { sums[t] = vector } else { for i in vector.indices { sums[t][i] += vector[i] } }

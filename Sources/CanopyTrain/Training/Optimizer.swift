@@ -15,11 +15,11 @@ public final class Optimizer {
     /// Per parameter: velocity (SGD) or first and second moments (Adam).
     private var state: [String: [DeviceBuffer]] = [:]
 
-    /// Allocates zero-filled state beside every parameter: a velocity (SGD) or two moments (Adam).
+    /// Allocates zero-filled state beside every trainable parameter: a velocity (SGD) or two moments (Adam).
     public init(_ spec: OptimizerSpec, parameters: ParameterStore) throws {
         self.spec = spec
         self.parameters = parameters
-        for name in parameters.names {
+        for name in parameters.trainableNames {
             let count = max(parameters.count(named: name), 1)
             switch spec {
             case .sgd: state[name] = [try parameters.backend.makeBuffer(count: count)]
@@ -43,7 +43,7 @@ public final class Optimizer {
     public func step(gradients: [String: DeviceBuffer], learningRate: Float? = nil, skipping: Set<String> = []) throws {
         stepCount += 1
         let backend = parameters.backend
-        for name in parameters.names {
+        for name in parameters.trainableNames {
             guard !skipping.contains(name), let gradient = gradients[name], let param = parameters.buffer(named: name),
                   let buffers = state[name] else { continue }
             let count = parameters.count(named: name)
@@ -80,7 +80,7 @@ public final class Optimizer {
     /// - Throws: ``CheckpointError`` naming the first state tensor that is missing, has the wrong size or holds
     ///   a value that is not finite.
     public func check(state saved: [String: [Float]]) throws {
-        for name in parameters.names {
+        for name in parameters.trainableNames {
             for stateName in stateNames {
                 let key = "\(name).\(stateName)"
                 guard let values = saved[key] else {
@@ -102,7 +102,7 @@ public final class Optimizer {
     ///   with half of its optimizer state.
     public func restore(state saved: [String: [Float]], stepCount: Int) throws {
         try check(state: saved)
-        for name in parameters.names {
+        for name in parameters.trainableNames {
             for (stateName, buffer) in zip(stateNames, state[name]!) {
                 try parameters.backend.upload(saved["\(name).\(stateName)"]!, to: buffer)
             }
