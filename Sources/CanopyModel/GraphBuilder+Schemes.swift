@@ -42,6 +42,8 @@ extension ModelBuilder {
                                                     rows: rows.rows, copies: tasks.count)]
         case let .graph(nodes):
             output = try appendGraphNodes(nodes, stem: stem)
+        case let .mtan(mtan):
+            output = try appendMTAN(mtan, tasks: tasks, stem: stem)
         }
         if spec.taskGating { try appendTaskGates(&output) }
         return output

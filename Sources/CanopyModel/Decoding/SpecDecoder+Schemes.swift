@@ -47,6 +47,25 @@ extension SpecDecoder {
     }
 }
 
+extension SpecDecoder {
+    /// `mtan: {trunk: [layers], at: [1, 5], attention: [layers]}`; `at` defaults to
+    /// ``MTANSpec/defaultPoints(trunk:)``.
+    func mtan(_ node: DocumentNode) throws -> MTANSpec {
+        let path = "mtan"
+        let f = try fields(node, path, allowed: ["trunk", "at", "attention"],
+                           what: "a mapping such as {trunk: [{dense: 64}, relu, {dense: 32}, relu], at: [1, 3]}")
+        let trunk = try layers(try f.required("trunk"), "\(path).trunk")
+        let at = try f.optional("at").map { node -> [Int] in
+            if case .scalar = node.content { return [try int(node, "\(path).at")] }
+            return try list(node, "\(path).at", of: "trunk layer indices").enumerated().map {
+                try int($1, "\(path).at[\($0)]")
+            }
+        } ?? MTANSpec.defaultPoints(trunk: trunk)
+        let attention = try f.optional("attention").map { try layers($0, "\(path).attention") }
+        return MTANSpec(trunk: trunk, at: at, attention: attention, keyPath: path, location: location(of: node))
+    }
+}
+
 extension CrossStitchSpec {
     /// Where cross-stitch units go when `units_after:` is not given: after every activation layer that directly
     /// follows a dense or conv2d layer, at the activation's index. `[conv2d, relu, maxpool, flatten, dense, relu]`

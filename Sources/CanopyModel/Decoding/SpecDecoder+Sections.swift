@@ -4,7 +4,7 @@ import Foundation
 /// schemes in SpecDecoder+Schemes and SpecDecoder+Graph).
 extension SpecDecoder {
     /// The keys of the sharing schemes that may follow the `shared:` stem; at most one per file.
-    static let schemeKeys = ["mmoe", "cross_stitch", "soft_sharing", "graph"]
+    static let schemeKeys = ["mmoe", "cross_stitch", "soft_sharing", "graph", "mtan"]
     static let topKeys = ["name", "description", "data", "input", "shared"] + schemeKeys
         + ["task_gating", "init_from", "freeze", "tasks", "train"]
 
@@ -45,6 +45,7 @@ extension SpecDecoder {
         case "mmoe": return .mixtureOfExperts(try mixtureOfExperts(node))
         case "cross_stitch": return .crossStitch(try crossStitch(node))
         case "soft_sharing": return .soft(try softSharing(node))
+        case "mtan": return .mtan(try mtan(node))
         default: return .graph(try graphNodes(node))
         }
     }

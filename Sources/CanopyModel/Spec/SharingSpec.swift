@@ -8,6 +8,7 @@
 /// cross_stitch: {column: [{dense: 32}, relu, {dense: 16}, relu], units_after: [1, 3], self_weight: 0.9}
 /// soft_sharing: {column: [{dense: 32}, relu], l2: 0.01, trace_norm: 0.0}
 /// graph: [{name: h1, op: dense, units: 64}, {name: a1, op: relu, in: h1}, {name: r, op: add, in: [a1, h1]}]
+/// mtan: {trunk: [{conv2d: {filters: 16, kernel: 3, padding: 1}}, relu, {maxpool: 2}, ...], at: [1, 5]}
 /// ```
 /// `task_gating: true` (any scheme) puts a learned per-task sigmoid gate on what the task reads:
 /// `z_t ← z_t ⊙ σ(W_t·z_t + b_t)`.
@@ -22,6 +23,9 @@ public enum SharingScheme: Equatable, Sendable {
     case soft(SoftSharingSpec)
     /// A general graph of named nodes with explicit inputs (residual links, concatenations, products).
     case graph([GraphNodeSpec])
+    /// Multi-Task Attention Network (Liu et al., CVPR 2019): one shared trunk, and per task soft-attention masks
+    /// over the trunk's features at chosen depths.
+    case mtan(MTANSpec)
 
     /// The model-file key of the scheme (`shared` for hard sharing).
     public var keyword: String {
@@ -31,6 +35,7 @@ public enum SharingScheme: Equatable, Sendable {
         case .crossStitch: return "cross_stitch"
         case .soft: return "soft_sharing"
         case .graph: return "graph"
+        case .mtan: return "mtan"
         }
     }
 }
@@ -110,6 +115,44 @@ public struct SoftSharingSpec: Equatable, Sendable {
                 location: SourceLocation = SourceLocation(file: "<code>")) {
         self.column = column; self.l2 = l2; self.traceNorm = traceNorm
         self.keyPath = keyPath; self.location = location
+    }
+}
+
+/// `mtan:` (Liu, Johns & Davison, "End-to-End Multi-Task Learning with Attention", CVPR 2019). The trunk's layers
+/// are shared (`trunk.<i>`). At each attention point `at[k]` (a trunk layer index), task t has its own attention
+/// module: it reads the trunk's features p_k there — and, after the first point, also its previous attended
+/// features brought to p_k's shape by a bridge — runs them through the `attention:` layers and a final projection
+/// back to p_k's shape, and multiplies p_k by the sigmoid of that: â_t,k = σ(g_t,k(·)) ⊙ p_k. Task t's head reads
+/// its last â. Parameters: `mtan.<t>.<k>.attention.<i>.*` (the hidden layers), `mtan.<t>.<k>.mask.*` (the
+/// projection: a dense layer for flat features, a 1×1 convolution for [C, H, W]) and `mtan.<t>.<k>.bridge.*` (a
+/// dense layer, or a 3×3 convolution whose stride matches a pooled trunk, as MTAN's conv-and-pool).
+public struct MTANSpec: Equatable, Sendable {
+    /// The shared trunk's layers (`trunk:`, ≥ 1 layer).
+    public var trunk: [LayerSpec]
+    /// The trunk layer indices whose outputs get task attention (`at:`), ascending; the last is the trunk's last
+    /// layer, so that every task reads attended features. Default: ``MTANSpec/defaultPoints(trunk:)``.
+    public var at: [Int]
+    /// The hidden layers of every attention module (`attention:`), or nil for MTAN's own: one layer as wide as
+    /// the features (dense, or a 1×1 convolution followed by batch norm) and a ReLU.
+    public var attention: [LayerSpec]?
+    /// The section's key path (`mtan` when read from a file), with which errors and graph labels start.
+    public var keyPath: String
+    /// Where the `mtan:` value is written.
+    public var location: SourceLocation
+
+    /// Creates an `mtan:` section. Values are checked later, by the spec's rules.
+    public init(trunk: [LayerSpec], at: [Int], attention: [LayerSpec]? = nil, keyPath: String = "mtan",
+                location: SourceLocation = SourceLocation(file: "<code>")) {
+        self.trunk = trunk; self.at = at; self.attention = attention
+        self.keyPath = keyPath; self.location = location
+    }
+
+    /// Where attention goes when `at:` is not given: after every activation that directly follows a dense or
+    /// conv2d layer, and always at the trunk's last layer.
+    public static func defaultPoints(trunk: [LayerSpec]) -> [Int] {
+        var points = CrossStitchSpec.defaultUnitsAfter(column: trunk)
+        if let last = trunk.indices.last, points.last != last { points.append(last) }
+        return points
     }
 }
 

@@ -3,7 +3,7 @@ extension ModelSummary {
     /// The parameter-name prefixes each scheme keyword (and `task_gating`) stands for in `freeze:`.
     static let keywordPrefixes: [String: [String]] = [
         "shared": ["shared."], "mmoe": ["experts.", "gates."], "cross_stitch": ["columns.", "cross_stitch."],
-        "soft_sharing": ["towers."], "graph": ["graph."], "task_gating": ["gating."],
+        "soft_sharing": ["towers."], "graph": ["graph."], "mtan": ["trunk.", "mtan."], "task_gating": ["gating."],
     ]
 
     /// The names of the parameters a `freeze:` entry names, in graph order (empty when it names none):

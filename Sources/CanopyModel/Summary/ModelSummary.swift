@@ -106,7 +106,7 @@ public struct ModelSummary: Equatable, Sendable {
     public func owner(ofParameter name: String) -> String? {
         if hasSharedGate && name.hasPrefix("gates.all.") { return nil }
         for task in tasks {
-            for prefix in ["gates", "columns", "towers", "gating", "tasks"] where name.hasPrefix("\(prefix).\(task.name).") {
+            for prefix in ["gates", "columns", "towers", "gating", "mtan", "tasks"] where name.hasPrefix("\(prefix).\(task.name).") {
                 return task.name
             }
         }

@@ -30,6 +30,36 @@ extension SpecRules {
             try nonNegative(soft.traceNorm, "soft_sharing.trace_norm", "trace_norm")
         case .graph(let nodes):
             try checkGraph(nodes)
+        case .mtan(let mtan):
+            if mtan.trunk.isEmpty { throw spec.error(at: "mtan.trunk", "a trunk needs at least one layer") }
+            if let attention = mtan.attention, attention.isEmpty {
+                throw spec.error(at: "mtan.attention", "leave 'attention' out for MTAN's own attention layers, or "
+                                    + "list at least one layer")
+            }
+            try checkIndices(mtan.at, path: "mtan.at", count: mtan.trunk.count, of: "trunk")
+            if let last = mtan.at.last, last != mtan.trunk.count - 1 {
+                throw spec.error(at: "mtan.at[\(mtan.at.count - 1)]", "the last attention point must be the trunk's "
+                                    + "last layer (\(mtan.trunk.count - 1)), so that every task reads attended "
+                                    + "features; move the layers after \(last) into the heads")
+            }
+        }
+    }
+
+    /// Layer indices: at least one, each inside a list of `count` layers, unique and ascending.
+    private func checkIndices(_ indices: [Int], path: String, count: Int, of list: String) throws {
+        guard !indices.isEmpty else { throw spec.error(at: path, "give at least one \(list) layer index") }
+        for (k, index) in indices.enumerated() {
+            if index < 0 || index >= count {
+                throw spec.error(at: "\(path)[\(k)]", "layer index \(index) is outside the \(list), which has "
+                                    + "\(count) layers (0...\(count - 1))")
+            }
+            if k > 0 && index == indices[k - 1] {
+                throw spec.error(at: "\(path)[\(k)]", "layer index \(index) is listed twice")
+            }
+            if k > 0 && index < indices[k - 1] {
+                throw spec.error(at: "\(path)[\(k)]", "indices must be in ascending order, but \(index) follows "
+                                    + "\(indices[k - 1])")
+            }
         }
     }
 
@@ -48,20 +78,7 @@ extension SpecRules {
                                 + "activation that follows a dense or conv2d layer, and this column has none: "
                                 + "give units_after: [index, ...]")
         }
-        let count = stitch.column.count
-        for (k, index) in stitch.unitsAfter.enumerated() {
-            if index < 0 || index >= count {
-                throw spec.error(at: "\(path)[\(k)]", "layer index \(index) is outside the column, which has "
-                                    + "\(count) layers (0...\(count - 1))")
-            }
-            if k > 0 && index == stitch.unitsAfter[k - 1] {
-                throw spec.error(at: "\(path)[\(k)]", "layer index \(index) is listed twice")
-            }
-            if k > 0 && index < stitch.unitsAfter[k - 1] {
-                throw spec.error(at: "\(path)[\(k)]", "indices must be in ascending order, but \(index) follows "
-                                    + "\(stitch.unitsAfter[k - 1])")
-            }
-        }
+        try checkIndices(stitch.unitsAfter, path: path, count: stitch.column.count, of: "column")
     }
 
     private func checkGraph(_ nodes: [GraphNodeSpec]) throws {
