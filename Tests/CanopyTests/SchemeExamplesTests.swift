@@ -52,6 +52,7 @@ final class SchemeExamplesTests: XCTestCase {
         XCTAssertLessThan(penalised, plain * 0.95)
     }
 
+    func testMTANLearns() throws { try checkLearns("mtan-multidigits.yaml", epochs: 3, rows: 1500, factor: 0.5) }
     func testPCGradLearns() throws { try checkLearns("multidigits-pcgrad.yaml", epochs: 3, rows: 1500, factor: 0.5) }
     func testTaskGatingLearns() throws { try checkLearns("digits-task-gating.yaml", epochs: 4, factor: 0.5) }
     func testResidualGraphLearns() throws { try checkLearns("digits-residual-graph.yaml", epochs: 4, factor: 0.5) }
