@@ -1,8 +1,9 @@
 import CanopyCore
 
 /// 2-D convolution and its gradients (conv.cl, with the products of matmul.cl), in chunks of images whose
-/// im2col matrices fit the scratch budget. With G channel groups the forward and input-gradient products are one
-/// matmul per group (batched over the chunk's images), the weight gradient one matmul batched over the groups.
+/// im2col matrices fit the scratch budget. With G channel groups the forward and input-gradient products are
+/// min(G, images) batched matmuls (see ``enqueueGroupedMatmul``), the weight gradient one matmul batched over the
+/// groups.
 extension OpenCLBackend {
     /// Scratch floats one chunk of im2col may use: 16 Mi floats (64 MiB), or less on small devices.
     var convScratchBudget: Int { max(1, min(16 << 20, device.info.maxAllocationSize / 4 / 2)) }
@@ -22,6 +23,22 @@ extension OpenCLBackend {
             && g.padHeight == 0 && g.padWidth == 0
     }
 
+    /// The products `C[i, g] = op(A[i, g]) · B[i, g]` (beta 0) for every image i < `images` and group g < `groups`,
+    /// each operand at `base + i·perImage + g·perGroup`: one launch per group batched over the images, or one per
+    /// image batched over the groups, whichever needs fewer launches (a depthwise layer has many groups).
+    private func enqueueGroupedMatmul(transposeA: Bool, m: Int, n: Int, k: Int, images: Int, groups: Int,
+                                      a: GroupedOperand, b: GroupedOperand, c: GroupedOperand) throws {
+        let byGroup = groups <= images
+        for outer in 0..<(byGroup ? groups : images) {
+            func matrix(_ o: GroupedOperand) -> MatrixOperand {
+                byGroup ? MatrixOperand(buffer: o.buffer, offset: o.base + outer * o.perGroup, stride: o.perImage)
+                        : MatrixOperand(buffer: o.buffer, offset: o.base + outer * o.perImage, stride: o.perGroup)
+            }
+            try enqueueMatmul(transposeA: transposeA, m: m, n: n, k: k, alpha: 1, beta: 0, a: matrix(a), b: matrix(b),
+                              c: matrix(c), batch: byGroup ? images : groups)
+        }
+    }
+
     private func geometryArguments(_ g: ConvGeometry, images: Int) -> [CLArgument] {
         [.int(g.inChannels), .int(g.inHeight), .int(g.inWidth), .int(g.kernelHeight), .int(g.kernelWidth),
          .int(g.strideHeight), .int(g.strideWidth), .int(g.padHeight), .int(g.padWidth),
@@ -37,12 +54,10 @@ extension OpenCLBackend {
         let groupCKK = ckk / g.groups, f = g.groupFilters
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         if isPointwise(g) {
-            for group in 0..<g.groups {
-                try enqueueMatmul(transposeA: false, m: f, n: p, k: groupCKK, alpha: 1, beta: 0,
-                                  a: MatrixOperand(buffer: w, offset: group * f * groupCKK),
-                                  b: MatrixOperand(buffer: x, offset: group * groupCKK * p, stride: imageIn),
-                                  c: MatrixOperand(buffer: y, offset: group * f * p, stride: imageOut), batch: g.batch)
-            }
+            try enqueueGroupedMatmul(transposeA: false, m: f, n: p, k: groupCKK, images: g.batch, groups: g.groups,
+                                     a: GroupedOperand(w, perGroup: f * groupCKK),
+                                     b: GroupedOperand(x, perImage: imageIn, perGroup: groupCKK * p),
+                                     c: GroupedOperand(y, perImage: imageOut, perGroup: f * p))
             return
         }
         let images = try chunk(g, perImage: ckk * p, name)
@@ -51,13 +66,10 @@ extension OpenCLBackend {
             let count = min(images, g.batch - start)
             try launch(CLKernels.im2col, [.buffer(x), .int(start * imageIn), .buffer(col)] + geometryArguments(g, images: count),
                        global: [count * g.inChannels * p], local: [tunables.elementwiseGroup])
-            for group in 0..<g.groups {
-                try enqueueMatmul(transposeA: false, m: f, n: p, k: groupCKK, alpha: 1, beta: 0,
-                                  a: MatrixOperand(buffer: w, offset: group * f * groupCKK),
-                                  b: MatrixOperand(buffer: col, offset: group * groupCKK * p, stride: ckk * p),
-                                  c: MatrixOperand(buffer: y, offset: start * imageOut + group * f * p, stride: imageOut),
-                                  batch: count)
-            }
+            try enqueueGroupedMatmul(transposeA: false, m: f, n: p, k: groupCKK, images: count, groups: g.groups,
+                                     a: GroupedOperand(w, perGroup: f * groupCKK),
+                                     b: GroupedOperand(col, perImage: ckk * p, perGroup: groupCKK * p),
+                                     c: GroupedOperand(y, base: start * imageOut, perImage: imageOut, perGroup: f * p))
         }
     }
 
@@ -72,26 +84,20 @@ extension OpenCLBackend {
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         // dcol_g = weight_gᵀ (CKK/G × F/G) · dOutput_g (F/G × P): weight is stored F × CKK/G, the "tn" kernel's A.
         if isPointwise(g) {
-            for group in 0..<g.groups {
-                try enqueueMatmul(transposeA: true, m: groupCKK, n: p, k: f, alpha: 1, beta: 0,
-                                  a: MatrixOperand(buffer: w, offset: group * f * groupCKK),
-                                  b: MatrixOperand(buffer: dy, offset: group * f * p, stride: imageOut),
-                                  c: MatrixOperand(buffer: dx, offset: group * groupCKK * p, stride: imageIn),
-                                  batch: g.batch)
-            }
+            try enqueueGroupedMatmul(transposeA: true, m: groupCKK, n: p, k: f, images: g.batch, groups: g.groups,
+                                     a: GroupedOperand(w, perGroup: f * groupCKK),
+                                     b: GroupedOperand(dy, perImage: imageOut, perGroup: f * p),
+                                     c: GroupedOperand(dx, perImage: imageIn, perGroup: groupCKK * p))
             return
         }
         let images = try chunk(g, perImage: ckk * p, name)
         let dcol = try scratchBuffer(ScratchSlot.convColumns, count: images * ckk * p)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start)
-            for group in 0..<g.groups {
-                try enqueueMatmul(transposeA: true, m: groupCKK, n: p, k: f, alpha: 1, beta: 0,
-                                  a: MatrixOperand(buffer: w, offset: group * f * groupCKK),
-                                  b: MatrixOperand(buffer: dy, offset: start * imageOut + group * f * p, stride: imageOut),
-                                  c: MatrixOperand(buffer: dcol, offset: group * groupCKK * p, stride: ckk * p),
-                                  batch: count)
-            }
+            try enqueueGroupedMatmul(transposeA: true, m: groupCKK, n: p, k: f, images: count, groups: g.groups,
+                                     a: GroupedOperand(w, perGroup: f * groupCKK),
+                                     b: GroupedOperand(dy, base: start * imageOut, perImage: imageOut, perGroup: f * p),
+                                     c: GroupedOperand(dcol, perImage: ckk * p, perGroup: groupCKK * p))
             try launch(CLKernels.col2im, [.buffer(dcol), .buffer(dx), .int(start * imageIn)] + geometryArguments(g, images: count),
                        global: [count * imageIn], local: [tunables.elementwiseGroup])
         }
@@ -123,5 +129,15 @@ extension OpenCLBackend {
                               b: MatrixOperand(buffer: colT, stride: count * p * groupCKK),
                               c: MatrixOperand(buffer: dw, stride: f * groupCKK), batch: g.groups)
         }
+    }
+}
+
+/// A matrix operand of ``OpenCLBackend/enqueueGroupedMatmul``: image i's group g starts at
+/// `base + i·perImage + g·perGroup` (a weight shared by the images has perImage 0).
+private struct GroupedOperand {
+    var buffer: CLBuffer, base: Int, perImage: Int, perGroup: Int
+
+    init(_ buffer: CLBuffer, base: Int = 0, perImage: Int = 0, perGroup: Int) {
+        self.buffer = buffer; self.base = base; self.perImage = perImage; self.perGroup = perGroup
     }
 }
