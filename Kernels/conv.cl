@@ -1,15 +1,17 @@
 // =================================================================================================
 // Canopy OpenCL kernels: conv.cl
 //
-// 2-D convolution (cross-correlation, zero padding) by im2col and the matmul kernels of matmul.cl.
-// Input [N, C, H, W], weight [F, C, KH, KW], output [N, F, OH, OW]; CKK = C·KH·KW, P = OH·OW.
+// 2-D convolution (cross-correlation, zero padding, G channel groups) by im2col and the matmul kernels of
+// matmul.cl. Input [N, C, H, W], weight [F, C/G, KH, KW], output [N, F, OH, OW]; CKK = C·KH·KW, P = OH·OW.
+// Group g's rows of col are the consecutive block g·CKK/G ..< (g+1)·CKK/G, so the host multiplies each group's
+// weight rows with its block (one matmul per group, batched over the chunk's images).
 // The host works on a chunk of `images` consecutive images at a time (so the scratch stays bounded);
 // `inputOffset`/`outputOffset` locate the chunk's first image.
 //
-//   forward          col[b] (CKK × P) = im2col(input[b]);      output[b] = weight · col[b]
-//   backward input   dcol[b] = weightᵀ · dOutput[b];           dInput[b] = col2im(dcol[b])
-//   backward weight  colT (images·P × CKK) = im2col_rows(input); dOutT (F × images·P) = permute(dOutput);
-//                    dWeight (+)= dOutT · colT
+//   forward          col[b] (CKK × P) = im2col(input[b]);      output_g[b] = weight_g · col_g[b]
+//   backward input   dcol_g[b] = weight_gᵀ · dOutput_g[b];     dInput[b] = col2im(dcol[b])
+//   backward weight  colT[g] (images·P × CKK/G) = im2col_rows(input); dOutT (F × images·P) = permute(dOutput);
+//                    dWeight_g (+)= dOutT_g · colT[g]   (one matmul batched over the groups)
 //
 // Column index ckk = (c · KH + kh) · KW + kw; output position p = oh · OW + ow; the input pixel of
 // (ckk, p) is (c, oh·SH − PH + kh, ow·SW − PW + kw), zero when outside the image.
@@ -40,22 +42,24 @@ __kernel void canopy_im2col(__global const float* input, const int inputOffset, 
     }
 }
 
-// colT[b · P + p][ckk] for the chunk (the transpose of im2col: one row of CKK per output position).
+// colT[g][b · P + p][ckk'] for the chunk (the transpose of im2col, group by group: one row of CKK/G per output
+// position, ckk' = (c' · KH + kh) · KW + kw with c' = c − g · C/G the channel within its group).
 // Work-item e = ((b · C + c) · OH + oh) · OW + ow writes the KH·KW consecutive entries of channel c in
-// row b · P + p.
+// row b · P + p of its group's matrix.
 __kernel void canopy_im2col_rows(__global const float* input, const int inputOffset, __global float* colT,
                                  const int C, const int H, const int W, const int KH, const int KW,
                                  const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
-                                 const int images) {
-    const int P = OH * OW, CKK = C * KH * KW;
+                                 const int images, const int G) {
+    const int P = OH * OW, CG = C / G, CKK = CG * KH * KW;
     const int e = (int)get_global_id(0);
     if (e >= images * C * P) return;
     const int bc = e / P, p = e - bc * P;
     const int b = bc / C, c = bc - b * C;
+    const int g = c / CG, cg = c - g * CG;
     const int oh = p / OW, ow = p - oh * OW;
     const int h0 = oh * SH - PH, w0 = ow * SW - PW;
     __global const float* x = input + inputOffset + bc * H * W;
-    __global float* out = colT + (b * P + p) * CKK + c * KH * KW;
+    __global float* out = colT + ((g * images + b) * P + p) * CKK + cg * KH * KW;
     for (int kh = 0; kh < KH; ++kh) {
         const int h = h0 + kh;
         for (int kw = 0; kw < KW; ++kw) {

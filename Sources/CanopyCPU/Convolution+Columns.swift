@@ -4,9 +4,9 @@ import CanopyCore
 // overlaps), and regrouping between NCHW outputs and the [F, G·P] product matrix. See Convolution.swift.
 
 extension CPUBackend {
-    /// Fills `col` [K, images·P] from `images` consecutive images at `x`. Each row (c, kh, kw) is written by
-    /// one thread.
-    func im2col(_ x: UnsafePointer<Float>, images: Int, _ g: ConvGeometry, _ plan: ConvPlan,
+    /// Fills `col` [K, images·P] from channel group `group` of `images` consecutive images at `x` (rows
+    /// (c, kh, kw) with c counted within the group). Each row is written by one thread.
+    func im2col(_ x: UnsafePointer<Float>, images: Int, group: Int, _ g: ConvGeometry, _ plan: ConvPlan,
                 into col: UnsafeMutablePointer<Float>) {
         let columns = images * plan.P
         let kernelArea = g.kernelHeight * g.kernelWidth
@@ -15,7 +15,7 @@ extension CPUBackend {
                 let c = r / kernelArea, kh = (r % kernelArea) / g.kernelWidth, kw = r % g.kernelWidth
                 var out = col + r * columns
                 for image in 0..<images {
-                    let plane = x + image * plan.imageSize + c * g.inHeight * g.inWidth
+                    let plane = x + image * plan.imageSize + (group * plan.groupChannels + c) * g.inHeight * g.inWidth
                     for oh in 0..<g.outHeight {
                         let h = oh * g.strideHeight - g.padHeight + kh
                         guard h >= 0 && h < g.inHeight else {
@@ -35,17 +35,19 @@ extension CPUBackend {
         }
     }
 
-    /// Overwrites `images` consecutive images at `dx` with the sum of the `col` entries that unfold from each
-    /// input position. Each (image, c) plane is written by one thread, adding rows in (kh, kw, oh, ow) order.
-    func col2im(_ col: UnsafePointer<Float>, images: Int, _ g: ConvGeometry, _ plan: ConvPlan,
+    /// Overwrites channel group `group` of `images` consecutive images at `dx` with the sum of the `col`
+    /// entries that unfold from each input position. Each (image, c) plane is written by one thread, adding rows
+    /// in (kh, kw, oh, ow) order.
+    func col2im(_ col: UnsafePointer<Float>, images: Int, group: Int, _ g: ConvGeometry, _ plan: ConvPlan,
                 into dx: UnsafeMutablePointer<Float>) {
         let columns = images * plan.P
         let kernelArea = g.kernelHeight * g.kernelWidth
         let planeSize = g.inHeight * g.inWidth
-        parallelRows(rows: images * g.inChannels, rowCost: kernelArea * plan.P) { planes in
+        let channels = plan.groupChannels
+        parallelRows(rows: images * channels, rowCost: kernelArea * plan.P) { planes in
             for index in planes {
-                let image = index / g.inChannels, c = index % g.inChannels
-                let plane = dx + image * plan.imageSize + c * planeSize
+                let image = index / channels, c = index % channels
+                let plane = dx + image * plan.imageSize + (group * channels + c) * planeSize
                 plane.update(repeating: 0, count: planeSize)
                 for kh in 0..<g.kernelHeight {
                     for kw in 0..<g.kernelWidth {

@@ -1,15 +1,16 @@
 import CanopyCore
 
-// 2-D convolution (cross-correlation, zero padding) as im2col + sgemm.
+// 2-D convolution (cross-correlation, zero padding, G channel groups) as im2col + sgemm per group.
 //
-// Images are processed in groups of G consecutive images, G chosen from the geometry alone so that the column
-// matrix stays under `columnBudget` floats. For a group, `col` is [K, G·P] with K = C·KH·KW rows indexed
-// (c, kh, kw) and G·P columns indexed (image, oh, ow); col[(c,kh,kw), (i,oh,ow)] = x[i, c, oh·sh−ph+kh, ow·sw−pw+kw]
-// or 0 outside the image. Then
-//   forward:         out[F, G·P]  = W[F, K] · col
-//   backward input:  dcol[K, G·P] = Wᵀ · dOut[F, G·P], scattered back by col2im (summing overlaps)
-//   backward weight: dW[F, K]    += dOut[F, G·P] · colᵀ   (beta = 0 for the first group, 1 after)
-// The [F, G·P] matrices are NCHW output planes regrouped; with G = 1 the output itself is used directly.
+// Images are processed in batches of B consecutive images, B chosen from the geometry alone so that the column
+// matrix stays under `columnBudget` floats. With C' = C/G channels and F' = F/G filters per group, for group g
+// `col` is [K, B·P] with K = C'·KH·KW rows indexed (c, kh, kw) (c within the group) and B·P columns indexed
+// (image, oh, ow); col[(c,kh,kw), (i,oh,ow)] = x[i, g·C' + c, oh·sh−ph+kh, ow·sw−pw+kw] or 0 outside the image.
+// With W_g = weight rows g·F' ..< (g+1)·F' (an [F', K] matrix) and dOut_g the same rows of the output,
+//   forward:         out_g[F', B·P]  = W_g · col
+//   backward input:  dcol[K, B·P]    = W_gᵀ · dOut_g, scattered back by col2im into group g's channels
+//   backward weight: dW_g[F', K]    += dOut_g · colᵀ   (beta = 0 for the first batch, 1 after)
+// The [F, B·P] matrices are NCHW output planes regrouped; with B = 1 the output itself is used directly.
 
 extension CPUBackend {
     func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry) throws {
@@ -18,20 +19,21 @@ extension CPUBackend {
         let w = reading(weight)
         let y = writing(output)
         let plan = ConvPlan(g, columnBudget: columnBudget)
-        for first in stride(from: 0, to: g.batch, by: plan.group) {
-            let images = min(plan.group, g.batch - first)
-            let col = scratch.floats(plan.K * images * plan.P, slot: .columns)
-            im2col(x + first * plan.imageSize, images: images, g, plan, into: col)
-            if images == 1 {
-                sgemm(transposeA: false, transposeB: false, m: g.outChannels, n: plan.P, k: plan.K, alpha: 1,
-                      a: w, lda: plan.K, b: col, ldb: plan.P, beta: 0, c: y + first * plan.outputImageSize, ldc: plan.P)
-            } else {
-                let product = scratch.floats(g.outChannels * images * plan.P, slot: .product)
-                sgemm(transposeA: false, transposeB: false, m: g.outChannels, n: images * plan.P, k: plan.K,
-                      alpha: 1, a: w, lda: plan.K, b: col, ldb: plan.P * images, beta: 0, c: product,
-                      ldc: images * plan.P)
-                regroup(product, toImages: y + first * plan.outputImageSize, images: images, g, plan)
+        let f = plan.groupFilters
+        for first in stride(from: 0, to: g.batch, by: plan.batch) {
+            let images = min(plan.batch, g.batch - first)
+            let columns = images * plan.P
+            // The product's rows are the output's channels; one image's output is that matrix already.
+            let product = images == 1 ? y + first * plan.outputImageSize
+                                      : scratch.floats(g.outChannels * columns, slot: .product)
+            for group in 0..<g.groups {
+                let col = scratch.floats(plan.K * columns, slot: .columns)
+                im2col(x + first * plan.imageSize, images: images, group: group, g, plan, into: col)
+                sgemm(transposeA: false, transposeB: false, m: f, n: columns, k: plan.K, alpha: 1,
+                      a: w + group * f * plan.K, lda: plan.K, b: col, ldb: columns, beta: 0,
+                      c: product + group * f * columns, ldc: columns)
             }
+            if images > 1 { regroup(product, toImages: y + first * plan.outputImageSize, images: images, g, plan) }
         }
     }
 
@@ -42,19 +44,23 @@ extension CPUBackend {
         let w = reading(weight)
         let dx = writing(dInput)
         let plan = ConvPlan(g, columnBudget: columnBudget)
-        for first in stride(from: 0, to: g.batch, by: plan.group) {
-            let images = min(plan.group, g.batch - first)
+        let f = plan.groupFilters
+        for first in stride(from: 0, to: g.batch, by: plan.batch) {
+            let images = min(plan.batch, g.batch - first)
             let columns = images * plan.P
-            var dyGroup = UnsafePointer(dy + first * plan.outputImageSize)
+            var dyBatch = UnsafePointer(dy + first * plan.outputImageSize)
             if images > 1 {
                 let product = scratch.floats(g.outChannels * columns, slot: .product)
-                regroup(fromImages: dyGroup, into: product, images: images, g, plan)
-                dyGroup = UnsafePointer(product)
+                regroup(fromImages: dyBatch, into: product, images: images, g, plan)
+                dyBatch = UnsafePointer(product)
             }
-            let col = scratch.floats(plan.K * columns, slot: .columns)
-            sgemm(transposeA: true, transposeB: false, m: plan.K, n: columns, k: g.outChannels, alpha: 1,
-                  a: w, lda: plan.K, b: dyGroup, ldb: columns, beta: 0, c: col, ldc: columns)
-            col2im(col, images: images, g, plan, into: dx + first * plan.imageSize)
+            for group in 0..<g.groups {
+                let col = scratch.floats(plan.K * columns, slot: .columns)
+                sgemm(transposeA: true, transposeB: false, m: plan.K, n: columns, k: f, alpha: 1,
+                      a: w + group * f * plan.K, lda: plan.K, b: dyBatch + group * f * columns, ldb: columns,
+                      beta: 0, c: col, ldc: columns)
+                col2im(col, images: images, group: group, g, plan, into: dx + first * plan.imageSize)
+            }
         }
     }
 
@@ -65,26 +71,30 @@ extension CPUBackend {
         let dy = reading(dOutput)
         let dw = writing(dWeight)
         let plan = ConvPlan(g, columnBudget: columnBudget)
-        for first in stride(from: 0, to: g.batch, by: plan.group) {
-            let images = min(plan.group, g.batch - first)
+        let f = plan.groupFilters
+        for first in stride(from: 0, to: g.batch, by: plan.batch) {
+            let images = min(plan.batch, g.batch - first)
             let columns = images * plan.P
-            let col = scratch.floats(plan.K * columns, slot: .columns)
-            im2col(x + first * plan.imageSize, images: images, g, plan, into: col)
-            var dyGroup = UnsafePointer(dy + first * plan.outputImageSize)
+            var dyBatch = UnsafePointer(dy + first * plan.outputImageSize)
             if images > 1 {
                 let product = scratch.floats(g.outChannels * columns, slot: .product)
-                regroup(fromImages: dyGroup, into: product, images: images, g, plan)
-                dyGroup = UnsafePointer(product)
+                regroup(fromImages: dyBatch, into: product, images: images, g, plan)
+                dyBatch = UnsafePointer(product)
             }
-            sgemm(transposeA: false, transposeB: true, m: g.outChannels, n: plan.K, k: columns, alpha: 1,
-                  a: dyGroup, lda: columns, b: col, ldb: columns, beta: first == 0 ? 0 : 1, c: dw, ldc: plan.K)
+            for group in 0..<g.groups {
+                let col = scratch.floats(plan.K * columns, slot: .columns)
+                im2col(x + first * plan.imageSize, images: images, group: group, g, plan, into: col)
+                sgemm(transposeA: false, transposeB: true, m: f, n: plan.K, k: columns, alpha: 1,
+                      a: dyBatch + group * f * columns, lda: columns, b: col, ldb: columns,
+                      beta: first == 0 ? 0 : 1, c: dw + group * f * plan.K, ldc: plan.K)
+            }
         }
     }
 
-    /// Throws unless one image's column matrix, C·KH·KW × OH·OW, has an element count without overflow (the
+    /// Throws unless one image's column matrix, (C/G)·KH·KW × OH·OW, has an element count without overflow (the
     /// contract has checked every other size).
     private func checkColumns(_ g: ConvGeometry, _ kernel: String) throws {
-        let (rows, first) = g.inChannels.multipliedReportingOverflow(by: g.kernelHeight * g.kernelWidth)
+        let (rows, first) = g.groupChannels.multipliedReportingOverflow(by: g.kernelHeight * g.kernelWidth)
         let (_, second) = rows.multipliedReportingOverflow(by: g.outHeight * g.outWidth)
         guard !first, !second else { throw invalid(kernel, "the im2col matrix of one image overflows") }
     }
@@ -92,19 +102,23 @@ extension CPUBackend {
 
 /// Sizes derived from a ``ConvGeometry`` once per call.
 struct ConvPlan {
-    /// Rows of the column matrix: C·KH·KW.
+    /// Rows of one group's column matrix: (C/G)·KH·KW.
     let K: Int
     /// Output positions per image: OH·OW.
     let P: Int
+    /// Input channels and filters per group.
+    let groupChannels: Int, groupFilters: Int
     let imageSize: Int, outputImageSize: Int
-    /// Images per group: as many as fit `columnBudget` floats of columns, at least 1.
-    let group: Int
+    /// Images per batch: as many as fit `columnBudget` floats of columns, at least 1.
+    let batch: Int
 
     init(_ g: ConvGeometry, columnBudget: Int) {
-        K = g.inChannels * g.kernelHeight * g.kernelWidth
+        groupChannels = g.groupChannels
+        groupFilters = g.groupFilters
+        K = groupChannels * g.kernelHeight * g.kernelWidth
         P = g.outHeight * g.outWidth
         imageSize = g.inChannels * g.inHeight * g.inWidth
         outputImageSize = g.outChannels * P
-        group = max(1, min(g.batch, columnBudget / max(K * P, 1)))
+        batch = max(1, min(g.batch, columnBudget / max(K * P, 1)))
     }
 }

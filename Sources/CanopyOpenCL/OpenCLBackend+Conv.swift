@@ -1,7 +1,9 @@
 import CanopyCore
 
 /// 2-D convolution and its gradients (conv.cl, with the products of matmul.cl), in chunks of images whose
-/// im2col matrices fit the scratch budget.
+/// im2col matrices fit the scratch budget. With G channel groups the forward and input-gradient products are
+/// min(G, images) batched matmuls (see ``enqueueGroupedMatmul``), the weight gradient one matmul batched over the
+/// groups.
 extension OpenCLBackend {
     /// Scratch floats one chunk of im2col may use: 16 Mi floats (64 MiB), or less on small devices.
     var convScratchBudget: Int { max(1, min(16 << 20, device.info.maxAllocationSize / 4 / 2)) }
@@ -21,6 +23,22 @@ extension OpenCLBackend {
             && g.padHeight == 0 && g.padWidth == 0
     }
 
+    /// The products `C[i, g] = op(A[i, g]) · B[i, g]` (beta 0) for every image i < `images` and group g < `groups`,
+    /// each operand at `base + i·perImage + g·perGroup`: one launch per group batched over the images, or one per
+    /// image batched over the groups, whichever needs fewer launches (a depthwise layer has many groups).
+    private func enqueueGroupedMatmul(transposeA: Bool, m: Int, n: Int, k: Int, images: Int, groups: Int,
+                                      a: GroupedOperand, b: GroupedOperand, c: GroupedOperand) throws {
+        let byGroup = groups <= images
+        for outer in 0..<(byGroup ? groups : images) {
+            func matrix(_ o: GroupedOperand) -> MatrixOperand {
+                byGroup ? MatrixOperand(buffer: o.buffer, offset: o.base + outer * o.perGroup, stride: o.perImage)
+                        : MatrixOperand(buffer: o.buffer, offset: o.base + outer * o.perImage, stride: o.perGroup)
+            }
+            try enqueueMatmul(transposeA: transposeA, m: m, n: n, k: k, alpha: 1, beta: 0, a: matrix(a), b: matrix(b),
+                              c: matrix(c), batch: byGroup ? images : groups)
+        }
+    }
+
     private func geometryArguments(_ g: ConvGeometry, images: Int) -> [CLArgument] {
         [.int(g.inChannels), .int(g.inHeight), .int(g.inWidth), .int(g.kernelHeight), .int(g.kernelWidth),
          .int(g.strideHeight), .int(g.strideWidth), .int(g.padHeight), .int(g.padWidth),
@@ -33,11 +51,13 @@ extension OpenCLBackend {
         let w = try own(weight)
         let y = try own(output)
         let ckk = g.inChannels * g.kernelHeight * g.kernelWidth, p = g.outHeight * g.outWidth
+        let groupCKK = ckk / g.groups, f = g.groupFilters
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         if isPointwise(g) {
-            try enqueueMatmul(transposeA: false, m: g.outChannels, n: p, k: ckk, alpha: 1, beta: 0,
-                              a: MatrixOperand(buffer: w), b: MatrixOperand(buffer: x, stride: imageIn),
-                              c: MatrixOperand(buffer: y, stride: imageOut), batch: g.batch)
+            try enqueueGroupedMatmul(transposeA: false, m: f, n: p, k: groupCKK, images: g.batch, groups: g.groups,
+                                     a: GroupedOperand(w, perGroup: f * groupCKK),
+                                     b: GroupedOperand(x, perImage: imageIn, perGroup: groupCKK * p),
+                                     c: GroupedOperand(y, perImage: imageOut, perGroup: f * p))
             return
         }
         let images = try chunk(g, perImage: ckk * p, name)
@@ -46,9 +66,10 @@ extension OpenCLBackend {
             let count = min(images, g.batch - start)
             try launch(CLKernels.im2col, [.buffer(x), .int(start * imageIn), .buffer(col)] + geometryArguments(g, images: count),
                        global: [count * g.inChannels * p], local: [tunables.elementwiseGroup])
-            try enqueueMatmul(transposeA: false, m: g.outChannels, n: p, k: ckk, alpha: 1, beta: 0,
-                              a: MatrixOperand(buffer: w), b: MatrixOperand(buffer: col, stride: ckk * p),
-                              c: MatrixOperand(buffer: y, offset: start * imageOut, stride: imageOut), batch: count)
+            try enqueueGroupedMatmul(transposeA: false, m: f, n: p, k: groupCKK, images: count, groups: g.groups,
+                                     a: GroupedOperand(w, perGroup: f * groupCKK),
+                                     b: GroupedOperand(col, perImage: ckk * p, perGroup: groupCKK * p),
+                                     c: GroupedOperand(y, base: start * imageOut, perImage: imageOut, perGroup: f * p))
         }
     }
 
@@ -59,22 +80,24 @@ extension OpenCLBackend {
         let w = try own(weight)
         let dx = try own(dInput)
         let ckk = g.inChannels * g.kernelHeight * g.kernelWidth, p = g.outHeight * g.outWidth
+        let groupCKK = ckk / g.groups, f = g.groupFilters
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
-        // dcol = weightᵀ (CKK × F) · dOutput (F × P): weight is stored F × CKK, the "tn" kernel's A.
+        // dcol_g = weight_gᵀ (CKK/G × F/G) · dOutput_g (F/G × P): weight is stored F × CKK/G, the "tn" kernel's A.
         if isPointwise(g) {
-            try enqueueMatmul(transposeA: true, m: ckk, n: p, k: g.outChannels, alpha: 1, beta: 0,
-                              a: MatrixOperand(buffer: w), b: MatrixOperand(buffer: dy, stride: imageOut),
-                              c: MatrixOperand(buffer: dx, stride: imageIn), batch: g.batch)
+            try enqueueGroupedMatmul(transposeA: true, m: groupCKK, n: p, k: f, images: g.batch, groups: g.groups,
+                                     a: GroupedOperand(w, perGroup: f * groupCKK),
+                                     b: GroupedOperand(dy, perImage: imageOut, perGroup: f * p),
+                                     c: GroupedOperand(dx, perImage: imageIn, perGroup: groupCKK * p))
             return
         }
         let images = try chunk(g, perImage: ckk * p, name)
         let dcol = try scratchBuffer(ScratchSlot.convColumns, count: images * ckk * p)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start)
-            try enqueueMatmul(transposeA: true, m: ckk, n: p, k: g.outChannels, alpha: 1, beta: 0,
-                              a: MatrixOperand(buffer: w),
-                              b: MatrixOperand(buffer: dy, offset: start * imageOut, stride: imageOut),
-                              c: MatrixOperand(buffer: dcol, stride: ckk * p), batch: count)
+            try enqueueGroupedMatmul(transposeA: true, m: groupCKK, n: p, k: f, images: count, groups: g.groups,
+                                     a: GroupedOperand(w, perGroup: f * groupCKK),
+                                     b: GroupedOperand(dy, base: start * imageOut, perImage: imageOut, perGroup: f * p),
+                                     c: GroupedOperand(dcol, perImage: ckk * p, perGroup: groupCKK * p))
             try launch(CLKernels.col2im, [.buffer(dcol), .buffer(dx), .int(start * imageIn)] + geometryArguments(g, images: count),
                        global: [count * imageIn], local: [tunables.elementwiseGroup])
         }
@@ -87,20 +110,34 @@ extension OpenCLBackend {
         let dy = try own(dOutput)
         let dw = try own(dWeight)
         let ckk = g.inChannels * g.kernelHeight * g.kernelWidth, p = g.outHeight * g.outWidth
+        let groupCKK = ckk / g.groups, f = g.groupFilters
         let imageIn = g.inChannels * g.inHeight * g.inWidth, imageOut = g.outChannels * p
         let images = try chunk(g, perImage: (ckk + g.outChannels) * p, name)
         let colT = try scratchBuffer(ScratchSlot.convColumns, count: images * p * ckk)
         let dyT = try scratchBuffer(ScratchSlot.convPermuted, count: images * p * g.outChannels)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start)
-            try launch(CLKernels.im2colRows, [.buffer(x), .int(start * imageIn), .buffer(colT)] + geometryArguments(g, images: count),
+            try launch(CLKernels.im2colRows, [.buffer(x), .int(start * imageIn), .buffer(colT)]
+                           + geometryArguments(g, images: count) + [.int(g.groups)],
                        global: [count * g.inChannels * p], local: [tunables.elementwiseGroup])
             try launch(CLKernels.nchwToCnhw, [.buffer(dy), .int(start * imageOut), .buffer(dyT), .int(g.outChannels), .int(p), .int(count)],
                        global: [count * imageOut], local: [tunables.elementwiseGroup])
-            // dWeight (F × CKK) (+)= dyT (F × count·P) · colT (count·P × CKK); the first chunk overwrites.
-            try enqueueMatmul(transposeA: false, m: g.outChannels, n: ckk, k: count * p, alpha: 1,
-                              beta: start == 0 ? 0 : 1, a: MatrixOperand(buffer: dyT), b: MatrixOperand(buffer: colT),
-                              c: MatrixOperand(buffer: dw))
+            // dWeight_g (F/G × CKK/G) (+)= dyT_g (F/G × count·P) · colT[g] (count·P × CKK/G), batched over the
+            // groups; the first chunk overwrites.
+            try enqueueMatmul(transposeA: false, m: f, n: groupCKK, k: count * p, alpha: 1,
+                              beta: start == 0 ? 0 : 1, a: MatrixOperand(buffer: dyT, stride: f * count * p),
+                              b: MatrixOperand(buffer: colT, stride: count * p * groupCKK),
+                              c: MatrixOperand(buffer: dw, stride: f * groupCKK), batch: g.groups)
         }
+    }
+}
+
+/// A matrix operand of ``OpenCLBackend/enqueueGroupedMatmul``: image i's group g starts at
+/// `base + i·perImage + g·perGroup` (a weight shared by the images has perImage 0).
+private struct GroupedOperand {
+    var buffer: CLBuffer, base: Int, perImage: Int, perGroup: Int
+
+    init(_ buffer: CLBuffer, base: Int = 0, perImage: Int = 0, perGroup: Int) {
+        self.buffer = buffer; self.base = base; self.perImage = perImage; self.perGroup = perGroup
     }
 }

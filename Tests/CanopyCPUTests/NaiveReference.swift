@@ -22,22 +22,26 @@ enum Naive {
         return result
     }
 
-    /// Calls `body(n, f, c, oh, ow, kh, kw, inputIndex?, weightIndex, outputIndex)` for every term of the
-    /// convolution sum; `inputIndex` is nil where the window reads padding.
+    /// Calls `body(inputIndex?, weightIndex, outputIndex)` for every term of the convolution sum; `inputIndex`
+    /// is nil where the window reads padding. Filter f reads the channels of its group, f / (F/G), through
+    /// weight [f, c − group·C/G, kh, kw].
     static func forEachConvTerm(_ g: ConvGeometry, _ body: (Int?, Int, Int) -> Void) {
+        let channelsPerGroup = g.inChannels / g.groups, filtersPerGroup = g.outChannels / g.groups
         for n in 0..<g.batch {
             for f in 0..<g.outChannels {
+                let firstChannel = (f / filtersPerGroup) * channelsPerGroup
                 for oh in 0..<g.outHeight {
                     for ow in 0..<g.outWidth {
                         let o = ((n * g.outChannels + f) * g.outHeight + oh) * g.outWidth + ow
-                        for c in 0..<g.inChannels {
+                        for c in firstChannel..<firstChannel + channelsPerGroup {
                             for kh in 0..<g.kernelHeight {
                                 for kw in 0..<g.kernelWidth {
                                     let h = oh * g.strideHeight - g.padHeight + kh
                                     let w = ow * g.strideWidth - g.padWidth + kw
                                     let inside = h >= 0 && h < g.inHeight && w >= 0 && w < g.inWidth
                                     let i = inside ? ((n * g.inChannels + c) * g.inHeight + h) * g.inWidth + w : nil
-                                    let wi = ((f * g.inChannels + c) * g.kernelHeight + kh) * g.kernelWidth + kw
+                                    let wc = c - firstChannel
+                                    let wi = ((f * channelsPerGroup + wc) * g.kernelHeight + kh) * g.kernelWidth + kw
                                     body(i, wi, o)
                                 }
                             }

@@ -50,12 +50,19 @@ public func checkAllKernelGradients(on backend: Backend, file: StaticString = #f
     return reports
 }
 
-/// Convolutions of ``checkAllKernelGradients(on:file:line:)``: padded stride 1, and stride 2 with unequal sides.
+/// Convolutions of ``checkAllKernelGradients(on:file:line:)``: padded stride 1, stride 2 with unequal sides, grouped
+/// and rectangular, and depthwise on one row.
 public let gradientConvGeometries: [ConvGeometry] = [
     ConvGeometry(batch: 2, inChannels: 2, inHeight: 5, inWidth: 5, outChannels: 3, kernelHeight: 3, kernelWidth: 3,
                  padHeight: 1, padWidth: 1),
     ConvGeometry(batch: 1, inChannels: 2, inHeight: 6, inWidth: 5, outChannels: 2, kernelHeight: 3, kernelWidth: 2,
                  strideHeight: 2, strideWidth: 2, padHeight: 1, padWidth: 0),
+    // two groups, a 3×2 kernel, stride 1 down and 2 across, padding 1 and 1
+    ConvGeometry(batch: 2, inChannels: 4, inHeight: 5, inWidth: 6, outChannels: 6, kernelHeight: 3, kernelWidth: 2,
+                 strideHeight: 1, strideWidth: 2, padHeight: 1, padWidth: 1, groups: 2),
+    // depthwise on one row (conv1d's shape): a 1×3 kernel, stride 2 across, padding 1 across
+    ConvGeometry(batch: 2, inChannels: 3, inHeight: 1, inWidth: 7, outChannels: 3, kernelHeight: 1, kernelWidth: 3,
+                 strideHeight: 1, strideWidth: 2, padHeight: 0, padWidth: 1, groups: 3),
 ]
 
 /// `C = α·op(A)·op(B) + β·C`: dA and dB by matmuls with the transposes worked out below, dC = β·dy by scale.

@@ -81,6 +81,18 @@ public enum KernelCalls {
                      kernelWidth: 2, strideHeight: 2, strideWidth: 2, padHeight: 1, padWidth: 0),
         ConvGeometry(batch: 1, inChannels: 1, inHeight: 1, inWidth: 1, outChannels: 1, kernelHeight: 1,
                      kernelWidth: 1),
+        // Grouped (3 groups of 2 channels → 3 filters each), rectangular kernel, unequal strides and paddings.
+        ConvGeometry(batch: 2, inChannels: 6, inHeight: 7, inWidth: 33, outChannels: 9, kernelHeight: 3,
+                     kernelWidth: 5, strideHeight: 1, strideWidth: 2, padHeight: 1, padWidth: 2, groups: 3),
+        // Depthwise (groups = channels), stride 2 down only, padding across only.
+        ConvGeometry(batch: 3, inChannels: 7, inHeight: 7, inWidth: 7, outChannels: 7, kernelHeight: 3,
+                     kernelWidth: 3, strideHeight: 2, strideWidth: 1, padHeight: 0, padWidth: 1, groups: 7),
+        // Depthwise with a channel multiplier of 2 on a 1-pixel-high row (conv1d's shape), length 129.
+        ConvGeometry(batch: 1, inChannels: 2, inHeight: 1, inWidth: 129, outChannels: 4, kernelHeight: 1,
+                     kernelWidth: 7, strideHeight: 1, strideWidth: 3, padHeight: 0, padWidth: 3, groups: 2),
+        // Grouped pointwise (1×1, stride 1, no padding: OpenCL's path without im2col).
+        ConvGeometry(batch: 3, inChannels: 4, inHeight: 5, inWidth: 1, outChannels: 6, kernelHeight: 1,
+                     kernelWidth: 1, groups: 2),
     ]
 
     /// Pooling geometries of ``standard(seed:)``: non-overlapping, overlapping with a ragged edge, and 1×1.
@@ -234,7 +246,7 @@ public enum KernelCalls {
 extension KernelCalls {
     static func describe(_ g: ConvGeometry) -> String {
         "N\(g.batch) C\(g.inChannels) \(g.inHeight)×\(g.inWidth) F\(g.outChannels) k\(g.kernelHeight)×\(g.kernelWidth) "
-            + "s\(g.strideHeight),\(g.strideWidth) p\(g.padHeight),\(g.padWidth)"
+            + "s\(g.strideHeight),\(g.strideWidth) p\(g.padHeight),\(g.padWidth)" + (g.groups == 1 ? "" : " g\(g.groups)")
     }
 
     static func describe(_ g: PoolGeometry) -> String {

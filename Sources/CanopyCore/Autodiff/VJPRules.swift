@@ -38,10 +38,10 @@ enum VJPRules {
             let dBias = g.append(.biasGradient(channels: shape(x[1])[0]), inputs: [dy], outputShapes: [shape(x[1])], label: label)
             return [dy, dBias]
 
-        case let .conv2d(stride, padding):
+        case let .conv2d(settings):
             let dy = try onlyFirstOutput()
-            return [needed[0] ? emit(.conv2dBackwardInput(stride: stride, padding: padding), [dy, x[1]], like: x[0]) : nil,
-                    needed[1] ? emit(.conv2dBackwardWeight(stride: stride, padding: padding), [x[0], dy], like: x[1]) : nil]
+            return [needed[0] ? emit(.conv2dBackwardInput(settings), [dy, x[1]], like: x[0]) : nil,
+                    needed[1] ? emit(.conv2dBackwardWeight(settings), [x[0], dy], like: x[1]) : nil]
 
         case let .maxPool(kernel, stride):
             let dy = try onlyFirstOutput()

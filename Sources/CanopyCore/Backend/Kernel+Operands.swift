@@ -250,7 +250,8 @@ extension UnaryFunction {
 
 extension ConvGeometry {
     /// The element counts of input, weight and output after the size rules: every size at least 1 (padding at
-    /// least 0), a kernel that fits the padded input, and counts without overflow.
+    /// least 0), groups dividing both channels and filters, a kernel that fits the padded input, and counts
+    /// without overflow.
     func checkedCounts() throws -> (input: Int, weight: Int, output: Int) {
         try SizeRule.positive(batch, "batch"); try SizeRule.positive(inChannels, "inChannels")
         try SizeRule.positive(inHeight, "inHeight"); try SizeRule.positive(inWidth, "inWidth")
@@ -258,6 +259,10 @@ extension ConvGeometry {
         try SizeRule.positive(kernelHeight, "kernelHeight"); try SizeRule.positive(kernelWidth, "kernelWidth")
         try SizeRule.positive(strideHeight, "strideHeight"); try SizeRule.positive(strideWidth, "strideWidth")
         try SizeRule.atLeast(0, padHeight, "padHeight"); try SizeRule.atLeast(0, padWidth, "padWidth")
+        try SizeRule.positive(groups, "groups")
+        guard inChannels % groups == 0, outChannels % groups == 0 else {
+            throw ContractViolation("groups (\(groups)) must divide inChannels (\(inChannels)) and outChannels (\(outChannels))")
+        }
         let paddedHeight = try SizeRule.sum(inHeight, try SizeRule.product(2, padHeight))
         let paddedWidth = try SizeRule.sum(inWidth, try SizeRule.product(2, padWidth))
         guard paddedHeight >= kernelHeight, paddedWidth >= kernelWidth else {
@@ -265,7 +270,7 @@ extension ConvGeometry {
                 + "\(inHeight)×\(inWidth) input (padding \(padHeight), \(padWidth))")
         }
         return (try SizeRule.product(batch, inChannels, inHeight, inWidth),
-                try SizeRule.product(outChannels, inChannels, kernelHeight, kernelWidth),
+                try SizeRule.product(outChannels, groupChannels, kernelHeight, kernelWidth),
                 try SizeRule.product(batch, outChannels, outHeight, outWidth))
     }
 }

@@ -25,8 +25,9 @@ public enum Kernel {
     /// `dBias[c] = Σ_{o,i} dy[o, c, i]`: the gradient of ``biasAdd`` with respect to the bias.
     case biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int)
 
-    /// 2-D cross-correlation (PyTorch's `conv2d`, no bias): input [N, C, H, W], weight [F, C, KH, KW],
-    /// output [N, F, OH, OW]; zero padding.
+    /// 2-D cross-correlation (PyTorch's `conv2d`, no bias): input [N, C, H, W], weight [F, C/G, KH, KW],
+    /// output [N, F, OH, OW]; zero padding. With G = `groups` > 1, input channels g·C/G ..< (g+1)·C/G feed only
+    /// filters g·F/G ..< (g+1)·F/G (G = C is a depthwise convolution).
     case conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry: ConvGeometry)
     /// Gradient of ``conv2d`` with respect to its input: dInput [N, C, H, W] from dOutput and weight.
     case conv2dBackwardInput(dOutput: DeviceBuffer, weight: DeviceBuffer, dInput: DeviceBuffer, geometry: ConvGeometry)
@@ -210,7 +211,7 @@ public struct MatmulShape: Equatable, Sendable {
     }
 }
 
-/// Sizes of a 2-D convolution over NCHW input with an [F, C, KH, KW] weight.
+/// Sizes of a 2-D convolution over NCHW input with an [F, C/G, KH, KW] weight, G = `groups`.
 public struct ConvGeometry: Equatable, Sendable {
     /// The input's shape [N, C, H, W].
     public var batch: Int, inChannels: Int, inHeight: Int, inWidth: Int
@@ -218,11 +219,15 @@ public struct ConvGeometry: Equatable, Sendable {
     public var outChannels: Int, kernelHeight: Int, kernelWidth: Int
     /// Steps between windows, and zeros added on each side (top and bottom, left and right) of the input.
     public var strideHeight: Int, strideWidth: Int, padHeight: Int, padWidth: Int
+    /// Channel groups G: input channels and filters are split into G equal blocks, block g of the filters
+    /// reading only block g of the channels. 1 is an ordinary convolution; G = C a depthwise one.
+    public var groups: Int
 
-    /// Creates a convolution's sizes; by default stride 1 and no padding. Nothing is validated here.
+    /// Creates a convolution's sizes; by default stride 1, no padding, one group. Nothing is validated here.
     public init(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int,
                 kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
-                padHeight: Int = 0, padWidth: Int = 0) {
+                padHeight: Int = 0, padWidth: Int = 0, groups: Int = 1) {
+        self.groups = groups
         self.batch = batch; self.inChannels = inChannels; self.inHeight = inHeight; self.inWidth = inWidth
         self.outChannels = outChannels; self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
         self.strideHeight = strideHeight; self.strideWidth = strideWidth
@@ -235,8 +240,12 @@ public struct ConvGeometry: Equatable, Sendable {
     public var outWidth: Int { (inWidth + 2 * padWidth - kernelWidth) / strideWidth + 1 }
     /// Elements of the input, N·C·H·W.
     public var inputCount: Int { batch * inChannels * inHeight * inWidth }
-    /// Elements of the weight, F·C·KH·KW.
-    public var weightCount: Int { outChannels * inChannels * kernelHeight * kernelWidth }
+    /// Input channels per group, C/G.
+    public var groupChannels: Int { inChannels / groups }
+    /// Filters per group, F/G.
+    public var groupFilters: Int { outChannels / groups }
+    /// Elements of the weight, F·(C/G)·KH·KW.
+    public var weightCount: Int { outChannels * groupChannels * kernelHeight * kernelWidth }
     /// Elements of the output, N·F·OH·OW.
     public var outputCount: Int { batch * outChannels * outHeight * outWidth }
 }

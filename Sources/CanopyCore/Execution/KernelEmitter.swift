@@ -31,16 +31,16 @@ enum KernelEmitter {
             let (outer, channels, inner) = channelView(inShapes[0])
             return fixed(.biasGradient(dy: x[0], dBias: out[0], outer: outer, channels: channels, inner: inner))
 
-        case let .conv2d(stride, padding):
-            let geometry = Graph.convGeometry(input: inShapes[0], weight: inShapes[1], stride: stride, padding: padding)
+        case let .conv2d(settings):
+            let geometry = settings.geometry(input: inShapes[0], weight: inShapes[1])
             return fixed(.conv2d(input: x[0], weight: x[1], output: out[0], geometry: geometry))
 
-        case let .conv2dBackwardInput(stride, padding):
-            let geometry = Graph.convGeometry(input: outShape, weight: inShapes[1], stride: stride, padding: padding)
+        case let .conv2dBackwardInput(settings):
+            let geometry = settings.geometry(input: outShape, weight: inShapes[1])
             return fixed(.conv2dBackwardInput(dOutput: x[0], weight: x[1], dInput: out[0], geometry: geometry))
 
-        case let .conv2dBackwardWeight(stride, padding):
-            let geometry = Graph.convGeometry(input: inShapes[0], weight: outShape, stride: stride, padding: padding)
+        case let .conv2dBackwardWeight(settings):
+            let geometry = settings.geometry(input: inShapes[0], weight: outShape)
             return fixed(.conv2dBackwardWeight(input: x[0], dOutput: x[1], dWeight: out[0], geometry: geometry))
 
         case let .maxPool(kernel, stride):

@@ -21,16 +21,27 @@ extension Graph {
 
     /// 2-D convolution of x [N, C, H, W] with weight [F, C, K, K], square stride and zero padding.
     public func conv2d(_ x: Value, _ weight: Value, stride: Int = 1, padding: Int = 0, label: String = "") throws -> Value {
-        let sx = shape(of: x), sw = shape(of: weight)
-        guard sx.count == 4, sw.count == 4, sw[1] == sx[1] else {
-            throw GraphError("conv2d needs x [N, C, H, W] and weight [F, C, KH, KW] with equal C, got \(sx) and \(sw)")
+        try conv2d(x, weight, ConvSettings(stride: stride, padding: padding), label: label)
+    }
+
+    /// 2-D convolution of x [N, C, H, W] with weight [F, C/G, KH, KW] (G = `settings.groups`, dividing both C
+    /// and F) under `settings`; the output [N, F, OH, OW] has the sides of ``ConvGeometry/outHeight`` and
+    /// ``ConvGeometry/outWidth``.
+    public func conv2d(_ x: Value, _ weight: Value, _ settings: ConvSettings, label: String = "") throws -> Value {
+        let sx = shape(of: x), sw = shape(of: weight), groups = settings.groups
+        guard groups >= 1 else { throw GraphError("conv2d groups must be ≥ 1, got \(groups)") }
+        guard sx.count == 4, sw.count == 4, sx[1] % groups == 0, sw[0] % groups == 0, sw[1] == sx[1] / groups else {
+            throw GraphError("conv2d needs x [N, C, H, W] and weight [F, C/G, KH, KW] with G = \(groups) dividing C and F, got \(sx) and \(sw)")
         }
-        guard stride >= 1, padding >= 0 else { throw GraphError("conv2d stride must be ≥ 1 and padding ≥ 0") }
-        let geometry = Graph.convGeometry(input: sx, weight: sw, stride: stride, padding: padding)
-        guard sw[2] <= sx[2] + 2 * padding, sw[3] <= sx[3] + 2 * padding else {
-            throw GraphError("conv2d kernel \(sw[2])×\(sw[3]) is larger than its padded input \(sx[2] + 2 * padding)×\(sx[3] + 2 * padding)")
+        guard settings.strideHeight >= 1, settings.strideWidth >= 1, settings.padHeight >= 0, settings.padWidth >= 0 else {
+            throw GraphError("conv2d stride must be ≥ 1 and padding ≥ 0")
         }
-        return append(.conv2d(stride: stride, padding: padding), inputs: [x, weight],
+        let geometry = settings.geometry(input: sx, weight: sw)
+        let (height, width) = (sx[2] + 2 * settings.padHeight, sx[3] + 2 * settings.padWidth)
+        guard sw[2] <= height, sw[3] <= width else {
+            throw GraphError("conv2d kernel \(sw[2])×\(sw[3]) is larger than its padded input \(height)×\(width)")
+        }
+        return append(.conv2d(settings), inputs: [x, weight],
                       outputShapes: [[sx[0], sw[0], geometry.outHeight, geometry.outWidth]], label: label)
     }
 
@@ -270,11 +281,5 @@ extension Graph {
     /// The pooling of x [N, C, H, W]; its output side is ``PoolGeometry/outHeight``, the one place the formula is.
     static func poolGeometry(input sx: [Int], kernel: Int, stride: Int) -> PoolGeometry {
         PoolGeometry(batch: sx[0], channels: sx[1], inHeight: sx[2], inWidth: sx[3], kernel: kernel, stride: stride)
-    }
-
-    static func convGeometry(input sx: [Int], weight sw: [Int], stride: Int, padding: Int) -> ConvGeometry {
-        ConvGeometry(batch: sx[0], inChannels: sx[1], inHeight: sx[2], inWidth: sx[3], outChannels: sw[0],
-                     kernelHeight: sw[2], kernelWidth: sw[3], strideHeight: stride, strideWidth: stride,
-                     padHeight: padding, padWidth: padding)
     }
 }

@@ -13,8 +13,8 @@ public enum Op: Equatable, Sendable {
     case matmul(transposeA: Bool, transposeB: Bool)
     /// Broadcast add of a per-channel bias; x viewed as [outer, channels, inner]. Inputs: x, bias.
     case biasAdd
-    /// Inputs: x [N, C, H, W], weight [F, C, KH, KW]. Output [N, F, OH, OW].
-    case conv2d(stride: Int, padding: Int)
+    /// Inputs: x [N, C, H, W], weight [F, C/G, KH, KW]. Output [N, F, OH, OW].
+    case conv2d(ConvSettings)
     /// Input x [N, C, H, W]. Outputs: y [N, C, OH, OW], indices (same shape) for the backward pass.
     case maxPool(kernel: Int, stride: Int)
     /// Element-wise function. Input: x.
@@ -56,9 +56,9 @@ public enum Op: Equatable, Sendable {
     /// Inputs: dy. Output: dBias [channels] (x's layout recorded in the forward node's shapes).
     case biasGradient(channels: Int)
     /// Inputs: dOutput, weight. Output: dInput.
-    case conv2dBackwardInput(stride: Int, padding: Int)
+    case conv2dBackwardInput(ConvSettings)
     /// Inputs: input, dOutput. Output: dWeight.
-    case conv2dBackwardWeight(stride: Int, padding: Int)
+    case conv2dBackwardWeight(ConvSettings)
     /// Inputs: dOutput, indices. Output: dInput.
     case maxPoolBackward(kernel: Int, stride: Int)
     /// Inputs: x, y, dy. Output: dx.

@@ -95,9 +95,27 @@ extension SpecDecoder {
             case .word(let choices):
                 values[setting.key] = .word(try word(node, path, among: choices, what: "\(setting.key)"))
             case .boolean: values[setting.key] = .boolean(try bool(node, path))
+            case .pair: values[setting.key] = try pair(node, path)
             }
         }
         return LayerSettings(values, syntax)
+    }
+}
+
+extension SpecDecoder {
+    /// A pair setting: one integer for both directions (`3`), or a list of exactly two integers `[height, width]`.
+    private func pair(_ node: DocumentNode, _ path: String) throws -> LayerSettings.Value {
+        guard case .sequence(let items) = node.content else {
+            guard case .scalar = node.content else {
+                throw error(node, path, "expected an integer or a list of 2 integers [height, width], found \(node.kindDescription)")
+            }
+            let value = try int(node, path)
+            return .pair(value, value)
+        }
+        guard items.count == 2 else {
+            throw error(node, path, "expected an integer or a list of 2 integers [height, width], found a list of \(items.count)")
+        }
+        return .pair(try int(items[0], "\(path)[0]"), try int(items[1], "\(path)[1]"))
     }
 }
 

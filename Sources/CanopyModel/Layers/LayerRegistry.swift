@@ -8,6 +8,7 @@ public enum LayerRegistry {
         SoftmaxLayer.self, ReshapeLayer.self,
         LayerNormLayer.self, BatchNormLayer.self,
         GradientReversalLayer.self,
+        Conv1DLayer.self,
     ]
 
     /// Every word's syntax, in order (`dense`, `conv2d`, `maxpool`, `dropout`, `flatten`, `relu`, ...).

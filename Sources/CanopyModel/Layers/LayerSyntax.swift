@@ -64,6 +64,9 @@ public struct LayerSetting: Sendable {
         case word([String])
         /// `true` or `false` (`bias: false`).
         case boolean
+        /// An integer for both directions, or a list of two integers `[height, width]` (`kernel: 3`,
+        /// `kernel: [3, 5]`); an integer default applies to both.
+        case pair
     }
     /// What a missing setting becomes.
     public enum Default: Sendable {
@@ -101,6 +104,12 @@ public struct LayerSetting: Sendable {
         LayerSetting(key: key, kind: .integers, fallback: .required)
     }
 
+    /// A setting of one integer for both directions or a pair `[height, width]` (`kernel: 3`, `stride: [1, 2]`),
+    /// required unless it has a default (an integer default, or `.sameAs` another pair setting).
+    public static func pair(_ key: String, default fallback: Default = .required) -> LayerSetting {
+        LayerSetting(key: key, kind: .pair, fallback: fallback)
+    }
+
     /// A number setting, required unless it has a default.
     public static func number(_ key: String, default fallback: Default = .required) -> LayerSetting {
         LayerSetting(key: key, kind: .number, fallback: fallback)
@@ -121,7 +130,11 @@ public struct LayerSetting: Sendable {
 /// A layer's decoded settings, defaults applied: what ``LayerSyntax`` hands a layer type to make a layer.
 public struct LayerSettings: Sendable {
     /// A decoded value.
-    public enum Value: Sendable, Equatable { case integer(Int), number(Float), integers([Int]), word(String), boolean(Bool) }
+    public enum Value: Sendable, Equatable {
+        case integer(Int), number(Float), integers([Int]), word(String), boolean(Bool)
+        /// A ``LayerSetting/Kind/pair`` setting's value, `[height, width]` (both equal when one integer was given).
+        case pair(Int, Int)
+    }
     private var values: [String: Value]
 
     /// The written values, with every missing setting's default filled in (in the syntax's order, so `sameAs`
@@ -131,7 +144,8 @@ public struct LayerSettings: Sendable {
         for setting in syntax.settings where values[setting.key] == nil {
             switch setting.fallback {
             case .required: preconditionFailure("\(syntax.keyword): required setting '\(setting.key)' was not read")
-            case .integer(let value): values[setting.key] = .integer(value)
+            case .integer(let value):
+                if case .pair = setting.kind { values[setting.key] = .pair(value, value) } else { values[setting.key] = .integer(value) }
             case .number(let value): values[setting.key] = .number(value)
             case .sameAs(let other): values[setting.key] = values[other]
             case .word(let value): values[setting.key] = .word(value)
@@ -150,6 +164,12 @@ public struct LayerSettings: Sendable {
     public func ints(_ key: String) -> [Int] {
         guard case .integers(let value)? = values[key] else { preconditionFailure("no integer-list setting '\(key)'") }
         return value
+    }
+
+    /// The pair setting `key`: (height, width).
+    public func pair(_ key: String) -> (height: Int, width: Int) {
+        guard case .pair(let height, let width)? = values[key] else { preconditionFailure("no pair setting '\(key)'") }
+        return (height, width)
     }
 
     /// The number setting `key`.
