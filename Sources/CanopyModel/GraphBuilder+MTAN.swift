@@ -86,7 +86,7 @@ extension ModelBuilder {
                 throw site.error("attention cannot bridge \(LayerSite.text(source)) to \(LayerSite.text(target)): the "
                                     + "trunk must shrink height and width by the same whole factor between points")
             }
-            layer = Conv2DLayer(filters: target[0], kernel: 3, stride: stride, padding: 1)
+            layer = Conv2DLayer(filters: target[0], kernel: 3, stride: SizePair(stride, stride), padding: 1)
         }
         let (y, parameters) = try apply(layer, to: input, name: name, label: site.keyPath, site: site,
                                         what: "an attention bridge")

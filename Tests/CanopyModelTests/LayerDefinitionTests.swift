@@ -10,7 +10,7 @@ final class LayerDefinitionTests: XCTestCase {
         XCTAssertEqual(LayerRegistry.keywords,
                        ["dense", "conv2d", "maxpool", "dropout", "flatten", "relu", "sigmoid", "tanh", "gelu", "silu",
                         "leaky_relu", "elu", "avgpool", "global_avgpool", "softmax", "reshape",
-                        "layernorm", "gradient_reversal",
+                        "layernorm", "batchnorm", "gradient_reversal",
                         "conv1d"])
         XCTAssertEqual(Set(LayerRegistry.keywords).count, LayerRegistry.keywords.count, "a word names one layer")
         for syntax in LayerRegistry.syntaxes {
