@@ -12,9 +12,10 @@ final class TextExampleTests: XCTestCase {
         let data = try ModelData.load(for: spec)   // as the trainer loads it
         XCTAssertEqual(data.train.featureCount, 1500)
         for (name, rows) in [("validation", data.validation), ("test", data.test!)] {
-            for task in ["pos", "noun_class"] {
-                print("text-wordnet \(name) \(task) majority \(majorityShare(rows.labels[task]!))")
-            }
+            let pos = majorityShare(rows.labels["pos"]!), noun = majorityShare(rows.labels["noun_class"]!)
+            print("text-wordnet \(name) majority: pos \(pos), noun_class \(noun)")
+            XCTAssertEqual(pos, 0.40, accuracy: 0.01)
+            XCTAssertEqual(noun, 0.145, accuracy: 0.01)
         }
         var backends: [Backend] = [CPUBackend()]
         if let openCL = TestModels.openCL().backend { backends.append(openCL) }
@@ -26,10 +27,11 @@ final class TextExampleTests: XCTestCase {
             let testPos = try XCTUnwrap(test[0].metric("accuracy")), testNoun = try XCTUnwrap(test[1].metric("accuracy"))
             print("text-wordnet on \(backend.name): validation pos \(pos), noun_class \(noun); "
                   + "test pos \(testPos), noun_class \(testNoun)")
-            XCTAssertGreaterThan(pos, 0.65, backend.name)
-            XCTAssertGreaterThan(noun, 0.42, backend.name)
-            XCTAssertGreaterThan(testPos, 0.65, backend.name)
-            XCTAssertGreaterThan(testNoun, 0.42, backend.name)
+            // Stated in README.md: about 0.72 / 0.51 on validation and 0.73 / 0.51 on test, on both backends.
+            XCTAssertGreaterThan(pos, 0.68, backend.name)
+            XCTAssertGreaterThan(noun, 0.45, backend.name)
+            XCTAssertGreaterThan(testPos, 0.68, backend.name)
+            XCTAssertGreaterThan(testNoun, 0.45, backend.name)
         }
     }
 
