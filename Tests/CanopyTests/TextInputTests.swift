@@ -68,10 +68,7 @@ final class TextInputTests: ScratchTestCase {
         import json, sys
         from sklearn.feature_extraction.text import TfidfVectorizer
         texts, terms = json.load(sys.stdin)
-        m = TfidfVectorizer(token_pattern=r"(?u)[^\\W_]+", ngram_range=(1, 2)).fit(texts)
-        cols = [m.vocabulary_.get(t) for t in terms]
-        x = TfidfVectorizer(token_pattern=r"(?u)[^\\W_]+", ngram_range=(1, 2), vocabulary=terms, idf=None)
-        x.fit(texts)
+        x = TfidfVectorizer(token_pattern=r"(?u)[^\\W_]+", ngram_range=(1, 2), vocabulary=terms).fit(texts)
         print(json.dumps(x.transform(texts).toarray().tolist()))
         """
         let process = Process()
