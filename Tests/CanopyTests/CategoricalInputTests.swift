@@ -89,6 +89,21 @@ final class CategoricalInputTests: ScratchTestCase {
         try refused("{shape: [4], columns: [x], categorical: {columns: [color, color], encoding: index}}",
                     "input.categorical.columns[1]", "already")
         try refused("{shape: [1], categorical: {columns: [label], encoding: index}}", "label")
+        try refused("{shape: [1], categorical: {columns: [color], encoding: index}, normalize: standard}",
+                    "model.yaml:3:", "input.normalize", "ids")
+        try refused("{shape: [2], columns: [x], categorical: {columns: [color], encoding: index}, scale: 0.5}",
+                    "input.scale", "ids")
+        let builtin = try write("""
+        name: b
+        data: {source: builtin:digits}
+        input: {shape: [64], categorical: {columns: [p0]}}
+        shared: [{dense: 4}]
+        tasks: {digit: {head: [{dense: 10}], loss: cross_entropy}}
+        train: {optimizer: {adam: {lr: 0.01}}, batch_size: 8, epochs: 1, seed: 1}
+        """)
+        XCTAssertThrowsError(try RunPlan(try ModelFile.load(contentsOf: URL(fileURLWithPath: builtin)), device: nil)) {
+            XCTAssertTrue("\($0)".contains("input.categorical") && "\($0)".contains("need CSV data"), "\($0)")
+        }
         try write("x,color,label\n1,red,yes\n2,,no\n3,blue,no\n", to: "d.csv")
         try refused("{shape: [4], columns: [x], categorical: {columns: [color]}}", "d.csv:3", "color", "empty cell")
     }

@@ -41,6 +41,13 @@ extension SpecRules {
                 categoricalKnown = false
             }
         }
+        let ids = input.text?.vectorizer == .tokens ? "input.text" : input.categorical?.encoding == .index
+            ? "input.categorical" : nil
+        if let ids, input.normalize != .none || input.scale != 1 {
+            let path = input.normalize != .none ? "input.normalize" : "input.scale"
+            throw spec.error(at: path, "\(ids) gives ids (tokens or category indices) for an embedding; "
+                                + "scaling or normalising them would change the ids, so leave out \(path)")
+        }
         var seen = Set<String>()
         for (name, path) in names {
             if name.isEmpty { throw spec.error(at: path, "the column name is empty") }

@@ -139,7 +139,8 @@ public struct ModelData {
         }
         if spec.input.hasEncodedColumns {
             guard case .csv = source else {
-                throw ModelFileError(location: spec.input.location, keyPath: "input.shape",
+                let path = spec.input.text != nil ? "input.text" : "input.categorical"
+                throw ModelFileError(location: spec.location(of: path), keyPath: path,
                                      message: "text and categorical inputs need CSV data; \(source) has only numbers")
             }
             return dataset   // the encoded feature count is checked once the encoding is fitted
