@@ -173,6 +173,26 @@ final class TextInputTests: ScratchTestCase {
         XCTAssertEqual(out.dropFirst().map { String($0.split(separator: ",")[1]) }, ["pos", "neg"])
     }
 
+    func testTokensAndIndexEncodingReadBackExactlyAndRefuseAnotherModelFile() throws {
+        var input = InputSpec(shape: [5], columns: [])
+        input.text = TextInputSpec(column: "t", vectorizer: .tokens, vocabulary: 3, length: 4)
+        input.categorical = CategoricalInputSpec(columns: ["c"], encoding: .index)
+        var train = try Dataset(rowCount: 2, featureCount: 0, features: [], featureNames: [], labels: [:])
+        train.rawColumns = ["t": ["b a b", "c \"q\", d"], "c": ["x", "y"]]
+        let encoding = try XCTUnwrap(InputEncoding.fitted(for: input, on: train))
+        XCTAssertEqual(encoding.apply(to: train).features, [2, 3, 2, 0, 2, 4, 1, 1, 0, 3])
+        let reread = try XCTUnwrap(try InputEncoding(metadata: encoding.metadata, input: input, file: "p"))
+        XCTAssertEqual(reread.apply(to: train), encoding.apply(to: train))
+        var other = input
+        other.text?.column = "body"
+        XCTAssertThrowsError(try InputEncoding(metadata: encoding.metadata, input: other, file: "p.safetensors")) {
+            XCTAssertTrue("\($0)".contains("p.safetensors") && "\($0)".contains("'body'"), "\($0)")
+        }
+        XCTAssertThrowsError(try InputEncoding(metadata: [:], input: input, file: "p.safetensors")) {
+            XCTAssertTrue("\($0)".contains("input_encoding"), "\($0)")
+        }
+    }
+
     private func refusal(_ input: String) throws -> String {
         let file = try write("""
         name: t
