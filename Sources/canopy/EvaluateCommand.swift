@@ -30,7 +30,8 @@ struct EvaluateCommand: ParsableCommand {
             let selected = try backendOptions.open()
             print("backend: \(selected.reason)")
             guard let data else {
-                let split = try ModelData.load(for: spec)
+                let split = try ModelData.load(
+                    for: spec, encoding: try InputEncoding(metadata: parameters.metadata, input: spec.input, file: checkpoint))
                 let rows = max(split.train.rowCount, split.validation.rowCount, split.test?.rowCount ?? 0)
                 let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
                                                batchSize: RunPlan.batchSize(spec, rows: rows))
@@ -48,7 +49,8 @@ struct EvaluateCommand: ParsableCommand {
             }
             let source = PredictionData.Source(parsing: data)
             let names = try ClassNameMetadata.names(in: parameters.metadata, file: checkpoint)
-            var dataset = try PredictionData.load(source, for: spec, classNames: names)
+            let encoding = try InputEncoding(metadata: parameters.metadata, input: spec.input, file: checkpoint)
+            var dataset = try PredictionData.load(source, for: spec, classNames: names, encoding: encoding)
             try PredictionData.checkLabels(dataset, from: source, against: spec)
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,
                                            batchSize: RunPlan.batchSize(spec, rows: dataset.rowCount))

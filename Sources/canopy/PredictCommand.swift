@@ -38,7 +38,8 @@ struct PredictCommand: ParsableCommand {
             let parameters = try TrainingCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
             let source = data.map(PredictionData.Source.init(parsing:)) ?? PredictionData.Source(spec.data.source)
             let names = try ClassNameMetadata.names(in: parameters.metadata, file: checkpoint)
-            let dataset = try PredictionData.load(source, for: spec, classNames: names)
+            let encoding = try InputEncoding(metadata: parameters.metadata, input: spec.input, file: checkpoint)
+            let dataset = try PredictionData.load(source, for: spec, classNames: names, encoding: encoding)
             let selected = try backendOptions.open()
             note("backend: \(selected.reason)")
             let trained = try TrainedModel(spec: spec, checkpoint: parameters, backend: selected.backend,

@@ -148,7 +148,8 @@ extension SpecDecoder {
     }
 
     private func inputSpec(_ node: DocumentNode) throws -> InputSpec {
-        let f = try fields(node, "input", allowed: ["shape", "scale", "columns", "normalize"], what: "a mapping")
+        let f = try fields(node, "input", allowed: ["shape", "scale", "columns", "normalize", "text", "categorical"],
+                           what: "a mapping")
         let shapeNode = try f.required("shape")
         let shape = try list(shapeNode, "input.shape", of: "sizes").enumerated().map {
             try int($1, "input.shape[\($0)]")
@@ -164,6 +165,8 @@ extension SpecDecoder {
             InputNormalization(rawValue: try word($0, "input.normalize", among: InputNormalization.allCases.map(\.rawValue),
                                                   what: "normalisation"))!
         } ?? .none
+        input.text = try f.optional("text").map { try textInput($0) }
+        input.categorical = try f.optional("categorical").map { try categoricalInput($0) }
         return input
     }
 

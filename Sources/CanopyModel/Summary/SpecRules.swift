@@ -49,7 +49,9 @@ struct SpecRules {
         if !spec.input.scale.isFinite || spec.input.scale == 0 {
             throw spec.error(at: "input.scale", "scale must be a finite non-zero number, got \(spec.input.scale)")
         }
-        if let columns = spec.input.columns {
+        if spec.input.hasEncodedColumns {
+            try checkEncodedInput()
+        } else if let columns = spec.input.columns {
             if columns.count != spec.input.featureCount {
                 throw spec.error(at: "input.columns", "\(columns.count) columns given but input.shape "
                                     + "\(ModelSummary.shape(shape)) needs \(spec.input.featureCount)")

@@ -35,13 +35,17 @@ public enum CSVDataset {
     ///   - labelColumns: the columns holding task labels.
     ///   - missing: texts that mark a missing label, compared exactly with the trimmed cell (none by default; an
     ///     empty cell is always missing).
+    ///   - textColumns: columns kept as text, cell by cell as read (quotes undone), in ``Dataset/rawColumns``.
+    ///   - categoryColumns: columns kept as text with spaces and tabs around the cell removed, in
+    ///     ``Dataset/rawColumns``; an empty cell or a missing marker in one is an error naming file, line and column.
     /// - Throws: ``DataError`` when the file is missing, unreadable, a directory or not a regular file, empty or
     ///   not UTF-8; when a field or record is beyond the limits; when a named column does not exist (with a
     ///   suggestion), is named twice or is both input and label; when a row has the wrong number of fields; when
     ///   an input cell is empty or a missing marker, or any used cell is not a finite number (every byte of it must
     ///   belong to the number); when there are no data rows.
     public static func load(url: URL, inputColumns: [String]?, labelColumns: [String],
-                            missing: [String] = [], classNames: [String: ClassNames] = [:]) throws -> Dataset {
+                            missing: [String] = [], classNames: [String: ClassNames] = [:],
+                            textColumns: [String] = [], categoryColumns: [String] = []) throws -> Dataset {
         let file = url.isFileURL ? url.relativePath : url.absoluteString
         let input = try open(url, file: file)
         // A first reading counts the records, so that every array is allocated once at its final size: a growing
@@ -59,6 +63,7 @@ public enum CSVDataset {
             classNames[name].map { ClassNameColumn(naming: $0, column: name) }
         }
         var rowCount = 0
+        var rawCells = [[String]](repeating: [], count: textColumns.count + categoryColumns.count)
         let markers = missing.map { Array($0.utf8) }
         /// The declared missing marker `cell` holds, if any.
         func marker(_ cell: UnsafeBufferPointer<UInt8>) -> String? {
@@ -71,7 +76,8 @@ public enum CSVDataset {
             let line = fields.line
             guard let layout else {
                 let found = try ColumnLayout(header: fields.strings, inputColumns: inputColumns,
-                                             labelColumns: labelColumns, file: file, line: line)
+                                             labelColumns: labelColumns, rawColumns: textColumns + categoryColumns,
+                                             file: file, line: line)
                 // Bounded by what the file could hold, in case the rows turn out not to match the header: a row
                 // of n fields takes at least n bytes, an input cell at least one.
                 let rows = min(max(recordCount - 1, 0), input.size / found.header.count + 1)
@@ -97,6 +103,19 @@ public enum CSVDataset {
                                     message: "empty cell in an input column (only label cells may be missing)")
                 }
                 features.append(value)
+            }
+            for (k, index) in layout.rawIndices.enumerated() {
+                guard k >= textColumns.count else {
+                    rawCells[k].append(String(decoding: fields[index], as: UTF8.self))
+                    continue
+                }
+                let name = layout.header[index]
+                let cell = String(decoding: trimmingSpacesAndTabs(fields[index]), as: UTF8.self)
+                if cell.isEmpty || marker(fields[index]) != nil {
+                    throw DataError(file: file, line: line, column: name, message: "\(cell.isEmpty ? "empty cell" : "missing value '\(cell)'") "
+                                        + "in a categorical input column (only label cells may be missing)")
+                }
+                rawCells[k].append(cell)
             }
             for (k, index) in layout.labelIndices.enumerated() {
                 if nameColumns[k] != nil {
@@ -128,8 +147,10 @@ public enum CSVDataset {
             labels[name] = column
         }
         let featureNames = layout.inputIndices.map { layout.header[$0] }
-        return Dataset(checkedRowCount: rowCount, featureCount: featureNames.count, features: features,
-                       featureNames: featureNames, labels: labels)
+        var dataset = Dataset(checkedRowCount: rowCount, featureCount: featureNames.count, features: features,
+                              featureNames: featureNames, labels: labels)
+        for (name, cells) in zip(textColumns + categoryColumns, rawCells) { dataset.rawColumns[name] = cells }
+        return dataset
     }
 
     /// The line on which data row `row` (0-based, the header not counted) of a CSV file starts, or `nil` when the
@@ -248,8 +269,11 @@ private struct ColumnLayout {
     let header: [String]
     let inputIndices: [Int]
     let labelIndices: [Int]
+    /// The text and categorical columns, kept as text.
+    let rawIndices: [Int]
 
-    init(header rawHeader: [String], inputColumns: [String]?, labelColumns: [String], file: String, line: Int) throws {
+    init(header rawHeader: [String], inputColumns: [String]?, labelColumns: [String], rawColumns: [String] = [],
+         file: String, line: Int) throws {
         let header = rawHeader.map { String(trimmingSpacesAndTabs($0)) }
         var position = [String: Int]()
         for (i, name) in header.enumerated() {
@@ -282,6 +306,11 @@ private struct ColumnLayout {
             }
         }
         let labelIndices = try lookUp(labelColumns, role: "label")
+        let rawIndices = try lookUp(rawColumns, role: "text or categorical input")
+        if let both = rawColumns.first(where: { labelColumns.contains($0) || (inputColumns ?? []).contains($0) }) {
+            throw DataError(file: file, column: both, message: "a text or categorical input column cannot also be "
+                                + (labelColumns.contains(both) ? "a label" : "a numeric input"))
+        }
         let inputIndices: [Int]
         if let inputColumns {
             inputIndices = try lookUp(inputColumns, role: "input")
@@ -289,15 +318,16 @@ private struct ColumnLayout {
                 throw DataError(file: file, column: both, message: "a column cannot be both an input and a label")
             }
         } else {
-            let labelSet = Set(labelIndices)
+            let labelSet = Set(labelIndices + rawIndices)
             inputIndices = header.indices.filter { !labelSet.contains($0) }
         }
-        guard !inputIndices.isEmpty else {
+        guard !inputIndices.isEmpty || !rawIndices.isEmpty else {
             throw DataError(file: file, line: line, message: "no input columns: every column is a label column")
         }
         self.header = header
         self.inputIndices = inputIndices
         self.labelIndices = labelIndices
+        self.rawIndices = rawIndices
     }
 }
 

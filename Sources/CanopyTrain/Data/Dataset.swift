@@ -64,6 +64,9 @@ public struct Dataset: Equatable, Sendable {
     /// builds rows from pairs of base images and designates as validation the rows made only of held-out images).
     /// Whole-dataset copies keep it; ``subset(rows:)`` drops it (the row numbers no longer mean the same rows).
     public var validationRows: [Int]?
+    /// Text and categorical input columns as read, one cell per row, by column name (empty for other data); an
+    /// ``InputEncoding`` fitted on the training rows turns them into features.
+    public var rawColumns: [String: [String]] = [:]
 
     /// Makes a dataset, checking that every size agrees.
     ///
@@ -120,8 +123,10 @@ public struct Dataset: Equatable, Sendable {
             subset.classNames = column.classNames
             newLabels[name] = subset
         }
-        return Dataset(checkedRowCount: rows.count, featureCount: featureCount, features: newFeatures,
-                       featureNames: featureNames, labels: newLabels)
+        var result = Dataset(checkedRowCount: rows.count, featureCount: featureCount, features: newFeatures,
+                             featureNames: featureNames, labels: newLabels)
+        result.rawColumns = rawColumns.mapValues { cells in rows.map { cells[$0] } }
+        return result
     }
 
     /// Makes a dataset whose sizes the caller has already made agree (loaders and ``subset(rows:)``).

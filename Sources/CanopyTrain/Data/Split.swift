@@ -63,6 +63,16 @@ func splitOffValidation(_ d: inout Dataset, validationFraction: Double, seed: UI
         column.present.removeLast(column.present.count - kept)
         d.labels[name] = column
     }
+    for name in d.rawColumns.keys {
+        var cells = d.rawColumns.removeValue(forKey: name)!
+        var k = 0
+        for r in 0..<d.rowCount where !isValidation[r] {
+            cells[k] = cells[r]
+            k += 1
+        }
+        cells.removeLast(cells.count - kept)
+        d.rawColumns[name] = cells
+    }
     d.rowCount = kept
     d.validationRows = nil
     return validation

@@ -55,10 +55,14 @@ public enum PredictionData {
     ///
     /// - Throws: ``DataError`` when the file cannot be read or parsed (see ``CSVDataset``), or when the number of
     ///   input columns is not the model's input size (naming the file and the expected count).
-    public static func load(_ source: Source, for spec: ModelSpec,
-                            classNames: [String: [String]] = [:]) throws -> Dataset {
+    ///
+    /// With `input.text:` or `input.categorical:`, `encoding` (read from the checkpoint with
+    /// ``InputEncoding/init(metadata:input:file:)``) turns the text and categories into features exactly as in
+    /// training; text or categories training never saw become unknown words and all-zero / id-1 categories.
+    public static func load(_ source: Source, for spec: ModelSpec, classNames: [String: [String]] = [:],
+                            encoding: InputEncoding? = nil) throws -> Dataset {
         let labelNames = Array(Set(spec.tasks.map(\.label))).sorted()
-        let dataset: Dataset
+        var dataset: Dataset
         let file: String
         switch source {
         case let .builtin(name):
@@ -66,15 +70,28 @@ public enum PredictionData {
             let options = spec.data.source == .builtin(name) ? spec.data.options : [:]
             dataset = try BuiltinDataset.load(named: name, options: options)
             file = source.description
+            if spec.input.hasEncodedColumns {
+                throw DataError(file: file, message: "the model reads text or categorical inputs, which need a CSV file")
+            }
         case let .csv(url):
             file = url.relativePath
             let header = try readHeader(url: url, file: file)
             let present = labelNames.filter { header.contains($0) }
-            let inputs = spec.input.columns ?? header.filter { !labelNames.contains($0) }
+            let inputs = spec.input.hasEncodedColumns ? spec.input.columns ?? []
+                : spec.input.columns ?? header.filter { !labelNames.contains($0) }
             dataset = try CSVDataset.load(url: url, inputColumns: inputs, labelColumns: present,
                                           missing: spec.data.missing,
                                           classNames: classNames.mapValues { ClassNames.fixed($0) }
-                                              .filter { present.contains($0.key) })
+                                              .filter { present.contains($0.key) },
+                                          textColumns: spec.input.text.map { [$0.column] } ?? [],
+                                          categoryColumns: spec.input.categorical?.columns ?? [])
+        }
+        if spec.input.hasEncodedColumns {
+            guard let encoding else {
+                throw DataError(file: file, message: "the model reads text or categorical inputs, which need the "
+                                    + "vocabulary and categories fitted in training (from the checkpoint)")
+            }
+            dataset = encoding.apply(to: dataset)
         }
         guard dataset.featureCount == spec.input.featureCount else {
             var message = "has \(dataset.featureCount) input columns but the model expects "

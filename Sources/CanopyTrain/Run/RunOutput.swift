@@ -96,6 +96,7 @@ public final class RunOutput: TrainingObserver {
                         "backend": trainer.backend.name, "model_file": trainer.spec.sourceText]
         if trainer.spec.input.normalize != .none { metadata.merge(trainer.batcher.transform.metadata) { $1 } }
         metadata.merge(ClassNameMetadata.metadata(for: trainer.data.train)) { $1 }
+        if let encoding = trainer.data.encoding { metadata.merge(encoding.metadata) { $1 } }
         let file = SafeTensorsFile(tensors: tensors, metadata: metadata)
         return try StagedFile(try file.encoded(file: parametersURL.relativePath), for: parametersURL)
     }

@@ -9,6 +9,9 @@ public struct ModelData {
     public var validation: Dataset
     /// Rows scored once after training (`data.test:`), or nil.
     public var test: Dataset?
+    /// The text and categorical encodings fitted on the training rows (`input.text:` / `input.categorical:`), or
+    /// nil; every split above is already encoded with it.
+    public var encoding: InputEncoding?
 
     /// Puts data sets together as they are, without checking them against a model (see ``load(for:)`` for that).
     public init(train: Dataset, validation: Dataset, test: Dataset? = nil) {
@@ -28,7 +31,11 @@ public struct ModelData {
     /// - Throws: ``DataError`` when the data cannot be read (see ``CSVDataset``), for a label that does not fit its
     ///   task (naming the file, line, row and task; see ``check(_:against:)``) and when no training row has a label
     ///   for a task; ``ModelFileError`` when the data lacks a task's label column or has the wrong number of inputs.
-    public static func load(for spec: ModelSpec) throws -> ModelData {
+    ///
+    /// With `input.text:` or `input.categorical:`, the encoding is fitted on the training rows only, after the
+    /// split (or `encoding` is used as given, as read from a checkpoint), and applied to every split; the encoded
+    /// feature count must then equal `input.shape` (a ``ModelFileError`` at `input.shape` naming the count).
+    public static func load(for spec: ModelSpec, encoding given: InputEncoding? = nil) throws -> ModelData {
         var train = try loadDataset(for: spec)
         try check(train, from: spec.data.source, against: spec)
         let validation: Dataset
@@ -39,8 +46,22 @@ public struct ModelData {
             validation = try splitOffValidation(&train, validationFraction: spec.data.validation, seed: spec.data.seed)
         }
         try checkEveryTaskHasTrainingLabels(train, validation: validation, spec: spec)
-        let test = try spec.data.testSource.map { try loadMatching($0, like: train, for: spec) }
-        return ModelData(train: train, validation: validation, test: test)
+        var test = try spec.data.testSource.map { try loadMatching($0, like: train, for: spec) }
+        guard let encoding = given ?? InputEncoding.fitted(for: spec.input, on: train) else {
+            return ModelData(train: train, validation: validation, test: test)
+        }
+        let numeric = train.featureCount
+        train = encoding.apply(to: train)
+        guard train.featureCount == spec.input.featureCount else {
+            throw ModelFileError(location: spec.input.location, keyPath: "input.shape",
+                message: "input.shape \(spec.input.shape) holds \(spec.input.featureCount) values but the inputs give "
+                    + "\(train.featureCount) (\(encoding.describe(numeric: numeric)), fitted on the training rows); "
+                    + "write shape: [\(train.featureCount)]")
+        }
+        test = test.map(encoding.apply(to:))
+        var data = ModelData(train: train, validation: encoding.apply(to: validation), test: test)
+        data.encoding = encoding
+        return data
     }
 
     /// Loads validation or test data, checks its labels and that its input columns are the training data's.
@@ -106,12 +127,23 @@ public struct ModelData {
         case let .builtin(name):
             dataset = try BuiltinDataset.load(named: name, options: spec.data.options)
         case let .csv(url):
-            dataset = try CSVDataset.load(url: url, inputColumns: spec.input.columns, labelColumns: labels,
-                                          missing: spec.data.missing, classNames: classNames)
+            let numeric = spec.input.hasEncodedColumns ? spec.input.columns ?? [] : spec.input.columns
+            dataset = try CSVDataset.load(url: url, inputColumns: numeric, labelColumns: labels,
+                                          missing: spec.data.missing, classNames: classNames,
+                                          textColumns: spec.input.text.map { [$0.column] } ?? [],
+                                          categoryColumns: spec.input.categorical?.columns ?? [])
         }
         for task in spec.tasks where dataset.labels[task.label] == nil {
             throw ModelFileError(location: task.location, keyPath: "\(task.keyPath).label",
                 message: "the data (\(source)) has no label column '\(task.label)'; it has: \(dataset.labelNames.joined(separator: ", "))")
+        }
+        if spec.input.hasEncodedColumns {
+            guard case .csv = source else {
+                let path = spec.input.text != nil ? "input.text" : "input.categorical"
+                throw ModelFileError(location: spec.location(of: path), keyPath: path,
+                                     message: "text and categorical inputs need CSV data; \(source) has only numbers")
+            }
+            return dataset   // the encoded feature count is checked once the encoding is fitted
         }
         guard !checkingShape || dataset.featureCount == spec.input.featureCount else {
             throw ModelFileError(location: spec.input.location, keyPath: "input.shape",

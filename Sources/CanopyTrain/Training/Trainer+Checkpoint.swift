@@ -47,6 +47,7 @@ extension Trainer {
         ]) { $1 }
         if spec.input.normalize != .none { checkpoint.metadata.merge(batcher.transform.metadata) { $1 } }
         checkpoint.metadata.merge(ClassNameMetadata.metadata(for: data.train)) { $1 }
+        if let encoding = data.encoding { checkpoint.metadata.merge(encoding.metadata) { $1 } }
         return checkpoint
     }
 
