@@ -3,7 +3,8 @@ import Foundation
 
 /// Loads a ``Dataset`` from NumPy `.npy` arrays (`data: {source: {features: x.npy, labels: {digit: y.npy}}}`).
 ///
-/// The features array has shape `[N, ...]` where `...` is `input.shape` (or its product, flattened); each label
+/// The features array has shape `[N, ...]` where `...` is `input.shape` (or its product, flattened; `[N]` for
+/// one feature); each label
 /// array has `N` values (shape `[N]` or `[N, 1]`) of any type ``NumpyArray`` reads. A NaN in a float label array
 /// is a missing label; every other value is present. Features must be finite.
 public enum NumpyDataset {
@@ -17,7 +18,8 @@ public enum NumpyDataset {
         let array = try NumpyArray.read(url: url)
         let featureCount = shape.reduce(1, *)
         guard let rowCount = array.shape.first,
-              Array(array.shape.dropFirst()) == shape || array.shape.dropFirst().elementsEqual([featureCount]) else {
+              Array(array.shape.dropFirst()) == shape || array.shape.dropFirst().elementsEqual([featureCount])
+                || (array.shape.count == 1 && featureCount == 1) else {
             throw DataError(file: file, message: "the features array has shape \(array.shape); input.shape \(shape) "
                                 + "needs [N, \(shape.map(String.init).joined(separator: ", "))]")
         }
