@@ -59,7 +59,7 @@ extension SpecDecoder {
         var spec = AugmentSpec()
         if let flip = f.optional("flip") {
             spec.horizontalFlip = try word(flip, "input.augment.flip", among: ["horizontal", "none"],
-                                           what: "a flip") == "horizontal"
+                                           what: "flip") == "horizontal"
         }
         if let crop = f.optional("crop") {
             let c = try fields(crop, "input.augment.crop", allowed: ["padding"], what: "a mapping such as {padding: 4}")
