@@ -33,8 +33,11 @@ let package = Package(
         // Model files (YAML/JSON) to specs and graphs.
         .target(name: "CanopyModel", dependencies: ["CanopyCore", .product(name: "Yams", package: "Yams")]),
 
+        // PNG and JPEG decoding: stb_image, vendored as a C target (Sources/CStbImage).
+        .target(name: "CStbImage"),
+
         // Data, metrics, optimizers, checkpoints and the trainer.
-        .target(name: "CanopyTrain", dependencies: ["CanopyCore", "CanopyModel"],
+        .target(name: "CanopyTrain", dependencies: ["CanopyCore", "CanopyModel", "CStbImage"],
                 resources: [.copy("Resources/digits.csv"), .copy("Resources/DIGITS-ATTRIBUTION.md")]),
 
         // Umbrella: re-exports everything and chooses a backend.

@@ -109,8 +109,10 @@ extension SpecDecoder {
         return data
     }
 
-    /// `builtin:<name>` or a path to a `.csv` file (relative to the model file).
+    /// `builtin:<name>`, a path to a `.csv` file (relative to the model file), or a mapping naming image or NumPy
+    /// files (``fileDataSource(_:_:baseDirectory:)``).
     private func dataSource(_ node: DocumentNode, _ path: String, baseDirectory: URL?) throws -> DataSource {
+        if case .mapping = node.content { return try fileDataSource(node, path, baseDirectory: baseDirectory) }
         let text = try string(node, path)
         if text.hasPrefix("builtin:") { return .builtin(String(text.dropFirst("builtin:".count))) }
         if text.lowercased().hasSuffix(".csv") { return .csv(Self.resolve(text, against: baseDirectory)) }
@@ -148,8 +150,8 @@ extension SpecDecoder {
     }
 
     private func inputSpec(_ node: DocumentNode) throws -> InputSpec {
-        let f = try fields(node, "input", allowed: ["shape", "scale", "columns", "normalize", "text", "categorical"],
-                           what: "a mapping")
+        let f = try fields(node, "input", allowed: ["shape", "scale", "columns", "normalize", "text", "categorical",
+                                                    "augment"], what: "a mapping")
         let shapeNode = try f.required("shape")
         let shape = try list(shapeNode, "input.shape", of: "sizes").enumerated().map {
             try int($1, "input.shape[\($0)]")
@@ -167,6 +169,7 @@ extension SpecDecoder {
         } ?? .none
         input.text = try f.optional("text").map { try textInput($0) }
         input.categorical = try f.optional("categorical").map { try categoricalInput($0) }
+        input.augment = try f.optional("augment").map { try augmentSpec($0, shape: shape) }
         return input
     }
 

@@ -87,6 +87,12 @@ public enum DataSource: Equatable, Hashable, Sendable, CustomStringConvertible {
     case builtin(String)
     /// A CSV file with a header row; a relative path in the model file is resolved against the file's directory.
     case csv(URL)
+    /// PNG or JPEG images named by a CSV of labels (`{images: labels.csv, file_column: file}`): column
+    /// `fileColumn` of each row names an image file, relative to the CSV's directory; the other columns are labels.
+    case images(labels: URL, fileColumn: String)
+    /// NumPy `.npy` arrays (`{features: x.npy, labels: {digit: y.npy}}`): features `[N, ...]` and one array of `N`
+    /// labels per label column.
+    case numpy(features: URL, labels: [String: URL])
 
     /// The names `builtin:<name>` accepts (``builtinOptions`` lists what each takes in `data.options:`).
     public static let builtinNames = ["digits", "multidigits", "synthetic-mmoe"]
@@ -95,6 +101,8 @@ public enum DataSource: Equatable, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .builtin(let name): return "builtin:\(name)"
         case .csv(let url): return url.path
+        case .images(let labels, _): return labels.path
+        case .numpy(let features, _): return features.path
         }
     }
 }
@@ -155,6 +163,8 @@ public struct InputSpec: Equatable, Sendable {
     /// Whether features are derived from text or categories, so that `columns:` lists only the numeric columns
     /// (none when absent) and the feature count is known once the encodings are fitted.
     public var hasEncodedColumns: Bool { text != nil || categorical != nil }
+    /// Random changes to training examples (`augment:`), for image inputs `[C, H, W]`; nil for none.
+    public var augment: AugmentSpec?
 
     /// Creates an input section; by default features are used unscaled and, for CSV data, every non-label column.
     /// Values are not validated here.

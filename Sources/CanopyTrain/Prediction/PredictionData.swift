@@ -15,6 +15,10 @@ public enum PredictionData {
         case builtin(String)
         /// A CSV file with a header row.
         case csv(URL)
+        /// Images named by a labels CSV (the model file's `{images: labels.csv}` source).
+        case images(URL, fileColumn: String)
+        /// NumPy arrays (the model file's `{features: x.npy, labels: {...}}` source).
+        case numpy(features: URL, labels: [String: URL])
 
         /// `builtin:NAME` names a builtin data set; anything else is a CSV path (relative to the working
         /// directory).
@@ -31,6 +35,8 @@ public enum PredictionData {
             switch source {
             case let .builtin(name): self = .builtin(name)
             case let .csv(url): self = .csv(url)
+            case let .images(url, fileColumn): self = .images(url, fileColumn: fileColumn)
+            case let .numpy(features, labels): self = .numpy(features: features, labels: labels)
             }
         }
 
@@ -39,6 +45,8 @@ public enum PredictionData {
             switch self {
             case let .builtin(name): return .builtin(name)
             case let .csv(url): return .csv(url)
+            case let .images(url, fileColumn): return .images(labels: url, fileColumn: fileColumn)
+            case let .numpy(features, labels): return .numpy(features: features, labels: labels)
             }
         }
 
@@ -46,6 +54,8 @@ public enum PredictionData {
             switch self {
             case let .builtin(name): return "builtin:\(name)"
             case let .csv(url): return url.relativePath
+            case let .images(url, _): return url.relativePath
+            case let .numpy(features, _): return features.relativePath
             }
         }
     }
@@ -85,6 +95,17 @@ public enum PredictionData {
                                               .filter { present.contains($0.key) },
                                           textColumns: spec.input.text.map { [$0.column] } ?? [],
                                           categoryColumns: spec.input.categorical?.columns ?? [])
+        case let .images(url, fileColumn):
+            file = url.relativePath
+            let header = try readHeader(url: url, file: file)
+            let present = labelNames.filter { header.contains($0) }
+            dataset = try ImageFolderDataset.load(url: url, fileColumn: fileColumn, shape: spec.input.shape,
+                                                  labelColumns: present, missing: spec.data.missing,
+                                                  classNames: classNames.mapValues { ClassNames.fixed($0) }
+                                                      .filter { present.contains($0.key) })
+        case let .numpy(features, labels):
+            file = features.relativePath
+            dataset = try NumpyDataset.load(features: features, labels: labels, shape: spec.input.shape)
         }
         if spec.input.hasEncodedColumns {
             guard let encoding else {

@@ -132,6 +132,12 @@ public struct ModelData {
                                           missing: spec.data.missing, classNames: classNames,
                                           textColumns: spec.input.text.map { [$0.column] } ?? [],
                                           categoryColumns: spec.input.categorical?.columns ?? [])
+        case let .images(url, fileColumn):
+            dataset = try ImageFolderDataset.load(url: url, fileColumn: fileColumn, shape: spec.input.shape,
+                                                  labelColumns: labels, missing: spec.data.missing,
+                                                  classNames: classNames)
+        case let .numpy(features, labelFiles):
+            dataset = try NumpyDataset.load(features: features, labels: labelFiles, shape: spec.input.shape)
         }
         for task in spec.tasks where dataset.labels[task.label] == nil {
             throw ModelFileError(location: task.location, keyPath: "\(task.keyPath).label",
@@ -193,6 +199,7 @@ public struct ModelData {
                 if let problem {
                     var line: Int?
                     if case let .csv(url) = source { line = CSVDataset.line(ofRow: row, in: url) }
+                    if case let .images(url, _) = source { line = CSVDataset.line(ofRow: row, in: url) }
                     throw DataError(file: dataFileName(source), line: line, column: task.label,
                                     message: "row \(row + 1), task '\(task.name)' (\(task.keyPath)): \(problem)")
                 }
@@ -205,6 +212,8 @@ public struct ModelData {
         switch source {
         case let .csv(url): return url.relativePath
         case .builtin: return source.description
+        case let .images(url, _): return url.relativePath
+        case let .numpy(features, _): return features.relativePath
         }
     }
 }

@@ -193,8 +193,9 @@ public final class Trainer {
         var learningRate: Float = 0
         var stepRecords: [StepRecord] = []
         for index in 0..<batcher.batchCount {
-            try batcher.fill(&batch, index: index)
             let step = optimizer.stepCount + 1
+            try batcher.fill(&batch, index: index, augmentation: ImageAugmentation(spec.input.augment, shape: spec.input.shape),
+                             seed: SeedMixer.mix(spec.train.seed, 0x4155_474D, UInt64(step)))
             try steps.compute(batch: batch, seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)),
                               progress: schedule.progress(atStep: step))
             var losses: [Double] = []
