@@ -8,6 +8,7 @@ public enum LayerRegistry {
         SoftmaxLayer.self, ReshapeLayer.self,
         LayerNormLayer.self,
         GradientReversalLayer.self,
+        EmbeddingLayer.self, MultiheadAttentionLayer.self, SequenceMeanLayer.self,
     ]
 
     /// Every word's syntax, in order (`dense`, `conv2d`, `maxpool`, `dropout`, `flatten`, `relu`, ...).
