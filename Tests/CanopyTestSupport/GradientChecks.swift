@@ -43,6 +43,7 @@ public func checkAllKernelGradients(on backend: Backend, file: StaticString = #f
     reports.append(checkDropoutGradient(on: backend, count: 40, probability: 0.3, file: file, line: line))
     reports += checkMixtureKernelGradients(on: backend, file: file, line: line)
     reports += checkLayerKernelGradients(on: backend, file: file, line: line)
+    reports += checkSequenceKernelGradients(on: backend, file: file, line: line)
     for report in reports {
         print("\(report.passed ? "ok  " : "FAIL") \(backend.name) \(report)")
     }

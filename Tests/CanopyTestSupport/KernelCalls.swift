@@ -69,6 +69,7 @@ public enum KernelCalls {
                   rmspropUpdate(count: 129, momentum: 0, seed: seed), rmspropUpdate(count: 33, momentum: 0.9, seed: seed)]
         calls += standardMixtureCalls(seed: seed)
         calls += standardLayerCalls(seed: seed)
+        calls += standardSequenceCalls(seed: seed)
         return calls
     }
 
