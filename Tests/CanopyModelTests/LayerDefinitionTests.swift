@@ -10,7 +10,8 @@ final class LayerDefinitionTests: XCTestCase {
         XCTAssertEqual(LayerRegistry.keywords,
                        ["dense", "conv2d", "maxpool", "dropout", "flatten", "relu", "sigmoid", "tanh", "gelu", "silu",
                         "leaky_relu", "elu", "avgpool", "global_avgpool", "softmax", "reshape",
-                        "layernorm", "gradient_reversal"])
+                        "layernorm", "gradient_reversal",
+                        "embedding", "multihead_attention", "sequence_mean"])
         XCTAssertEqual(Set(LayerRegistry.keywords).count, LayerRegistry.keywords.count, "a word names one layer")
         for syntax in LayerRegistry.syntaxes {
             XCTAssertTrue(LayerRegistry.reference.contains("- \(syntax.fullExample)"), syntax.keyword)
