@@ -42,6 +42,7 @@ final class GraphFingerprintTests: XCTestCase {
             "omoe-synthetic.yaml": "a07e5d62b1f10cbb/228/356f9817f6fed511",
             "shared-bottom-synthetic.yaml": "5372bafb04f200be/80/9e5b4123c4788198",
             "soft-sharing-multidigits.yaml": "e01cbb3b24aceb1e/168/c4ffc2102ab8b9dc",
+            "attention-sequences.yaml": "6e593638ef8e5860/236/2eb8c0d6771fda63",
         ]
         let folder = repositoryRoot.appendingPathComponent("Examples")
         let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
