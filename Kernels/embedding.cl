@@ -27,25 +27,41 @@ __kernel void canopy_embedding(__global const float* ids, __global const float* 
     y[t * dim + d] = row < 0 ? 0.0f : weight[row * dim + d];
 }
 
-// dWeight[v, d] = Σ_{t: ids[t] = v} dy[t, d], summed in increasing t, for the rows the ids use; the host
-// zeroes dWeight first (the rows no token uses stay zero). Deterministic without atomics: work-item (d, t)
-// does the work only when t is the first token with its row (it scans ids[0..t) for an earlier one), and
-// then sums dy over that row's tokens t' ≥ t in order, exactly the CPU's order. The cost is independent of
-// the vocabulary, O(tokens²) id comparisons plus O(tokens·dim) additions per column d: cheap for the tokens
-// of one batch, where one work-item per (row, d) scanning all ids would cost O(vocabulary·tokens).
-__kernel void canopy_embedding_backward(__global const float* ids, __global const float* dy,
-                                        __global float* dWeight, const int tokens, const int vocabulary,
-                                        const int dim, const int padding) {
-    const int d = (int)get_global_id(0), t = (int)get_global_id(1);
-    if (d >= dim || t >= tokens) return;
+// The gradient runs in two passes, deterministic without atomics and at a cost independent of the
+// vocabulary (one work-item per (row, d) scanning every id would cost O(vocabulary·tokens)).
+//
+// Pass 1, one work-item per token t: links[2t] = the next token after t with the same row (or -1), and
+// links[2t + 1] = 1 when t is the first token with its row (0 otherwise, and for tokens without a row).
+// Indices are stored bit for bit as floats (as_float / as_int). Each work-item scans the ids once:
+// O(tokens²) id comparisons in all, spread over `tokens` work-items.
+__kernel void canopy_embedding_links(__global const float* ids, __global float* links, const int tokens,
+                                     const int vocabulary, const int padding) {
+    const int t = (int)get_global_id(0);
+    if (t >= tokens) return;
     const int row = embedding_row(ids[t], vocabulary, padding);
-    if (row < 0) return;
-    for (int s = 0; s < t; ++s) {
-        if (embedding_row(ids[s], vocabulary, padding) == row) return;   // an earlier token owns the row
+    int next = -1, first = row >= 0 ? 1 : 0;
+    if (row >= 0) {
+        for (int s = 0; s < t && first; ++s) {
+            if (embedding_row(ids[s], vocabulary, padding) == row) first = 0;
+        }
+        for (int s = t + 1; s < tokens; ++s) {
+            if (embedding_row(ids[s], vocabulary, padding) == row) { next = s; break; }
+        }
     }
+    links[2 * t] = as_float(next);
+    links[2 * t + 1] = (float)first;
+}
+
+// Pass 2: dWeight[v, d] = Σ_{t: ids[t] = v} dy[t, d], summed in increasing t (the CPU's order), for the
+// rows the ids use; the host zeroes dWeight first, so rows no token uses stay zero. Work-item (d, t)
+// works only when t is the first token of its row, following the links of pass 1: O(tokens·dim)
+// additions in all.
+__kernel void canopy_embedding_backward(__global const float* ids, __global const float* dy,
+                                        __global const float* links, __global float* dWeight, const int tokens,
+                                        const int vocabulary, const int dim, const int padding) {
+    const int d = (int)get_global_id(0), t = (int)get_global_id(1);
+    if (d >= dim || t >= tokens || links[2 * t + 1] == 0.0f) return;
     float acc = 0.0f;
-    for (int s = t; s < tokens; ++s) {
-        if (embedding_row(ids[s], vocabulary, padding) == row) acc += dy[s * dim + d];
-    }
-    dWeight[row * dim + d] = acc;
+    for (int s = t; s >= 0; s = as_int(links[2 * s])) acc += dy[s * dim + d];
+    dWeight[embedding_row(ids[t], vocabulary, padding) * dim + d] = acc;
 }

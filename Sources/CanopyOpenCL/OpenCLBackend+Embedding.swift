@@ -8,11 +8,20 @@ extension OpenCLBackend {
         try launchGrid(CLKernels.embedding, arguments, [dim, tokens])
     }
 
-    /// Zeroes dWeight, then writes the rows the ids use (see the kernel's comment for the deterministic order).
+    /// The scratch slot of the embedding gradient's token links (2 floats per token).
+    static let embeddingLinksSlot = 7
+
+    /// Zeroes dWeight, links each token to the next one with its row, then writes the rows the ids use by following
+    /// the links from each row's first token (embedding.cl explains the deterministic order and the costs).
     func embeddingBackward(ids: DeviceBuffer, dy: DeviceBuffer, dWeight: DeviceBuffer, tokens: Int, vocabulary: Int,
                            dim: Int, padding: Int) throws {
         try fill(y: dWeight, value: 0, count: vocabulary * dim)
-        let arguments = try bind(ids, dy, dWeight) + [.int(tokens), .int(vocabulary), .int(dim), .int(padding)]
+        let links = try scratchBuffer(OpenCLBackend.embeddingLinksSlot, count: 2 * tokens)
+        let source = try own(ids)
+        try launchGrid(CLKernels.embeddingLinks, [.buffer(source), .buffer(links), .int(tokens), .int(vocabulary),
+                                                  .int(padding)], [tokens])
+        let arguments = [.buffer(source), .buffer(try own(dy)), .buffer(links), .buffer(try own(dWeight)),
+                         .int(tokens), .int(vocabulary), .int(dim), .int(padding)] as [CLArgument]
         try launchGrid(CLKernels.embeddingBackward, arguments, [dim, tokens])
     }
 
