@@ -96,3 +96,29 @@ final class SequenceKernelTests: XCTestCase {
         }
     }
 }
+
+/// The sequence kernels' size rules, checked in Core for every backend.
+final class SequenceContractTests: XCTestCase {
+    func testSizeRules() {
+        let b = DetachedBuffer(count: 100), c = DetachedBuffer(count: 100), d = DetachedBuffer(count: 100)
+        func reason(_ kernel: Kernel) -> String {
+            do { try kernel.validate(); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(reason(.embedding(ids: b, weight: c, y: d, tokens: 4, vocabulary: 5, dim: 3, padding: 4)), "no error")
+        XCTAssertTrue(reason(.embedding(ids: b, weight: c, y: d, tokens: 4, vocabulary: 5, dim: 3, padding: 5))
+            .contains("padding must be −1 (none) or a row in 0..<5, got 5"))
+        XCTAssertTrue(reason(.embeddingBackward(ids: b, dy: c, dWeight: d, tokens: 4, vocabulary: 5, dim: 3, padding: -2))
+            .contains("padding must be −1"))
+        XCTAssertTrue(reason(.embedding(ids: b, weight: c, y: d, tokens: 4, vocabulary: 50, dim: 3, padding: -1))
+            .contains("weight holds 100 elements but the call needs 150"))
+        XCTAssertTrue(reason(.embedding(ids: b, weight: c, y: d, tokens: 1 << 16, vocabulary: 1 << 16, dim: 1 << 16,
+                                        padding: -1)).contains("exceeds 32-bit indices"))
+        XCTAssertTrue(reason(.batchedMatmul(a: b, b: c, c: d, batch: 0, shape: MatmulShape(m: 1, n: 1, k: 1)))
+            .contains("batch"))
+        XCTAssertTrue(reason(.batchedMatmul(a: b, b: c, c: d, batch: 5, shape: MatmulShape(m: 3, n: 3, k: 7)))
+            .contains("a holds 100 elements but the call needs 105"))
+        XCTAssertTrue(reason(.swapAxes(x: b, y: c, outer: 2, first: 0, second: 3, inner: 1)).contains("first"))
+        XCTAssertTrue(reason(.causalMask(x: b, y: c, batch: 3, rows: 6, cols: 6, fill: 0))
+            .contains("x holds 100 elements but the call needs 108"))
+    }
+}
