@@ -69,6 +69,8 @@ struct CLTunables {
             defines = ["ROW_TEAM_WG": rowTeam]
         case .conv, .optimizer, .pool:
             defines = [:]
+        case .embedding, .attention:
+            defines = [:]
         }
         let list = defines.keys.sorted().map { "-D\($0)=\(defines[$0]!)" }
         return (["-cl-std=CL1.2"] + list).joined(separator: " ")

@@ -120,6 +120,17 @@ extension OpenCLBackend {
         case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features):
             try mixtureBackwardValues(gates: gates, dy: dy, dValues: dValues, rows: rows, experts: experts,
                                       features: features)
+        case let .embedding(ids, weight, y, tokens, vocabulary, dim, padding):
+            try embedding(ids: ids, weight: weight, y: y, tokens: tokens, vocabulary: vocabulary, dim: dim, padding: padding)
+        case let .embeddingBackward(ids, dy, dWeight, tokens, vocabulary, dim, padding):
+            try embeddingBackward(ids: ids, dy: dy, dWeight: dWeight, tokens: tokens, vocabulary: vocabulary, dim: dim,
+                                  padding: padding)
+        case let .batchedMatmul(a, b, c, batch, shape):
+            try batchedMatmul(a: a, b: b, c: c, batch: batch, shape: shape)
+        case let .swapAxes(x, y, outer, first, second, inner):
+            try swapAxes(x: x, y: y, outer: outer, first: first, second: second, inner: inner)
+        case let .causalMask(x, y, batch, rows, cols, fill):
+            try causalMask(x: x, y: y, batch: batch, rows: rows, cols: cols, fill: fill)
         }
     }
 }

@@ -48,6 +48,7 @@ final class GraphFingerprintTests: XCTestCase {
             "soft-sharing-multidigits.yaml": "e01cbb3b24aceb1e/168/c4ffc2102ab8b9dc",
             "shapes-cnn.yaml": "1854781885ace65e/117/232ca338e24d1702",
             "text-wordnet.yaml": "6f2193a8d5e97b47/58/83f8de14b3b7253a",
+            "attention-sequences.yaml": "6e593638ef8e5860/236/2eb8c0d6771fda63",
         ]
         let folder = repositoryRoot.appendingPathComponent("Examples")
         let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)

@@ -11,7 +11,7 @@ final class LayerDefinitionTests: XCTestCase {
                        ["dense", "conv2d", "maxpool", "dropout", "flatten", "relu", "sigmoid", "tanh", "gelu", "silu",
                         "leaky_relu", "elu", "avgpool", "global_avgpool", "softmax", "reshape",
                         "layernorm", "batchnorm", "gradient_reversal",
-                        "conv1d"])
+                        "conv1d", "embedding", "multihead_attention", "sequence_mean"])
         XCTAssertEqual(Set(LayerRegistry.keywords).count, LayerRegistry.keywords.count, "a word names one layer")
         for syntax in LayerRegistry.syntaxes {
             XCTAssertTrue(LayerRegistry.reference.contains("- \(syntax.fullExample)"), syntax.keyword)

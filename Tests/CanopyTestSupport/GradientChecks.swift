@@ -44,6 +44,7 @@ public func checkAllKernelGradients(on backend: Backend, file: StaticString = #f
     reports += checkMixtureKernelGradients(on: backend, file: file, line: line)
     reports += checkLayerKernelGradients(on: backend, file: file, line: line)
     reports += checkBatchNormKernelGradients(on: backend, file: file, line: line)
+    reports += checkSequenceKernelGradients(on: backend, file: file, line: line)
     for report in reports {
         print("\(report.passed ? "ok  " : "FAIL") \(backend.name) \(report)")
     }

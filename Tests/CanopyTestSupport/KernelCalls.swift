@@ -70,6 +70,7 @@ public enum KernelCalls {
         calls += standardMixtureCalls(seed: seed)
         calls += standardLayerCalls(seed: seed)
         calls += standardBatchNormCalls(seed: seed)
+        calls += standardSequenceCalls(seed: seed)
         return calls
     }
 

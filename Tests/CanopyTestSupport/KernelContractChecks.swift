@@ -103,3 +103,4 @@ public func checkKernelContracts(on backend: Backend, calls: [KernelCall] = Kern
 /// regressionLossBackward one per ``RegressionLoss`` (mse, l1, huber).
 public let kernelNameCount = 48 - 5 + 2 * UnaryFunction.allCases.count + 2 * ParametricUnaryFunction.allCases.count
     + BinaryFunction.allCases.count - 2 + 2 * 3
+    + 5   // issue 7's sequence kernels: embedding, embeddingBackward, batchedMatmul, swapAxes, causalMask

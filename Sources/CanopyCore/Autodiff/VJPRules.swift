@@ -166,6 +166,29 @@ enum VJPRules {
              .meanSquaredErrorBackward, .maskedMeanBackward, .embedSlice, .mixtureBackwardGates, .mixtureBackwardValues,
              .regressionLossBackward, .weightedBinaryCrossEntropyBackward:
             throw GraphError("\(node.op.name): second derivatives are not supported")
+
+        case let .embedding(padding):
+            // The ids are data: no gradient. The table's gradient collects dy at the rows the ids used.
+            let dy = try onlyFirstOutput()
+            return [nil, needed[1] ? emit(.embeddingBackward(padding: padding), [x[0], dy], like: x[1]) : nil]
+
+        case let .batchedMatmul(tA, tB):
+            let dC = try onlyFirstOutput()
+            let dA = needed[0] ? (tA ? try g.batchedMatmul(x[1], dC, transposeA: tB, transposeB: true, label: label)
+                                     : try g.batchedMatmul(dC, x[1], transposeA: false, transposeB: !tB, label: label)) : nil
+            let dB = needed[1] ? (tB ? try g.batchedMatmul(dC, x[0], transposeA: true, transposeB: tA, label: label)
+                                     : try g.batchedMatmul(x[0], dC, transposeA: !tA, transposeB: false, label: label)) : nil
+            return [dA, dB]
+
+        case let .swapAxes(axis):
+            return [try g.swapAxes(try onlyFirstOutput(), axis: axis, label: label)]
+
+        case .causalMask:
+            // Masked entries are constants: their gradient is 0, the others pass dy through.
+            return [try g.causalMask(try onlyFirstOutput(), fill: 0, label: label)]
+
+        case .embeddingBackward:
+            throw GraphError("\(node.op.name): second derivatives are not supported")
         }
     }
 }

@@ -211,7 +211,46 @@ extension Kernel {
             return KernelContract(.read("normalized", normalized, count), .read("rstd", rstd, channels),
                                   .read("gamma", gamma, channels), .read("dy", dy, count),
                                   .read("rowMask", rowMask, outer), .write("dx", dx, count))
+
+        case let .embedding(ids, weight, y, tokens, vocabulary, dim, padding):
+            let n = try embeddingCounts(tokens, vocabulary, dim, padding)
+            return KernelContract(.read("ids", ids, tokens), .read("weight", weight, n.weight), .write("y", y, n.rows))
+        case let .embeddingBackward(ids, dy, dWeight, tokens, vocabulary, dim, padding):
+            let n = try embeddingCounts(tokens, vocabulary, dim, padding)
+            return KernelContract(.read("ids", ids, tokens), .read("dy", dy, n.rows), .write("dWeight", dWeight, n.weight))
+        case let .batchedMatmul(a, b, c, batch, s):
+            try SizeRule.positive(batch, "batch")
+            try SizeRule.positive(s.m, "m"); try SizeRule.positive(s.n, "n"); try SizeRule.positive(s.k, "k")
+            let cCount = try SizeRule.product(batch, s.m, s.n)
+            return KernelContract(.read("a", a, try SizeRule.product(batch, s.m, s.k)),
+                                  .read("b", b, try SizeRule.product(batch, s.k, s.n)),
+                                  s.beta == 0 ? .write("c", c, cCount) : .readWrite("c", c, cCount))
+        case let .swapAxes(x, y, outer, first, second, inner):
+            try SizeRule.positive(outer, "outer"); try SizeRule.positive(first, "first")
+            try SizeRule.positive(second, "second"); try SizeRule.positive(inner, "inner")
+            let count = try SizeRule.product(outer, first, second, inner)
+            return KernelContract(.read("x", x, count), .write("y", y, count))
+        case let .causalMask(x, y, batch, rows, cols, _):
+            try SizeRule.positive(batch, "batch")
+            let count = try SizeRule.product(batch, try matrixCount(rows, "rows", cols, "cols"))
+            return KernelContract(.read("x", x, count), .write("y", y, count))
         }
+    }
+
+    /// The embedding's counts: y and dy `tokens·dim`, weight and dWeight `vocabulary·dim`; padding is −1 or a
+    /// row of the table, and the sizes fit the 32-bit indices of the OpenCL kernels.
+    private func embeddingCounts(_ tokens: Int, _ vocabulary: Int, _ dim: Int,
+                                 _ padding: Int) throws -> (rows: Int, weight: Int) {
+        try SizeRule.positive(tokens, "tokens"); try SizeRule.positive(vocabulary, "vocabulary")
+        try SizeRule.positive(dim, "dim")
+        guard padding >= -1, padding < vocabulary else {
+            throw ContractViolation("padding must be −1 (none) or a row in 0..<\(vocabulary), got \(padding)")
+        }
+        let rows = try SizeRule.product(tokens, dim), weight = try SizeRule.product(vocabulary, dim)
+        guard max(rows, weight) <= Int(Int32.max) else {
+            throw ContractViolation("embedding of \(tokens) tokens from \(vocabulary)×\(dim) exceeds 32-bit indices")
+        }
+        return (rows, weight)
     }
 
     /// `outer · channels · inner`, each at least 1.

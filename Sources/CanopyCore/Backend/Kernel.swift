@@ -191,6 +191,27 @@ public enum Kernel {
     /// pass (padding rows do not move the statistics, so only their own x̂ path remains).
     case batchNormBackward(normalized: DeviceBuffer, rstd: DeviceBuffer, gamma: DeviceBuffer, dy: DeviceBuffer,
                            rowMask: DeviceBuffer, dx: DeviceBuffer, outer: Int, channels: Int, inner: Int)
+    /// Embedding lookup: `y[t, d] = weight[ids[t], d]` for t < tokens, d < dim, with weight [vocabulary, dim]
+    /// and ids [tokens] holding token ids as floats. An id that is not a whole number in [0, vocabulary) (NaN,
+    /// negative, too large, fractional) and the `padding` id (−1 for none) give a zero row: the weight is never
+    /// read out of bounds, whatever the data. (Training refuses such data before it starts; this is the kernel's
+    /// own guarantee.)
+    case embedding(ids: DeviceBuffer, weight: DeviceBuffer, y: DeviceBuffer, tokens: Int, vocabulary: Int, dim: Int,
+                   padding: Int)
+    /// Gradient of ``embedding`` with respect to the weight: `dWeight[v, d] = Σ_{t: ids[t] = v} dy[t, d]`, summed in
+    /// increasing t (deterministic, the same order on every backend); rows no valid id uses, the padding row and
+    /// invalid ids contribute nothing, and dWeight is overwritten (zero elsewhere). Costs O(vocabulary·dim) to zero
+    /// plus O(tokens·dim) to add (and, on OpenCL, O(tokens²) id comparisons to link each row's tokens).
+    case embeddingBackward(ids: DeviceBuffer, dy: DeviceBuffer, dWeight: DeviceBuffer, tokens: Int, vocabulary: Int,
+                           dim: Int, padding: Int)
+    /// `C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b]` for b < batch, each a ``matmul`` of `shape` on the
+    /// b-th contiguous matrix of A (m·k elements), B (k·n) and C (m·n).
+    case batchedMatmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, batch: Int, shape: MatmulShape)
+    /// Exchanges two adjacent dimensions: x [outer, first, second, inner] → y [outer, second, first, inner],
+    /// `y[o, j, i, e] = x[o, i, j, e]`.
+    case swapAxes(x: DeviceBuffer, y: DeviceBuffer, outer: Int, first: Int, second: Int, inner: Int)
+    /// Causal mask of x [batch, rows, cols]: `y[b, i, j] = j > i ? fill : x[b, i, j]`.
+    case causalMask(x: DeviceBuffer, y: DeviceBuffer, batch: Int, rows: Int, cols: Int, fill: Float)
 }
 
 /// Sizes of a ``Kernel/matmul(a:b:c:shape:)``.
@@ -416,6 +437,11 @@ extension Kernel {
         case .batchNormRunningUpdate: return "batchNormRunningUpdate"
         case .batchNormInference: return "batchNormInference"
         case .batchNormBackward: return "batchNormBackward"
+        case .embedding: return "embedding"
+        case .embeddingBackward: return "embeddingBackward"
+        case .batchedMatmul: return "batchedMatmul"
+        case .swapAxes: return "swapAxes"
+        case .causalMask: return "causalMask"
         }
     }
 }

@@ -220,6 +220,29 @@ enum KernelEmitter {
             let (outer, channels, inner) = channelView(outShape)
             return fixed(.batchNormBackward(normalized: x[0], rstd: x[1], gamma: x[2], dy: x[3], rowMask: x[4],
                                             dx: out[0], outer: outer, channels: channels, inner: inner))
+        case let .embedding(padding):
+            let table = inShapes[1]
+            return fixed(.embedding(ids: x[0], weight: x[1], y: out[0], tokens: inShapes[0].reduce(1, *),
+                                    vocabulary: table[0], dim: table[1], padding: padding ?? -1))
+
+        case let .embeddingBackward(padding):
+            return fixed(.embeddingBackward(ids: x[0], dy: x[1], dWeight: out[0], tokens: inShapes[0].reduce(1, *),
+                                            vocabulary: outShape[0], dim: outShape[1], padding: padding ?? -1))
+
+        case let .batchedMatmul(tA, tB):
+            let k = tA ? inShapes[0][1] : inShapes[0][2]
+            return fixed(.batchedMatmul(a: x[0], b: x[1], c: out[0], batch: outShape[0],
+                                        shape: MatmulShape(m: outShape[1], n: outShape[2], k: k,
+                                                           transposeA: tA, transposeB: tB)))
+
+        case let .swapAxes(axis):
+            let s = inShapes[0]
+            return fixed(.swapAxes(x: x[0], y: out[0], outer: s[..<axis].reduce(1, *), first: s[axis],
+                                   second: s[axis + 1], inner: s[(axis + 2)...].reduce(1, *)))
+
+        case let .causalMask(fill):
+            let rows = outShape[outShape.count - 2], cols = outShape[outShape.count - 1]
+            return fixed(.causalMask(x: x[0], y: out[0], batch: count / (rows * cols), rows: rows, cols: cols, fill: fill))
         }
     }
 

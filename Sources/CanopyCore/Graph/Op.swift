@@ -120,6 +120,22 @@ public enum Op: Equatable, Sendable {
     case batchNorm(momentum: Float, eps: Float)
     /// Emitted by autodiff. Inputs: x̂, rstd [C], gamma [C], dy, row mask [N]. Output: dx.
     case batchNormBackward
+
+    /// Embedding lookup (PyTorch's `nn.Embedding`): ids [...] holding token ids as whole floats, weight [V, D] →
+    /// [..., D], each id's row of the weight. An id that is not a whole number in [0, V), and the `padding` id,
+    /// give a zero row (see ``Kernel/embedding(ids:weight:y:tokens:vocabulary:dim:padding:)``).
+    /// Inputs: ids, weight.
+    case embedding(padding: Int?)
+    /// Emitted by autodiff. Inputs: ids, dy [..., D]. Output: dWeight [V, D], the rows the ids used.
+    case embeddingBackward(padding: Int?)
+    /// Batched `op(a)·op(b)` of rank-3 values: a [B, M, K] (or [B, K, M] with `transposeA`), b [B, K, N] (or
+    /// [B, N, K]) → [B, M, N]. Inputs: a, b.
+    case batchedMatmul(transposeA: Bool, transposeB: Bool)
+    /// Exchanges dimensions `axis` and `axis + 1` (a copy): [..., P, Q, ...] → [..., Q, P, ...]. Input: x.
+    case swapAxes(axis: Int)
+    /// Over the last two dimensions [..., rows, cols]: entries with column j > row i become `fill`, the rest
+    /// are x (a causal attention mask before a softmax uses −∞; its gradient uses 0). Input: x.
+    case causalMask(fill: Float)
 }
 
 /// How a parameter's initial values are drawn.
@@ -136,6 +152,9 @@ public enum ParameterInit: Equatable, Sendable {
     case values([Float])
     /// U(−bound, bound): PyTorch's default for `Linear` and `Conv2d` weights and biases uses bound = 1/√fanIn.
     case uniform(bound: Float)
+    /// U(−bound, bound), except row `zeroRow` of a [rows, rowLength] matrix, which is all zeros: an embedding
+    /// table whose padding row stays zero.
+    case uniformWithZeroRow(bound: Float, zeroRow: Int, rowLength: Int)
 }
 
 extension Op {

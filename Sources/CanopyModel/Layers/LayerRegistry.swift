@@ -9,6 +9,7 @@ public enum LayerRegistry {
         LayerNormLayer.self, BatchNormLayer.self,
         GradientReversalLayer.self,
         Conv1DLayer.self,
+        EmbeddingLayer.self, MultiheadAttentionLayer.self, SequenceMeanLayer.self,
     ]
 
     /// Every word's syntax, in order (`dense`, `conv2d`, `maxpool`, `dropout`, `flatten`, `relu`, ...).

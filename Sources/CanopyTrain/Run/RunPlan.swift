@@ -47,6 +47,7 @@ public struct RunPlan {
         } else {
             self.data = try Self.load(spec)
         }
+        try ModelData.checkTokenIDs(self.data, spec: spec)
         model = try ModelGraph.build(spec, batchSize: Self.batchSize(spec, rows: self.data.train.rowCount),
                                      training: true)
         memory = try MemoryPlan.measure(model)

@@ -25,6 +25,12 @@ public enum ParameterInitializer {
                 values[name] = (0..<count).map { _ in (random.nextFloat() * 2 - 1) * bound }
             case let .uniform(bound):
                 values[name] = (0..<count).map { _ in (random.nextFloat() * 2 - 1) * bound }
+            case let .uniformWithZeroRow(bound, zeroRow, rowLength):
+                let zeros = (zeroRow * rowLength)..<((zeroRow + 1) * rowLength)
+                values[name] = (0..<count).map { index in
+                    let drawn = (random.nextFloat() * 2 - 1) * bound
+                    return zeros.contains(index) ? 0 : drawn
+                }
             }
         }
         return values
