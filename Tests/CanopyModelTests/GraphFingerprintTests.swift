@@ -46,7 +46,7 @@ final class GraphFingerprintTests: XCTestCase {
             "omoe-synthetic.yaml": "a07e5d62b1f10cbb/228/356f9817f6fed511",
             "shared-bottom-synthetic.yaml": "5372bafb04f200be/80/9e5b4123c4788198",
             "soft-sharing-multidigits.yaml": "e01cbb3b24aceb1e/168/c4ffc2102ab8b9dc",
-            "shapes-cnn.yaml": "1854781885ace65e/117/232ca338e24d1702",
+            "shapes-cnn.yaml": "626db1e624a85681/251/66f4407d98b1ff08",
             "text-wordnet.yaml": "6f2193a8d5e97b47/58/83f8de14b3b7253a",
             "attention-sequences.yaml": "6e593638ef8e5860/236/2eb8c0d6771fda63",
         ]
