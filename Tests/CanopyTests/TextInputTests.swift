@@ -52,8 +52,9 @@ final class TextInputTests: ScratchTestCase {
     }
 
     func testTokensAreIdsWithPaddingUnknownAndTruncation() {
-        let v = TextVectorizer.fitted(spec(.tokens, vocabulary: 2, length: 4), on: ["the cat the dog", "the cat"])
-        XCTAssertEqual(v.terms, ["the", "cat"])   // dog is beyond the vocabulary of 2
+        // A vocabulary of 4 ids: 0 padding, 1 unknown, then the 2 most frequent words.
+        let v = TextVectorizer.fitted(spec(.tokens, vocabulary: 4, length: 4), on: ["the cat the dog", "the cat"])
+        XCTAssertEqual(v.terms, ["the", "cat"])   // dog is beyond the vocabulary
         XCTAssertEqual(features(v, "The dog"), [2, 1, 0, 0])
         XCTAssertEqual(features(v, "cat the cat the cat"), [3, 2, 3, 2])
         XCTAssertEqual(features(v, ""), [0, 0, 0, 0])
@@ -175,7 +176,7 @@ final class TextInputTests: ScratchTestCase {
 
     func testTokensAndIndexEncodingReadBackExactlyAndRefuseAnotherModelFile() throws {
         var input = InputSpec(shape: [5], columns: [])
-        input.text = TextInputSpec(column: "t", vectorizer: .tokens, vocabulary: 3, length: 4)
+        input.text = TextInputSpec(column: "t", vectorizer: .tokens, vocabulary: 5, length: 4)
         input.categorical = CategoricalInputSpec(columns: ["c"], encoding: .index)
         var train = try Dataset(rowCount: 2, featureCount: 0, features: [], featureNames: [], labels: [:])
         train.rawColumns = ["t": ["b a b", "c \"q\", d"], "c": ["x", "y"]]
@@ -193,12 +194,12 @@ final class TextInputTests: ScratchTestCase {
         }
     }
 
-    private func refusal(_ input: String) throws -> String {
+    private func refusal(_ input: String, shared: String = "[{dense: 4}]") throws -> String {
         let file = try write("""
         name: t
         data: {source: d.csv}
         input: \(input)
-        shared: [{dense: 4}]
+        shared: \(shared)
         tasks: {y: {head: [{dense: 1}], loss: mse}}
         train: {optimizer: {adam: {lr: 0.01}}, batch_size: 8, epochs: 1, seed: 1}
         """)
@@ -227,5 +228,12 @@ final class TextInputTests: ScratchTestCase {
             let message = try refusal(input)
             for part in expected { XCTAssertTrue(message.contains(part), "\(input): \(message)") }
         }
+        // tokens' vocabulary counts ids (padding and unknown among them), the same number an embedding takes.
+        let tokens = "{shape: [3], text: {column: text, vectorizer: tokens, vocabulary: 50, length: 3}}"
+        let tooFew = try refusal(tokens, shared: "[{embedding: {vocabulary: 40, dim: 2}}, flatten]")
+        XCTAssertTrue(tooFew.contains("shared[0].embedding.vocabulary: the embedding has 40 rows but input.text "
+                                      + "gives ids up to 49"), tooFew)
+        let reserved = try refusal("{shape: [3], text: {column: text, vectorizer: tokens, vocabulary: 2, length: 3}}")
+        XCTAssertTrue(reserved.contains("input.text.vocabulary") && reserved.contains("at least 3"), reserved)
     }
 }

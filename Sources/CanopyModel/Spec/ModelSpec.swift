@@ -212,6 +212,10 @@ public struct TextInputSpec: Equatable, Sendable {
 
     /// The number of features the text gives each row.
     public var featureCount: Int { vectorizer == .tokens ? length : vocabulary }
+    /// The ids `tokens` reserves below the words: 0 for padding, 1 for a word outside the vocabulary.
+    public static let reservedTokenIDs = 2
+    /// How many n-grams the vocabulary keeps: `vocabulary`, or for `tokens` the ids left after the reserved ones.
+    public var termCount: Int { vectorizer == .tokens ? max(vocabulary - Self.reservedTokenIDs, 0) : vocabulary }
 }
 
 /// How a text column becomes features (`input.text.vectorizer:`).
@@ -220,7 +224,8 @@ public enum TextVectorizerKind: String, CaseIterable, Equatable, Sendable {
     case tfidf
     /// How often each vocabulary n-gram occurs in the row (`CountVectorizer`).
     case counts
-    /// Word ids, `length` per row: 0 padding, 1 unknown, vocabulary words from 2 (for an `embedding` layer).
+    /// Word ids in `0..<vocabulary`, `length` per row: 0 padding, 1 unknown, the `vocabulary − 2` most frequent words
+    /// from 2 (for an `embedding` layer with the same `vocabulary`).
     case tokens
 }
 

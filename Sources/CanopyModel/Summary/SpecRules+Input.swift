@@ -23,6 +23,17 @@ extension SpecRules {
                     throw spec.error(at: "input.text.ngrams", "the tokens vectorizer gives word ids; ngrams must be "
                                         + "[1, 1]")
                 }
+                if text.vocabulary <= TextInputSpec.reservedTokenIDs {
+                    throw spec.error(at: "input.text.vocabulary", "the tokens vectorizer's vocabulary counts its ids, "
+                                        + "0 (padding) and 1 (unknown word) among them, so it must be at least 3, got "
+                                        + "\(text.vocabulary)")
+                }
+                if let first = spec.shared.first, let embedding = first.kind.layer as? EmbeddingLayer,
+                   embedding.vocabulary < text.vocabulary {
+                    throw spec.error(at: "\(first.keyPath).embedding.vocabulary", "the embedding has "
+                                        + "\(embedding.vocabulary) rows but input.text gives ids up to "
+                                        + "\(text.vocabulary - 1); give both the same vocabulary")
+                }
             }
             names.append((text.column, "input.text.column"))
             expected += text.featureCount

@@ -13,8 +13,9 @@ import Foundation
 /// - `tfidf`: count × idf, with smooth idf `ln((1 + n) / (1 + df)) + 1` (n training rows, df of them containing
 ///   the n-gram), then the row divided by its Euclidean norm (a row with no vocabulary n-gram stays zero). This
 ///   is scikit-learn's `TfidfVectorizer(smooth_idf=True, norm="l2", sublinear_tf=False)` with the same vocabulary.
-/// - `tokens`: the row's words as ids, `length` of them: vocabulary word k (0-based) is `k + 2`, a word outside
-///   the vocabulary is 1, and a row shorter than `length` is padded with 0 at the end; a longer one is cut.
+/// - `tokens`: the row's words as ids in `0..<vocabulary`, `length` of them: 0 pads a row shorter than `length`
+///   (at the end; a longer one is cut), 1 is a word outside the vocabulary, and the `vocabulary − 2` most frequent
+///   words are 2, 3, … in order — so an `embedding` with the same `vocabulary` has a row for every id.
 /// When the training text has fewer distinct n-grams than `vocabulary`, the remaining features stay zero.
 public struct TextVectorizer: Equatable, Sendable {
     /// The model file's settings.
@@ -50,7 +51,7 @@ public struct TextVectorizer: Equatable, Sendable {
             a.value != b.value ? a.value > b.value : Array(a.key.unicodeScalars.map(\.value)).lexicographicallyPrecedes(
                 b.key.unicodeScalars.map(\.value))
         }
-        let terms = ranked.prefix(spec.vocabulary).map(\.key)
+        let terms = ranked.prefix(spec.termCount).map(\.key)
         let n = Double(texts.count)
         let idf = terms.map { Float(log((1 + n) / (1 + Double(documents[$0]!))) + 1) }
         return TextVectorizer(spec: spec, terms: terms, idf: idf)
