@@ -109,32 +109,13 @@ final class AttentionLayerReferenceTests: XCTestCase {
             let executor = try Executor(graph: g, backend: backend, parameters: store,
                                         outputs: [loss] + Array(gradients.values), mode: .training)
             for (name, values) in inputs { try executor.setInput(name, values) }
-            try executor.run()
-            var analytics: [String: [Float]] = [:]   // read before any perturbation reruns the graph
-            for parameter in g.parameters { analytics[g.name(of: parameter)!] = try executor.read(gradients[parameter]!) }
-            for parameter in g.parameters {
-                let name = g.name(of: parameter)!
-                let analytic = analytics[name]!
-                var values = initial[name]!, largest: Float = 0
-                let step: Float = 1e-2
-                for index in values.indices {
-                    let original = values[index]
-                    values[index] = original + step; try store.load([name: values]); try executor.run()
-                    let plus = try executor.read(loss)[0]
-                    values[index] = original - step; try store.load([name: values]); try executor.run()
-                    let minus = try executor.read(loss)[0]
-                    values[index] = original; try store.load([name: values])
-                    let numeric = (plus - minus) / (2 * step)
-                    largest = max(largest, abs(analytic[index] - numeric))
-                    XCTAssertLessThanOrEqual(abs(analytic[index] - numeric), 5e-4 + 1e-2 * abs(numeric),
-                                             "\(name)[\(index)] on \(backend.name): \(analytic[index]) vs \(numeric)")
-                }
-                if name == "e.weight" {
-                    XCTAssertEqual(Array(analytic[0..<4]), [0, 0, 0, 0], "the padding row gets no gradient")
-                    XCTAssertTrue(analytic[4...].contains { $0 != 0 }, "used rows get one")
-                }
-                print("gradient \(name) on \(backend.name): largest |autodiff − finite difference| = \(largest)")
-            }
+            var named: [String: Value] = [:]
+            for parameter in g.parameters { named[g.name(of: parameter)!] = gradients[parameter]! }
+            let analytic = try checkParameterGradients(executor: executor, store: store, loss: loss, gradients: named,
+                                                       initial: initial, absolute: 5e-4, relative: 1e-2,
+                                                       label: "sequence stack on \(backend.name)")
+            XCTAssertEqual(Array(analytic["e.weight"]![0..<4]), [0, 0, 0, 0], "the padding row gets no gradient")
+            XCTAssertTrue(analytic["e.weight"]![4...].contains { $0 != 0 }, "used rows get one")
         }
     }
 }

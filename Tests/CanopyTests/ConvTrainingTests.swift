@@ -50,31 +50,11 @@ final class ConvTrainingTests: XCTestCase {
         try executor.setInput(task.labelsInput, (0..<3).map { _ in random.float(in: -1...1) })
         try executor.setInput(task.maskInput, [1, 1, 1])
         try executor.setInput(task.weightInput, [1])
-        func loss() throws -> Double { try executor.run(); return Double(try executor.read(task.loss)[0]) }
-        _ = try loss()
-        let analytic = try model.gradients.mapValues { try executor.read($0) }
+        let analytic = try checkParameterGradients(executor: executor, store: store, loss: task.loss,
+                                                   gradients: model.gradients, initial: initial, stride: 2,
+                                                   label: "\(backend.name) conv")
         XCTAssertEqual(Set(analytic.keys), Set(initial.keys), "every parameter gets a gradient")
         XCTAssertEqual(analytic["shared.4.weight"]?.count, 4 * 4 * 3, "conv1d's weight [4, 4, 3]")
-        let step: Float = 1e-2
-        for name in initial.keys.sorted() {
-            var largest: Float = 0
-            for index in stride(from: 0, to: initial[name]!.count, by: 2) {
-                var values = initial[name]!
-                values[index] += step
-                try store.load([name: values])
-                let plus = try loss()
-                values[index] -= 2 * step
-                try store.load([name: values])
-                let minus = try loss()
-                try store.load([name: initial[name]!])
-                let numeric = Float((plus - minus) / Double(2 * step))
-                let difference = abs(analytic[name]![index] - numeric)
-                largest = max(largest, difference)
-                XCTAssertLessThanOrEqual(difference, 1e-3 + 2e-2 * abs(numeric),
-                                         "\(backend.name) \(name)[\(index)]: autodiff \(analytic[name]![index]) vs \(numeric)")
-            }
-            print("\(backend.name) conv gradient check \(name): largest difference \(largest)")
-        }
     }
 
     /// A depthwise-separable network (depthwise 3×3, then pointwise 1×1), then a strided rectangular conv2d and a

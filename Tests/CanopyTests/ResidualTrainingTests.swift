@@ -30,30 +30,10 @@ final class ResidualTrainingTests: XCTestCase {
         try executor.setInput(task.labelsInput, (0..<4).map { _ in random.float(in: -1...1) })
         try executor.setInput(task.maskInput, [1, 1, 1, 1])
         try executor.setInput(task.weightInput, [1])
-        func loss() throws -> Double { try executor.run(); return Double(try executor.read(task.loss)[0]) }
-        _ = try loss()
-        let analytic = try model.gradients.mapValues { try executor.read($0) }
+        let analytic = try checkParameterGradients(executor: executor, store: store, loss: task.loss,
+                                                   gradients: model.gradients, initial: initial, stride: 3,
+                                                   label: "residual")
         XCTAssertEqual(Set(analytic.keys), Set(initial.keys), "every parameter gets a gradient")
-        let step: Float = 1e-2
-        for name in initial.keys.sorted() {
-            var largest: Float = 0
-            for index in stride(from: 0, to: initial[name]!.count, by: 3) {
-                var values = initial[name]!
-                values[index] += step
-                try store.load([name: values])
-                let plus = try loss()
-                values[index] -= 2 * step
-                try store.load([name: values])
-                let minus = try loss()
-                try store.load([name: initial[name]!])
-                let numeric = Float((plus - minus) / Double(2 * step))
-                let difference = abs(analytic[name]![index] - numeric)
-                largest = max(largest, difference)
-                XCTAssertLessThanOrEqual(difference, 1e-3 + 2e-2 * abs(numeric),
-                                         "\(name)[\(index)]: autodiff \(analytic[name]![index]) vs \(numeric)")
-            }
-            print("residual gradient check \(name): largest difference \(largest)")
-        }
     }
 
     static let model = """
