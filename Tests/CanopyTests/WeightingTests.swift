@@ -75,7 +75,7 @@ final class WeightingTests: XCTestCase {
         let outputs = Array(model.gradients.values) + model.taskGradients.flatMap(\.values)
         let executor = try Executor(graph: model.graph, backend: backend, parameters: store, outputs: outputs, mode: .training)
         let data = try ModelData.load(for: spec)
-        var batcher = try Batcher(dataset: data.train, batchSize: 16, labelColumns: model.tasks.map(\.spec.label),
+        let batcher = try Batcher(dataset: data.train, batchSize: 16, labelColumns: model.tasks.map(\.spec.label),
                                   featureScale: spec.input.scale)
         var batch = batcher.makeBatch()
         try batcher.fill(&batch, index: 0)

@@ -56,12 +56,8 @@ public enum CSVDataset {
 
         var layout: ColumnLayout?
         var features: [Float] = []
-        var labelValues: [[Float]] = []
-        var labelPresent: [[Bool]] = []
-        // Label columns that may hold class names, read cell by cell and resolved once the file is read.
-        var nameColumns: [ClassNameColumn?] = labelColumns.map { name in
-            classNames[name].map { ClassNameColumn(naming: $0, column: name) }
-        }
+        // Label columns (those that may hold class names are resolved once the file is read).
+        var labelCells = LabelCells(columns: labelColumns, classNames: classNames, missing: missing, rowCapacity: 0)
         var rowCount = 0
         var rawCells = [[String]](repeating: [], count: textColumns.count + categoryColumns.count)
         let markers = missing.map { Array($0.utf8) }
@@ -83,8 +79,8 @@ public enum CSVDataset {
                 let rows = min(max(recordCount - 1, 0), input.size / found.header.count + 1)
                 let (cells, overflow) = rows.multipliedReportingOverflow(by: found.inputIndices.count)
                 features.reserveCapacity(overflow ? input.size : min(cells, input.size))
-                labelValues = labelColumns.map { _ in [Float](capacity: rows) }
-                labelPresent = labelColumns.map { _ in [Bool](capacity: rows) }
+                labelCells = LabelCells(columns: labelColumns, classNames: classNames, missing: missing,
+                                        rowCapacity: rows)
                 layout = found
                 return
             }
@@ -118,17 +114,7 @@ public enum CSVDataset {
                 rawCells[k].append(cell)
             }
             for (k, index) in layout.labelIndices.enumerated() {
-                if nameColumns[k] != nil {
-                    let value = marker(fields[index]) != nil ? nil
-                        : try nameColumns[k]!.read(fields[index], row: rowCount, line: line, file: file)
-                    labelValues[k].append(value ?? 0)
-                    labelPresent[k].append(value != nil)
-                    continue
-                }
-                let value = marker(fields[index]) != nil ? nil
-                    : try parseNumericCell(fields[index], file: file, line: line, column: layout.header[index])
-                labelValues[k].append(value ?? 0)
-                labelPresent[k].append(value != nil)
+                try labelCells.read(fields[index], column: k, row: rowCount, line: line, file: file)
             }
             rowCount += 1
         }
@@ -139,13 +125,7 @@ public enum CSVDataset {
         guard rowCount > 0 else {
             throw DataError(file: file, message: "the file has a header row but no data rows")
         }
-        var labels = [String: LabelColumn]()
-        for (k, name) in labelColumns.enumerated() {
-            let names = try nameColumns[k]?.resolve(into: &labelValues[k], file: file)
-            var column = LabelColumn(checkedValues: labelValues[k], present: labelPresent[k])
-            column.classNames = names
-            labels[name] = column
-        }
+        let labels = try labelCells.finish(file: file)
         let featureNames = layout.inputIndices.map { layout.header[$0] }
         var dataset = Dataset(checkedRowCount: rowCount, featureCount: featureNames.count, features: features,
                               featureNames: featureNames, labels: labels)

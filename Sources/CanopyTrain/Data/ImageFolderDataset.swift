@@ -45,12 +45,8 @@ public enum ImageFolderDataset {
         // Grown row by row (reserved up to 256 MiB): a long CSV naming missing images must fail, not allocate.
         var features = [Float]()
         features.reserveCapacity(min(rowCapacity * featureCount, 1 << 26))
-        var labelValues = labelColumns.map { _ in [Float](capacity: rowCapacity) }
-        var labelPresent = labelColumns.map { _ in [Bool](capacity: rowCapacity) }
-        var nameColumns: [ClassNameColumn?] = labelColumns.map { name in
-            classNames[name].map { ClassNameColumn(naming: $0, column: name) }
-        }
-        let markers = missing.map { Array($0.utf8) }
+        var labelCells = LabelCells(columns: labelColumns, classNames: classNames, missing: missing,
+                                    rowCapacity: rowCapacity)
         var rowCount = 0
         var imageBytes = Data()
 
@@ -94,19 +90,7 @@ public enum ImageFolderDataset {
             }
             if let problem { throw fail("image '\(name)': \(problem)") }
             for (k, index) in labelIndices.enumerated() {
-                let cell = fields[index]
-                let trimmed = trimmingSpacesAndTabs(cell)
-                let isMarker = markers.contains { $0.elementsEqual(trimmed) }
-                let value: Float?
-                if isMarker {
-                    value = nil
-                } else if nameColumns[k] != nil {
-                    value = try nameColumns[k]!.read(cell, row: rowCount, line: line, file: file)
-                } else {
-                    value = try parseNumericCell(cell, file: file, line: line, column: labelColumns[k])
-                }
-                labelValues[k].append(value ?? 0)
-                labelPresent[k].append(value != nil)
+                try labelCells.read(fields[index], column: k, row: rowCount, line: line, file: file)
             }
             rowCount += 1
         }
@@ -114,13 +98,7 @@ public enum ImageFolderDataset {
             throw DataError(file: file, message: "the file is empty; a header row naming the columns is required")
         }
         guard rowCount > 0 else { throw DataError(file: file, message: "the file has a header row but no data rows") }
-        var labels = [String: LabelColumn]()
-        for (k, name) in labelColumns.enumerated() {
-            let names = try nameColumns[k]?.resolve(into: &labelValues[k], file: file)
-            var column = LabelColumn(checkedValues: labelValues[k], present: labelPresent[k])
-            column.classNames = names
-            labels[name] = column
-        }
+        let labels = try labelCells.finish(file: file)
         return Dataset(checkedRowCount: rowCount, featureCount: featureCount, features: features,
                        featureNames: shapedFeatureNames(shape), labels: labels)
     }
