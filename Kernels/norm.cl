@@ -65,6 +65,14 @@ __kernel void canopy_layer_norm_backward(__global const float* normalized, __glo
 // M = inner · Σ rowMask.
 // -------------------------------------------------------------------------------------------------
 
+// M = inner · Σ rowMask, summed by the caller's team (every work-item of the work-group must call it).
+inline float real_count(__global const float* rowMask, const int outer, const int inner, __local float* scratch) {
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0);
+    float weight = 0.0f;
+    for (int n = lane; n < outer; n += T) weight += rowMask[n];
+    return team_sum(weight, scratch) * (float)inner;
+}
+
 // Training mode: mean = Σ mask·x / M; var = Σ mask·(x − mean)² / M (two passes); rstd = 1/sqrt(var + eps);
 // normalized = (x − mean)·rstd and y = normalized·gamma at every position; variance = var·M/(M − 1)
 // (unbiased, for the running statistics), or var when M is 1.
@@ -76,9 +84,7 @@ __kernel void canopy_batch_norm(__global const float* x, __global const float* r
     const int T = (int)get_local_size(0), lane = (int)get_local_id(0), c = (int)get_global_id(1);
     const bool live = c < channels;
     const int total = outer * inner;
-    float weight = 0.0f;
-    for (int n = lane; n < outer; n += T) weight += rowMask[n];
-    const float count = team_sum(weight, scratch) * (float)inner;
+    const float count = real_count(rowMask, outer, inner, scratch);
     float sum = 0.0f;
     if (live) for (int j = lane; j < total; j += T) {
         const int n = j / inner;
@@ -140,9 +146,7 @@ __kernel void canopy_batch_norm_backward(__global const float* normalized, __glo
     const int T = (int)get_local_size(0), lane = (int)get_local_id(0), c = (int)get_global_id(1);
     const bool live = c < channels;
     const int total = outer * inner;
-    float weight = 0.0f;
-    for (int n = lane; n < outer; n += T) weight += rowMask[n];
-    const float count = team_sum(weight, scratch) * (float)inner;
+    const float count = real_count(rowMask, outer, inner, scratch);
     float sumDy = 0.0f, sumDyN = 0.0f;
     if (live) for (int j = lane; j < total; j += T) {
         const int n = j / inner;
