@@ -15,10 +15,13 @@ struct EvaluateCommand: ParsableCommand {
     @Argument(help: "The model file (YAML or JSON) the checkpoint was trained from.")
     var model: String
 
-    @Option(help: "The parameters: a run's parameters.safetensors or a training checkpoint.")
+    @Option(help: ArgumentHelp("The parameters: a run's parameters.safetensors or a training checkpoint."))
     var checkpoint: String
 
-    @Option(help: "Data to score: a CSV file or builtin:NAME (default: the model file's data, split as in training).")
+    @Option(help: """
+        Data to score: a CSV file (a labels CSV naming images for a model trained on images), a .npy \
+        features file, or builtin:NAME (default: the model file's data, split as in training).
+        """)
     var data: String?
 
     @OptionGroup var backendOptions: BackendOptions
@@ -47,7 +50,7 @@ struct EvaluateCommand: ParsableCommand {
                 print(ScoreTable.render(sections))
                 return
             }
-            let source = PredictionData.Source(parsing: data)
+            let source = PredictionData.Source(parsing: data, for: spec)
             let names = try ClassNameMetadata.names(in: parameters.metadata, file: checkpoint)
             let encoding = try InputEncoding(metadata: parameters.metadata, input: spec.input, file: checkpoint)
             var dataset = try PredictionData.load(source, for: spec, classNames: names, encoding: encoding)

@@ -15,10 +15,13 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "The model file (YAML or JSON) the checkpoint was trained from.")
     var model: String
 
-    @Option(help: "The parameters: a run's parameters.safetensors or a training checkpoint.")
+    @Option(help: ArgumentHelp("The parameters: a run's parameters.safetensors or a training checkpoint."))
     var checkpoint: String
 
-    @Option(help: "Rows to predict: a CSV file or builtin:NAME (default: all rows of the model file's data).")
+    @Option(help: """
+        Rows to predict: a CSV file (a labels CSV naming images for a model trained on images), a .npy \
+        features file, or builtin:NAME (default: all rows of the model file's data).
+        """)
     var data: String?
 
     @Option(help: "Output file, .csv or .jsonl/.json (default: CSV on standard output).")
@@ -36,7 +39,7 @@ struct PredictCommand: ParsableCommand {
             let outURL = out.map { URL(fileURLWithPath: $0) }
             let format = try outURL.map(PredictionFormat.init(forFile:)) ?? .csv
             let parameters = try TrainingCheckpoint.read(from: URL(fileURLWithPath: checkpoint))
-            let source = data.map(PredictionData.Source.init(parsing:)) ?? PredictionData.Source(spec.data.source)
+            let source = data.map { PredictionData.Source(parsing: $0, for: spec) } ?? PredictionData.Source(spec.data.source)
             let names = try ClassNameMetadata.names(in: parameters.metadata, file: checkpoint)
             let encoding = try InputEncoding(metadata: parameters.metadata, input: spec.input, file: checkpoint)
             let dataset = try PredictionData.load(source, for: spec, classNames: names, encoding: encoding)

@@ -20,13 +20,21 @@ public enum PredictionData {
         /// NumPy arrays (the model file's `{features: x.npy, labels: {...}}` source).
         case numpy(features: URL, labels: [String: URL])
 
-        /// `builtin:NAME` names a builtin data set; anything else is a CSV path (relative to the working
-        /// directory).
-        public init(parsing text: String) {
+        /// `builtin:NAME` names a builtin data set, a `.npy` path a NumPy features array (no labels), and anything
+        /// else a CSV path (relative to the working directory): a labels CSV naming images, read with the same file
+        /// column, when `model` trained on images, and a CSV of features otherwise.
+        public init(parsing text: String, for model: ModelSpec? = nil) {
             if text.hasPrefix("builtin:") {
                 self = .builtin(String(text.dropFirst("builtin:".count)))
+                return
+            }
+            let url = URL(fileURLWithPath: text)
+            if url.pathExtension.lowercased() == "npy" {
+                self = .numpy(features: url, labels: [:])
+            } else if case let .images(_, fileColumn)? = model?.data.source {
+                self = .images(url, fileColumn: fileColumn)
             } else {
-                self = .csv(URL(fileURLWithPath: text))
+                self = .csv(url)
             }
         }
 
