@@ -3,7 +3,7 @@ parameters, and the timing protocol, which mirrors the Swift suite's (WorkloadSu
 
 - cold first step: building the model state from the parameters plus the first training step on batch 0 (whose
   per-task losses, before any update, are the step-0 losses Canopy checks against its own);
-- `--warmup` steps, then `--reps` repetitions of `--steps` steps, each starting at batch 1 and cycling over the
+- `--warmup` steps and at least `--warmup-seconds` of steps, then `--reps` repetitions of `--steps` steps, each starting at batch 1 and cycling over the
   batches in file order; the median repetition gives samples/s.
 
 One JSON line on stdout carries the result (the keys of EngineResult in Peers.swift)."""
@@ -35,6 +35,7 @@ def parse_args():
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--warmup-seconds", type=float, default=2.0, help="keep warming up at least this long")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     return parser.parse_args()
 
@@ -64,8 +65,12 @@ def measure(engine, version, args, build, step, sync):
     state, losses = step(state, 0, True)
     sync(state)
     first = time.perf_counter() - started
-    for k in range(args.warmup):
+    warm_start, k = time.perf_counter(), 0
+    while k < args.warmup or time.perf_counter() - warm_start < args.warmup_seconds:
         state, _ = step(state, (1 + k) % count, False)
+        k += 1
+        if k % 10 == 0:
+            sync(state)
     sync(state)
     times = []
     for _ in range(args.reps):

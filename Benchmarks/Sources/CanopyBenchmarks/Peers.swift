@@ -53,12 +53,12 @@ struct Peers {
 
     /// Runs one peer on one workload; nil (with a message) when it fails.
     func measure(_ engine: String, workload: Workload, data: URL, parameters: URL, steps: Int, reps: Int,
-                 warmup: Int, threads: Int) -> EngineResult? {
+                 warmup: Int, warmupSeconds: Double, threads: Int) -> EngineResult? {
         guard let python, let script = Self.scripts[engine] else { return nil }
         let arguments = [directory.appendingPathComponent("peers/\(script)").path,
                          "--workload", workload.id, "--data", data.path, "--params", parameters.path,
                          "--batch", String(workload.batchSize), "--steps", String(steps), "--reps", String(reps),
-                         "--warmup", String(warmup), "--threads", String(threads)]
+                         "--warmup", String(warmup), "--warmup-seconds", String(warmupSeconds), "--threads", String(threads)]
         let (status, output) = Self.run(python, arguments)
         let line = output.split(separator: "\n").last { $0.hasPrefix("{") }
         guard status == 0, let line, let result = try? JSONDecoder().decode(EngineResult.self, from: Data(line.utf8))

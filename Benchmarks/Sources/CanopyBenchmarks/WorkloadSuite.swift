@@ -4,7 +4,8 @@ import Foundation
 /// The training benchmark against peers: W1–W3 on Canopy's backends and in PyTorch and JAX, interleaved workload
 /// by workload, with the same data, the same initial parameters (Canopy's, written as safetensors) and the same
 /// batches, the step-0 losses checked against Canopy's, and training-step samples/s (median of `reps`
-/// repetitions of `steps` steps after `warmup` steps) compared as ratios measured in the same run.
+/// repetitions of `steps` steps, after a warm-up of `warmup` steps and at least `warmupSeconds`) compared as
+/// ratios measured in the same run.
 struct WorkloadSuite {
     /// `Benchmarks/`.
     let directory: URL
@@ -13,6 +14,8 @@ struct WorkloadSuite {
     var steps = 50
     var reps = 7
     var warmup = 10
+    /// Warm-up lasts at least this long (allocators, thread pools and caches settle), on every engine.
+    var warmupSeconds = 2.0
     /// Largest step-0 loss difference accepted between Canopy and a peer.
     var tolerance = 1e-4
     let threads = ProcessInfo.processInfo.activeProcessorCount
@@ -39,7 +42,8 @@ struct WorkloadSuite {
             guard let peers, let reference = canopyLosses else { continue }
             for engine in ["pytorch", "jax"] {
                 guard let result = peers.measure(engine, workload: workload, data: data, parameters: parameters,
-                                                 steps: steps, reps: reps, warmup: warmup, threads: threads) else { continue }
+                                                 steps: steps, reps: reps, warmup: warmup, warmupSeconds: warmupSeconds,
+                                                 threads: threads) else { continue }
                 report(result, workload: workload)
                 let difference = zip(result.losses, reference).map { abs($0 - $1) }.max() ?? .infinity
                 let agrees = result.losses.count == reference.count && difference <= tolerance
@@ -51,6 +55,9 @@ struct WorkloadSuite {
         }
         print("")
         print(table(results, workloads: workloads))
+        print("")
+        print("Best repetition instead of the median (less sensitive to other load on a shared machine):")
+        print(table(results, workloads: workloads, best: true))
         if !mismatches.isEmpty { print("WARNING: step-0 losses disagree beyond \(tolerance): \(mismatches)") }
         return results
     }
@@ -67,8 +74,11 @@ struct WorkloadSuite {
         let losses = try trainer.runSteps(1)[0]
         try backend.synchronize()
         let first = (built - started) + (now() - firstStarted)
-        try trainer.runSteps(warmup, firstBatch: 1)
-        try backend.synchronize()
+        let warmStart = now()
+        repeat {
+            try trainer.runSteps(warmup, firstBatch: 1)
+            try backend.synchronize()
+        } while now() - warmStart < warmupSeconds
         var times: [Double] = []
         for _ in 0..<reps {
             let start = now()
@@ -89,8 +99,9 @@ struct WorkloadSuite {
     }
 
     /// A Markdown table: samples/s per engine, then the ratios of Canopy's faster backend to each peer and of
-    /// Canopy OpenCL to PyTorch, then the cold first step of every engine.
-    func table(_ results: [EngineResult], workloads: [Workload]) -> String {
+    /// Canopy OpenCL to PyTorch, then the cold first step of every engine. With `best`, rates come from each
+    /// engine's fastest repetition instead of the median one.
+    func table(_ results: [EngineResult], workloads: [Workload], best: Bool = false) -> String {
         let engines = ["pytorch", "jax"] + backends.map { "canopy-\($0.name)" }
         let titles = ["pytorch": "PyTorch \(threads) threads", "jax": "JAX (XLA, step jitted)",
                       "canopy-cpu": "Canopy CPU", "canopy-opencl": "Canopy OpenCL"]
@@ -98,7 +109,9 @@ struct WorkloadSuite {
                      + " | best Canopy / PyTorch | best Canopy / JAX | Canopy OpenCL / PyTorch |",
                      "|---|" + String(repeating: "---|", count: engines.count + 3)]
         func rate(_ engine: String, _ workload: Workload) -> Double? {
-            results.first { $0.engine == engine && $0.workload == workload.id }?.samples_per_s
+            guard let result = results.first(where: { $0.engine == engine && $0.workload == workload.id }) else { return nil }
+            guard best, let fastest = result.reps_s.min() else { return result.samples_per_s }
+            return Double(workload.batchSize) / fastest
         }
         func ratio(_ a: Double?, _ b: Double?) -> String {
             guard let a, let b else { return "–" }

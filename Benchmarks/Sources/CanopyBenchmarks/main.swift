@@ -96,7 +96,8 @@ struct CanopyBenchmarksCommand: ParsableCommand {
             peers.prepare()
             if peers.python != nil { suite.peers = peers }
         }
-        print("# \(Date()): median of \(reps) × \(steps) training steps after \(warmup), \(suite.threads) threads")
+        print("# \(Date()): median of \(reps) × \(steps) training steps after a warm-up of \(warmup) steps and \(suite.warmupSeconds) s, "
+              + "\(suite.threads) threads")
         let results = try suite.run(workloads: chosen)
         if let json {
             let encoder = JSONEncoder()
