@@ -194,22 +194,9 @@ public final class Trainer {
         var stepRecords: [StepRecord] = []
         for index in 0..<batcher.batchCount {
             let step = optimizer.stepCount + 1
-            try batcher.fill(&batch, index: index, augmentation: ImageAugmentation(spec.input.augment, shape: spec.input.shape),
-                             seed: SeedMixer.mix(spec.train.seed, 0x4155_474D, UInt64(step)))
-            try steps.compute(batch: batch, seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)),
-                              progress: schedule.progress(atStep: step))
-            var losses: [Double] = []
-            for (t, task) in model.tasks.enumerated() {
-                let loss = try accumulators[t].add(batch: batch, column: t, executor: steps.executor)
-                guard loss.isFinite else {
-                    throw TrainingError.nonFiniteLoss(task: task.spec.name, epoch: epoch, step: step, value: loss)
-                }
-                losses.append(Double(loss))
-            }
+            let losses = try forwardAndBackward(batch: index, step: step, epoch: epoch, accumulators: &accumulators)
             let objective = weighting.objective(losses: losses)
-            let gradients = try steps.gradients(clippedTo: spec.train.clipNorm)
-            learningRate = schedule.rate(atStep: step)
-            try optimizer.step(gradients: gradients, learningRate: learningRate, skipping: frozen)
+            learningRate = try update(step: step)
             if spec.train.logEveryStep {
                 stepRecords.append(StepRecord(step: step, losses: losses, weights: weighting.weights,
                                               learningRate: learningRate))
