@@ -20,6 +20,9 @@ struct CheckCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The OpenCL device to check against (as for train).")
     var device: String?
 
+    @Flag(help: "Also set the run up on the cpu backend and measure one training step: kernel calls, host transfers, allocations.")
+    var plan = false
+
     func run() throws {
         try reportingErrors {
             let spec = try loadModel(model)
@@ -31,6 +34,9 @@ struct CheckCommand: ParsableCommand {
             print("memory: \(plan.memory.summary); \(MemoryPlan.format(plan.memory.totalBytes)) in all, "
                 + "largest buffer \(MemoryPlan.format(plan.memory.largestBufferBytes)), fits the \(device.name) device")
             for line in plan.transfer?.lines ?? [] { print(line) }
+            if self.plan {
+                for line in try StepProfile.measure(plan, on: CPUBackend()).lines { print(line) }
+            }
         }
     }
 }

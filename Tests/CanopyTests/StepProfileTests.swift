@@ -1,0 +1,36 @@
+import Canopy
+import Foundation
+import XCTest
+
+/// `canopy check --plan`: one training step measured on a traced backend.
+final class StepProfileTests: ScratchTestCase {
+    /// The counts follow from the plan: one optimizer call per trained parameter (batch norm's running statistics
+    /// are not trained), no buffer allocated once warm, the features and each task's labels, mask and seed uploaded.
+    func testOneStepIsCountedAndAllocatesNothingOnceWarm() throws {
+        let spec = try ModelFile.parse(Self.smallModel().replacingOccurrences(of: "shared: [{dense: 16}, relu]",
+                                                                            with: "shared: [{dense: 16}, batchnorm, relu]"),
+                                       fileName: "m.yaml", baseDirectory: nil)
+        let plan = try RunPlan(spec, device: nil)
+        let profile = try StepProfile.measure(plan, on: CPUBackend())
+        let calls = Dictionary(uniqueKeysWithValues: profile.kernelCalls.map { ($0.name, $0.count) })
+        let trained = plan.model.graph.trainableParameters.count
+        XCTAssertEqual(calls["adamUpdate"], trained, "one update per trained parameter: \(profile.lines)")
+        XCTAssertEqual(calls["batchNormRunningUpdate"], 1)
+        XCTAssertEqual(profile.buffersAllocated, 0)
+        // features, the real-rows mask, and per task (2) labels, mask and loss seed
+        XCTAssertEqual(profile.uploads, 2 + 2 * 3, profile.lines.joined(separator: "\n"))
+        XCTAssertGreaterThan(profile.downloads, 0)
+        XCTAssertEqual(profile.kernelCallCount, profile.kernelCalls.map(\.count).reduce(0, +))
+    }
+
+    func testCheckPrintsThePlanWhenAsked() throws {
+        let model = try write(Self.smallModel())
+        let plain = try canopy("check", model)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertFalse(plain.stdout.contains("kernel calls"))
+        let planned = try canopy("check", model, "--plan")
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        XCTAssertTrue(planned.stdout.contains("step: ") && planned.stdout.contains("kernel calls (matmul"), planned.stdout)
+        XCTAssertTrue(planned.stdout.contains("0 buffers allocated after warm-up"), planned.stdout)
+    }
+}
