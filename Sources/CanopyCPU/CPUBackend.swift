@@ -24,13 +24,13 @@ public final class CPUBackend: Backend {
     /// Creates a CPU backend.
     /// - Parameters:
     ///   - threads: worker threads for large kernels; defaults to the active processor count. Values below 1 are
-    ///     treated as 1. The thread count never changes results. It also sets OpenBLAS's thread count, which is
-    ///     process-wide (the last backend created decides it).
+    ///     treated as 1. The thread count never changes results. OpenBLAS's (process-wide) thread count is set
+    ///     before each matrix product: these threads for large products, one for small ones (see
+    ///     ``blasThreadingThreshold``), so BLAS threads are never woken for tiny products.
     ///   - columnBudget: the most floats of convolution scratch (im2col columns) to use at once, 16 MiB by default.
     public init(threads: Int? = nil, columnBudget: Int = 1 << 22) {
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.columnBudget = max(1, columnBudget)
-        openblas_set_num_threads(Int32(self.threads))
     }
 
     /// `CPU, N threads (Swift kernels, OpenBLAS sgemm)`.
