@@ -20,28 +20,65 @@ extension CPUBackend {
               beta: s.beta, c: c, ldc: s.n)
     }
 
-    /// The product size `m·n·k` from which a matrix product is spread over ``threads`` BLAS threads; smaller
-    /// products run on the calling thread alone.
+    /// The product size `m·n·k` from which a matrix product is split into pieces spread over ``threads``;
+    /// smaller products are one BLAS call on the calling thread.
     ///
-    /// Measured with OpenBLAS 0.3.21 on the 2-core development machine, one thread against two: below about
-    /// 8M (one-thread time ≈ 140 µs) the second thread never paid and often cost (128×64×100: 14 µs on one
-    /// thread, 25 µs on two; 128×10×256: 9 µs against 25 µs), because waking and joining BLAS's workers costs tens
-    /// of microseconds. OpenBLAS's own cut-off (m·n·k ≥ 262,144) threads such products, and its workers then
-    /// spin-wait between them: 55 % of an MMoE step's samples. Single-threaded and threaded OpenBLAS give the
-    /// same bits (threads share out the rows and columns of C, never the sum over k), so the choice never changes results.
+    /// OpenBLAS always runs single-threaded here (its own threads start at m·n·k ≥ 262,144, spin-wait between
+    /// calls, 55 % of an MMoE step's samples, and change the bits with the thread count). Measured with OpenBLAS
+    /// 0.3.21 on the 2-core development machine, one thread against two: below about 8M (≈ 140 µs on one thread)
+    /// a second thread never paid and often cost (128×64×100: 14 µs on one thread, 25 µs on two; 128×10×256:
+    /// 9 µs against 25 µs), since waking and joining a thread costs microseconds to tens of microseconds.
     public static let blasThreadingThreshold = 1 << 23
 
-    /// Row-major `cblas_sgemm`; `lda`, `ldb`, `ldc` are the stored row lengths. Sets OpenBLAS's thread count for
-    /// this product first (measured at a few nanoseconds): ``threads`` from
-    /// ``blasThreadingThreshold`` up, else one.
+    /// The most pieces a large product is split into, and the fewest rows (or columns) of C in a piece.
+    static let maximumProductPieces = 16, minimumPieceExtent = 32
+
+    /// Row-major `cblas_sgemm`; `lda`, `ldb`, `ldc` are the stored row lengths.
+    ///
+    /// From ``blasThreadingThreshold`` up, C is cut along its longer side (rows or columns) into pieces whose
+    /// boundaries depend only on m, n and k, one single-threaded BLAS call each, spread over ``threads``; so the
+    /// thread count never changes the result.
     func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        let (mn, overflow) = m.multipliedReportingOverflow(by: n)
-        let large = overflow || mn.multipliedReportingOverflow(by: k).overflow
-            || mn * k >= CPUBackend.blasThreadingThreshold
-        let blasThreads = Int32(large ? threads : 1)
-        if openblas_get_num_threads() != blasThreads { openblas_set_num_threads(blasThreads) }
+        let work = Double(m) * Double(n) * Double(k)
+        let longest = max(m, n)
+        var pieces = 1
+        // A power of two (2 … 16) that grows with the work, each piece at least half the threshold: pieces share
+        // out evenly over 2, 4, … threads.
+        while pieces < CPUBackend.maximumProductPieces, longest / (2 * pieces) >= CPUBackend.minimumPieceExtent,
+              work >= Double(CPUBackend.blasThreadingThreshold) * Double(pieces) {
+            pieces *= 2
+        }
+        if pieces <= 1 {
+            blasSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        // Pieces of a multiple of 16 rows or columns (whole register blocks of the BLAS kernels).
+        let extent = (longest + pieces - 1) / pieces
+        let step = (extent + 15) / 16 * 16
+        let count = (longest + step - 1) / step
+        parallelFor(chunks: count) { piece in
+            let start = piece * step, size = min(step, longest - start)
+            if m >= n {
+                // Rows start…start+size of op(A) and of C.
+                blasSgemm(transposeA: transposeA, transposeB: transposeB, m: size, n: n, k: k, alpha: alpha,
+                          a: a + (transposeA ? start : start * lda), lda: lda, b: b, ldb: ldb,
+                          beta: beta, c: c + start * ldc, ldc: ldc)
+            } else {
+                // Columns start…start+size of op(B) and of C.
+                blasSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: size, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b + (transposeB ? start * ldb : start), ldb: ldb,
+                          beta: beta, c: c + start, ldc: ldc)
+            }
+        }
+    }
+
+    /// One `cblas_sgemm` call, row-major.
+    private func blasSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
                     beta, c, blasint(ldc))
