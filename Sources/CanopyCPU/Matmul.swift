@@ -30,8 +30,23 @@ extension CPUBackend {
     /// 9 µs against 25 µs), since waking and joining a thread costs microseconds to tens of microseconds.
     public static let blasThreadingThreshold = 1 << 23
 
-    /// The most pieces a large product is split into, and the fewest rows (or columns) of C in a piece.
-    static let maximumProductPieces = 16, minimumPieceExtent = 32
+    /// The most pieces a large product is cut into, and the fewest rows (or columns) of C in a piece.
+    static let maximumProductPieces = 8, minimumPieceExtent = 32
+
+    /// How many pieces a product of `m·n·k = work` whose C has `longest` rows (or columns) is cut into: one below
+    /// ``blasThreadingThreshold``, two from it, then four from 16 times it and eight from 32 times it. Each piece
+    /// packs the shared operand again, which on one thread cost 1–2 % for two pieces, 4–6 % for four and 15–27 %
+    /// for sixteen (512³, 128×512×784, 1024³); a power of two shares out evenly over 2, 4 or 8 threads.
+    static func productPieces(work: Double, longest: Int) -> Int {
+        let threshold = Double(blasThreadingThreshold)
+        guard work >= threshold, longest >= 2 * minimumPieceExtent else { return 1 }
+        var pieces = 2
+        while pieces < maximumProductPieces, longest / (2 * pieces) >= minimumPieceExtent,
+              work >= threshold * Double(8 * pieces) {
+            pieces *= 2
+        }
+        return pieces
+    }
 
     /// Row-major `cblas_sgemm`; `lda`, `ldb`, `ldc` are the stored row lengths.
     ///
@@ -43,13 +58,7 @@ extension CPUBackend {
                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let work = Double(m) * Double(n) * Double(k)
         let longest = max(m, n)
-        var pieces = 1
-        // A power of two (2 … 16) that grows with the work, each piece at least half the threshold: pieces share
-        // out evenly over 2, 4, … threads.
-        while pieces < CPUBackend.maximumProductPieces, longest / (2 * pieces) >= CPUBackend.minimumPieceExtent,
-              work >= Double(CPUBackend.blasThreadingThreshold) * Double(pieces) {
-            pieces *= 2
-        }
+        let pieces = CPUBackend.productPieces(work: work, longest: longest)
         if pieces <= 1 {
             blasSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
