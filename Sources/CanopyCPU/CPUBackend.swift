@@ -24,13 +24,14 @@ public final class CPUBackend: Backend {
     /// Creates a CPU backend.
     /// - Parameters:
     ///   - threads: worker threads for large kernels; defaults to the active processor count. Values below 1 are
-    ///     treated as 1. The thread count never changes results. It also sets OpenBLAS's thread count, which is
-    ///     process-wide (the last backend created decides it).
+    ///     treated as 1. The thread count never changes results. OpenBLAS itself is set to one thread (process-wide):
+    ///     large matrix products are split into pieces spread over these threads instead (see
+    ///     ``blasThreadingThreshold``), so BLAS's own threads never wake or spin between small products.
     ///   - columnBudget: the most floats of convolution scratch (im2col columns) to use at once, 16 MiB by default.
     public init(threads: Int? = nil, columnBudget: Int = 1 << 22) {
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.columnBudget = max(1, columnBudget)
-        openblas_set_num_threads(Int32(self.threads))
+        openblas_set_num_threads(1)
     }
 
     /// `CPU, N threads (Swift kernels, OpenBLAS sgemm)`.

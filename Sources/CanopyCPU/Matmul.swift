@@ -20,10 +20,74 @@ extension CPUBackend {
               beta: s.beta, c: c, ldc: s.n)
     }
 
+    /// The product size `m·n·k` from which a matrix product is split into pieces spread over ``threads``;
+    /// smaller products are one BLAS call on the calling thread.
+    ///
+    /// OpenBLAS always runs single-threaded here (its own threads start at m·n·k ≥ 262,144, spin-wait between
+    /// calls, 55 % of an MMoE step's samples, and change the bits with the thread count). Measured with OpenBLAS
+    /// 0.3.21 on the 2-core development machine, one thread against two: below about 8M (≈ 140 µs on one thread)
+    /// a second thread never paid and often cost (128×64×100: 14 µs on one thread, 25 µs on two; 128×10×256:
+    /// 9 µs against 25 µs), since waking and joining a thread costs microseconds to tens of microseconds.
+    public static let blasThreadingThreshold = 1 << 23
+
+    /// The most pieces a large product is cut into, and the fewest rows (or columns) of C in a piece.
+    static let maximumProductPieces = 8, minimumPieceExtent = 32
+
+    /// How many pieces a product of `m·n·k = work` whose C has `longest` rows (or columns) is cut into: one below
+    /// ``blasThreadingThreshold``, two from it, then four from 16 times it and eight from 32 times it. Each piece
+    /// packs the shared operand again, which on one thread cost 1–2 % for two pieces, 4–6 % for four and 15–27 %
+    /// for sixteen (512³, 128×512×784, 1024³); a power of two shares out evenly over 2, 4 or 8 threads.
+    static func productPieces(work: Double, longest: Int) -> Int {
+        let threshold = Double(blasThreadingThreshold)
+        guard work >= threshold, longest >= 2 * minimumPieceExtent else { return 1 }
+        var pieces = 2
+        while pieces < maximumProductPieces, longest / (2 * pieces) >= minimumPieceExtent,
+              work >= threshold * Double(8 * pieces) {
+            pieces *= 2
+        }
+        return pieces
+    }
+
     /// Row-major `cblas_sgemm`; `lda`, `ldb`, `ldc` are the stored row lengths.
+    ///
+    /// From ``blasThreadingThreshold`` up, C is cut along its longer side (rows or columns) into pieces whose
+    /// boundaries depend only on m, n and k, one single-threaded BLAS call each, spread over ``threads``; so the
+    /// thread count never changes the result.
     func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let work = Double(m) * Double(n) * Double(k)
+        let longest = max(m, n)
+        let pieces = CPUBackend.productPieces(work: work, longest: longest)
+        if pieces <= 1 {
+            blasSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        // Pieces of a multiple of 16 rows or columns (whole register blocks of the BLAS kernels).
+        let extent = (longest + pieces - 1) / pieces
+        let step = (extent + 15) / 16 * 16
+        let count = (longest + step - 1) / step
+        parallelFor(chunks: count) { piece in
+            let start = piece * step, size = min(step, longest - start)
+            if m >= n {
+                // Rows start…start+size of op(A) and of C.
+                blasSgemm(transposeA: transposeA, transposeB: transposeB, m: size, n: n, k: k, alpha: alpha,
+                          a: a + (transposeA ? start : start * lda), lda: lda, b: b, ldb: ldb,
+                          beta: beta, c: c + start * ldc, ldc: ldc)
+            } else {
+                // Columns start…start+size of op(B) and of C.
+                blasSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: size, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b + (transposeB ? start * ldb : start), ldb: ldb,
+                          beta: beta, c: c + start, ldc: ldc)
+            }
+        }
+    }
+
+    /// One `cblas_sgemm` call, row-major.
+    private func blasSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
                     beta, c, blasint(ldc))

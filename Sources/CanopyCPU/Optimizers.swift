@@ -6,6 +6,14 @@ import Darwin
 #endif
 
 // Optimizer updates, element by element and in place on the parameter and its state.
+//
+// Each update is written once, over ``OptimizerLanes`` (eight floats: two SSE or one AVX register), and the loop
+// runs it on whole vectors, then once more on the last `count % 8` elements loaded into a zero-padded vector, so
+// the body and the tail do the same arithmetic in the same order as the OpenCL kernels (Kernels/optimizer.cl).
+// Large updates are split over the backend's threads in chunks of ``CPUBackend/elementGrain``.
+
+/// The vector an optimizer step works on.
+typealias OptimizerLanes = SIMD8<Float>
 
 extension CPUBackend {
     /// PyTorch's SGD (dampening 0, not Nesterov): `g = grad + wd·param`, `velocity = momentum·velocity + g`,
@@ -16,19 +24,18 @@ extension CPUBackend {
         let param = writing(param)
         let velocity = writing(velocity)
         let lr = hyper.learningRate, momentum = hyper.momentum, wd = hyper.weightDecay
-        parallelRanges(count: count) { range in
-            for i in range {
-                let g = grad[i] + wd * param[i]
-                let v = momentum * velocity[i] + g
-                velocity[i] = v
-                param[i] -= lr * v
-            }
+        @inline(__always) func update(_ i: Int, _ rest: Int) {
+            let p = OptimizerLanes(param + i, rest), g = OptimizerLanes(grad + i, rest) + wd * p
+            let v = momentum * OptimizerLanes(velocity + i, rest) + g
+            v.store(to: velocity + i, rest)
+            (p - lr * v).store(to: param + i, rest)
         }
+        parallelRanges(count: count) { range in forEachLanes(range, update) }
     }
 
     /// PyTorch's AdamW: decay `param −= lr·wd·param` first, then the moment updates and the bias-corrected step
-    /// `param −= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)`. The corrections `1−βᵗ` are computed in double
-    /// and rounded to float32 once.
+    /// `param −= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + ε)`. The corrections `1−βᵗ` are computed once per
+    /// call in double and rounded to float32 once, as the OpenCL backend's host does.
     func adamUpdate(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, count: Int,
                     hyper: AdamHyperparameters) throws {
         let grad = reading(grad)
@@ -39,22 +46,23 @@ extension CPUBackend {
         let decay = lr * hyper.weightDecay
         let correction1 = Float(1 - pow(Double(b1), Double(hyper.step)))
         let correction2 = Float(1 - pow(Double(b2), Double(hyper.step)))
-        parallelRanges(count: count, grain: 8192) { range in
-            for i in range {
-                let g = grad[i]
-                let p = param[i] - decay * param[i]
-                let mi = b1 * m[i] + (1 - b1) * g
-                let vi = b2 * v[i] + (1 - b2) * g * g
-                m[i] = mi
-                v[i] = vi
-                param[i] = p - lr * (mi / correction1) / (sqrtf(vi / correction2) + eps)
-            }
+        @inline(__always) func update(_ i: Int, _ rest: Int) {
+            let g = OptimizerLanes(grad + i, rest)
+            var p = OptimizerLanes(param + i, rest)
+            p -= decay * p
+            let mi = b1 * OptimizerLanes(m + i, rest) + (1 - b1) * g
+            let vi = b2 * OptimizerLanes(v + i, rest) + (1 - b2) * g * g
+            mi.store(to: m + i, rest)
+            vi.store(to: v + i, rest)
+            (p - lr * (mi / correction1) / ((vi / correction2).nonNegativeSquareRoot() + eps))
+                .store(to: param + i, rest)
         }
+        parallelRanges(count: count) { range in forEachLanes(range, update) }
     }
 
     /// PyTorch's RMSprop (not centered): `g = grad + wd·param`, `square = α·square + (1−α)·g²`, then
     /// `buffer = μ·buffer + g / (sqrt(square) + ε)` and `param −= lr·buffer` with momentum, or
-    /// `param −= lr · g / (sqrt(square) + ε)` without.
+    /// `param −= lr · g / (sqrt(square) + ε)` without (the buffer is then left as it is).
     func rmspropUpdate(param: DeviceBuffer, grad: DeviceBuffer, square: DeviceBuffer, buffer: DeviceBuffer,
                        count: Int, hyper: RMSpropHyperparameters) throws {
         let grad = reading(grad)
@@ -63,20 +71,73 @@ extension CPUBackend {
         let buffer = writing(buffer)
         let lr = hyper.learningRate, alpha = hyper.alpha, eps = hyper.epsilon
         let momentum = hyper.momentum, wd = hyper.weightDecay
-        parallelRanges(count: count, grain: 8192) { range in
-            for i in range {
-                let g = grad[i] + wd * param[i]
-                let s = alpha * square[i] + (1 - alpha) * g * g
-                square[i] = s
-                let step = g / (sqrtf(s) + eps)
-                if momentum > 0 {
-                    let b = momentum * buffer[i] + step
-                    buffer[i] = b
-                    param[i] -= lr * b
-                } else {
-                    param[i] -= lr * step
-                }
+        @inline(__always) func update(_ i: Int, _ rest: Int) {
+            let p = OptimizerLanes(param + i, rest)
+            let g = OptimizerLanes(grad + i, rest) + wd * p
+            let s = alpha * OptimizerLanes(square + i, rest) + (1 - alpha) * g * g
+            s.store(to: square + i, rest)
+            let step = g / (s.nonNegativeSquareRoot() + eps)
+            if momentum > 0 {
+                let b = momentum * OptimizerLanes(buffer + i, rest) + step
+                b.store(to: buffer + i, rest)
+                (p - lr * b).store(to: param + i, rest)
+            } else {
+                (p - lr * step).store(to: param + i, rest)
             }
         }
+        parallelRanges(count: count) { range in forEachLanes(range, update) }
+    }
+}
+
+/// Calls `body(i, rest)` for each vector of ``OptimizerLanes`` in `range`: `rest` is `OptimizerLanes.scalarCount`
+/// for whole vectors and the number of elements left (1 … 7) for the last, partial one.
+@inline(__always)
+func forEachLanes(_ range: Range<Int>, _ body: (_ i: Int, _ rest: Int) -> Void) {
+    let width = OptimizerLanes.scalarCount
+    var i = range.lowerBound
+    while i + width <= range.upperBound {
+        body(i, width)
+        i += width
+    }
+    if i < range.upperBound { body(i, range.upperBound - i) }
+}
+
+extension SIMD8 where Scalar == Float {
+    /// Loads `rest` floats from `pointer` (all eight when `rest` is 8, an unaligned vector load), the other lanes 0.
+    @inline(__always)
+    init(_ pointer: UnsafePointer<Float>, _ rest: Int) {
+        if rest == Self.scalarCount {
+            self = UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+        } else {
+            self.init()
+            for lane in 0..<rest { self[lane] = pointer[lane] }
+        }
+    }
+
+    @inline(__always)
+    init(_ pointer: UnsafeMutablePointer<Float>, _ rest: Int) {
+        self.init(UnsafePointer(pointer), rest)
+    }
+
+    /// Stores the first `rest` lanes to `pointer`.
+    @inline(__always)
+    func store(to pointer: UnsafeMutablePointer<Float>, _ rest: Int) {
+        if rest == Self.scalarCount {
+            UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
+        } else {
+            for lane in 0..<rest { pointer[lane] = self[lane] }
+        }
+    }
+
+    /// The square root of each lane, for lanes known not to be negative (second moments and squared averages).
+    ///
+    /// `abs` lets the compiler prove the argument is not negative, so the square root needs no `errno` path and
+    /// becomes packed `sqrtps` instructions; `Float.squareRoot()` on its own compiles to a scalar `sqrtss` per lane
+    /// with a branch to `sqrtf`. For lanes ≥ 0 (or NaN) the result equals `sqrt(x)`.
+    @inline(__always)
+    func nonNegativeSquareRoot() -> Self {
+        var result = Self()
+        for lane in 0..<Self.scalarCount { result[lane] = abs(self[lane]).squareRoot() }
+        return result
     }
 }
