@@ -1,4 +1,5 @@
 import Foundation
+import Canopy
 
 /// One training workload of issue 8 (W1–W3): its model file in `Benchmarks/workloads/`, and the synthetic data
 /// it trains on, which ``writeData(to:)`` generates deterministically as `.npy` arrays the peers read too.
@@ -35,43 +36,25 @@ struct Workload {
     /// or for regression a smooth function of the first features plus noise), the same on every run.
     func writeData(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var random = SplitMix64(seed: 0xC0FFEE &+ UInt64(id.utf8.last!))
+        var random = SeededRandom(seed: 0xC0FFEE &+ UInt64(id.utf8.last!))
         let width = inputShape.reduce(1, *)
         var features = [Float](repeating: 0, count: rows * width)
-        for i in features.indices { features[i] = random.nextUnit() }
+        for i in features.indices { features[i] = random.nextFloat() }
         try NPY.write(features, shape: [rows] + inputShape, to: directory.appendingPathComponent("x.npy"))
         for (k, label) in labels.enumerated() {
             var values = [Float](repeating: 0, count: rows)
             for row in 0..<rows {
                 if let classes = label.classes {
-                    values[row] = Float(Int(random.nextUnit() * Float(classes)) % classes)
+                    values[row] = Float(Int(random.nextFloat() * Float(classes)) % classes)
                 } else {
                     var sum: Float = 0
                     for j in 0..<8 { sum += features[row * width + (j + 4 * k) % width] * (j % 2 == 0 ? 1 : -1) }
-                    values[row] = Float(sin(Double(sum))) + 0.01 * (random.nextUnit() - 0.5)
+                    values[row] = Float(sin(Double(sum))) + 0.01 * (random.nextFloat() - 0.5)
                 }
             }
             try NPY.write(values, shape: [rows], to: directory.appendingPathComponent("\(label.name).npy"))
         }
     }
-}
-
-/// SplitMix64: a tiny deterministic generator for the benchmark data.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1), 24 bits.
-    mutating func nextUnit() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }
 
 /// Writes NumPy `.npy` version 1.0 files of little-endian float32 in C order.
