@@ -28,7 +28,7 @@ extension CPUBackend {
         let x = reading(x)
         let y = writing(y)
         parallelRanges(count: count) { range in
-            for i in range { y[i] = alpha * x[i] }
+            forEachLanes(range) { i, rest in (alpha * Lanes(x + i, rest)).store(to: y + i, rest) }
         }
     }
 
@@ -38,9 +38,9 @@ extension CPUBackend {
         let y = writing(y)
         parallelRanges(count: count) { range in
             switch function {
-            case .add: for i in range { y[i] = a[i] + b[i] }
-            case .subtract: for i in range { y[i] = a[i] - b[i] }
-            case .multiply: for i in range { y[i] = a[i] * b[i] }
+            case .add: forEachLanes(range) { i, rest in (Lanes(a + i, rest) + Lanes(b + i, rest)).store(to: y + i, rest) }
+            case .subtract: forEachLanes(range) { i, rest in (Lanes(a + i, rest) - Lanes(b + i, rest)).store(to: y + i, rest) }
+            case .multiply: forEachLanes(range) { i, rest in (Lanes(a + i, rest) * Lanes(b + i, rest)).store(to: y + i, rest) }
             }
         }
     }
@@ -50,7 +50,12 @@ extension CPUBackend {
         let y = writing(y)
         parallelRanges(count: count, grain: function == .relu ? CPUBackend.elementGrain : 4096) { range in
             switch function {
-            case .relu: for i in range { y[i] = x[i] > 0 ? x[i] : 0 }
+            case .relu:
+                // x > 0 ? x : 0 per lane (NaN, failing the comparison, becomes 0 as in the scalar form).
+                forEachLanes(range) { i, rest in
+                    let v = Lanes(x + i, rest)
+                    Lanes().replacing(with: v, where: v .> 0).store(to: y + i, rest)
+                }
             case .sigmoid: for i in range { y[i] = UnaryMath.sigmoid(x[i]) }
             case .tanh: for i in range { y[i] = tanhf(x[i]) }
             case .gelu: for i in range { y[i] = UnaryMath.gelu(x[i]) }
@@ -68,9 +73,20 @@ extension CPUBackend {
         let dx = writing(dx)
         parallelRanges(count: count, grain: function == .gelu ? 4096 : CPUBackend.elementGrain) { range in
             switch function {
-            case .relu: for i in range { dx[i] = source[i] > 0 ? dy[i] : 0 }
-            case .sigmoid: for i in range { dx[i] = source[i] * (1 - source[i]) * dy[i] }
-            case .tanh: for i in range { dx[i] = (1 - source[i] * source[i]) * dy[i] }
+            case .relu:
+                forEachLanes(range) { i, rest in
+                    Lanes().replacing(with: Lanes(dy + i, rest), where: Lanes(source + i, rest) .> 0).store(to: dx + i, rest)
+                }
+            case .sigmoid:
+                forEachLanes(range) { i, rest in
+                    let s = Lanes(source + i, rest)
+                    (s * (1 - s) * Lanes(dy + i, rest)).store(to: dx + i, rest)
+                }
+            case .tanh:
+                forEachLanes(range) { i, rest in
+                    let s = Lanes(source + i, rest)
+                    ((1 - s * s) * Lanes(dy + i, rest)).store(to: dx + i, rest)
+                }
             case .gelu: for i in range { dx[i] = UnaryMath.geluDerivative(source[i]) * dy[i] }
             case .silu: for i in range { dx[i] = UnaryMath.siluDerivative(source[i]) * dy[i] }
             }
@@ -108,12 +124,21 @@ extension CPUBackend {
         let x = reading(x)
         let bias = reading(bias)
         let y = writing(y)
+        if inner == 1 {
+            // A dense layer's [outer, channels]: each row adds the bias vector.
+            parallelRows(rows: outer, rowCost: channels) { rows in
+                for o in rows {
+                    let xo = x + o * channels, yo = y + o * channels
+                    forEachLanes(0..<channels) { j, rest in (Lanes(xo + j, rest) + Lanes(bias + j, rest)).store(to: yo + j, rest) }
+                }
+            }
+            return
+        }
         // Rows are (o, c) pairs of `inner` elements, all sharing bias[c].
         parallelRows(rows: outer * channels, rowCost: inner) { rows in
             for row in rows {
                 let b = bias[row % channels]
-                let base = row * inner
-                for i in base..<base + inner { y[i] = x[i] + b }
+                forEachLanes(row * inner..<(row + 1) * inner) { i, rest in (Lanes(x + i, rest) + b).store(to: y + i, rest) }
             }
         }
     }

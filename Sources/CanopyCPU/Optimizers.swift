@@ -7,13 +7,10 @@ import Darwin
 
 // Optimizer updates, element by element and in place on the parameter and its state.
 //
-// Each update is written once, over ``OptimizerLanes`` (eight floats: two SSE or one AVX register), and the loop
+// Each update is written once, over ``Lanes`` (eight floats: two SSE or one AVX register, see Lanes.swift), and the loop
 // runs it on whole vectors, then once more on the last `count % 8` elements loaded into a zero-padded vector, so
 // the body and the tail do the same arithmetic in the same order as the OpenCL kernels (Kernels/optimizer.cl).
 // Large updates are split over the backend's threads in chunks of ``CPUBackend/elementGrain``.
-
-/// The vector an optimizer step works on.
-typealias OptimizerLanes = SIMD8<Float>
 
 extension CPUBackend {
     /// PyTorch's SGD (dampening 0, not Nesterov): `g = grad + wd·param`, `velocity = momentum·velocity + g`,
@@ -25,8 +22,8 @@ extension CPUBackend {
         let velocity = writing(velocity)
         let lr = hyper.learningRate, momentum = hyper.momentum, wd = hyper.weightDecay
         @inline(__always) func update(_ i: Int, _ rest: Int) {
-            let p = OptimizerLanes(param + i, rest), g = OptimizerLanes(grad + i, rest) + wd * p
-            let v = momentum * OptimizerLanes(velocity + i, rest) + g
+            let p = Lanes(param + i, rest), g = Lanes(grad + i, rest) + wd * p
+            let v = momentum * Lanes(velocity + i, rest) + g
             v.store(to: velocity + i, rest)
             (p - lr * v).store(to: param + i, rest)
         }
@@ -47,11 +44,11 @@ extension CPUBackend {
         let correction1 = Float(1 - pow(Double(b1), Double(hyper.step)))
         let correction2 = Float(1 - pow(Double(b2), Double(hyper.step)))
         @inline(__always) func update(_ i: Int, _ rest: Int) {
-            let g = OptimizerLanes(grad + i, rest)
-            var p = OptimizerLanes(param + i, rest)
+            let g = Lanes(grad + i, rest)
+            var p = Lanes(param + i, rest)
             p -= decay * p
-            let mi = b1 * OptimizerLanes(m + i, rest) + (1 - b1) * g
-            let vi = b2 * OptimizerLanes(v + i, rest) + (1 - b2) * g * g
+            let mi = b1 * Lanes(m + i, rest) + (1 - b1) * g
+            let vi = b2 * Lanes(v + i, rest) + (1 - b2) * g * g
             mi.store(to: m + i, rest)
             vi.store(to: v + i, rest)
             (p - lr * (mi / correction1) / ((vi / correction2).nonNegativeSquareRoot() + eps))
@@ -72,13 +69,13 @@ extension CPUBackend {
         let lr = hyper.learningRate, alpha = hyper.alpha, eps = hyper.epsilon
         let momentum = hyper.momentum, wd = hyper.weightDecay
         @inline(__always) func update(_ i: Int, _ rest: Int) {
-            let p = OptimizerLanes(param + i, rest)
-            let g = OptimizerLanes(grad + i, rest) + wd * p
-            let s = alpha * OptimizerLanes(square + i, rest) + (1 - alpha) * g * g
+            let p = Lanes(param + i, rest)
+            let g = Lanes(grad + i, rest) + wd * p
+            let s = alpha * Lanes(square + i, rest) + (1 - alpha) * g * g
             s.store(to: square + i, rest)
             let step = g / (s.nonNegativeSquareRoot() + eps)
             if momentum > 0 {
-                let b = momentum * OptimizerLanes(buffer + i, rest) + step
+                let b = momentum * Lanes(buffer + i, rest) + step
                 b.store(to: buffer + i, rest)
                 (p - lr * b).store(to: param + i, rest)
             } else {
@@ -86,58 +83,5 @@ extension CPUBackend {
             }
         }
         parallelRanges(count: count) { range in forEachLanes(range, update) }
-    }
-}
-
-/// Calls `body(i, rest)` for each vector of ``OptimizerLanes`` in `range`: `rest` is `OptimizerLanes.scalarCount`
-/// for whole vectors and the number of elements left (1 … 7) for the last, partial one.
-@inline(__always)
-func forEachLanes(_ range: Range<Int>, _ body: (_ i: Int, _ rest: Int) -> Void) {
-    let width = OptimizerLanes.scalarCount
-    var i = range.lowerBound
-    while i + width <= range.upperBound {
-        body(i, width)
-        i += width
-    }
-    if i < range.upperBound { body(i, range.upperBound - i) }
-}
-
-extension SIMD8 where Scalar == Float {
-    /// Loads `rest` floats from `pointer` (all eight when `rest` is 8, an unaligned vector load), the other lanes 0.
-    @inline(__always)
-    init(_ pointer: UnsafePointer<Float>, _ rest: Int) {
-        if rest == Self.scalarCount {
-            self = UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
-        } else {
-            self.init()
-            for lane in 0..<rest { self[lane] = pointer[lane] }
-        }
-    }
-
-    @inline(__always)
-    init(_ pointer: UnsafeMutablePointer<Float>, _ rest: Int) {
-        self.init(UnsafePointer(pointer), rest)
-    }
-
-    /// Stores the first `rest` lanes to `pointer`.
-    @inline(__always)
-    func store(to pointer: UnsafeMutablePointer<Float>, _ rest: Int) {
-        if rest == Self.scalarCount {
-            UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
-        } else {
-            for lane in 0..<rest { pointer[lane] = self[lane] }
-        }
-    }
-
-    /// The square root of each lane, for lanes known not to be negative (second moments and squared averages).
-    ///
-    /// `abs` lets the compiler prove the argument is not negative, so the square root needs no `errno` path and
-    /// becomes packed `sqrtps` instructions; `Float.squareRoot()` on its own compiles to a scalar `sqrtss` per lane
-    /// with a branch to `sqrtf`. For lanes ≥ 0 (or NaN) the result equals `sqrt(x)`.
-    @inline(__always)
-    func nonNegativeSquareRoot() -> Self {
-        var result = Self()
-        for lane in 0..<Self.scalarCount { result[lane] = abs(self[lane]).squareRoot() }
-        return result
     }
 }

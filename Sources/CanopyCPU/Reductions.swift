@@ -14,15 +14,22 @@ extension CPUBackend {
     func biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
         let dy = reading(dy)
         let dBias = writing(dBias)
+        if inner == 1 {
+            // A dense layer's [outer, channels]: eight channels at a time, each summed exactly as alone.
+            let blocks = (channels + Lanes.scalarCount - 1) / Lanes.scalarCount
+            parallelRows(rows: blocks, rowCost: outer * Lanes.scalarCount) { range in
+                for block in range {
+                    let c = block * Lanes.scalarCount, rest = min(Lanes.scalarCount, channels - c)
+                    pairwiseSumLanes(count: outer) { o in Lanes(dy + o * channels + c, rest) }.store(to: dBias + c, rest)
+                }
+            }
+            return
+        }
         parallelRows(rows: channels, rowCost: outer * inner) { range in
             for c in range {
-                if inner == 1 {
-                    dBias[c] = pairwiseSum(count: outer) { o in dy[o * channels + c] }
-                } else {
-                    dBias[c] = pairwiseSum(count: outer) { o in
-                        let plane = dy + (o * channels + c) * inner
-                        return pairwiseSum(count: inner) { plane[$0] }
-                    }
+                dBias[c] = pairwiseSum(count: outer) { o in
+                    let plane = dy + (o * channels + c) * inner
+                    return pairwiseSum(count: inner) { plane[$0] }
                 }
             }
         }
