@@ -5,30 +5,40 @@
 /// The order depends only on `count`, so the result is deterministic.
 @inline(__always)
 func pairwiseSum(count: Int, _ term: (Int) -> Float) -> Float {
+    pairwiseBlocks(count: count, zero: 0, add: +) { start, end in
+        var lanes = SIMD8<Float>()
+        var i = start
+        while i + 8 <= end {
+            lanes += SIMD8(term(i), term(i + 1), term(i + 2), term(i + 3),
+                           term(i + 4), term(i + 5), term(i + 6), term(i + 7))
+            i += 8
+        }
+        var tail: Float = 0
+        while i < end { tail += term(i); i += 1 }
+        let half = lanes.lowHalf + lanes.highHalf, quarter = half.lowHalf + half.highHalf
+        var sum = quarter[0] + quarter[1]
+        sum += tail
+        return sum
+    }
+}
+
+/// The pairwise tree over blocks of 64 terms both sums share: `blockSum(start, end)` sums one block, and block
+/// sums are combined with `add` on a binary-counter stack (exactly a balanced pairwise tree over the blocks).
+@inline(__always)
+func pairwiseBlocks<Sum>(count: Int, zero: Sum, add: (Sum, Sum) -> Sum, _ blockSum: (Int, Int) -> Sum) -> Sum {
     let block = 64
     // stack[i] holds the sum of 2^levels[i] blocks; at most 64 levels for any Int count.
-    return withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { stack in
+    return withUnsafeTemporaryAllocation(of: Sum.self, capacity: 64) { stack in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { levels in
             var depth = 0
             var start = 0
             while start < count {
                 let end = min(count, start + block)
-                var lanes = SIMD8<Float>()
-                var i = start
-                while i + 8 <= end {
-                    lanes += SIMD8(term(i), term(i + 1), term(i + 2), term(i + 3),
-                                   term(i + 4), term(i + 5), term(i + 6), term(i + 7))
-                    i += 8
-                }
-                var tail: Float = 0
-                while i < end { tail += term(i); i += 1 }
-                let half = lanes.lowHalf + lanes.highHalf, quarter = half.lowHalf + half.highHalf
-                var sum = quarter[0] + quarter[1]
-                sum += tail
+                var sum = blockSum(start, end)
                 var level = 0
                 while depth > 0 && levels[depth - 1] == level {
                     depth -= 1
-                    sum = stack[depth] + sum
+                    sum = add(stack[depth], sum)
                     level += 1
                 }
                 stack[depth] = sum
@@ -36,10 +46,10 @@ func pairwiseSum(count: Int, _ term: (Int) -> Float) -> Float {
                 depth += 1
                 start = end
             }
-            var total: Float = 0
+            var total = zero
             while depth > 0 {
                 depth -= 1
-                total = stack[depth] + total
+                total = add(stack[depth], total)
             }
             return total
         }
@@ -77,44 +87,21 @@ extension CPUBackend {
 /// accumulators combined in the same tree, the same pairwise stack), in packed instructions.
 @inline(__always)
 func pairwiseSumLanes(count: Int, _ term: (Int) -> Lanes) -> Lanes {
-    let block = 64
-    return withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 64) { stack in
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { levels in
-            var depth = 0
-            var start = 0
-            while start < count {
-                let end = min(count, start + block)
-                // Accumulator k adds the terms i ≡ start + k (mod 8), as lane k of the scalar version's vector does.
-                var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()
-                var a4 = Lanes(), a5 = Lanes(), a6 = Lanes(), a7 = Lanes()
-                var i = start
-                while i + 8 <= end {
-                    a0 += term(i); a1 += term(i + 1); a2 += term(i + 2); a3 += term(i + 3)
-                    a4 += term(i + 4); a5 += term(i + 5); a6 += term(i + 6); a7 += term(i + 7)
-                    i += 8
-                }
-                var tail = Lanes()
-                while i < end { tail += term(i); i += 1 }
-                // half = low + high halves, quarter = the same again, then its two lanes: the scalar tree.
-                var sum = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
-                sum += tail
-                var level = 0
-                while depth > 0 && levels[depth - 1] == level {
-                    depth -= 1
-                    sum = stack[depth] + sum
-                    level += 1
-                }
-                stack[depth] = sum
-                levels[depth] = level
-                depth += 1
-                start = end
-            }
-            var total = Lanes()
-            while depth > 0 {
-                depth -= 1
-                total = stack[depth] + total
-            }
-            return total
+    pairwiseBlocks(count: count, zero: Lanes(), add: +) { start, end in
+        // Accumulator k adds the terms i ≡ start + k (mod 8), as lane k of the scalar version's vector does.
+        var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()
+        var a4 = Lanes(), a5 = Lanes(), a6 = Lanes(), a7 = Lanes()
+        var i = start
+        while i + 8 <= end {
+            a0 += term(i); a1 += term(i + 1); a2 += term(i + 2); a3 += term(i + 3)
+            a4 += term(i + 4); a5 += term(i + 5); a6 += term(i + 6); a7 += term(i + 7)
+            i += 8
         }
+        var tail = Lanes()
+        while i < end { tail += term(i); i += 1 }
+        // half = low + high halves, quarter = the same again, then its two lanes: the scalar tree.
+        var sum = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
+        sum += tail
+        return sum
     }
 }
