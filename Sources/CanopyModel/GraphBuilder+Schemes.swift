@@ -81,21 +81,25 @@ extension ModelBuilder {
                                 + "but a gate needs a flat input; end 'shared:' with 'flatten'")
         }
         var rows = RowLog()
-        var experts: [Value] = []
-        for e in 0..<moe.experts {
-            experts.append(try appendLayers(moe.expert, to: stem, prefix: "experts.\(e)", copies: moe.experts,
-                                            rows: &rows))
-            let output = shape(of: experts[0])
-            if e == 0, output.count != 1, let last = moe.expert.last {
-                throw ModelFileError(location: last.location, keyPath: last.keyPath,
-                                     message: "an expert's output must be flat for the gates to mix it, but it is "
-                                        + "\(ModelSummary.shape(output)); add 'flatten' (and a dense layer) at the end")
+        let stacked: Value
+        if let fused = try appendFusedExperts(moe, stem: stem, rows: &rows) {
+            stacked = fused
+        } else {
+            var experts: [Value] = []
+            for e in 0..<moe.experts {
+                experts.append(try appendLayers(moe.expert, to: stem, prefix: "experts.\(e)", copies: moe.experts,
+                                                rows: &rows))
+                let output = shape(of: experts[0])
+                if e == 0, output.count != 1, let last = moe.expert.last {
+                    throw ModelFileError(location: last.location, keyPath: last.keyPath,
+                                         message: "an expert's output must be flat for the gates to mix it, but it is "
+                                            + "\(ModelSummary.shape(output)); add 'flatten' (and a dense layer) at the end")
+                }
             }
+            let expertShape = graph.shape(of: experts[0])
+            stacked = try graph.reshape(try graph.concat(experts, axis: 1, label: moe.keyPath),
+                                        to: [expertShape[0], moe.experts, expertShape[1]], label: moe.keyPath)
         }
-        let expertShape = graph.shape(of: experts[0])
-        let (batch, features) = (expertShape[0], expertShape[1])
-        let stacked = try graph.reshape(try graph.concat(experts, axis: 1, label: moe.keyPath),
-                                        to: [batch, moe.experts, features], label: moe.keyPath)
         var gateRows = RowLog()
         func gate(_ name: String) throws -> Value {
             let site = LayerSite(keyPath: "\(moe.keyPath).gates", location: moe.location, spec: spec)

@@ -31,6 +31,8 @@ final class GraphFingerprintTests: XCTestCase {
         return "\(Self.hash(nodes))/\(graph.nodes.count)/\(Self.hash([summary]))"
     }
 
+    /// The MMoE and OMoE examples' graphs changed once on purpose (issue 8): experts of one dense layer and
+    /// activations are one wide product (`appendFusedExperts`); their summaries, parameters and initial values did not.
     func testExampleGraphsAreUnchanged() throws {
         let expected: [String: String] = [
             "cross-stitch-multidigits.yaml": "b06c8bbd43e1b4b2/181/11a2ce0272fa8581",
@@ -40,10 +42,10 @@ final class GraphFingerprintTests: XCTestCase {
             "digits-task-gating.yaml": "f3a2a7cc8aa00d68/168/3999126d20dce3f3",
             "digits.yaml": "ec92f0c690344c86/113/471d51cec3a2b994",
             "domain-adversarial.yaml": "145ec0940b76e7e2/66/7466a5e103b50c60",
-            "mmoe-synthetic.yaml": "fa8c8dd94b0c15c5/239/1f68e2e6bc93e5c5",
+            "mmoe-synthetic.yaml": "acf8bf979cb8c880/180/1f68e2e6bc93e5c5",
             "mtan-multidigits.yaml": "267f9738348c5a0/292/39a2496e7d581da2",
             "multidigits-pcgrad.yaml": "5be22f56886b6474/79/a1f4af4b179b5410",
-            "omoe-synthetic.yaml": "a07e5d62b1f10cbb/228/356f9817f6fed511",
+            "omoe-synthetic.yaml": "4eb71287b5a07d8b/169/356f9817f6fed511",
             "shared-bottom-synthetic.yaml": "5372bafb04f200be/80/9e5b4123c4788198",
             "soft-sharing-multidigits.yaml": "e01cbb3b24aceb1e/168/c4ffc2102ab8b9dc",
             "shapes-cnn.yaml": "626db1e624a85681/251/66f4407d98b1ff08",
@@ -81,7 +83,7 @@ final class GraphFingerprintTests: XCTestCase {
         ]
         let expected: [String: String] = [
             "mmoe": "bf848830ca15b577/238/d4bcd3ed5b13ffd9",
-            "omoe": "3391dcb3321e3b5d/142/278cc14bb2f7a163",
+            "omoe": "f676afbf62d12bad/135/278cc14bb2f7a163",
             "stitch": "f654e3a949f9c7a7/209/3aba76f2cd415997",
             "soft": "2c627bff3206c470/190/58f7d45bb665e21b",
             "graph": "1077590e97184d2/133/d97c6342be9767e4",
