@@ -40,13 +40,6 @@ final class MoreLayersTrainingTests: XCTestCase {
         let (openCL, reason) = TestModels.openCL()
         guard let openCL else { throw XCTSkip(reason) }
         let gpu = try Trainer(spec: spec, backend: openCL).train()
-        for (a, b) in zip(cpu.first!.train + cpu.first!.validation, gpu.first!.train + gpu.first!.validation) {
-            print("epoch 1 \(a.task): cpu \(a.loss) opencl \(b.loss), relative difference \(abs(a.loss - b.loss) / abs(a.loss))")
-            XCTAssertEqual(a.loss, b.loss, accuracy: 1e-4 * max(1, abs(a.loss)), a.task)
-        }
-        for (a, b) in zip(cpu.last!.validation, gpu.last!.validation) {
-            print("epoch 3 \(a.task): cpu \(a.loss) opencl \(b.loss)")
-            XCTAssertEqual(a.loss, b.loss, accuracy: 1e-3 * max(1, abs(a.loss)), a.task)
-        }
+        assertBackendsAgree(cpu, gpu)
     }
 }

@@ -61,10 +61,6 @@ final class ResidualTrainingTests: XCTestCase {
         let (openCL, reason) = TestModels.openCL()
         guard let openCL else { throw XCTSkip(reason) }
         let gpu = try Trainer(spec: spec, backend: openCL).train()
-        for (a, b) in zip(cpu.first!.train + cpu.first!.validation, gpu.first!.train + gpu.first!.validation) {
-            XCTAssertEqual(a.loss, b.loss, accuracy: 1e-4 * max(1, abs(a.loss)), a.task)
-        }
-        XCTAssertEqual(cpu.last!.validation[0].loss, gpu.last!.validation[0].loss,
-                       accuracy: 1e-3 * max(1, abs(cpu.last!.validation[0].loss)))
+        assertBackendsAgree(cpu, gpu)
     }
 }

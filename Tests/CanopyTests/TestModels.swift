@@ -34,6 +34,19 @@ enum TestModels {
     }
 }
 
+/// Two trainings of one model on two backends agree: every first-epoch loss (train and validation) within 1e-4
+/// relative, and every last-epoch validation loss within 1e-3 (float rounding grows over the steps).
+func assertBackendsAgree(_ cpu: [EpochReport], _ other: [EpochReport], file: StaticString = #filePath,
+                         line: UInt = #line) {
+    for (a, b) in zip(cpu.first!.train + cpu.first!.validation, other.first!.train + other.first!.validation) {
+        print("epoch 1 \(a.task): cpu \(a.loss), other \(b.loss)")
+        XCTAssertEqual(a.loss, b.loss, accuracy: 1e-4 * max(1, abs(a.loss)), "epoch 1 \(a.task)", file: file, line: line)
+    }
+    for (a, b) in zip(cpu.last!.validation, other.last!.validation) {
+        XCTAssertEqual(a.loss, b.loss, accuracy: 1e-3 * max(1, abs(a.loss)), "last epoch \(a.task)", file: file, line: line)
+    }
+}
+
 /// What running the `canopy` executable printed and how it exited.
 struct CommandResult {
     var status: Int32, stdout: String, stderr: String
