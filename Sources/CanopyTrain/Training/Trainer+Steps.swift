@@ -34,7 +34,7 @@ extension Trainer {
     /// - Throws: ``TrainingError/nonFiniteLoss(task:epoch:step:value:)`` for a loss that is not finite.
     func forwardAndBackward(batch index: Int, step: Int, epoch: Int,
                             accumulators: inout [TaskAccumulator]) throws -> [Double] {
-        try batcher.fill(&batch, index: index, augmentation: ImageAugmentation(spec.input.augment, shape: spec.input.shape),
+        try batcher.fill(&batch, index: index, augmentation: augmentation,
                          seed: SeedMixer.mix(spec.train.seed, 0x4155_474D, UInt64(step)))
         try steps.compute(batch: batch, seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)),
                           progress: schedule.progress(atStep: step))

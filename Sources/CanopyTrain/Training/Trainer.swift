@@ -108,6 +108,8 @@ public final class Trainer {
     let evaluator: Evaluator
     var batcher: Batcher
     var batch: Batch
+    /// What `input.augment` does to each training batch (nil for nothing), derived once from the spec.
+    let augmentation: ImageAugmentation?
     var earlyStopping = EarlyStoppingState()
     var diagnostics: GradientDiagnostics?
     /// The best epoch's parameters, kept while early stopping with `restore_best` watches.
@@ -142,6 +144,7 @@ public final class Trainer {
         batcher = try Batcher(dataset: data.train, batchSize: model.batchSize,
                               labelColumns: model.tasks.map(\.spec.label), transform: plan.transform)
         batch = batcher.makeBatch()
+        augmentation = ImageAugmentation(spec.input.augment, shape: spec.input.shape)
         schedule = LearningRateSchedule(base: spec.train.optimizer.learningRate, spec: spec.train.schedule,
                                         stepsPerEpoch: batcher.batchCount, epochs: spec.train.epochs)
         steps = try StepRunner(model: model, parameters: parameters, weighting: weighting, classWeights: plan.classWeights)
