@@ -114,7 +114,38 @@ final class CLBlastReference: GEMMReference {
         }
         var name = [CChar](repeating: 0, count: 256)
         clGetDeviceInfo(device, cl_device_info(CL_DEVICE_NAME), name.count, &name, nil)
-        summary = "CLBlast (\(tried[0]), CLBlastSgemm via dlopen) on \(String(cString: name)) [\(platformIndex):\(deviceIndex)], own context and queue"
+        summary = "CLBlast (\(tried[0]), CLBlastSgemm via dlopen) on \(String(cString: name)) [\(platformIndex):\(deviceIndex)], "
+            + "own context and queue, checked against a naive product"
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            try check(MatmulShape(m: 7, n: 5, k: 3, transposeA: ta, transposeB: tb))
+        }
+    }
+
+    /// Runs one small product and compares it with a naive one, so that a wrong call (layouts, leading
+    /// dimensions) cannot pass for a slow one.
+    private func check(_ s: MatmulShape) throws {
+        let a = pattern(s.m * s.k), b = pattern(s.k * s.n).map { $0 * 2 + 0.25 }
+        let ld = leadingDimensions(s)
+        let (da, db) = (try Buffer(context: context, a), try Buffer(context: context, b))
+        let dc = try Buffer(context: context, [Float](repeating: 0, count: s.m * s.n))
+        let status = sgemm(Self.rowMajor, s.transposeA ? Self.yes : Self.no, s.transposeB ? Self.yes : Self.no,
+                           s.m, s.n, s.k, 1, da.memory, 0, ld.a, db.memory, 0, ld.b, 0, dc.memory, 0, ld.c, &queue, nil)
+        guard status == 0 else { throw ReferenceUnavailable(description: "CLBlastSgemm returned status \(status)") }
+        var c = [Float](repeating: 0, count: s.m * s.n)
+        let read = clEnqueueReadBuffer(queue, dc.memory, cl_bool(CL_TRUE), 0, c.count * MemoryLayout<Float>.size, &c, 0, nil, nil)
+        guard read == CL_SUCCESS else { throw ReferenceUnavailable(description: "clEnqueueReadBuffer failed (\(read))") }
+        for i in 0..<s.m {
+            for j in 0..<s.n {
+                var sum: Float = 0
+                for p in 0..<s.k {
+                    sum += (s.transposeA ? a[p * s.m + i] : a[i * s.k + p]) * (s.transposeB ? b[j * s.k + p] : b[p * s.n + j])
+                }
+                guard abs(c[i * s.n + j] - sum) <= 1e-4 * max(1, abs(sum)) else {
+                    throw ReferenceUnavailable(description: "CLBlastSgemm \(KernelCase.describe(s)) gave C[\(i)][\(j)] = "
+                                               + "\(c[i * s.n + j]), a naive product \(sum)")
+                }
+            }
+        }
     }
 
     deinit {
