@@ -5,7 +5,8 @@ import Foundation
 
 extension CanopyBenchmarksCommand {
     /// `kernels`: every ``KernelSuite`` case on each Canopy backend and, for matrix products and convolutions, on
-    /// OpenBLAS and CLBlast, interleaved case by case so that all see the same machine load; then a summary table.
+    /// OpenBLAS and CLBlast, timed case by case with the engines taking turns so that all see the same machine load;
+    /// then a summary table.
     func runKernels() throws {
         var opened: [Backend] = []
         for name in backends.split(separator: ",") {
@@ -39,18 +40,19 @@ extension CanopyBenchmarksCommand {
         var report = Report()
         let cases = KernelSuite.cases()
         for c in cases {
-            for backend in opened {
-                let benchmark = try KernelSuite.benchmark(c, on: backend)
-                report.add(benchmark, group: c.title, seconds: try timer.median(benchmark))
-            }
-            guard let gemm = c.gemm else { continue }
-            for reference in libraries {
-                do {
-                    let benchmark = try reference.benchmark(title: c.title, shape: gemm, work: c.work, unit: c.unit)
-                    report.add(benchmark, group: c.title, seconds: try timer.median(benchmark))
-                } catch {
-                    print("# \(c.title), \(reference.engine) skipped: \(error)")
+            // Every engine's benchmark of this case, timed together (in turn) so that they share the machine's load.
+            var benchmarks = try opened.map { try KernelSuite.benchmark(c, on: $0) }
+            if let gemm = c.gemm {
+                for reference in libraries {
+                    do {
+                        benchmarks.append(try reference.benchmark(title: c.title, shape: gemm, work: c.work, unit: c.unit))
+                    } catch {
+                        print("# \(c.title), \(reference.engine) skipped: \(error)")
+                    }
                 }
+            }
+            for (benchmark, seconds) in zip(benchmarks, try timer.medians(benchmarks)) {
+                report.add(benchmark, group: c.title, seconds: seconds)
             }
         }
         print("")

@@ -32,16 +32,45 @@ struct Benchmark {
 
 /// Times benchmarks the same way: warm up, then repeat batches of runs until a time budget is spent, each batch
 /// ended by one synchronisation, and report the median time per run (robust on shared, noisy machines).
+/// Benchmarks timed together take their batches in turn (round robin), so that a change of load on the machine
+/// falls on all of them alike and the ratios between them hold.
 struct Timer {
     var budget: Double = 0.5
     var warmups = 3
     /// Fewest timed batches (3 when one run alone takes more than a tenth of the budget, as 2048³ on PoCL does).
     var minimumSamples = 5
 
-    func median(_ benchmark: Benchmark) throws -> Double {
+    func median(_ benchmark: Benchmark) throws -> Double { try medians([benchmark])[0] }
+
+    /// The median time per run of each benchmark, spending `budget` per benchmark in all.
+    func medians(_ benchmarks: [Benchmark]) throws -> [Double] {
+        var perBatch: [Int] = [], samples: [[Double]] = []
+        for benchmark in benchmarks {
+            let (runs, first) = try calibrate(benchmark)
+            perBatch.append(runs)
+            samples.append([first])
+        }
+        let fewest = samples.map { $0[0] > 0.1 * budget ? min(3, minimumSamples) : minimumSamples }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(budget * Double(benchmarks.count) * 1e9)
+        while DispatchTime.now().uptimeNanoseconds < deadline || zip(samples, fewest).contains(where: { $0.count < $1 }) {
+            for (i, benchmark) in benchmarks.enumerated() {
+                benchmark.setUp()
+                defer { benchmark.tearDown() }
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<perBatch[i] { try benchmark.body() }
+                try benchmark.synchronize()
+                samples[i].append(seconds(since: start) / Double(perBatch[i]))
+            }
+        }
+        return samples.map { $0.sorted()[$0.count / 2] }
+    }
+
+    /// Warms up (the first run compiles for OpenCL and CLBlast, and allocates; long runs need no further
+    /// warm-up), then finds how many runs make a batch last a millisecond at least; returns them and the time per
+    /// run of that batch.
+    private func calibrate(_ benchmark: Benchmark) throws -> (runs: Int, seconds: Double) {
         benchmark.setUp()
         defer { benchmark.tearDown() }
-        // The first run compiles (OpenCL, CLBlast) and allocates; long runs need no further warm-up.
         var start = DispatchTime.now().uptimeNanoseconds
         try benchmark.body()
         try benchmark.synchronize()
@@ -50,30 +79,15 @@ struct Timer {
             try benchmark.body()
             try benchmark.synchronize()
         }
-        // Runs per batch so that a batch lasts about a millisecond at least.
-        var perBatch = 1
-        var samples: [Double] = []
+        var runs = 1
         while true {
             let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<perBatch { try benchmark.body() }
+            for _ in 0..<runs { try benchmark.body() }
             try benchmark.synchronize()
             let elapsed = seconds(since: start)
-            if elapsed > 1e-3 || perBatch >= 1 << 16 {
-                samples.append(elapsed / Double(perBatch))
-                break
-            }
-            perBatch *= 2
+            if elapsed > 1e-3 || runs >= 1 << 16 { return (runs, elapsed / Double(runs)) }
+            runs *= 2
         }
-        let fewest = samples[0] > 0.1 * budget ? min(3, minimumSamples) : minimumSamples
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(budget * 1e9)
-        while DispatchTime.now().uptimeNanoseconds < deadline || samples.count < fewest {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<perBatch { try benchmark.body() }
-            try benchmark.synchronize()
-            samples.append(seconds(since: start) / Double(perBatch))
-        }
-        samples.sort()
-        return samples[samples.count / 2]
     }
 
     private func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
