@@ -70,8 +70,9 @@ struct CanopyChild {
         result.kernel_calls_per_step = profile.kernelCallCount
         result.uploads_per_step = profile.uploads
         result.uploaded_bytes_per_step = profile.uploadedBytes
-        result.downloads_per_step = profile.downloads
-        result.downloaded_bytes_per_step = profile.downloadedBytes
+        // Losses and outputs come back several steps at once: the profile counts downloads over its steps.
+        result.downloads_per_step = Double(profile.downloads) / Double(profile.steps)
+        result.downloaded_bytes_per_step = profile.downloadedBytes / profile.steps
         result.buffers_allocated_per_step = profile.buffersAllocated
         return result
     }

@@ -28,7 +28,7 @@ struct EngineResult: Codable {
     var device_launches_per_step: Double?
     var uploads_per_step: Int?
     var uploaded_bytes_per_step: Int?
-    var downloads_per_step: Int?
+    var downloads_per_step: Double?
     var downloaded_bytes_per_step: Int?
     var buffers_allocated_per_step: Int?
     /// Opening the backend (device, context, queue), before the first step's clock starts.

@@ -187,9 +187,9 @@ struct WorkloadSuite {
             let torch = result("pytorch")?.peak_rss_mb
             let canopy = ratios.compactMap(result).first
             let openCL = result("canopy-opencl")
-            func transfers(_ count: Int?, _ bytes: Int?) -> String {
+            func transfers(_ count: Double?, _ bytes: Int?) -> String {
                 guard let count, let bytes else { return "–" }
-                return "\(count) (\(MemoryPlan.format(bytes)))"
+                return String(format: "%.3g", count) + " (\(MemoryPlan.format(bytes)))"
             }
             lines.append("| \(workload.title) | "
                 + engines.map { result($0)?.peak_rss_mb.map { String(format: "%.0f MB", $0) } ?? "skipped" }.joined(separator: " | ")
@@ -199,7 +199,7 @@ struct WorkloadSuite {
                 }.joined(separator: " | ")
                 + " | \(canopy?.kernel_calls_per_step.map(String.init) ?? "–")"
                 + " | \(openCL?.device_launches_per_step.map { String(format: "%.0f", $0) } ?? "–")"
-                + " | \(transfers(canopy?.uploads_per_step, canopy?.uploaded_bytes_per_step))"
+                + " | \(transfers(canopy?.uploads_per_step.map(Double.init), canopy?.uploaded_bytes_per_step))"
                 + " | \(transfers(canopy?.downloads_per_step, canopy?.downloaded_bytes_per_step)) |")
         }
         return lines.joined(separator: "\n")
