@@ -5,7 +5,8 @@ import Foundation
 
 /// Which backend to run on: a command-line flag, a setting in code, or `auto`.
 public enum BackendChoice: String, CaseIterable, Sendable {
-    /// An OpenCL GPU if there is one, else any OpenCL device, else the CPU backend.
+    /// An OpenCL GPU if there is one, else any OpenCL device, else the CPU backend; for training, the backend
+    /// that is faster for the model, measured (see ``open(forTraining:device:environment:)``).
     case auto
     /// The OpenCL backend; fails when no OpenCL device exists.
     case opencl

@@ -1,29 +1,5 @@
+import CanopyCore
 import Foundation
-
-/// 64-bit FNV-1a, the hash that names on-disk program binaries. Not cryptographic: it only has to tell
-/// different (device, driver, options, source) combinations apart and catch damaged files.
-struct FNV1a64 {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    mutating func add<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        for byte in bytes {
-            value ^= UInt64(byte)
-            value = value &* 0x0000_0100_0000_01b3
-        }
-    }
-
-    /// Adds a string followed by a NUL separator, so that ("ab", "c") and ("a", "bc") differ.
-    mutating func add(field: String) {
-        add(field.utf8)
-        add(CollectionOfOne(0))
-    }
-
-    static func hash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
-        var h = FNV1a64()
-        h.add(bytes)
-        return h.value
-    }
-}
 
 /// Program binaries on disk, one file per (device, driver, options, source) key.
 ///

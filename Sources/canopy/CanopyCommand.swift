@@ -29,7 +29,7 @@ func loadModel(_ path: String) throws -> ModelSpec {
 
 /// `--backend` and `--device`, shared by every command that runs a model.
 struct BackendOptions: ParsableArguments {
-    @Option(help: "auto (an OpenCL GPU, else any OpenCL device, else the CPU), opencl or cpu.")
+    @Option(help: "auto (train: the faster for this model, measured once and remembered; else an OpenCL GPU, else any OpenCL device, else the CPU), opencl or cpu.")
     var backend: BackendChoice = .auto
 
     @Option(parsing: .unconditional,
@@ -47,6 +47,9 @@ struct BackendOptions: ParsableArguments {
 
     /// Opens the chosen backend.
     func open() throws -> SelectedBackend { try backend.open(device: device) }
+
+    /// Opens the chosen backend to train `plan`'s model (`auto` measures which backend is faster for it).
+    func open(forTraining plan: RunPlan) throws -> SelectedBackend { try backend.open(forTraining: plan, device: device) }
 }
 
 extension BackendChoice: ExpressibleByArgument {}

@@ -52,10 +52,11 @@ struct TrainCommand: ParsableCommand {
         try reportingErrors {
             var spec = try loadModel(model)
             if let seed { spec = try spec.with(seed: UInt64(seed)!) }
-            let selected = try backendOptions.open()
+            let plan = try RunPlan(spec, device: nil)
+            let selected = try backendOptions.open(forTraining: plan)
             print("backend: \(selected.reason)")
 
-            let trainer = try Trainer(spec: spec, backend: selected.backend)
+            let trainer = try Trainer(plan: plan, backend: selected.backend)
             let target = epochs ?? spec.train.epochs
             let folder = try RunFolder(path: resume ?? out ?? "runs/\(spec.name)",
                                        start: resume != nil ? .resume : overwrite ? .overwrite : .new)

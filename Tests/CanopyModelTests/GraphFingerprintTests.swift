@@ -12,12 +12,7 @@ import XCTest
 final class GraphFingerprintTests: XCTestCase {
     /// FNV-1a (64-bit) of `lines`, in hexadecimal.
     static func hash(_ lines: [String]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in lines.joined(separator: "\n").utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
+        String(FNV1a64.hash(lines.joined(separator: "\n").utf8), radix: 16)
     }
 
     /// The graph's hash (every node's op, inputs, output shapes and label), its node count, and the hash of the
