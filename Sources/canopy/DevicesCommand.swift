@@ -11,7 +11,8 @@ struct DevicesCommand: ParsableCommand {
             let devices = try OpenCLBackend.availableDevices()
             for device in devices { print(device) }
             let chosen = try BackendChoice.auto.open()
-            print("\n--backend auto would use: \(chosen.reason)")
+            print("\n--backend auto would use for evaluate and predict: \(chosen.reason)")
+            print("(for train, auto measures each model on the cpu backend and on this device, and remembers the faster)")
         }
     }
 }
