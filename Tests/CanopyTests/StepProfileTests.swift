@@ -4,8 +4,8 @@ import XCTest
 
 /// `canopy check --plan`: training steps measured on a traced backend.
 final class StepProfileTests: ScratchTestCase {
-    /// The counts follow from the plan: one optimizer call per trained parameter (batch norm's running statistics
-    /// are not trained), no buffer allocated once warm, the features and each task's labels and mask uploaded
+    /// The counts follow from the plan: one optimizer call over the arena of trained parameters (batch norm's
+    /// running statistics are not trained), no buffer allocated once warm, the features and each task's labels and mask uploaded
     /// (fixed loss seeds only once), and one read for all the steps measured.
     func testOneStepIsCountedAndAllocatesNothingOnceWarm() throws {
         let spec = try ModelFile.parse(Self.smallModel().replacingOccurrences(of: "shared: [{dense: 16}, relu]",
@@ -15,7 +15,8 @@ final class StepProfileTests: ScratchTestCase {
         let profile = try StepProfile.measure(plan, on: CPUBackend())
         let calls = Dictionary(uniqueKeysWithValues: profile.kernelCalls.map { ($0.name, $0.count) })
         let trained = plan.model.graph.trainableParameters.count
-        XCTAssertEqual(calls["adamUpdate"], trained, "one update per trained parameter: \(profile.lines)")
+        XCTAssertGreaterThan(trained, 1)
+        XCTAssertEqual(calls["adamUpdate"], 1, "one update over the parameter arena: \(profile.lines)")
         XCTAssertEqual(calls["batchNormRunningUpdate"], 1)
         XCTAssertEqual(profile.buffersAllocated, 0)
         // features, the real-rows mask, and per task (2) labels and mask; fixed loss seeds were uploaded once

@@ -38,6 +38,26 @@ public protocol Backend: AnyObject {
 
     /// Waits until every enqueued kernel and copy has finished.
     func synchronize() throws
+
+    /// A buffer that is elements `offset ..< offset + count` of `buffer`, sharing its memory: what a kernel writes
+    /// into one, the other holds. Lets parameters, gradients and optimizer state be laid out end to end, so that
+    /// one optimizer launch covers them all. `offset` must be a multiple of ``viewAlignment``. A backend that
+    /// cannot make views throws ``BackendError/unsupportedKernel(kernel:backend:)`` (the default), and callers
+    /// then keep separate buffers.
+    func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer
+
+    /// The multiple, in elements, that a view's offset must be (an OpenCL device's base address alignment).
+    var viewAlignment: Int { get }
+}
+
+extension Backend {
+    /// Throws ``BackendError/unsupportedKernel(kernel:backend:)``: this backend makes no views.
+    public func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {
+        throw BackendError.unsupportedKernel(kernel: "makeView", backend: name)
+    }
+
+    /// 1.
+    public var viewAlignment: Int { 1 }
 }
 
 extension Backend {

@@ -63,4 +63,11 @@ public final class TracingBackend: Backend {
         synchronizations += 1
         try inner.synchronize()
     }
+
+    /// The wrapped backend's view (not counted as a buffer made: it allocates nothing).
+    public func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {
+        try inner.makeView(of: buffer, offset: offset, count: count)
+    }
+
+    public var viewAlignment: Int { inner.viewAlignment }
 }

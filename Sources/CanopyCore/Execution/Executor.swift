@@ -28,9 +28,21 @@ public final class Executor {
 
     private var storage: [Value: DeviceBuffer] = [:]
     private var inputBuffers: [String: DeviceBuffer] = [:]
+    private var placed: [Value: DeviceBuffer] = [:]
 
     /// Plans the nodes needed to compute `outputs` (which stay readable after ``run(seed:)``).
-    public init(graph: Graph, backend: Backend, parameters: ParameterStore, outputs: [Value], mode: Mode) throws {
+    ///
+    /// When the parameters lie in an arena, a concatenation along axis 0 of parameters that lie end to end in it
+    /// (fused experts' weights) is a view of the arena, not a copy.
+    ///
+    /// - Parameters:
+    ///   - gradientArena: where the gradients in `gradientValues` (by parameter name) are computed, so that they lie
+    ///     end to end: each is placed in its view when it is computed by a kernel of its own (not a view of a
+    ///     parameter, an input or another placed value); and a value whose only readers are axis-0 slices that are
+    ///     such gradients, tiling it in arena order, is computed straight into the arena (the slices are views).
+    ///     ``buffer(for:)`` says where each output ended up.
+    public init(graph: Graph, backend: Backend, parameters: ParameterStore, outputs: [Value], mode: Mode,
+                gradientArena: GradientArena? = nil, gradientValues: [String: Value] = [:]) throws {
         guard parameters.backend === backend else {
             throw GraphError("the parameter store lives on backend '\(parameters.backend.name)', not '\(backend.name)'")
         }
@@ -38,7 +50,7 @@ public final class Executor {
         self.backend = backend
         self.parameters = parameters
         self.mode = mode
-        try plan(outputs: outputs)
+        try plan(outputs: outputs, gradientArena: gradientArena, gradientValues: gradientValues)
     }
 
     /// Uploads the values of a named input. The count must match the input's shape.
@@ -107,10 +119,21 @@ public final class Executor {
 
     // MARK: Planning
 
-    private func plan(outputs: [Value]) throws {
+    private func plan(outputs: [Value], gradientArena: GradientArena?, gradientValues: [String: Value]) throws {
         let needed = neededNodes(for: outputs)
         let order = needed.indices.filter { needed[$0] }
         let root = aliasRoots(order: order)
+        var gradientNames: [Value: String] = [:]
+        if let gradientArena {
+            for (name, value) in gradientValues {
+                let owner = root[value] ?? value
+                guard let view = gradientArena.views[name], isPooled(owner), placed[owner] == nil,
+                      view.count == max(graph.count(of: owner), 1) else { continue }
+                placed[owner] = view
+                gradientNames[owner] = name
+            }
+        }
+        let viewNodes = try arenaViews(order: order, root: root, gradientArena: gradientArena, gradientNames: gradientNames)
         var lastUse: [Value: Int] = [:]
         for index in order { for input in graph.nodes[index].inputs { lastUse[root[input] ?? input] = index } }
         let pinned = Set(outputs.map { root[$0] ?? $0 })
@@ -123,7 +146,7 @@ public final class Executor {
                 if let source = root[value] { storage[value] = storage[source]; continue }
                 storage[value] = try allocate(value, node: node, pool: &pool)
             }
-            let kernels = try KernelEmitter.kernels(for: node, at: index, graph: graph, mode: mode) { try self.buffer(for: $0) }
+            let kernels = viewNodes.contains(index) ? [] : try KernelEmitter.kernels(for: node, at: index, graph: graph, mode: mode) { try self.buffer(for: $0) }
             // Checked once here against each kernel's contract, so that every backend, including one with no
             // checks of its own, gets a bad plan as an error before any step runs.
             for kernel in kernels { try kernel.validate() }
@@ -133,10 +156,63 @@ public final class Executor {
             var released: [Value] = node.inputs.map { root[$0] ?? $0 }.filter { lastUse[$0] == index }
             released += node.outputShapes.indices.map { Value(node: index, output: $0) }
                 .filter { root[$0] == nil && lastUse[$0] == nil }
-            for value in Set(released) where !pinned.contains(value) && isPooled(value) {
+            for value in Set(released) where !pinned.contains(value) && isPooled(value) && placed[value] == nil {
                 pool[graph.count(of: value), default: []].append(storage[value]!)
             }
         }
+    }
+
+    /// Stacks of parameters, and their gradients, that can be views of the arenas instead of copies: a
+    /// concatenation along axis 0 of parameters lying end to end in the parameter arena becomes a view of it; a
+    /// value read only by axis-0 slices that are placed gradients tiling it in arena order is placed in the
+    /// gradient arena, and the slices become views. Records the views in ``placed`` and returns the nodes whose
+    /// kernels are no longer needed.
+    private func arenaViews(order: [Int], root: [Value: Value], gradientArena: GradientArena?,
+                            gradientNames: [Value: String]) throws -> Set<Int> {
+        var skipped = Set<Int>()
+        var readers: [Value: [Int]] = [:]
+        for index in order { for input in graph.nodes[index].inputs { readers[input, default: []].append(index) } }
+        func contiguous(_ names: [String], in layout: ArenaLayout) -> Bool {
+            zip(names, names.dropFirst()).allSatisfy { layout.offsets[$1] == layout.offsets[$0]! + layout.counts[$0]! }
+        }
+        // Forward: stacked parameters.
+        if let layout = parameters.layout, let arena = parameters.arena {
+            for index in order {
+                let node = graph.nodes[index]
+                guard case .concat(axis: 0) = node.op else { continue }
+                let names = node.inputs.compactMap { input -> String? in
+                    if case let .parameter(name, _) = graph.nodes[input.node].op, layout.offsets[name] != nil { return name }
+                    return nil
+                }
+                guard names.count == node.inputs.count, contiguous(names, in: layout) else { continue }
+                placed[Value(node: index)] = try backend.makeView(of: arena, offset: layout.offsets[names[0]]!,
+                                                                 count: max(graph.count(of: Value(node: index)), 1))
+                skipped.insert(index)
+            }
+        }
+        // Backward: the gradient of a stack, sliced back into the parameters' gradients.
+        if let gradientArena {
+            let layout = gradientArena.layout
+            for (stack, reading) in readers where root[stack] == nil && isPooled(stack) && placed[stack] == nil {
+                let slices = reading.compactMap { index -> (index: Int, start: Int, length: Int, name: String)? in
+                    guard case let .slice(axis: 0, start, length) = graph.nodes[index].op,
+                          let name = gradientNames[Value(node: index)] else { return nil }
+                    return (index, start, length, name)
+                }.sorted { $0.start < $1.start }
+                guard !slices.isEmpty, slices.count == reading.count else { continue }
+                let rows = graph.shape(of: stack).first ?? 0, rowSize = graph.count(of: stack) / max(rows, 1)
+                var next = 0
+                let tiles = slices.allSatisfy { slice in
+                    defer { next = slice.start + slice.length }
+                    return slice.start == next && layout.offsets[slice.name] == layout.offsets[slices[0].name]! + slice.start * rowSize
+                }
+                guard tiles, next == rows, contiguous(slices.map(\.name), in: layout) else { continue }
+                placed[stack] = try backend.makeView(of: gradientArena.buffer, offset: layout.offsets[slices[0].name]!,
+                                                     count: max(graph.count(of: stack), 1))
+                skipped.formUnion(slices.map(\.index))
+            }
+        }
+        return skipped
     }
 
     private func allocate(_ value: Value, node: Node, pool: inout [Int: [DeviceBuffer]]) throws -> DeviceBuffer {
@@ -149,6 +225,7 @@ public final class Executor {
             inputBuffers[name] = buffer
             return buffer
         default:
+            if let buffer = placed[value] { return buffer }   // placed gradients and arena views
             let count = max(graph.count(of: value), 1)
             if let reused = pool[count]?.popLast() { return reused }
             intermediateBufferCount += 1

@@ -1,6 +1,8 @@
 /// The trainable parameters of a graph, held in device buffers of one backend.
 ///
-/// Executors read and update parameters in place. To move a model to another backend, take a
+/// Executors read and update parameters in place. On a backend that makes views, the trainable parameters lie
+/// end to end in one arena (``layout``, ``arena``), each parameter's buffer a view of it, so that an optimizer
+/// can update all of them in one launch; state parameters (running statistics) have buffers of their own. To move a model to another backend, take a
 /// ``snapshot()`` and ``load(_:)`` it into a store on the other backend (or use ``moved(to:)``).
 public final class ParameterStore {
     /// The backend holding every parameter buffer; executors must run on this same backend.
@@ -11,9 +13,14 @@ public final class ParameterStore {
     public let trainableNames: [String]
     /// Shape of each parameter by name.
     public let shapes: [String: [Int]]
+    /// Where each trainable parameter sits in ``arena``; nil when the backend makes no views.
+    public let layout: ArenaLayout?
+    /// The trainable parameters end to end (see ``layout``); nil when the backend makes no views.
+    public let arena: DeviceBuffer?
     private var buffers: [String: DeviceBuffer] = [:]
 
-    /// Allocates zero-filled buffers for every parameter of `graph`.
+    /// Allocates zero-filled buffers for every parameter of `graph` (the trainable ones in one arena when the
+    /// backend makes views).
     public init(graph: Graph, backend: Backend) throws {
         self.backend = backend
         var names: [String] = [], trainableNames: [String] = []
@@ -23,11 +30,50 @@ public final class ParameterStore {
             names.append(name)
             if graph.isTrainable(value) { trainableNames.append(name) }
             shapes[name] = graph.shape(of: value)
-            buffers[name] = try backend.makeBuffer(count: max(graph.count(of: value), 1))
         }
         self.names = names
         self.trainableNames = trainableNames
         self.shapes = shapes
+        let layout = ArenaLayout(names: Self.arenaOrder(graph: graph, trainable: trainableNames),
+                                 counts: shapes.mapValues { $0.reduce(1, *) },
+                                 alignment: backend.viewAlignment)
+        if !trainableNames.isEmpty, let made = try layout.makeArena(on: backend) {
+            self.layout = layout
+            arena = made.buffer
+            buffers = made.views
+        } else {
+            self.layout = nil
+            arena = nil
+        }
+        for name in names where buffers[name] == nil {
+            buffers[name] = try backend.makeBuffer(count: max(shapes[name]!.reduce(1, *), 1))
+        }
+    }
+
+    /// Trainable parameters in arena order: graph order, except that parameters stacked by one concatenation
+    /// along axis 0 (fused experts' weights) lie together in its order, so that the stack can be a view of the
+    /// arena rather than a copy (see ``Executor``).
+    static func arenaOrder(graph: Graph, trainable: [String]) -> [String] {
+        let trained = Set(trainable)
+        var groups: [[String]] = [], groupOf: [String: Int] = [:]
+        for node in graph.nodes {
+            guard case .concat(axis: 0) = node.op, node.inputs.count > 1 else { continue }
+            let names = node.inputs.compactMap { input -> String? in
+                guard case let .parameter(name, _) = graph.nodes[input.node].op, trained.contains(name),
+                      groupOf[name] == nil else { return nil }
+                return name
+            }
+            guard names.count == node.inputs.count, Set(names).count == names.count else { continue }
+            for name in names { groupOf[name] = groups.count }
+            groups.append(names)
+        }
+        var order: [String] = [], placed = Set<String>()
+        for name in trainable where !placed.contains(name) {
+            let members = groupOf[name].map { groups[$0] } ?? [name]
+            order += members
+            placed.formUnion(members)
+        }
+        return order
     }
 
     /// The device buffer of a parameter.

@@ -4,7 +4,10 @@ import CanopyModel
 /// Applies optimizer updates to a ``ParameterStore`` from gradient buffers, keeping the optimizer's state
 /// (momentum or Adam moments) in device buffers beside the parameters.
 ///
-/// One ``step(gradients:learningRate:)`` enqueues one fused update kernel per parameter.
+/// When the parameters lie in one arena (``ParameterStore/layout``), the state does too, laid out alike, and a
+/// step whose gradients are a whole ``GradientArena`` with nothing frozen is one update kernel over the arenas;
+/// otherwise a step enqueues one update kernel per parameter. Both give the same numbers: every optimizer is
+/// element-wise, and the gaps between parameters are zeros that every update keeps zero.
 public final class Optimizer {
     /// The optimizer and its hyperparameters; ``step(gradients:learningRate:skipping:)`` may override the rate.
     public let spec: OptimizerSpec
@@ -14,11 +17,23 @@ public final class Optimizer {
     public private(set) var stepCount = 0
     /// Per parameter: velocity (SGD) or first and second moments (Adam).
     private var state: [String: [DeviceBuffer]] = [:]
+    /// The state tensors as arenas laid out like the parameters (when the parameters have an arena).
+    private var stateArenas: [DeviceBuffer] = []
 
     /// Allocates zero-filled state beside every trainable parameter: a velocity (SGD) or two moments (Adam).
     public init(_ spec: OptimizerSpec, parameters: ParameterStore) throws {
         self.spec = spec
         self.parameters = parameters
+        let tensors = { () -> Int in if case .sgd = spec { return 1 } else { return 2 } }()
+        if let layout = parameters.layout {
+            var arenas: [(buffer: DeviceBuffer, views: [String: DeviceBuffer])] = []
+            for _ in 0..<tensors { if let made = try layout.makeArena(on: parameters.backend) { arenas.append(made) } }
+            if arenas.count == tensors {
+                stateArenas = arenas.map(\.buffer)
+                for name in layout.names { state[name] = arenas.map { $0.views[name]! } }
+                return
+            }
+        }
         for name in parameters.trainableNames {
             let count = max(parameters.count(named: name), 1)
             switch spec {
@@ -40,27 +55,43 @@ public final class Optimizer {
 
     /// Updates every parameter that has a gradient, except those in `skipping` (frozen ones). `learningRate`
     /// overrides the spec's (for schedules).
-    public func step(gradients: [String: DeviceBuffer], learningRate: Float? = nil, skipping: Set<String> = []) throws {
+    ///
+    /// - Parameter arena: the gradient arena the gradients may be views of; when `gradients` is exactly the
+    ///   whole arena and nothing is skipped, one kernel updates every parameter.
+    public func step(gradients: [String: DeviceBuffer], learningRate: Float? = nil, skipping: Set<String> = [],
+                     arena: GradientArena? = nil) throws {
         stepCount += 1
-        let backend = parameters.backend
+        if let arena, let parameterArena = parameters.arena, stateArenas.count == stateNames.count,
+           arena.layout == parameters.layout, skipping.isDisjoint(with: arena.layout.names), arena.isWhole(gradients) {
+            try update(param: parameterArena, gradient: arena.buffer, state: stateArenas, count: arena.layout.count,
+                       learningRate: learningRate)
+            return
+        }
         for name in parameters.trainableNames {
             guard !skipping.contains(name), let gradient = gradients[name], let param = parameters.buffer(named: name),
                   let buffers = state[name] else { continue }
-            let count = parameters.count(named: name)
-            switch spec {
-            case let .sgd(lr, momentum, weightDecay):
-                try backend.execute(.sgdUpdate(param: param, grad: gradient, velocity: buffers[0], count: count,
-                    hyper: SGDHyperparameters(learningRate: learningRate ?? lr, momentum: momentum, weightDecay: weightDecay)))
-            case let .adam(lr, beta1, beta2, epsilon, weightDecay):
-                try backend.execute(.adamUpdate(param: param, grad: gradient, m: buffers[0], v: buffers[1], count: count,
-                    hyper: AdamHyperparameters(learningRate: learningRate ?? lr, beta1: beta1, beta2: beta2,
-                                               epsilon: epsilon, weightDecay: weightDecay, step: stepCount)))
-            case let .rmsprop(lr, alpha, epsilon, momentum, weightDecay):
-                try backend.execute(.rmspropUpdate(param: param, grad: gradient, square: buffers[0], buffer: buffers[1],
-                    count: count, hyper: RMSpropHyperparameters(learningRate: learningRate ?? lr, alpha: alpha,
-                                                                epsilon: epsilon, momentum: momentum,
-                                                                weightDecay: weightDecay)))
-            }
+            try update(param: param, gradient: gradient, state: buffers, count: parameters.count(named: name),
+                       learningRate: learningRate)
+        }
+    }
+
+    /// Enqueues the update of `count` elements of `param` from `gradient`, with the state tensors `buffers`.
+    private func update(param: DeviceBuffer, gradient: DeviceBuffer, state buffers: [DeviceBuffer], count: Int,
+                        learningRate: Float?) throws {
+        let backend = parameters.backend
+        switch spec {
+        case let .sgd(lr, momentum, weightDecay):
+            try backend.execute(.sgdUpdate(param: param, grad: gradient, velocity: buffers[0], count: count,
+                hyper: SGDHyperparameters(learningRate: learningRate ?? lr, momentum: momentum, weightDecay: weightDecay)))
+        case let .adam(lr, beta1, beta2, epsilon, weightDecay):
+            try backend.execute(.adamUpdate(param: param, grad: gradient, m: buffers[0], v: buffers[1], count: count,
+                hyper: AdamHyperparameters(learningRate: learningRate ?? lr, beta1: beta1, beta2: beta2,
+                                           epsilon: epsilon, weightDecay: weightDecay, step: stepCount)))
+        case let .rmsprop(lr, alpha, epsilon, momentum, weightDecay):
+            try backend.execute(.rmspropUpdate(param: param, grad: gradient, square: buffers[0], buffer: buffers[1],
+                count: count, hyper: RMSpropHyperparameters(learningRate: learningRate ?? lr, alpha: alpha,
+                                                            epsilon: epsilon, momentum: momentum,
+                                                            weightDecay: weightDecay)))
         }
     }
 

@@ -10,6 +10,9 @@ final class StepRunner {
     let parameters: ParameterStore
     let weighting: TaskWeighting
     let executor: Executor
+    /// The joint gradients end to end, laid out like the parameters (nil when the backend makes no views): the
+    /// plan writes them there, so that the optimizer can update every parameter in one launch.
+    let gradientArena: GradientArena?
     /// The current step's seed (dropout masks; PCGrad's projection order).
     private(set) var seed: UInt64 = 0
     private let classWeights: [[Float]?]
@@ -18,6 +21,7 @@ final class StepRunner {
     private var uploadedSeeds: [Float?]
     private var scratch: [String: DeviceBuffer] = [:]
     private var squaredNorms: [String: DeviceBuffer] = [:]
+    private var clipped: GradientArena?
 
     /// Plans the step: each task's output, loss and labelled count, and the gradients the method needs.
     ///
@@ -32,8 +36,10 @@ final class StepRunner {
         var outputs: [Value] = []
         for task in model.tasks { outputs += [task.output, task.loss, task.labelledCount] }
         outputs += try weighting.stepOutputs(of: model)
+        gradientArena = try GradientArena(for: parameters)
         executor = try Executor(graph: model.graph, backend: parameters.backend, parameters: parameters,
-                                outputs: outputs, mode: .training)
+                                outputs: outputs, mode: .training, gradientArena: gradientArena,
+                                gradientValues: model.gradients)
         try model.uploadConstants(to: executor)
     }
 
@@ -48,11 +54,23 @@ final class StepRunner {
         try weighting.runStep(self)
     }
 
-    /// The gradient buffers the optimizer should read, clipped to a global norm when asked.
-    func gradients(clippedTo clipNorm: Float?) throws -> [String: DeviceBuffer] {
+    /// The gradient buffers the optimizer should read, clipped to a global norm when asked, and the arena they
+    /// make up when they are a whole one (then one optimizer launch updates every parameter).
+    func gradients(clippedTo clipNorm: Float?) throws -> (buffers: [String: DeviceBuffer], arena: GradientArena?) {
         var gradients = try weighting.gradients(self)
         try addTraceNormGradient(to: &gradients)
-        guard let clipNorm else { return gradients }
+        let whole = gradientArena.flatMap { $0.isWhole(gradients) ? $0 : nil }
+        guard let clipNorm else { return (gradients, whole) }
+        if let whole, let clipped = try clippedArena() {
+            // The whole arena at once: one reduction, one scalar read, one scaling (gaps are zeros).
+            let count = whole.layout.count
+            let scalar = try cachedBuffer(named: "#arena-norm", in: &squaredNorms, count: 1)
+            try backend.execute(.sumOfSquares(x: whole.buffer, y: scalar, count: count))
+            let norm = Double(try backend.download(scalar)[0]).squareRoot()
+            guard norm > Double(clipNorm) else { return (gradients, whole) }
+            try backend.execute(.scale(x: whole.buffer, y: clipped.buffer, alpha: Float(Double(clipNorm) / norm), count: count))
+            return (clipped.views, clipped)
+        }
         // Summed in graph order, so that the norm (and a resumed run) is the same bit for bit in every process.
         var total = 0.0
         for name in parameters.names {
@@ -60,14 +78,20 @@ final class StepRunner {
             total += try squaredNorm(of: buffer, parameter: name, key: name)
         }
         let norm = total.squareRoot()
-        guard norm > Double(clipNorm) else { return gradients }
+        guard norm > Double(clipNorm) else { return (gradients, nil) }
         let factor = Float(Double(clipNorm) / norm)
         for (name, buffer) in gradients {
             let scaled = try scratchBuffer(named: name + "#clipped", count: parameters.count(named: name))
             try backend.execute(.scale(x: buffer, y: scaled, alpha: factor, count: parameters.count(named: name)))
             gradients[name] = scaled
         }
-        return gradients
+        return (gradients, nil)
+    }
+
+    /// A second gradient arena that clipped gradients are scaled into, made on first use.
+    private func clippedArena() throws -> GradientArena? {
+        if clipped == nil { clipped = try GradientArena(for: parameters) }
+        return clipped
     }
 
     // MARK: For weighting methods

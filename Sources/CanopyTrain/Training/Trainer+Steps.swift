@@ -51,7 +51,7 @@ extension Trainer {
         try readings.record()
         let gradients = try steps.gradients(clippedTo: spec.train.clipNorm)
         let learningRate = schedule.rate(atStep: step)
-        try optimizer.step(gradients: gradients, learningRate: learningRate, skipping: frozen)
+        try optimizer.step(gradients: gradients.buffers, learningRate: learningRate, skipping: frozen, arena: gradients.arena)
         return PendingStep(batchIndex: index, step: step, learningRate: learningRate, labels: BatchLabels(batch))
     }
 
