@@ -44,20 +44,24 @@ extension CPUBackend {
     }
 
     /// One output row of 2×2, stride-2 max pooling: the windows over input rows `top` and `top + W`, whose first
-    /// element has plane index `base`. The same comparisons in the same order as the general loop.
+    /// element has plane index `base`. The comparisons of the general loop, in its order, written as selects so
+    /// that they compile to no data-dependent branches (after ReLU many windows tie at zero).
     @inline(__always)
     private func maxPool2x2(_ top: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                             _ index: UnsafeMutablePointer<Float>, inWidth: Int, outWidth: Int, base: Int) {
         let bottom = top + inWidth
-        let below = Float(inWidth)
+        let below = Float(inWidth), first = Float(base)
         for ow in 0..<outWidth {
             let a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1]
             var best = a, offset: Float = 0
-            if b > best { best = b; offset = 1 }
-            if c > best { best = c; offset = below }
-            if d > best { best = d; offset = below + 1 }
+            var wins = b > best
+            best = wins ? b : best; offset = wins ? 1 : offset
+            wins = c > best
+            best = wins ? c : best; offset = wins ? below : offset
+            wins = d > best
+            best = wins ? d : best; offset = wins ? below + 1 : offset
             y[ow] = best
-            index[ow] = Float(base + 2 * ow) + offset
+            index[ow] = first + Float(2 * ow) + offset
         }
     }
 
