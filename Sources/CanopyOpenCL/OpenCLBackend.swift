@@ -65,6 +65,8 @@ public final class OpenCLBackend: Backend {
     let tunables: CLTunables
     /// Scratch memory for transposes and im2col, grown on demand and reused (the queue is in order).
     var scratch: [CLBuffer] = []
+    /// Host copies that uploads are written from, so that an upload does not wait for the device.
+    let staging: CLUploadStaging
 
     /// Opens an OpenCL device.
     /// - Parameters:
@@ -78,6 +80,7 @@ public final class OpenCLBackend: Backend {
         programs = CLProgramCache(device: device, sources: KernelSources(directory: options.kernelDirectory),
                                   disk: options.cacheDirectory.map { CLDiskCache(directory: $0) })
         tunables = CLTunables(device: device, profile: options.tuning)
+        staging = CLUploadStaging(device: device)
     }
 
     /// Every OpenCL device of every platform, for `canopy devices` and for choosing a selector.
@@ -95,7 +98,9 @@ public final class OpenCLBackend: Backend {
         return try CLBuffer(device: device, count: count)
     }
 
-    /// Copies `values` into `buffer` from element `offset` with a blocking write, after the work enqueued before it.
+    /// Copies `values` into `buffer` from element `offset`, after the work enqueued before it, without waiting for
+    /// the device: the values are copied to host staging memory first (see ``CLUploadStaging``), so `values` may
+    /// be reused as soon as this returns.
     public func upload(_ values: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
         let target = try own(buffer)
         guard offset >= 0, offset + values.count <= target.count else {
@@ -103,10 +108,8 @@ public final class OpenCLBackend: Backend {
                 reason: "\(values.count) values at offset \(offset) do not fit a buffer of \(target.count)")
         }
         guard let base = values.baseAddress, !values.isEmpty else { return }
-        let size = MemoryLayout<Float>.size
-        try CLError.check(clEnqueueWriteBuffer(device.queue, target.memory, cl_bool(CL_TRUE), offset * size,
-                                               values.count * size, base, 0, nil, nil),
-                          "clEnqueueWriteBuffer", "uploading \(values.count) floats")
+        try staging.upload(UnsafeRawBufferPointer(start: base, count: values.count * MemoryLayout<Float>.size),
+                           to: target.memory, byteOffset: offset * MemoryLayout<Float>.size)
     }
 
     /// Copies `destination.count` floats from element `offset` of `buffer` with a blocking read, after all enqueued

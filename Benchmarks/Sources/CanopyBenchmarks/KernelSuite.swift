@@ -1,62 +1,121 @@
 import Canopy
 
-/// Kernel benchmarks: the same call with the same sizes on every backend, so each row's ratio compares backends.
+/// One row of the kernel benchmarks: what it computes on Canopy's backends and, for matrix products and
+/// convolutions, the GEMM that OpenBLAS and CLBlast run beside it (the product itself, or a convolution's
+/// im2col GEMM, whose rate the convolution's GEMM-equivalent rate is compared with).
+struct KernelCase {
+    /// `matmul W1 dense 784→512 forward x·Wᵀ, NT 128×512×784`.
+    let title: String
+    /// Floating-point operations, bytes or rows of one run.
+    let work: Double
+    let unit: (name: String, scale: Double)
+    /// The reference libraries' GEMM for this row (nil: Canopy only).
+    let gemm: MatmulShape?
+    /// Canopy's kernels for one run, on buffers made by the given function (count, scale).
+    let kernels: (_ backend: Backend, _ buffer: (Int, Float) throws -> DeviceBuffer) throws -> [Kernel]
+
+    static let gflops = ("GFLOP/s", 1e9), gbs = ("GB/s", 1e9)
+
+    /// `NT 128×512×784` (op(A) is m×k, op(B) k×n).
+    static func describe(_ s: MatmulShape) -> String {
+        "\(s.transposeA ? "T" : "N")\(s.transposeB ? "T" : "N") \(s.m)×\(s.n)×\(s.k)"
+    }
+
+    static func matmul(_ title: String, _ shape: MatmulShape) -> KernelCase {
+        KernelCase(title: "matmul \(title)\(title.isEmpty ? "" : ", ")\(describe(shape))",
+                   work: 2 * Double(shape.m * shape.n * shape.k), unit: gflops, gemm: shape) { _, buffer in
+            let a = try buffer(shape.m * shape.k, 1), b = try buffer(shape.k * shape.n, 1), c = try buffer(shape.m * shape.n, 1)
+            return [.matmul(a: a, b: b, c: c, shape: shape)]
+        }
+    }
+}
+
+/// The kernel benchmarks of issue 8: matrix products at W1's training shapes and square sizes, W2's
+/// convolutions (forward and both backward passes), softmax cross-entropy, Adam and a few memory-bound kernels.
 enum KernelSuite {
-    /// Groups of (title without backend, work, unit, kernel builder); each group runs on every backend.
-    static func groups(on backend: Backend) throws -> [(group: String, benchmark: Benchmark)] {
-        var result: [(String, Benchmark)] = []
-        func buffer(_ count: Int, scale: Float = 1) throws -> DeviceBuffer {
+    static func cases() -> [KernelCase] {
+        var result: [KernelCase] = []
+        // W1: MLP 784→512→256, heads 10 and 5, batch 128; dense weights are [out, in] (PyTorch's layout).
+        let batch = 128
+        for (inputs, outputs) in [(784, 512), (512, 256), (256, 10), (256, 5)] {
+            let layer = "W1 dense \(inputs)→\(outputs)"
+            result.append(.matmul("\(layer) forward x·Wᵀ", MatmulShape(m: batch, n: outputs, k: inputs, transposeB: true)))
+            result.append(.matmul("\(layer) backward dX = dY·W", MatmulShape(m: batch, n: inputs, k: outputs)))
+            result.append(.matmul("\(layer) backward dW = dYᵀ·x", MatmulShape(m: outputs, n: inputs, k: batch, transposeA: true)))
+        }
+        for side in [64, 256, 1024, 2048] {
+            result.append(.matmul("", MatmulShape(m: side, n: side, k: side)))
+        }
+        // W2: conv 3×3 1→32 on 28×28 and 32→64 on 14×14, pad 1, batch 64.
+        for (channels, sideLength, filters) in [(1, 28, 32), (32, 14, 64)] {
+            let g = ConvGeometry(batch: 64, inChannels: channels, inHeight: sideLength, inWidth: sideLength,
+                                 outChannels: filters, kernelHeight: 3, kernelWidth: 3, padHeight: 1, padWidth: 1)
+            result += convolutions(g, name: "W2 conv 3×3 \(channels)→\(filters) on \(sideLength)×\(sideLength)")
+        }
+        for rows in [128, 512] {
+            let classes = 10
+            result.append(KernelCase(title: "softmax cross-entropy \(rows)×\(classes), forward and backward",
+                                     work: Double(rows), unit: ("Mrows/s", 1e6), gemm: nil) { backend, buffer in
+                let logits = try buffer(rows * classes, 8), labels = try backend.makeBuffer((0..<rows).map { Float($0 % classes) })
+                let mask = try backend.makeBuffer([Float](repeating: 1, count: rows))
+                let probs = try buffer(rows * classes, 1), loss = try buffer(rows, 1), dLogits = try buffer(rows * classes, 1)
+                return [.softmaxCrossEntropy(logits: logits, labels: labels, mask: mask, probs: probs, rowLoss: loss, rows: rows, classes: classes),
+                        .softmaxCrossEntropyBackward(probs: probs, labels: labels, mask: mask, dRowLoss: loss, dLogits: dLogits,
+                                                     rows: rows, classes: classes)]
+            })
+        }
+        let count = 1 << 20
+        // Adam reads parameter, gradient, m and v and writes parameter, m and v: 28 bytes per parameter.
+        result.append(KernelCase(title: "Adam update of 1M parameters", work: 28 * Double(count), unit: KernelCase.gbs,
+                                 gemm: nil) { backend, buffer in
+            let x = try buffer(count, 1), g = try buffer(count, 0.01), m = try buffer(count, 1)
+            let v = try backend.makeBuffer([Float](repeating: 0.01, count: count))
+            return [.adamUpdate(param: x, grad: g, m: m, v: v, count: count, hyper: AdamHyperparameters(learningRate: 1e-6, step: 10))]
+        })
+        result.append(KernelCase(title: "relu 1M elements", work: 8 * Double(count), unit: KernelCase.gbs, gemm: nil) { _, buffer in
+            [.unary(.relu, x: try buffer(count, 1), y: try buffer(count, 1), count: count)]
+        })
+        result.append(KernelCase(title: "sum of 1M elements", work: 4 * Double(count), unit: KernelCase.gbs, gemm: nil) { _, buffer in
+            [.sum(x: try buffer(count, 1), y: try buffer(count, 1), count: count)]
+        })
+        let (rows, experts, features) = (512, 8, 16)
+        result.append(KernelCase(title: "MMoE mixture 512 rows × 8 experts × 16, forward", work: 2 * Double(rows * experts * features),
+                                 unit: KernelCase.gflops, gemm: nil) { _, buffer in
+            [.mixture(gates: try buffer(rows * experts, 1), values: try buffer(rows * experts * features, 1),
+                      y: try buffer(rows * features, 1), rows: rows, experts: experts, features: features)]
+        })
+        return result
+    }
+
+    /// A convolution's three passes, each with the im2col GEMM it amounts to (NCHW, weight [F, C·KH·KW], the
+    /// batch's columns [C·KH·KW, N·OH·OW]): forward W·cols, backward input Wᵀ·dY (then col2im), backward
+    /// weight dY·colsᵀ. All three do 2·F·C·KH·KW·N·OH·OW floating-point operations.
+    static func convolutions(_ g: ConvGeometry, name: String) -> [KernelCase] {
+        let patch = g.inChannels * g.kernelHeight * g.kernelWidth, pixels = g.batch * g.outHeight * g.outWidth
+        let flops = 2 * Double(g.outChannels * patch * pixels)
+        let shapes = [("forward", MatmulShape(m: g.outChannels, n: pixels, k: patch)),
+                      ("backward input", MatmulShape(m: patch, n: pixels, k: g.outChannels, transposeA: true)),
+                      ("backward weight", MatmulShape(m: g.outChannels, n: patch, k: pixels, transposeB: true))]
+        return shapes.map { pass, gemm in
+            KernelCase(title: "conv2d \(pass) \(name), batch \(g.batch) (im2col GEMM \(KernelCase.describe(gemm)))",
+                       work: flops, unit: KernelCase.gflops, gemm: gemm) { _, buffer in
+                let input = try buffer(g.inputCount, 1), weight = try buffer(g.weightCount, 1), output = try buffer(g.outputCount, 1)
+                switch pass {
+                case "forward": return [.conv2d(input: input, weight: weight, output: output, geometry: g)]
+                case "backward input": return [.conv2dBackwardInput(dOutput: output, weight: weight, dInput: input, geometry: g)]
+                default: return [.conv2dBackwardWeight(input: input, dOutput: output, dWeight: weight, geometry: g)]
+                }
+            }
+        }
+    }
+
+    /// The case on a Canopy backend.
+    static func benchmark(_ c: KernelCase, on backend: Backend) throws -> Benchmark {
+        let kernels = try c.kernels(backend) { count, scale in
             try backend.makeBuffer((0..<count).map { Float(($0 * 7919) % 1000) / 1000 * scale - scale / 2 })
         }
-        func add(_ group: String, work: Double, unit: (String, Double), _ kernels: [Kernel]) {
-            result.append((group, Benchmark(title: "\(group), \(backend.name)", work: work, unit: unit, backend: backend) {
-                for kernel in kernels { try backend.execute(kernel) }
-            }))
+        return Benchmark(title: "\(c.title), canopy \(backend.name)", work: c.work, unit: c.unit, backend: backend) {
+            for kernel in kernels { try backend.execute(kernel) }
         }
-        let gflops = ("GFLOP/s", 1e9), gbs = ("GB/s", 1e9)
-
-        for (m, n, k, ta, tb) in [(64, 10, 64, false, true), (128, 512, 784, false, true), (512, 512, 512, false, false),
-                                  (1024, 1024, 1024, false, false), (256, 64, 256, true, false)] {
-            let a = try buffer(m * k), b = try buffer(k * n), c = try buffer(m * n)
-            add("matmul \(m)×\(n)×\(k)\(ta ? " Aᵀ" : "")\(tb ? " Bᵀ" : "")", work: 2 * Double(m * n * k), unit: gflops,
-                [.matmul(a: a, b: b, c: c, shape: MatmulShape(m: m, n: n, k: k, transposeA: ta, transposeB: tb))])
-        }
-        for (batch, channels, side, filters) in [(64, 1, 8, 16), (64, 16, 16, 32)] {
-            let g = ConvGeometry(batch: batch, inChannels: channels, inHeight: side, inWidth: side, outChannels: filters,
-                                 kernelHeight: 3, kernelWidth: 3, padHeight: 1, padWidth: 1)
-            let input = try buffer(g.inputCount), weight = try buffer(g.weightCount), output = try buffer(g.outputCount)
-            let dInput = try buffer(g.inputCount), dWeight = try buffer(g.weightCount)
-            let flops = 2 * Double(g.outputCount * channels * 9)
-            let shape = "\(batch)×\(channels)×\(side)×\(side) → \(filters) filters 3×3"
-            add("conv2d forward \(shape)", work: flops, unit: gflops, [.conv2d(input: input, weight: weight, output: output, geometry: g)])
-            add("conv2d backward (input and weight) \(shape)", work: 2 * flops, unit: gflops, [
-                .conv2dBackwardInput(dOutput: output, weight: weight, dInput: dInput, geometry: g),
-                .conv2dBackwardWeight(input: input, dOutput: output, dWeight: dWeight, geometry: g)])
-        }
-        do {
-            let rows = 512, classes = 10
-            let logits = try buffer(rows * classes, scale: 8), labels = try backend.makeBuffer((0..<rows).map { Float($0 % classes) })
-            let mask = try backend.makeBuffer([Float](repeating: 1, count: rows))
-            let probs = try buffer(rows * classes), loss = try buffer(rows), dLogits = try buffer(rows * classes)
-            add("softmax cross-entropy 512×10, forward and backward", work: Double(rows), unit: ("Mrows/s", 1e6), [
-                .softmaxCrossEntropy(logits: logits, labels: labels, mask: mask, probs: probs, rowLoss: loss, rows: rows, classes: classes),
-                .softmaxCrossEntropyBackward(probs: probs, labels: labels, mask: mask, dRowLoss: loss, dLogits: dLogits, rows: rows, classes: classes)])
-        }
-        do {
-            let count = 1 << 20
-            let x = try buffer(count), y = try buffer(count), g = try buffer(count, scale: 0.01)
-            let m = try buffer(count), v = try backend.makeBuffer([Float](repeating: 0.01, count: count))
-            add("relu 1M elements", work: 8 * Double(count), unit: gbs, [.unary(.relu, x: x, y: y, count: count)])
-            add("sum of 1M elements", work: 4 * Double(count), unit: gbs, [.sum(x: x, y: y, count: count)])
-            add("AdamW update of 1M parameters", work: 28 * Double(count), unit: gbs, [
-                .adamUpdate(param: x, grad: g, m: m, v: v, count: count, hyper: AdamHyperparameters(learningRate: 1e-6, step: 10))])
-        }
-        do {
-            let rows = 512, experts = 8, features = 16
-            let gates = try buffer(rows * experts), values = try buffer(rows * experts * features), y = try buffer(rows * features)
-            add("MMoE mixture 512 rows × 8 experts × 16, forward", work: 2 * Double(rows * experts * features),
-                unit: gflops, [.mixture(gates: gates, values: values, y: y, rows: rows, experts: experts, features: features)])
-        }
-        return result
     }
 }

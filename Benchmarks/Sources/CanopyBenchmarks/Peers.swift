@@ -18,8 +18,28 @@ struct EngineResult: Codable {
     var samples_per_s: Double
     /// Threads the engine was given.
     var threads: Int
-    /// The process's peak resident memory in MB (peers only: Canopy's engines share one process).
+    /// The process's peak resident memory in MB (`getrusage`), every engine in a process of its own.
     var peak_rss_mb: Double?
+
+    // Canopy only (nil for the peers): from its step profile (kernel calls and host transfers of one warm step,
+    // as `canopy check --plan` measures them), the OpenCL backend's device launches per timed step, the cold
+    // start's parts and the OpenCL program cache's use.
+    var kernel_calls_per_step: Int?
+    var device_launches_per_step: Double?
+    var uploads_per_step: Int?
+    var uploaded_bytes_per_step: Int?
+    var downloads_per_step: Int?
+    var downloaded_bytes_per_step: Int?
+    var buffers_allocated_per_step: Int?
+    /// Opening the backend (device, context, queue), before the first step's clock starts.
+    var backend_open_s: Double?
+    var device: String?
+    /// OpenCL programs built from source and loaded from Canopy's disk cache by the end of the first step.
+    var programs_built: Int?
+    var programs_from_cache: Int?
+    /// The OpenCL backend's first step in a process of its own with an empty `CANOPY_CACHE_DIR` and
+    /// `POCL_KERNEL_CACHE=0` (set by the parent from that process's result; `first_step_s` is then the warm one).
+    var first_step_cold_s: Double?
 }
 
 /// Runs the PyTorch and JAX scripts in `Benchmarks/peers/` with the virtual environment `peers/setup.sh` makes
@@ -71,10 +91,14 @@ struct Peers {
     }
 
     /// Runs a program to completion; its exit status and its standard output and error together.
-    static func run(_ program: URL, _ arguments: [String]) -> (Int32, String) {
+    /// `environment` adds to (or replaces in) this process's environment.
+    static func run(_ program: URL, _ arguments: [String], environment: [String: String] = [:]) -> (Int32, String) {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -2,8 +2,10 @@ import ArgumentParser
 import Canopy
 import Foundation
 
-/// `canopy-benchmarks kernels|training [--backends cpu,opencl] [--seconds S] [--json FILE]`;
+/// `canopy-benchmarks kernels [--backends cpu,opencl] [--references openblas,clblast] [--seconds S] [--json FILE]`;
+/// `canopy-benchmarks training [--backends cpu,opencl] [--seconds S] [--json FILE]`;
 /// `canopy-benchmarks workloads [--no-peers] [--steps 50] [--reps 7] [--json FILE]` (W1–W3 against PyTorch and JAX).
+/// `canopy-child` (not for people) is one Canopy measurement of `workloads` in a process of its own.
 struct CanopyBenchmarksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "canopy-benchmarks",
@@ -36,9 +38,31 @@ struct CanopyBenchmarksCommand: ParsableCommand {
     @Option(help: "workloads: untimed steps before the repetitions.")
     var warmup = 10
 
+    @Option(help: "workloads: the warm-up lasts at least this long, in seconds.")
+    var warmupSeconds = 2.0
+
+    @Option(help: "kernels: reference libraries run beside Canopy on the same sizes (openblas, clblast; 'none').")
+    var references = "openblas,clblast"
+
+    @Option(help: .hidden)
+    var parameters: String?
+
+    @Flag(help: .hidden)
+    var firstStepOnly = false
+
+    /// `Benchmarks/`.
+    var directory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
     func run() throws {
-        if suite == "workloads" { return try runWorkloads() }
-        guard ["kernels", "training"].contains(suite) else { throw ValidationError("suite must be kernels, training or workloads") }
+        switch suite {
+        case "workloads": return try runWorkloads()
+        case "kernels": return try runKernels()
+        case "canopy-child": return try runChild()
+        case "training": break
+        default: throw ValidationError("suite must be kernels, training or workloads")
+        }
         let opened = try backends.split(separator: ",").map { name -> Backend in
             guard let choice = BackendChoice(rawValue: String(name)) else { throw ValidationError("unknown backend '\(name)'") }
             let selected = try choice.open()
@@ -48,8 +72,7 @@ struct CanopyBenchmarksCommand: ParsableCommand {
         let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Examples")
         let perBackend = try opened.map { backend in
-            suite == "kernels" ? try KernelSuite.groups(on: backend)
-                               : try TrainingSuite.groups(on: backend, examplesDirectory: examples)
+            try TrainingSuite.groups(on: backend, examplesDirectory: examples)
         }
         let timer = Timer(budget: seconds)
         var report = Report()
@@ -65,27 +88,17 @@ struct CanopyBenchmarksCommand: ParsableCommand {
 
     /// The training benchmark against peers (see ``WorkloadSuite``); a backend that cannot open is skipped.
     func runWorkloads() throws {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
         let chosen = try workloads.split(separator: ",").map { id in
             guard let workload = Workload.all.first(where: { $0.id == id }) else {
                 throw ValidationError("unknown workload '\(id)' (w1, w2, w3)")
             }
             return workload
         }
-        var opened: [(name: String, backend: Backend)] = []
-        for name in backends.split(separator: ",").map(String.init) {
-            guard let choice = BackendChoice(rawValue: name) else { throw ValidationError("unknown backend '\(name)'") }
-            do {
-                let selected = try choice.open()
-                print("# \(selected.reason)")
-                opened.append((name, selected.backend))
-            } catch {
-                print("# backend \(name) SKIPPED: \(error)")
-            }
-        }
-        guard !opened.isEmpty else { throw ValidationError("no backend could be opened") }
-        var suite = WorkloadSuite(directory: directory, backends: opened)
+        let names = backends.split(separator: ",").map(String.init)
+        for name in names where BackendChoice(rawValue: name) == nil { throw ValidationError("unknown backend '\(name)'") }
+        guard !names.isEmpty else { throw ValidationError("no backend given") }
+        var suite = WorkloadSuite(directory: directory, backends: names)
+        suite.warmupSeconds = warmupSeconds
         suite.steps = steps
         suite.reps = reps
         suite.warmup = warmup
@@ -97,13 +110,30 @@ struct CanopyBenchmarksCommand: ParsableCommand {
             if peers.python != nil { suite.peers = peers }
         }
         print("# \(Date()): median of \(reps) × \(steps) training steps after a warm-up of \(warmup) steps and \(suite.warmupSeconds) s, "
-              + "\(suite.threads) threads")
+              + "\(suite.threads) threads; every engine in a process of its own (Canopy: this binary's canopy-child)")
         let results = try suite.run(workloads: chosen)
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(results).write(to: URL(fileURLWithPath: json))
         }
+    }
+}
+
+extension CanopyBenchmarksCommand {
+    /// `canopy-child --workloads wN --backends NAME …`: one Canopy measurement, one JSON line on stdout.
+    func runChild() throws {
+        guard let workload = Workload.all.first(where: { $0.id == workloads }) else {
+            throw ValidationError("canopy-child takes one workload, not '\(workloads)'")
+        }
+        var child = CanopyChild(workload: workload, backendName: backends, directory: directory)
+        child.steps = steps; child.reps = reps; child.warmup = warmup; child.warmupSeconds = warmupSeconds
+        child.parameters = parameters.map { URL(fileURLWithPath: $0) }
+        child.firstStepOnly = firstStepOnly
+        let result = try child.run()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(result), as: UTF8.self))
     }
 }
 

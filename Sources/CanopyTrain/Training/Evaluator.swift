@@ -38,6 +38,7 @@ public final class Evaluator {
     /// The map applied to the features of every row (`input.scale`, or the normalisation fitted in training).
     public let transform: FeatureTransform?
     private let executor: Executor
+    private let readings: TaskReadings
 
     /// Plans inference of `model` with the given parameters (on their backend); `transform` defaults to
     /// `input.scale` (pass the trainer's or the checkpoint's when the model normalises its input).
@@ -49,10 +50,12 @@ public final class Evaluator {
         for task in model.tasks { outputs += [task.output, task.loss, task.labelledCount] }
         executor = try Executor(graph: model.graph, backend: parameters.backend, parameters: parameters,
                                 outputs: outputs, mode: .inference)
+        readings = try TaskReadings(tasks: model.tasks, executor: executor)
         try model.uploadConstants(to: executor)
     }
 
-    /// Scores every task on `dataset` (rows without a task's label do not count for that task).
+    /// Scores every task on `dataset` (rows without a task's label do not count for that task). The batches'
+    /// outputs are read back a record at a time (see ``TaskReadings``), not batch by batch.
     public func evaluate(_ dataset: Dataset) throws -> [TaskScore] {
         let spec = model.spec
         var batcher = try Batcher(dataset: dataset, batchSize: model.batchSize, labelColumns: model.tasks.map(\.spec.label),
@@ -60,13 +63,22 @@ public final class Evaluator {
         var batch = batcher.makeBatch()
         var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
         var rowMask = [Float](repeating: 0, count: model.batchSize)
+        var pending: [BatchLabels] = []
+        readings.discard()
+        func readPending() throws {
+            for (reading, labels) in zip(try readings.read(), pending) { labels.add(reading, to: &accumulators) }
+            pending.removeAll(keepingCapacity: true)
+        }
         batcher.resetOrder()
         for index in 0..<batcher.batchCount {
+            if readings.isFull { try readPending() }
             try batcher.fill(&batch, index: index)
             try TaskInputs.upload(batch, model: model, to: executor, rowMask: &rowMask)
             try executor.run()
-            for t in model.tasks.indices { try accumulators[t].add(batch: batch, column: t, executor: executor) }
+            try readings.record()
+            pending.append(BatchLabels(batch))
         }
+        try readPending()
         return accumulators.map { $0.score() }
     }
 }

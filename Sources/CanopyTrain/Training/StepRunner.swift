@@ -14,6 +14,8 @@ final class StepRunner {
     private(set) var seed: UInt64 = 0
     private let classWeights: [[Float]?]
     private var rowMask: [Float]
+    /// The loss seed last uploaded for each task (nil before the first, and for NaN).
+    private var uploadedSeeds: [Float?]
     private var scratch: [String: DeviceBuffer] = [:]
     private var squaredNorms: [String: DeviceBuffer] = [:]
 
@@ -26,6 +28,7 @@ final class StepRunner {
         self.weighting = weighting
         self.classWeights = classWeights
         rowMask = [Float](repeating: 0, count: model.batchSize)
+        uploadedSeeds = model.tasks.map { _ in nil }
         var outputs: [Value] = []
         for task in model.tasks { outputs += [task.output, task.loss, task.labelledCount] }
         outputs += try weighting.stepOutputs(of: model)
@@ -69,11 +72,13 @@ final class StepRunner {
 
     // MARK: For weighting methods
 
-    /// Sets each task's loss seed: the weight its loss gets in the backward pass.
+    /// Sets each task's loss seed: the weight its loss gets in the backward pass. Uploads only seeds that
+    /// changed since the last call (fixed weights upload once per run, not once per step).
     func setSeeds(_ seeds: [Float]) throws {
-        let inputs = Set(executor.inputNames)
-        for (task, seed) in zip(model.tasks, seeds) where inputs.contains(task.weightInput) {
+        for (t, (task, seed)) in zip(model.tasks, seeds).enumerated() where executor.hasInput(task.weightInput) {
+            guard uploadedSeeds[t] != seed else { continue }
             try executor.setInput(task.weightInput, [seed])
+            uploadedSeeds[t] = seed
         }
     }
 

@@ -18,28 +18,21 @@ struct TaskAccumulator {
     /// Cross-entropy: how many logits are strictly greater than the label's (-1 for a label that is no class).
     private var labelRanks: [Int] = []
     private var labels: [Float] = []
-    private var outputs: [Float]
-    private var scalar: [Float] = [0]
 
     init(task: TaskGraph) {
         self.task = task
-        outputs = [Float](repeating: 0, count: task.outputShape.reduce(1, *))
     }
 
-    /// Reads the task's loss, labelled count and outputs for the batch just run; returns the batch's loss.
-    @discardableResult
-    mutating func add(batch: Batch, column: Int, executor: Executor) throws -> Float {
-        try executor.read(task.loss, into: &scalar)
-        let loss = scalar[0]
-        try executor.read(task.labelledCount, into: &scalar)
-        lossSum += Double(loss) * Double(scalar[0])
-        lossWeight += Double(scalar[0])
-        try executor.read(task.output, into: &outputs)
-        let width = task.width
-        let mask = batch.masks[column], values = batch.labels[column]
-        for row in 0..<batch.realRowCount where mask[row] != 0 {
+    /// Adds one batch: the task's reading for it (loss, labelled count, outputs) and the batch's labels and mask
+    /// for this task (`labels`, `mask`, of which the first `realRowCount` rows are real).
+    mutating func add(_ reading: TaskReadings.Reading, labels values: [Float], mask: [Float], realRowCount: Int) {
+        lossSum += Double(reading.loss) * Double(reading.labelled)
+        lossWeight += Double(reading.labelled)
+        let outputs = reading.outputs
+        let width = task.width, first = outputs.startIndex
+        for row in 0..<realRowCount where mask[row] != 0 {
             labelled += 1
-            let out = outputs[(row * width)..<((row + 1) * width)]
+            let out = outputs[(first + row * width)..<(first + (row + 1) * width)]
             labels.append(values[row])
             switch task.spec.loss {
             case .crossEntropy:
@@ -60,7 +53,6 @@ struct TaskAccumulator {
                 predictedValues.append(out[out.startIndex])
             }
         }
-        return loss
     }
 
     /// The task's loss and metrics so far.

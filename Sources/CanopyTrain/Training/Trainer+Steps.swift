@@ -1,12 +1,22 @@
 import CanopyCore
 import Foundation
 
+/// A training step whose readings (losses, labelled counts, outputs) are still on the device.
+struct PendingStep {
+    /// The batch's index in the epoch's order, and the 1-based step number over the run.
+    var batchIndex: Int
+    var step: Int
+    var learningRate: Float
+    var labels: BatchLabels
+}
+
 extension Trainer {
     /// Runs `count` optimizer steps on the training batches in file order, from batch `firstBatch` on (wrapping
     /// around), without shuffling, validation, diagnostics or epoch bookkeeping; returns each step's per-task
     /// losses, in model-file order. For benchmarks that time training steps alone: each step does what a step of
-    /// ``runEpoch(observer:)`` does (fill the batch, forward and backward passes, read the losses and outputs,
-    /// optimizer update). The caller synchronises the backend when timing.
+    /// ``runEpoch(observer:)`` does (fill the batch, forward and backward passes, record the losses and outputs,
+    /// optimizer update), and the losses are read back as an epoch reads them, several steps at once. The caller
+    /// synchronises the backend when timing.
     ///
     /// - Throws: ``TrainingError/nonFiniteLoss(task:epoch:step:value:)`` as an epoch would; backend errors.
     @discardableResult
@@ -16,45 +26,53 @@ extension Trainer {
         var all: [[Double]] = []
         all.reserveCapacity(count)
         batcher.resetOrder()
+        var pending: [PendingStep] = []
+        readings.discard()
+        let readAll = { try self.readPending(&pending, epoch: epoch, accumulators: &accumulators) { all.append($1) } }
         for k in 0..<count {
-            let step = optimizer.stepCount + 1
-            let losses = try forwardAndBackward(batch: (firstBatch + k) % batcher.batchCount, step: step, epoch: epoch,
-                                                accumulators: &accumulators)
-            _ = try update(step: step)
-            weighting.didStep(losses: losses)
-            all.append(losses)
+            if readings.isFull { try readAll() }
+            pending.append(try step(batch: (firstBatch + k) % batcher.batchCount))
+            if weighting.needsEachStepsLosses { try readAll() }
         }
+        try readAll()
         return all
     }
 
-    /// The first half of a training step, as every step does it: fills batch `index` of the current order
-    /// (augmented when the model asks), runs the weighting method's forward and backward passes, and adds each
-    /// task's loss to `accumulators`; returns the per-task losses in model-file order.
-    ///
-    /// - Throws: ``TrainingError/nonFiniteLoss(task:epoch:step:value:)`` for a loss that is not finite.
-    func forwardAndBackward(batch index: Int, step: Int, epoch: Int,
-                            accumulators: inout [TaskAccumulator]) throws -> [Double] {
+    /// One training step, as every step does it: fills batch `index` of the current order (augmented when the
+    /// model asks), runs the weighting method's forward and backward passes, records each task's loss, labelled
+    /// count and outputs on the device (see ``TaskReadings``; the caller reads them), then applies the gradients
+    /// the method chooses, clipped when asked, at the schedule's rate (frozen parameters skipped).
+    func step(batch index: Int) throws -> PendingStep {
+        let step = optimizer.stepCount + 1
         try batcher.fill(&batch, index: index, augmentation: augmentation,
                          seed: SeedMixer.mix(spec.train.seed, 0x4155_474D, UInt64(step)))
         try steps.compute(batch: batch, seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)),
                           progress: schedule.progress(atStep: step))
-        var losses: [Double] = []
-        for (t, task) in model.tasks.enumerated() {
-            let loss = try accumulators[t].add(batch: batch, column: t, executor: steps.executor)
-            guard loss.isFinite else {
-                throw TrainingError.nonFiniteLoss(task: task.spec.name, epoch: epoch, step: step, value: loss)
-            }
-            losses.append(Double(loss))
-        }
-        return losses
-    }
-
-    /// The second half: the gradients the weighting method chooses, clipped when asked, and the optimizer's update
-    /// at the schedule's rate for `step` (frozen parameters skipped); returns that rate.
-    func update(step: Int) throws -> Float {
+        try readings.record()
         let gradients = try steps.gradients(clippedTo: spec.train.clipNorm)
         let learningRate = schedule.rate(atStep: step)
         try optimizer.step(gradients: gradients, learningRate: learningRate, skipping: frozen)
-        return learningRate
+        return PendingStep(batchIndex: index, step: step, learningRate: learningRate, labels: BatchLabels(batch))
+    }
+
+    /// Reads the pending steps' readings in one download and, step by step in order, adds them to `accumulators`,
+    /// checks every loss is finite, tells the weighting method (``TaskWeighting/didStep(losses:)``) and calls
+    /// `each` with the step and its per-task losses (model-file order); empties `pending`.
+    ///
+    /// - Throws: ``TrainingError/nonFiniteLoss(task:epoch:step:value:)`` for the first loss that is not finite.
+    func readPending(_ pending: inout [PendingStep], epoch: Int, accumulators: inout [TaskAccumulator],
+                     each: (PendingStep, [Double]) throws -> Void) throws {
+        let steps = pending
+        pending.removeAll(keepingCapacity: true)
+        for (readings, step) in zip(try readings.read(), steps) {
+            for (t, reading) in readings.enumerated() where !reading.loss.isFinite {
+                throw TrainingError.nonFiniteLoss(task: model.tasks[t].spec.name, epoch: epoch, step: step.step,
+                                                  value: reading.loss)
+            }
+            step.labels.add(readings, to: &accumulators)
+            let losses = readings.map { Double($0.loss) }
+            try each(step, losses)
+            weighting.didStep(losses: losses)
+        }
     }
 }

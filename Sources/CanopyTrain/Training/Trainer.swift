@@ -56,14 +56,15 @@ extension TrainingObserver {
 
 /// Why training stopped early.
 public enum TrainingError: Error, CustomStringConvertible {
-    /// A task's loss became NaN or infinite; the parameters were not updated with that step's gradients.
+    /// A task's loss became NaN or infinite. Losses are read back a few steps at a time (see ``Trainer``), so the
+    /// parameters in memory may have moved on past that step: only the files of the last finished epoch are good.
     case nonFiniteLoss(task: String, epoch: Int, step: Int, value: Float)
 
     public var description: String {
         switch self {
         case let .nonFiniteLoss(task, epoch, step, value):
-            return "task '\(task)': loss became \(value) at step \(step) (epoch \(epoch)); training stopped, "
-                + "the parameters are those before that step"
+            return "task '\(task)': loss became \(value) at step \(step) (epoch \(epoch)); training stopped, and "
+                + "the parameters in memory are not usable from that step on"
         }
     }
 }
@@ -105,6 +106,8 @@ public final class Trainer {
     /// The memory the run's buffers take, measured before allocating them.
     public let memoryPlan: MemoryPlan
     let steps: StepRunner
+    /// Where each step records its tasks' losses and outputs on the device, read back several steps at once.
+    let readings: TaskReadings
     let evaluator: Evaluator
     var batcher: Batcher
     var batch: Batch
@@ -148,6 +151,7 @@ public final class Trainer {
         schedule = LearningRateSchedule(base: spec.train.optimizer.learningRate, spec: spec.train.schedule,
                                         stepsPerEpoch: batcher.batchCount, epochs: spec.train.epochs)
         steps = try StepRunner(model: model, parameters: parameters, weighting: weighting, classWeights: plan.classWeights)
+        readings = try TaskReadings(tasks: model.tasks, executor: steps.executor)
         evaluator = try Evaluator(model: model, parameters: parameters, transform: plan.transform)
     }
 
@@ -195,18 +199,32 @@ public final class Trainer {
         var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
         var learningRate: Float = 0
         var stepRecords: [StepRecord] = []
-        for index in 0..<batcher.batchCount {
-            let step = optimizer.stepCount + 1
-            let losses = try forwardAndBackward(batch: index, step: step, epoch: epoch, accumulators: &accumulators)
-            let objective = weighting.objective(losses: losses)
-            learningRate = try update(step: step)
-            if spec.train.logEveryStep {
-                stepRecords.append(StepRecord(step: step, losses: losses, weights: weighting.weights,
-                                              learningRate: learningRate))
+        var pending: [PendingStep] = []
+        readings.discard()
+        // Steps record their losses and outputs on the device; they are read a record at a time, at least every
+        // quarter second (the progress bar's pace), or every step for a method that needs them (see TaskReadings).
+        var lastRead = DispatchTime.now().uptimeNanoseconds
+        func readPending() throws {
+            try self.readPending(&pending, epoch: epoch, accumulators: &accumulators) { step, losses in
+                if spec.train.logEveryStep {
+                    stepRecords.append(StepRecord(step: step.step, losses: losses, weights: weighting.weights,
+                                                  learningRate: step.learningRate))
+                }
+                try observer?.trainer(self, didFinishBatch: step.batchIndex, of: batcher.batchCount, epoch: epoch,
+                                      loss: weighting.objective(losses: losses))
             }
-            weighting.didStep(losses: losses)
-            try observer?.trainer(self, didFinishBatch: index, of: batcher.batchCount, epoch: epoch, loss: objective)
+            lastRead = DispatchTime.now().uptimeNanoseconds
         }
+        for index in 0..<batcher.batchCount {
+            if readings.isFull { try readPending() }
+            let step = try step(batch: index)
+            learningRate = step.learningRate
+            pending.append(step)
+            if weighting.needsEachStepsLosses || DispatchTime.now().uptimeNanoseconds - lastRead > 250_000_000 {
+                try readPending()
+            }
+        }
+        try readPending()
         try backend.synchronize()
         epochsCompleted = epoch
         parametersEpoch = epoch

@@ -27,6 +27,8 @@ struct DynamicWeightAverage: WeightingMethod {
 
     func objective(losses: [Double]) -> Double { weightedSum(of: losses) }
 
+    var needsEachStepsLosses: Bool { false }
+
     mutating func didStep(losses: [Double]) {}
 
     mutating func didFinishEpoch(meanLosses: [Double]) {

@@ -19,6 +19,8 @@ struct FixedWeighting: WeightingMethod {
 
     func objective(losses: [Double]) -> Double { weightedSum(of: losses) }
 
+    var needsEachStepsLosses: Bool { false }
+
     mutating func didStep(losses: [Double]) {}
 
     mutating func didFinishEpoch(meanLosses: [Double]) {}

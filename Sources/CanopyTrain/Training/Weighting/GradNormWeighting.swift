@@ -49,6 +49,8 @@ struct GradNormWeighting: WeightingMethod {
 
     func objective(losses: [Double]) -> Double { weightedSum(of: losses) }
 
+    var needsEachStepsLosses: Bool { true }
+
     mutating func didStep(losses: [Double]) {
         guard let weightedNorms else { return }
         if initialLosses == nil { initialLosses = losses }

@@ -39,6 +39,8 @@ struct MGDAWeighting: WeightingMethod {
 
     func objective(losses: [Double]) -> Double { weightedSum(of: losses) }
 
+    var needsEachStepsLosses: Bool { true }
+
     mutating func didStep(losses: [Double]) {}
 
     mutating func didFinishEpoch(meanLosses: [Double]) {}

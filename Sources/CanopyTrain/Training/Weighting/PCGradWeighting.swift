@@ -55,6 +55,8 @@ struct PCGradWeighting: WeightingMethod {
 
     func objective(losses: [Double]) -> Double { weightedSum(of: losses) }
 
+    var needsEachStepsLosses: Bool { false }
+
     mutating func didStep(losses: [Double]) {}
 
     mutating func didFinishEpoch(meanLosses: [Double]) {}

@@ -42,6 +42,9 @@ public final class TaskWeighting {
     /// The step's gradient buffers as the method combines them.
     func gradients(_ step: StepRunner) throws -> [String: DeviceBuffer] { try method.gradients(step) }
 
+    /// Whether the trainer must read each step's losses before the next step (see ``WeightingMethod``).
+    var needsEachStepsLosses: Bool { method.needsEachStepsLosses }
+
     /// Moves the weights after a step.
     func didStep(losses: [Double]) { method.didStep(losses: losses) }
 

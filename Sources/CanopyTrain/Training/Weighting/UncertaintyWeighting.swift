@@ -32,6 +32,8 @@ struct UncertaintyWeighting: WeightingMethod {
         zip(logVariances, losses).reduce(0) { $0 + exp(-$1.0) * $1.1 + $1.0 }
     }
 
+    var needsEachStepsLosses: Bool { true }
+
     mutating func didStep(losses: [Double]) {
         logVariances = adam.update(logVariances, gradient: MultiTaskMath.uncertaintyGradient(logVariances: logVariances, losses: losses))
         weights = logVariances.map { exp(-$0) }

@@ -36,6 +36,11 @@ protocol WeightingMethod {
     /// Moves the weights after the optimizer's step, from the step's task losses.
     mutating func didStep(losses: [Double])
 
+    /// Whether the method needs each step's losses on the host before the next step runs, or moves its weights
+    /// within an epoch. When false (the weights hold still through an epoch and ``didStep(losses:)`` does
+    /// nothing), the trainer reads the losses of several steps at once, and a step makes no blocking read.
+    var needsEachStepsLosses: Bool { get }
+
     /// Moves the weights after an epoch, from its mean training losses (in task order).
     mutating func didFinishEpoch(meanLosses: [Double])
 
