@@ -17,54 +17,52 @@
 // (ckk, p) is (c, oh·SH − PH + kh, ow·SW − PW + kw), zero when outside the image.
 // =================================================================================================
 
-// col[b][ckk][p] for the chunk. Work-item e = ((b · C + c) · OH + oh) · OW + ow reads the KH × KW
-// window of output position (oh, ow) in channel c and writes its KH·KW column entries (Caffe's layout of
-// the work: neighbouring work-items write neighbouring p, and the index arithmetic is done once per window).
+// col[b][ckk][p] for the chunk. Work-item (ow, oh, b · C + c) of a 3-D launch reads the KH × KW window of
+// output position (oh, ow) in channel c and writes its KH·KW column entries (Caffe's layout of the work:
+// neighbouring work-items write neighbouring p; the launch shape gives the coordinates, so no integer division).
 __kernel void canopy_im2col(__global const float* input, const int inputOffset, __global float* col,
                             const int C, const int H, const int W, const int KH, const int KW,
                             const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
                             const int images) {
-    const int P = OH * OW;
-    const int e = (int)get_global_id(0);
-    if (e >= images * C * P) return;
-    const int bc = e / P, p = e - bc * P;          // bc = b · C + c
-    const int oh = p / OW, ow = p - oh * OW;
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), bc = (int)get_global_id(2);
+    if (ow >= OW || oh >= OH || bc >= images * C) return;
+    const int P = OH * OW, p = oh * OW + ow;
     const int h0 = oh * SH - PH, w0 = ow * SW - PW;
     __global const float* x = input + inputOffset + bc * H * W;
     // Row (c · KH + kh) · KW + kw of image b's CKK × P matrix starts at (bc · KH · KW + kh · KW + kw) · P.
     __global float* out = col + bc * KH * KW * P + p;
     for (int kh = 0; kh < KH; ++kh) {
         const int h = h0 + kh;
+        const bool rowInside = h >= 0 && h < H;
         for (int kw = 0; kw < KW; ++kw) {
             const int w = w0 + kw;
-            out[(kh * KW + kw) * P] = (h >= 0 && h < H && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
+            out[(kh * KW + kw) * P] = (rowInside && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
         }
     }
 }
 
 // colT[g][b · P + p][ckk'] for the chunk (the transpose of im2col, group by group: one row of CKK/G per output
 // position, ckk' = (c' · KH + kh) · KW + kw with c' = c − g · C/G the channel within its group).
-// Work-item e = ((b · C + c) · OH + oh) · OW + ow writes the KH·KW consecutive entries of channel c in
-// row b · P + p of its group's matrix.
+// Work-item (ow, oh, b · C + c) of a 3-D launch writes the KH·KW consecutive entries of channel c in row
+// b · P + p of its group's matrix.
 __kernel void canopy_im2col_rows(__global const float* input, const int inputOffset, __global float* colT,
                                  const int C, const int H, const int W, const int KH, const int KW,
                                  const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
                                  const int images, const int G) {
-    const int P = OH * OW, CG = C / G, CKK = CG * KH * KW;
-    const int e = (int)get_global_id(0);
-    if (e >= images * C * P) return;
-    const int bc = e / P, p = e - bc * P;
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), bc = (int)get_global_id(2);
+    if (ow >= OW || oh >= OH || bc >= images * C) return;
+    const int P = OH * OW, p = oh * OW + ow, CG = C / G, CKK = CG * KH * KW;
     const int b = bc / C, c = bc - b * C;
     const int g = c / CG, cg = c - g * CG;
-    const int oh = p / OW, ow = p - oh * OW;
     const int h0 = oh * SH - PH, w0 = ow * SW - PW;
     __global const float* x = input + inputOffset + bc * H * W;
     __global float* out = colT + ((g * images + b) * P + p) * CKK + cg * KH * KW;
     for (int kh = 0; kh < KH; ++kh) {
         const int h = h0 + kh;
+        const bool rowInside = h >= 0 && h < H;
         for (int kw = 0; kw < KW; ++kw) {
             const int w = w0 + kw;
-            out[kh * KW + kw] = (h >= 0 && h < H && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
+            out[kh * KW + kw] = (rowInside && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
         }
     }
 }
@@ -72,17 +70,16 @@ __kernel void canopy_im2col_rows(__global const float* input, const int inputOff
 // dInput[b][c][h][w] = Σ over (kh, kw) of dcol[b][(c·KH + kh)·KW + kw][oh·OW + ow] for the output
 // positions (oh, ow) that read pixel (h, w): oh·SH = h + PH − kh with 0 ≤ oh < OH, likewise ow.
 // The valid kh form the progression kh ≡ (h + PH) mod SH, along which oh falls by one per step, so
-// there is one division per dimension, not per tap. A gather: no two work-items write the same element.
-// Work-item e computes flat element e = ((b · C + c) · H + h) · W + w of the chunk.
-__kernel void canopy_col2im(__global const float* dcol, __global float* dInput, const int inputOffset,
-                            const int C, const int H, const int W, const int KH, const int KW,
-                            const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
-                            const int images) {
+// there is one division per dimension, not per tap (none when the strides are the constant 1). A gather:
+// no two work-items write the same element. Work-item (w, h, b · C + c) of a 3-D launch computes element
+// ((b · C + c) · H + h) · W + w of the chunk.
+inline void col2im_element(__global const float* dcol, __global float* dInput, const int inputOffset,
+                           const int C, const int H, const int W, const int KH, const int KW,
+                           const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
+                           const int images) {
+    const int w = (int)get_global_id(0), h = (int)get_global_id(1), bc = (int)get_global_id(2);
+    if (w >= W || h >= H || bc >= images * C) return;
     const int P = OH * OW;
-    const int e = (int)get_global_id(0);
-    if (e >= images * C * H * W) return;
-    const int bc = e / (H * W), hw = e - bc * H * W;
-    const int h = hw / W, w = hw - h * W;
     __global const float* d = dcol + bc * KH * KW * P;   // image b, channel c: rows c·KH·KW ..< (c+1)·KH·KW
     const int th = h + PH, tw = w + PW;
     const int khFirst = th % SH, kwFirst = tw % SW;
@@ -96,17 +93,29 @@ __kernel void canopy_col2im(__global const float* dcol, __global float* dInput, 
             acc += d[(kh * KW + kw) * P + oh * OW + ow];
         }
     }
-    dInput[inputOffset + e] = acc;
+    dInput[inputOffset + (bc * H + h) * W + w] = acc;
+}
+
+__kernel void canopy_col2im(__global const float* dcol, __global float* dInput, const int inputOffset,
+                            const int C, const int H, const int W, const int KH, const int KW,
+                            const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
+                            const int images) {
+    col2im_element(dcol, dInput, inputOffset, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, images);
+}
+
+// canopy_col2im for strides of 1 (the host's choice), where the stride arithmetic folds away.
+__kernel void canopy_col2im_unit_stride(__global const float* dcol, __global float* dInput, const int inputOffset,
+                                        const int C, const int H, const int W, const int KH, const int KW,
+                                        const int PH, const int PW, const int OH, const int OW, const int images) {
+    col2im_element(dcol, dInput, inputOffset, C, H, W, KH, KW, 1, 1, PH, PW, OH, OW, images);
 }
 
 // dOutT[f][b · P + p] = dOutput[(b · F + f) · P + p] for the chunk: NCHW to CNHW, so that the weight
-// gradient of all the chunk's images is one matrix product. Work-item e computes flat element
-// e = f · images · P + b · P + p of dOutT.
+// gradient of all the chunk's images is one matrix product. Work-item (p, f, b) of a 3-D launch copies one
+// element; reads and writes of neighbouring work-items are both contiguous.
 __kernel void canopy_nchw_to_cnhw(__global const float* dOutput, const int outputOffset, __global float* dOutT,
                                   const int F, const int P, const int images) {
-    const int e = (int)get_global_id(0);
-    if (e >= F * images * P) return;
-    const int f = e / (images * P), rest = e - f * images * P;
-    const int b = rest / P, p = rest - b * P;
-    dOutT[e] = dOutput[outputOffset + (b * F + f) * P + p];
+    const int p = (int)get_global_id(0), f = (int)get_global_id(1), b = (int)get_global_id(2);
+    if (p >= P || f >= F || b >= images) return;
+    dOutT[(f * images + b) * P + p] = dOutput[outputOffset + (b * F + f) * P + p];
 }

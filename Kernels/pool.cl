@@ -7,15 +7,14 @@
 // Global average pooling is a row mean over [N·C, H·W] (a row-team launch, see common.cl).
 // =================================================================================================
 
-// Forward. Work-item e computes output element e = (plane · OH + oh) · OW + ow: the maximum of its
-// window and the index of the first maximum in row-major order (strict > keeps the first on ties).
+// Forward. Work-item (ow, oh, plane) of a 3-D launch computes output element (plane · OH + oh) · OW + ow:
+// the maximum of its window and the index of the first maximum in row-major order (strict > keeps the first
+// on ties). The launch shape gives the coordinates, so there is no integer division.
 __kernel void canopy_max_pool(__global const float* input, __global float* output, __global float* indices,
                               const int H, const int W, const int K, const int S, const int OH, const int OW,
-                              const int count) {
-    const int e = (int)get_global_id(0);
-    if (e >= count) return;
-    const int plane = e / (OH * OW), r = e - plane * OH * OW;
-    const int oh = r / OW, ow = r - oh * OW;
+                              const int planes) {
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), plane = (int)get_global_id(2);
+    if (ow >= OW || oh >= OH || plane >= planes) return;
     __global const float* x = input + plane * H * W;
     const int h0 = oh * S, w0 = ow * S;
     float best = x[h0 * W + w0];
@@ -26,6 +25,7 @@ __kernel void canopy_max_pool(__global const float* input, __global float* outpu
             if (x[at] > best) { best = x[at]; where = at; }
         }
     }
+    const int e = (plane * OH + oh) * OW + ow;
     output[e] = best;
     indices[e] = (float)where;
 }
@@ -37,16 +37,16 @@ inline void covering_windows(const int p, const int K, const int S, const int n,
     *last = min(p / S, n - 1);
 }
 
-// Backward, race-free: work-item e computes input element e = (plane · H + h) · W + w by scanning
-// the windows that contain (h, w) — oh with oh·S ≤ h < oh·S + K, likewise ow — in row-major order
-// and adding dOutput where that window's recorded index is (h, w). Zero where no window chose it.
+// Backward for overlapping windows (S < K), race-free: work-item (w, h, plane) of a 3-D launch computes input
+// element (plane · H + h) · W + w by scanning the windows that contain (h, w) — oh with oh·S ≤ h < oh·S + K,
+// likewise ow — in row-major order and adding dOutput where that window's recorded index is (h, w). Zero where no
+// window chose it.
 __kernel void canopy_max_pool_backward(__global const float* dOutput, __global const float* indices,
                                        __global float* dInput, const int H, const int W, const int K,
-                                       const int S, const int OH, const int OW, const int count) {
-    const int e = (int)get_global_id(0);
-    if (e >= count) return;
-    const int plane = e / (H * W), r = e - plane * H * W;
-    const int h = r / W, w = r - h * W;
+                                       const int S, const int OH, const int OW, const int planes) {
+    const int w = (int)get_global_id(0), h = (int)get_global_id(1), plane = (int)get_global_id(2);
+    if (w >= W || h >= H || plane >= planes) return;
+    const int r = h * W + w;
     int ohFirst, ohLast, owFirst, owLast;
     covering_windows(h, K, S, OH, &ohFirst, &ohLast);
     covering_windows(w, K, S, OW, &owFirst, &owLast);
@@ -58,7 +58,27 @@ __kernel void canopy_max_pool_backward(__global const float* dOutput, __global c
             if ((int)indices[o] == r) acc += dOutput[o];
         }
     }
-    dInput[e] = acc;
+    dInput[plane * H * W + r] = acc;
+}
+
+// Backward for windows that do not overlap (S ≥ K): work-item (ow, oh, plane) of a 3-D launch owns the cell of
+// input rows oh·S ..< (oh+1)·S and columns ow·S ..< (ow+1)·S (the last cell of a row or column extends to the
+// edge, so the cells tile the plane) and writes all of it: dOutput at the window's recorded index, zero elsewhere.
+// Every input element is written by exactly one work-item, with one read of dOutput and the index per window.
+__kernel void canopy_max_pool_backward_cells(__global const float* dOutput, __global const float* indices,
+                                             __global float* dInput, const int H, const int W, const int S,
+                                             const int OH, const int OW, const int planes) {
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), plane = (int)get_global_id(2);
+    if (ow >= OW || oh >= OH || plane >= planes) return;
+    const int o = (plane * OH + oh) * OW + ow;
+    const int chosen = (int)indices[o];
+    const float d = dOutput[o];
+    const int h0 = oh * S, h1 = oh == OH - 1 ? H : h0 + S;
+    const int w0 = ow * S, w1 = ow == OW - 1 ? W : w0 + S;
+    __global float* dx = dInput + plane * H * W;
+    for (int h = h0; h < h1; ++h) {
+        for (int w = w0; w < w1; ++w) dx[h * W + w] = h * W + w == chosen ? d : 0.0f;
+    }
 }
 
 // ---- Average pooling ------------------------------------------------------------------------------

@@ -5,30 +5,36 @@ import CanopyCore
 
 extension CPUBackend {
     /// Fills `col` [K, images·P] from channel group `group` of `images` consecutive images at `x` (rows
-    /// (c, kh, kw) with c counted within the group). Each row is written by one thread.
+    /// (c, kh, kw) with c counted within the group). Each row is written by one thread: per output row, zeros for
+    /// the columns left and right of the image (from ``ColumnSpan``), a copy (strided for stride > 1) between.
     func im2col(_ x: UnsafePointer<Float>, images: Int, group: Int, _ g: ConvGeometry, _ plan: ConvPlan,
                 into col: UnsafeMutablePointer<Float>) {
         let columns = images * plan.P
         let kernelArea = g.kernelHeight * g.kernelWidth
+        let outWidth = g.outWidth, strideWidth = g.strideWidth
         parallelRows(rows: plan.K, rowCost: columns) { rows in
             for r in rows {
                 let c = r / kernelArea, kh = (r % kernelArea) / g.kernelWidth, kw = r % g.kernelWidth
+                let span = ColumnSpan(g, kw: kw)
                 var out = col + r * columns
                 for image in 0..<images {
                     let plane = x + image * plan.imageSize + (group * plan.groupChannels + c) * g.inHeight * g.inWidth
                     for oh in 0..<g.outHeight {
                         let h = oh * g.strideHeight - g.padHeight + kh
-                        guard h >= 0 && h < g.inHeight else {
-                            out.update(repeating: 0, count: g.outWidth)
-                            out += g.outWidth
-                            continue
+                        if h < 0 || h >= g.inHeight {
+                            out.update(repeating: 0, count: outWidth)
+                        } else {
+                            // source[ow · SW] is input column ow · SW − PW + kw (inside the image for lo ≤ ow < hi).
+                            let source = plane + h * g.inWidth + (kw - g.padWidth)
+                            for ow in 0..<span.lo { out[ow] = 0 }
+                            if strideWidth == 1 {
+                                for ow in span.lo..<span.hi { out[ow] = source[ow] }
+                            } else {
+                                for ow in span.lo..<span.hi { out[ow] = source[ow * strideWidth] }
+                            }
+                            for ow in span.hi..<outWidth { out[ow] = 0 }
                         }
-                        let source = plane + h * g.inWidth
-                        for ow in 0..<g.outWidth {
-                            let w = ow * g.strideWidth - g.padWidth + kw
-                            out[ow] = (w >= 0 && w < g.inWidth) ? source[w] : 0
-                        }
-                        out += g.outWidth
+                        out += outWidth
                     }
                 }
             }
@@ -44,6 +50,7 @@ extension CPUBackend {
         let kernelArea = g.kernelHeight * g.kernelWidth
         let planeSize = g.inHeight * g.inWidth
         let channels = plan.groupChannels
+        let outWidth = g.outWidth, strideWidth = g.strideWidth
         parallelRows(rows: images * channels, rowCost: kernelArea * plan.P) { planes in
             for index in planes {
                 let image = index / channels, c = index % channels
@@ -52,17 +59,20 @@ extension CPUBackend {
                 for kh in 0..<g.kernelHeight {
                     for kw in 0..<g.kernelWidth {
                         let r = (c * g.kernelHeight + kh) * g.kernelWidth + kw
+                        let span = ColumnSpan(g, kw: kw)
                         var source = col + r * columns + image * plan.P
                         for oh in 0..<g.outHeight {
                             let h = oh * g.strideHeight - g.padHeight + kh
                             if h >= 0 && h < g.inHeight {
-                                let target = plane + h * g.inWidth
-                                for ow in 0..<g.outWidth {
-                                    let w = ow * g.strideWidth - g.padWidth + kw
-                                    if w >= 0 && w < g.inWidth { target[w] += source[ow] }
+                                // target[ow · SW] is input column ow · SW − PW + kw.
+                                let target = plane + h * g.inWidth + (kw - g.padWidth)
+                                if strideWidth == 1 {
+                                    for ow in span.lo..<span.hi { target[ow] += source[ow] }
+                                } else {
+                                    for ow in span.lo..<span.hi { target[ow * strideWidth] += source[ow] }
                                 }
                             }
-                            source += g.outWidth
+                            source += outWidth
                         }
                     }
                 }
@@ -92,5 +102,19 @@ extension CPUBackend {
                 (product + f * columns + image * plan.P).update(from: dy + row * plan.P, count: plan.P)
             }
         }
+    }
+}
+
+/// The output columns `lo ..< hi` whose input column `ow·SW − PW + kw` lies inside the image, for one kernel
+/// column kw (the others read the zero padding).
+struct ColumnSpan {
+    let lo: Int, hi: Int
+
+    init(_ g: ConvGeometry, kw: Int) {
+        // ow·SW − PW + kw ≥ 0  ⇔  ow ≥ ⌈(PW − kw) / SW⌉;   ow·SW − PW + kw < W  ⇔  ow < ⌈(W + PW − kw) / SW⌉.
+        func ceilDiv(_ a: Int, _ b: Int) -> Int { a <= 0 ? -((-a) / b) : (a + b - 1) / b }
+        let lo = max(0, min(g.outWidth, ceilDiv(g.padWidth - kw, g.strideWidth)))
+        self.lo = lo
+        hi = max(lo, min(g.outWidth, ceilDiv(g.inWidth + g.padWidth - kw, g.strideWidth)))
     }
 }

@@ -6,17 +6,25 @@ import CanopyCore
 
 extension CPUBackend {
     /// Writes each window's maximum and its index `h·W + w` within the plane (the first in row-major order on
-    /// ties, since only a strictly greater value replaces the current best).
+    /// ties, since only a strictly greater value replaces the current best). 2×2 windows with stride 2 take a
+    /// loop over the window pairs of two input rows (``maxPool2x2(_:_:_:inWidth:outWidth:base:)``).
     func maxPool(input: DeviceBuffer, output: DeviceBuffer, indices: DeviceBuffer, geometry g: PoolGeometry) throws {
         let x = reading(input)
         let y = writing(output)
         let index = writing(indices)
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
+        let pairs = g.kernel == 2 && g.stride == 2
         parallelRows(rows: g.batch * g.channels, rowCost: outPlane * g.kernel * g.kernel) { planes in
             for plane in planes {
                 let xp = x + plane * inPlane
                 var o = plane * outPlane
                 for oh in 0..<g.outHeight {
+                    if pairs {
+                        maxPool2x2(xp + 2 * oh * g.inWidth, y + o, index + o, inWidth: g.inWidth, outWidth: g.outWidth,
+                                   base: 2 * oh * g.inWidth)
+                        o += g.outWidth
+                        continue
+                    }
                     for ow in 0..<g.outWidth {
                         let h0 = oh * g.stride, w0 = ow * g.stride
                         var best = xp[h0 * g.inWidth + w0], bestIndex = h0 * g.inWidth + w0
@@ -35,17 +43,36 @@ extension CPUBackend {
         }
     }
 
+    /// One output row of 2×2, stride-2 max pooling: the windows over input rows `top` and `top + W`, whose first
+    /// element has plane index `base`. The comparisons of the general loop, in its order, written as selects so
+    /// that they compile to no data-dependent branches (after ReLU many windows tie at zero).
+    @inline(__always)
+    private func maxPool2x2(_ top: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                            _ index: UnsafeMutablePointer<Float>, inWidth: Int, outWidth: Int, base: Int) {
+        let bottom = top + inWidth
+        let below = Float(inWidth), first = Float(base)
+        for ow in 0..<outWidth {
+            let a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1]
+            var best = a, offset: Float = 0
+            var wins = b > best
+            best = wins ? b : best; offset = wins ? 1 : offset
+            wins = c > best
+            best = wins ? c : best; offset = wins ? below : offset
+            wins = d > best
+            best = wins ? d : best; offset = wins ? below + 1 : offset
+            y[ow] = best
+            index[ow] = first + Float(2 * ow) + offset
+        }
+    }
+
     /// Zeroes dInput, then adds every dOutput element at its recorded index within its plane.
     func maxPoolBackward(dOutput: DeviceBuffer, indices: DeviceBuffer, dInput: DeviceBuffer, geometry g: PoolGeometry) throws {
         let dy = reading(dOutput)
         let index = reading(indices)
         let dx = writing(dInput)
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
-        for o in 0..<g.outputCount {
-            let i = index[o]
-            guard i >= 0, i < Float(inPlane), i == i.rounded(.towardZero) else {
-                throw invalid("maxPoolBackward", "indices[\(o)] = \(i) is not a position in a \(g.inHeight)×\(g.inWidth) plane")
-            }
+        if let o = firstInvalidIndex(index, count: g.outputCount, planeSize: inPlane) {
+            throw invalid("maxPoolBackward", "indices[\(o)] = \(index[o]) is not a position in a \(g.inHeight)×\(g.inWidth) plane")
         }
         parallelRows(rows: g.batch * g.channels, rowCost: inPlane + outPlane) { planes in
             for plane in planes {
@@ -56,6 +83,29 @@ extension CPUBackend {
                 }
             }
         }
+    }
+
+    /// The first of `count` indices that is not a whole number in `0 ..< planeSize`, or nil. A branch-free pass
+    /// over blocks (planeSize is below 2²⁴, where floats hold every integer; one below 2²³ is whole exactly when
+    /// adding and subtracting 2²³ gives it back), searched one by one only when a block fails.
+    private func firstInvalidIndex(_ index: UnsafePointer<Float>, count: Int, planeSize: Int) -> Int? {
+        let limit = Float(planeSize), shift: Float = 8_388_608
+        let block = 4096
+        for start in stride(from: 0, to: count, by: block) {
+            let end = min(count, start + block)
+            var valid = true
+            for o in start..<end {
+                let i = index[o]
+                let whole = i >= shift || (i + shift) - shift == i
+                valid = valid && (i >= 0) && (i < limit) && whole
+            }
+            if !valid {
+                for o in start..<end where !(index[o] >= 0 && index[o] < limit && index[o] == index[o].rounded(.towardZero)) {
+                    return o
+                }
+            }
+        }
+        return nil
     }
 
     /// Writes each window's mean, summed in row-major order.

@@ -45,6 +45,21 @@ extension OpenCLBackend {
          .int(g.outHeight), .int(g.outWidth), .int(images)]
     }
 
+    /// The chunk's dInput from its dcol (canopy_col2im, or its unit-stride form for strides of 1): one work-item
+    /// per input element, a 3-D launch over (w, h, image · C + c).
+    private func col2im(_ dcol: CLBuffer, into dx: CLBuffer, offset: Int, _ g: ConvGeometry, images: Int) throws {
+        let sizes = [g.inWidth, g.inHeight, images * g.inChannels]
+        if g.strideHeight == 1 && g.strideWidth == 1 {
+            try launchGrid(CLKernels.col2imUnitStride, [.buffer(dcol), .buffer(dx), .int(offset), .int(g.inChannels),
+                                                        .int(g.inHeight), .int(g.inWidth), .int(g.kernelHeight),
+                                                        .int(g.kernelWidth), .int(g.padHeight), .int(g.padWidth),
+                                                        .int(g.outHeight), .int(g.outWidth), .int(images)], sizes)
+        } else {
+            try launchGrid(CLKernels.col2im, [.buffer(dcol), .buffer(dx), .int(offset)] + geometryArguments(g, images: images),
+                           sizes)
+        }
+    }
+
     func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry) throws {
         let name = "conv2d"
         let x = try own(input)
@@ -64,8 +79,8 @@ extension OpenCLBackend {
         let col = try scratchBuffer(ScratchSlot.convColumns, count: images * ckk * p)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start)
-            try launch(CLKernels.im2col, [.buffer(x), .int(start * imageIn), .buffer(col)] + geometryArguments(g, images: count),
-                       global: [count * g.inChannels * p], local: [tunables.elementwiseGroup])
+            try launchGrid(CLKernels.im2col, [.buffer(x), .int(start * imageIn), .buffer(col)] + geometryArguments(g, images: count),
+                           [g.outWidth, g.outHeight, count * g.inChannels])
             try enqueueGroupedMatmul(transposeA: false, m: f, n: p, k: groupCKK, images: count, groups: g.groups,
                                      a: GroupedOperand(w, perGroup: f * groupCKK),
                                      b: GroupedOperand(col, perImage: ckk * p, perGroup: groupCKK * p),
@@ -98,8 +113,7 @@ extension OpenCLBackend {
                                      a: GroupedOperand(w, perGroup: f * groupCKK),
                                      b: GroupedOperand(dy, base: start * imageOut, perImage: imageOut, perGroup: f * p),
                                      c: GroupedOperand(dcol, perImage: ckk * p, perGroup: groupCKK * p))
-            try launch(CLKernels.col2im, [.buffer(dcol), .buffer(dx), .int(start * imageIn)] + geometryArguments(g, images: count),
-                       global: [count * imageIn], local: [tunables.elementwiseGroup])
+            try col2im(dcol, into: dx, offset: start * imageIn, g, images: count)
         }
     }
 
@@ -117,11 +131,11 @@ extension OpenCLBackend {
         let dyT = try scratchBuffer(ScratchSlot.convPermuted, count: images * p * g.outChannels)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start)
-            try launch(CLKernels.im2colRows, [.buffer(x), .int(start * imageIn), .buffer(colT)]
-                           + geometryArguments(g, images: count) + [.int(g.groups)],
-                       global: [count * g.inChannels * p], local: [tunables.elementwiseGroup])
-            try launch(CLKernels.nchwToCnhw, [.buffer(dy), .int(start * imageOut), .buffer(dyT), .int(g.outChannels), .int(p), .int(count)],
-                       global: [count * imageOut], local: [tunables.elementwiseGroup])
+            try launchGrid(CLKernels.im2colRows, [.buffer(x), .int(start * imageIn), .buffer(colT)]
+                               + geometryArguments(g, images: count) + [.int(g.groups)],
+                           [g.outWidth, g.outHeight, count * g.inChannels])
+            try launchGrid(CLKernels.nchwToCnhw, [.buffer(dy), .int(start * imageOut), .buffer(dyT), .int(g.outChannels),
+                                                  .int(p), .int(count)], [p, g.outChannels, count])
             // dWeight_g (F/G × CKK/G) (+)= dyT_g (F/G × count·P) · colT[g] (count·P × CKK/G), batched over the
             // groups; the first chunk overwrites.
             try enqueueMatmul(transposeA: false, m: f, n: groupCKK, k: count * p, alpha: 1,
