@@ -38,9 +38,16 @@ public protocol Backend: AnyObject {
 
     /// Waits until every enqueued kernel and copy has finished.
     func synchronize() throws
+
+    /// Gets ready to run `kernels` (a plan's calls, known before its first step): an OpenCL backend builds the
+    /// programs they need, several at once. Runs nothing and changes no buffer. The default does nothing.
+    func prepare(kernels: [Kernel]) throws
 }
 
 extension Backend {
+    /// Nothing to get ready (the CPU backend runs every kernel as it is called).
+    public func prepare(kernels: [Kernel]) throws {}
+
     /// Copies an array into `buffer` from its start.
     public func upload(_ values: [Float], to buffer: DeviceBuffer) throws {
         try values.withUnsafeBufferPointer { try upload($0, to: buffer, offset: 0) }

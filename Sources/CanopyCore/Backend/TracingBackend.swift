@@ -63,4 +63,9 @@ public final class TracingBackend: Backend {
         synchronizations += 1
         try inner.synchronize()
     }
+
+    /// Forwards to the wrapped backend (not counted: nothing runs).
+    public func prepare(kernels: [Kernel]) throws {
+        try inner.prepare(kernels: kernels)
+    }
 }
