@@ -145,7 +145,9 @@ final class CLProgramCache {
         let threads = min(fresh.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
         for _ in 0..<threads {
             backgroundWork.enter()
-            DispatchQueue.global(qos: .userInitiated).async { [self] in
+            // Threads of their own, not the shared pool: a caller waiting for a build must never hold the thread
+            // the build needs.
+            let builder = Thread { [self] in
                 defer { backgroundWork.leave() }
                 while let key = lock.withLock({ queue.isEmpty ? nil : queue.removeFirst() }) {
                     let result = Result { try makeProgram(key) }
@@ -160,6 +162,8 @@ final class CLProgramCache {
                     build?.done.leave()
                 }
             }
+            builder.name = "canopy.opencl.program-builder"
+            builder.start()
         }
     }
 

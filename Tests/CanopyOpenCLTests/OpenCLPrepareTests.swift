@@ -168,6 +168,25 @@ final class OpenCLPrepareTests: XCTestCase {
         XCTAssertEqual(third.compileStatistics.rejectedCacheFiles, 0)
     }
 
+    func testProgramThatFailsToBuildInTheBackgroundThrowsAtItsLaunch() throws {
+        let kernels = try temporaryDirectory("broken-kernels")
+        try "// no shared helpers\n".write(to: kernels.appendingPathComponent("common.cl"), atomically: true, encoding: .utf8)
+        try """
+            __kernel void canopy_fill(__global float* y, const float value, const int count) {
+                y[get_global_id(0)] = value + canopy_undeclared_thing;
+            }
+            """.write(to: kernels.appendingPathComponent("elementwise.cl"), atomically: true, encoding: .utf8)
+        let backend = try OpenCLTesting.skipWithoutDevice {
+            try OpenCLBackend(device: .environment, options: OpenCLBackendOptions(kernelDirectory: kernels, cacheDirectory: nil))
+        }
+        let y = try backend.makeBuffer(count: 3)
+        XCTAssertNoThrow(try backend.prepare(kernels: [.fill(y: y, value: 1, count: 3)]), "prepare reports no build failure")
+        XCTAssertThrowsError(try backend.execute(.fill(y: y, value: 1, count: 3))) { error in
+            let text = String(describing: error)
+            XCTAssertTrue(text.contains("elementwise.cl") && text.contains("canopy_undeclared_thing"), text)
+        }
+    }
+
     private func binaries(in directory: URL) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".bin") }.sorted()
     }
