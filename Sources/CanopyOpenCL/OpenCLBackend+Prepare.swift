@@ -20,8 +20,7 @@ final class CLRehearsal {
         if seen.insert(key).inserted { programs.append(key) }
     }
 
-    func noteLaunch(_ signature: CLKernelSignature, options: String, global: [Int], local: [Int],
-                    programs cache: CLProgramCache) throws {
+    func noteLaunch(_ signature: CLKernelSignature, options: String, global: [Int], local: [Int]) {
         note(CLProgramKey(file: signature.file, options: options))
         launches.insert(CLLaunchShape(kernel: signature.name, global: global, local: local))
     }
@@ -58,7 +57,6 @@ extension OpenCLBackend {
                 continue
             }
         }
-        rehearsal = nil
         preparedLaunches.formUnion(current.launches)
         programs.savesWaitForQuietSync = true
         programs.prepare(current.programs)

@@ -119,7 +119,8 @@ public final class OpenCLBackend: Backend {
     }
 
     /// Copies `destination.count` floats from element `offset` of `buffer` with a blocking read, after all enqueued
-    /// work; then has the binaries of programs that have run saved to the disk cache, in the background.
+    /// work; then saves the binaries of programs that have run to the disk cache (in the background once a plan is
+    /// prepared; see ``waitForDiskCache()``).
     public func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
         let source = try own(buffer)
         guard offset >= 0, offset + destination.count <= source.count else {
@@ -178,7 +179,7 @@ public final class OpenCLBackend: Backend {
     func launch(_ kernel: CLKernelSignature, _ arguments: [CLArgument], global: [Int], local: [Int]) throws {
         let options = tunables.options(for: kernel.file)
         if let rehearsal {
-            return try rehearsal.noteLaunch(kernel, options: options, global: global, local: local, programs: programs)
+            return rehearsal.noteLaunch(kernel, options: options, global: global, local: local)
         }
         let object = try programs.kernel(kernel, options: options)
         try CLLaunch.enqueue(object, kernel, on: device, arguments: arguments, global: global, local: local)

@@ -39,8 +39,9 @@ public protocol Backend: AnyObject {
     /// Waits until every enqueued kernel and copy has finished.
     func synchronize() throws
 
-    /// Gets ready to run `kernels` (a plan's calls, known before its first step): an OpenCL backend builds the
-    /// programs they need, several at once. Runs nothing and changes no buffer. The default does nothing.
+    /// Gets ready to run `kernels` (a plan's calls, known before its first step; the executor calls it once per
+    /// plan): an OpenCL backend starts building the programs they need, in the background. Runs nothing and
+    /// changes no buffer. The default does nothing.
     func prepare(kernels: [Kernel]) throws
 }
 
