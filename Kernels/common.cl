@@ -46,3 +46,16 @@ inline float team_max(float value, __local float* scratch) {
     barrier(CLK_LOCAL_MEM_FENCE);
     return result;
 }
+
+// The row's maximum m and Σ_j exp(x_j − m), reduced over the team; every lane gets both. Rows past the end
+// (live == false) take part in the barriers and get m = −∞, s = 0.
+inline void team_row_max_and_exp_sum(__global const float* xr, const int cols, const bool live, const int lane,
+                                     const int T, __local float* scratch, float* m_out, float* s_out) {
+    float m = -INFINITY;
+    if (live) for (int j = lane; j < cols; j += T) m = fmax(m, xr[j]);
+    m = team_max(m, scratch);
+    float s = 0.0f;
+    if (live) for (int j = lane; j < cols; j += T) s += exp(xr[j] - m);
+    *m_out = m;
+    *s_out = team_sum(s, scratch);
+}

@@ -3,7 +3,7 @@
 //
 // Per-row losses with a row mask (1: the row has a label, 0: it does not) and their gradients:
 // binary cross-entropy on logits (with a weight on positive targets), mean squared error, L1 and Huber ("robust"),
-// and the masked mean over rows.
+// the fused softmax cross-entropy with integer labels, and the masked mean over rows.
 //
 // Layout: predictions/logits and targets are row-major [rows, cols]; mask and rowLoss are [rows].
 // Forward losses use the row-team launch of common.cl (lanes stride over a row's columns).
@@ -141,4 +141,47 @@ __kernel void canopy_masked_mean_backward(__global const float* dLoss, __global 
                                           __global const float* count, __global float* dRowLoss, const int rows) {
     const int i = (int)get_global_id(0);
     if (i < rows) dRowLoss[i] = dLoss[0] * mask[i] / fmax(count[0], 1.0f);
+}
+
+// probs = softmax(logits) per row; rowLoss[i] = mask[i] · (logsumexp(logits[i]) − logits[i, label[i]]).
+// A row with mask 0 gets loss 0 and its label is never read as an index. A label outside [0, classes)
+// on an unmasked row gives a NaN loss (the host cannot check labels without reading them back).
+__kernel void canopy_softmax_xent(__global const float* logits, __global const float* labels,
+                                  __global const float* mask, __global float* probs, __global float* rowLoss,
+                                  const int rows, const int classes) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0), row = (int)get_global_id(1);
+    const bool live = row < rows;
+    __global const float* xr = logits + (live ? row : 0) * classes;
+    float m, s;
+    team_row_max_and_exp_sum(xr, classes, live, lane, T, scratch, &m, &s);
+    if (!live) return;   // no barriers below
+    for (int j = lane; j < classes; j += T) probs[row * classes + j] = exp(xr[j] - m) / s;
+    if (lane == 0) {
+        const float mk = mask[row];
+        float loss = 0.0f;
+        if (mk != 0.0f) {
+            const float label = labels[row];
+            const int k = (int)label;
+            loss = (label >= 0.0f && k < classes) ? mk * (log(s) - (xr[k] - m)) : NAN;
+        }
+        rowLoss[row] = loss;
+    }
+}
+
+// dLogits[i, j] = dRowLoss[i] · mask[i] · (probs[i, j] − [j == label[i]]); zero for masked rows.
+// Element-wise: work-item e computes element e = i · classes + j.
+__kernel void canopy_softmax_xent_backward(__global const float* probs, __global const float* labels,
+                                           __global const float* mask, __global const float* dRowLoss,
+                                           __global float* dLogits, const int rows, const int classes) {
+    const int e = (int)get_global_id(0);
+    if (e >= rows * classes) return;
+    const int i = e / classes, j = e - i * classes;
+    const float mk = mask[i];
+    float g = 0.0f;
+    if (mk != 0.0f) {
+        const float target = (j == (int)labels[i] && labels[i] >= 0.0f) ? 1.0f : 0.0f;
+        g = dRowLoss[i] * mk * (probs[e] - target);
+    }
+    dLogits[e] = g;
 }

@@ -27,9 +27,10 @@ enum CLArgument {
     }
 }
 
-/// A kernel object ready to launch, with the largest work-group size the device allows for it.
+/// A kernel object ready to launch, with the largest work-group size the device allows for it; or a stand-in
+/// (no kernel object) that a rehearsal hands to a kernel family sizing a launch it will not enqueue.
 final class CLKernel {
-    let kernel: cl_kernel
+    let kernel: cl_kernel?
     let name: String
     let maxWorkGroupSize: Int
     /// The number of arguments the compiled kernel takes (`CL_KERNEL_NUM_ARGS`).
@@ -56,7 +57,15 @@ final class CLKernel {
         maxWorkGroupSize = query == CL_SUCCESS && size > 0 ? size : device.info.maxWorkGroupSize
     }
 
-    deinit { clReleaseKernel(kernel) }
+    /// A stand-in for kernel `name` with work-group limit `maxWorkGroupSize`; launching it throws.
+    init(standInFor name: String, maxWorkGroupSize: Int) {
+        kernel = nil
+        self.name = name
+        self.maxWorkGroupSize = maxWorkGroupSize
+        argumentCount = 0
+    }
+
+    deinit { if let kernel { clReleaseKernel(kernel) } }
 
     /// The largest power of two that is at most `limit` and allowed for this kernel.
     func powerOfTwoGroup(atMost limit: Int) -> Int {
@@ -76,25 +85,29 @@ enum CLLaunch {
                         arguments: [CLArgument], global: [Int], local: [Int]) throws {
         precondition(global.count == local.count && (1...3).contains(global.count), "launch dimensions")
         try signature.check(arguments)
+        guard let handle = kernel.kernel else {
+            throw BackendError.deviceFailure(backend: "opencl", message: "\(kernel.name) was launched through a "
+                + "stand-in kernel object made for a rehearsal")
+        }
         for (index, argument) in arguments.enumerated() {
             let status: cl_int
             switch argument {
             case let .buffer(buffer):
                 var memory: cl_mem? = buffer.memory
-                status = clSetKernelArg(kernel.kernel, cl_uint(index), MemoryLayout<cl_mem>.size, &memory)
+                status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<cl_mem>.size, &memory)
             case let .int(value):
                 guard let narrow = Int32(exactly: value) else {
                     throw BackendError.invalidArguments(kernel: kernel.name,
                                                         reason: "size \(value) does not fit the kernel's 32-bit int")
                 }
                 var v = narrow
-                status = clSetKernelArg(kernel.kernel, cl_uint(index), 4, &v)
+                status = clSetKernelArg(handle, cl_uint(index), 4, &v)
             case let .float(value):
                 var v = value
-                status = clSetKernelArg(kernel.kernel, cl_uint(index), 4, &v)
+                status = clSetKernelArg(handle, cl_uint(index), 4, &v)
             case let .uint(value):
                 var v = value
-                status = clSetKernelArg(kernel.kernel, cl_uint(index), 4, &v)
+                status = clSetKernelArg(handle, cl_uint(index), 4, &v)
             }
             try CLError.check(status, "clSetKernelArg", "setting argument \(index) of \(kernel.name)")
         }
@@ -106,7 +119,7 @@ enum CLLaunch {
             localSizes[widest] /= 2
         }
         var globalSizes = zip(global, localSizes).map { g, l in max(1, (max(g, 1) + l - 1) / l * l) }
-        let status = clEnqueueNDRangeKernel(device.queue, kernel.kernel, cl_uint(global.count), nil,
+        let status = clEnqueueNDRangeKernel(device.queue, handle, cl_uint(global.count), nil,
                                             &globalSizes, &localSizes, 0, nil, nil)
         try CLError.check(status, "clEnqueueNDRangeKernel",
                           "launching \(kernel.name) with global size \(globalSizes) and local size \(localSizes)")

@@ -44,23 +44,78 @@ final class CLProgram {
     }
 }
 
+/// Which program a kernel needs: its file and the build options (`-D` tunables) it is built with.
+struct CLProgramKey: Hashable {
+    let file: CLKernelFile
+    let options: String
+}
+
+/// A program being built in the background by ``CLProgramCache/prepare(_:)``.
+private final class CLPendingBuild {
+    let done = DispatchGroup()
+    var result: Result<CLProgram, Error>?
+    init() { done.enter() }
+}
+
 /// Programs by (file, build options), built once per backend; binaries cached on disk across processes.
+///
+/// Programs are built when a kernel first needs one, or ahead of need by ``prepare(_:)``: in the background, in
+/// the order given, on as many threads as the host has cores, while the caller goes on (a launch that needs a
+/// program still being built waits for that one only). Binaries are saved at sync points once their kernels
+/// have run (see ``saveLaunchedBinaries()``); ``waitForBackgroundWork()`` waits for background builds and
+/// writes, and so do ``statistics`` and `deinit`.
 final class CLProgramCache {
     let device: CLDevice
     let sources: KernelSources
     let disk: CLDiskCache?
-    private var programs: [String: CLProgram] = [:]
-    private(set) var statistics = OpenCLCompileStatistics()
+    /// Guards `programs`, `pending`, `queue` and `counts`.
+    private let lock = NSLock()
+    private var programs: [CLProgramKey: CLProgram] = [:]
+    /// Programs handed to the background builders and not yet taken by a launch.
+    private var pending: [CLProgramKey: CLPendingBuild] = [:]
+    /// Keys waiting for a builder thread, first needed first.
+    private var queue: [CLProgramKey] = []
+    private var counts = OpenCLCompileStatistics()
+    private let backgroundWork = DispatchGroup()
+    /// Writes binaries one at a time, off the thread that launches kernels.
+    private let writer = DispatchQueue(label: "canopy.opencl.binary-cache", qos: .utility)
 
     init(device: CLDevice, sources: KernelSources, disk: CLDiskCache?) {
         self.device = device; self.sources = sources; self.disk = disk
     }
 
+    deinit { waitForBackgroundWork() }
+
+    /// How the programs were obtained, once every background build and binary write has finished.
+    var statistics: OpenCLCompileStatistics {
+        waitForBackgroundWork()
+        return lock.withLock { counts }
+    }
+
+    /// Waits until every program ``prepare(_:)`` started is built and every binary scheduled for the disk cache
+    /// is on disk (or has failed to be written).
+    func waitForBackgroundWork() { backgroundWork.wait() }
+
     /// The kernel object of `signature` built with `options`, building (or loading) its file's program on first
     /// use, and noting that it is about to run.
     func kernel(_ signature: CLKernelSignature, options: String) throws -> CLKernel {
-        let program = try self.program(file: signature.file, options: options)
-        program.launched.insert(signature.name)
+        let program = try self.program(CLProgramKey(file: signature.file, options: options))
+        if program.launched.insert(signature.name).inserted { newKernelsSinceSync = true }
+        return try kernel(signature, of: program)
+    }
+
+    /// The kernel object of `signature` if its program is already built or loaded; nil otherwise (builds and
+    /// waits for nothing).
+    func builtKernel(_ signature: CLKernelSignature, options: String) throws -> CLKernel? {
+        let key = CLProgramKey(file: signature.file, options: options)
+        guard let program = lock.withLock({ programs[key] }) else { return nil }
+        return try kernel(signature, of: program)
+    }
+
+    /// Whether the program for `key` is built, loaded, or being built in the background.
+    func has(_ key: CLProgramKey) -> Bool { lock.withLock { programs[key] != nil || pending[key] != nil } }
+
+    private func kernel(_ signature: CLKernelSignature, of program: CLProgram) throws -> CLKernel {
         if let kernel = program.kernels[signature.name] { return kernel }
         let kernel = try CLKernel(program: program.program, name: signature.name, device: device, file: program.file)
         program.kernels[signature.name] = kernel
@@ -69,41 +124,106 @@ final class CLProgramCache {
 
     /// The names of the kernels in `file`'s program as the compiler built it (`CL_PROGRAM_KERNEL_NAMES`).
     func kernelNames(in file: CLKernelFile, options: String) throws -> [String] {
-        try CLProgramCache.kernelNames(of: try program(file: file, options: options).program)
+        try CLProgramCache.kernelNames(of: try program(CLProgramKey(file: file, options: options)).program)
     }
 
-    private func program(file kernelFile: CLKernelFile, options: String) throws -> CLProgram {
-        let file = kernelFile.rawValue
-        let memoryKey = file + "\u{0}" + options
-        if let program = programs[memoryKey] { return program }
+    /// Starts building (or loading) in the background every program of `keys` not built or started yet, in the
+    /// order given, on up to as many threads as the host has cores (OpenCL allows building different programs
+    /// from different threads). Returns at once. A program that fails to build throws when a launch needs it,
+    /// as it would have without preparing.
+    func prepare(_ keys: [CLProgramKey]) {
+        let fresh: [CLProgramKey] = lock.withLock {
+            var fresh: [CLProgramKey] = []
+            for key in keys where programs[key] == nil && pending[key] == nil {
+                pending[key] = CLPendingBuild()
+                fresh.append(key)
+            }
+            queue += fresh
+            return fresh
+        }
+        guard !fresh.isEmpty else { return }
+        let threads = min(fresh.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        for _ in 0..<threads {
+            backgroundWork.enter()
+            // Threads of their own, not the shared pool: a caller waiting for a build must never hold the thread
+            // the build needs.
+            let builder = Thread { [self] in
+                defer { backgroundWork.leave() }
+                while let key = lock.withLock({ queue.isEmpty ? nil : queue.removeFirst() }) {
+                    let result = Result { try makeProgram(key) }
+                    let build = lock.withLock { () -> CLPendingBuild? in
+                        if case let .success((program, made)) = result {
+                            add(made)
+                            programs[key] = program
+                        }
+                        return pending.removeValue(forKey: key)
+                    }
+                    build?.result = result.map(\.0)
+                    build?.done.leave()
+                }
+            }
+            builder.name = "canopy.opencl.program-builder"
+            builder.start()
+        }
+    }
+
+    /// The program for `key`: built or loaded already, being built in the background (waits for it), or built
+    /// or loaded now.
+    private func program(_ key: CLProgramKey) throws -> CLProgram {
+        let (existing, build) = lock.withLock { (programs[key], pending[key]) }
+        if let existing { return existing }
+        if let build {
+            build.done.wait()
+            // A failed background build is retried here, so that its error comes from this launch.
+            if case let .success(program)? = build.result { return program }
+        }
+        let (program, made) = try makeProgram(key)
+        return lock.withLock {
+            add(made)
+            if let existing = programs[key] { return existing }
+            programs[key] = program
+            return program
+        }
+    }
+
+    /// Adds what making a program took to the statistics (call with `lock` held).
+    private func add(_ made: OpenCLCompileStatistics) {
+        counts.builtFromSource += made.builtFromSource
+        counts.loadedFromBinary += made.loadedFromBinary
+        counts.rejectedCacheFiles += made.rejectedCacheFiles
+    }
+
+    /// Loads `key`'s program from the disk cache, or builds it from source; safe to call from several threads at
+    /// once (it touches no shared state). Returns the program and how it was made.
+    private func makeProgram(_ key: CLProgramKey) throws -> (CLProgram, OpenCLCompileStatistics) {
+        let file = key.file.rawValue, options = key.options
+        var made = OpenCLCompileStatistics()
         let source = try sources.programSource(of: file)
         var cacheURL: URL?
         if let disk {
-            var key = FNV1a64()
+            var hash = FNV1a64()
             let info = device.info
             for field in ["canopy-program-cache-1", info.platformName, info.platformVersion, info.name,
                           info.driverVersion, info.deviceVersion, options, source] {
-                key.add(field: field)
+                hash.add(field: field)
             }
-            let url = disk.url(file: file, key: key.value)
+            let url = disk.url(file: file, key: hash.value)
             cacheURL = url
             if FileManager.default.fileExists(atPath: url.path) {
                 if let saved = disk.read(url), let built = CLCompiler.load(binary: saved.binary, options: options, device: device) {
-                    statistics.loadedFromBinary += 1
+                    made.loadedFromBinary += 1
                     let program = CLProgram(program: built, file: file, cacheURL: url, saved: saved.kernels)
                     try checkAgainstTable(program)
-                    programs[memoryKey] = program
-                    return program
+                    return (program, made)
                 }
-                statistics.rejectedCacheFiles += 1
+                made.rejectedCacheFiles += 1
             }
         }
         let built = try CLCompiler.build(source: source, file: file, options: options, device: device)
-        statistics.builtFromSource += 1
+        made.builtFromSource += 1
         let program = CLProgram(program: built, file: file, cacheURL: cacheURL, saved: [])
         try checkAgainstTable(program)
-        programs[memoryKey] = program
-        return program
+        return (program, made)
     }
 
     /// Throws unless every kernel of a freshly loaded program is in the table generated from `Kernels/` at build
@@ -135,22 +255,55 @@ final class CLProgramCache {
         return list.split(separator: ";").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    /// Saves the binary of every program that has run a kernel its saved binary lacks. Call only after the
-    /// queue has finished, so that the driver has compiled everything that ran.
+    /// Whether saving waits for a quiet sync point and happens in the background (set once a plan is prepared).
+    var savesWaitForQuietSync = false
+    /// Whether a kernel ran for the first time since the last sync point.
+    private var newKernelsSinceSync = false
+
+    /// At a sync point (the queue has finished, so the driver has compiled everything that ran): saves every
+    /// program that has run a kernel its saved binary lacks.
+    ///
+    /// Without a prepared plan, saves now, before returning. With one (``savesWaitForQuietSync``), the run is
+    /// under way and saving would hold up kernels still being compiled (PoCL compiles every kernel of a program
+    /// for its binary, under the lock its launches need): saves only at a sync point reached without any kernel
+    /// running for the first time since the previous one (a step that repeats), and then in the background.
     func saveLaunchedBinaries() {
+        defer { newKernelsSinceSync = false }
+        guard savesWaitForQuietSync else { return saveUnsaved(inBackground: false) }
+        if !newKernelsSinceSync { saveUnsaved(inBackground: true) }
+    }
+
+    /// Saves everything that has run and is not saved yet, and waits for every background build and write. Call
+    /// after the queue has finished.
+    func flushSaves() {
+        saveUnsaved(inBackground: true)
+        waitForBackgroundWork()
+    }
+
+    private func saveUnsaved(inBackground: Bool) {
         guard let disk else { return }
-        for program in programs.values where !program.launched.isSubset(of: program.saved) {
+        let allPrograms = lock.withLock { Array(programs.values) }
+        for program in allPrograms where !program.launched.isSubset(of: program.saved) {
             guard let url = program.cacheURL else { continue }
             let kernels = program.launched.union(program.saved)
-            do {
-                let binary = try CLCompiler.binary(of: program.program, device: device)
-                try disk.write(url, kernels: kernels, binary: binary)
-                statistics.binariesSaved += 1
-            } catch {
-                statistics.lastSaveError = "saving \(url.path): \(error)"
-            }
-            // Marked as saved even on failure: a cache that cannot be written is not retried every step.
+            // Marked as saved now (even if the write fails): a cache that cannot be written is not retried every step.
             program.saved = kernels
+            let device = self.device
+            let save = { [self] in
+                do {
+                    let binary = try CLCompiler.binary(of: program.program, device: device)
+                    try disk.write(url, kernels: kernels, binary: binary)
+                    lock.withLock { counts.binariesSaved += 1 }
+                } catch {
+                    lock.withLock { counts.lastSaveError = "saving \(url.path): \(error)" }
+                }
+            }
+            guard inBackground else { save(); continue }
+            backgroundWork.enter()
+            writer.async { [self] in
+                defer { backgroundWork.leave() }
+                save()
+            }
         }
     }
 }

@@ -31,8 +31,9 @@ extension OpenCLBackend {
         if tunables.gpuStyle, try kernel(CLKernels.transpose).maxWorkGroupSize >= tile * tile {
             try launch(CLKernels.transpose, arguments, global: [cols, rows], local: [tile, tile])
         } else {
-            let group = min(tunables.elementwiseGroup, OpenCLBackend.powerOfTwo(atMost: rows))
-            try launch(CLKernels.transposeDirect, arguments, global: [rows, cols], local: [group, 1])
+            // One work-group shape for every size: a driver that compiles a kernel per work-group shape (PoCL)
+            // compiles it once (the kernel checks bounds; the global size is rounded up to the group).
+            try launch(CLKernels.transposeDirect, arguments, global: [rows, cols], local: [tunables.elementwiseGroup, 1])
         }
     }
 
@@ -47,10 +48,9 @@ extension OpenCLBackend {
         ]
         let columns = (n + tunables.matmulColumns - 1) / tunables.matmulColumns
         let rows = (m + tunables.matmulRows - 1) / tunables.matmulRows
-        // Shrink the work-group for small matrices, so that few work-items idle past the edge.
-        let groupX = min(tunables.matmulGroupX, OpenCLBackend.powerOfTwo(atMost: columns))
-        let groupY = min(tunables.matmulGroupY, OpenCLBackend.powerOfTwo(atMost: rows))
+        // One work-group shape for every matrix size: a driver that compiles a kernel per work-group shape (PoCL)
+        // compiles each product kernel once instead of once per shape. Work-items past the edge return at once.
         try launch(transposeA ? CLKernels.matmulTn : CLKernels.matmulNn, arguments,
-                   global: [columns, rows, batch], local: [groupX, groupY, 1])
+                   global: [columns, rows, batch], local: [tunables.matmulGroupX, tunables.matmulGroupY, 1])
     }
 }

@@ -41,8 +41,9 @@ public struct OpenCLBackendOptions: Equatable, Sendable {
 /// Canopy's primitive kernels on an OpenCL 1.2 device (GPU or CPU driver such as PoCL).
 ///
 /// Kernels are enqueued on one in-order queue and run asynchronously; ``download(_:offset:into:)`` and
-/// ``synchronize()`` wait. Programs are compiled on first use of a kernel file, with tunables (`-D` options)
-/// chosen from the device's limits, and their binaries are cached on disk after they have run once.
+/// ``synchronize()`` wait. Programs are compiled when a plan is prepared (``prepare(kernels:)``, in the
+/// background) or else on first use of a kernel file, with tunables (`-D` options) chosen from the device's
+/// limits, and their binaries are cached on disk after they have run (see ``waitForDiskCache()``).
 ///
 /// ```swift
 /// let backend = try OpenCLBackend(device: OpenCLDeviceSelector(parsing: "0:0"))
@@ -55,8 +56,12 @@ public final class OpenCLBackend: Backend {
     public var deviceDescription: String { device.info.summary }
     /// The device this backend runs on.
     public var deviceInfo: OpenCLDeviceInfo { device.info }
-    /// How many programs were built from source and how many loaded from the disk cache.
-    public var compileStatistics: OpenCLCompileStatistics { programs.statistics }
+    /// How many programs were built from source and how many loaded from the disk cache, once everything that
+    /// has run is saved to the disk cache (waits for enqueued work and for binaries being written).
+    public var compileStatistics: OpenCLCompileStatistics {
+        waitForDiskCache()
+        return programs.statistics
+    }
     /// Kernels enqueued so far (launch overhead is what decides small models' speed).
     public private(set) var launchCount = 0
 
@@ -67,6 +72,10 @@ public final class OpenCLBackend: Backend {
     var scratch: [CLBuffer] = []
     /// Host copies that uploads are written from, so that an upload does not wait for the device.
     let staging: CLUploadStaging
+    /// While ``prepare(kernels:)`` rehearses a plan: the programs and launches it needs (nothing is enqueued).
+    var rehearsal: CLRehearsal?
+    /// Every launch shape the plans prepared so far make (kernel, global and local sizes asked for).
+    var preparedLaunches: Set<CLLaunchShape> = []
 
     /// Opens an OpenCL device.
     /// - Parameters:
@@ -113,7 +122,8 @@ public final class OpenCLBackend: Backend {
     }
 
     /// Copies `destination.count` floats from element `offset` of `buffer` with a blocking read, after all enqueued
-    /// work; then saves the binaries of programs that have run to the disk cache.
+    /// work; then saves the binaries of programs that have run to the disk cache (in the background once a plan is
+    /// prepared; see ``waitForDiskCache()``).
     public func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
         let source = try own(buffer)
         guard offset >= 0, offset + destination.count <= source.count else {
@@ -128,11 +138,28 @@ public final class OpenCLBackend: Backend {
         programs.saveLaunchedBinaries()
     }
 
-    /// Waits for every enqueued kernel and copy (`clFinish`), then saves the binaries of programs that have run to
-    /// the disk cache.
+    /// Waits for every enqueued kernel and copy (`clFinish`), then saves the binaries of programs that have run
+    /// to the disk cache (in the background once a plan is prepared; see ``waitForDiskCache()``).
     public func synchronize() throws {
         try CLError.check(clFinish(device.queue), "clFinish", "waiting for enqueued kernels")
         programs.saveLaunchedBinaries()
+    }
+
+    /// Waits for enqueued work, saves the binary of every program that has run a kernel its cached binary lacks,
+    /// and waits until every binary is written (and every program ``prepare(kernels:)`` started is built).
+    ///
+    /// Once a plan is prepared, binaries are saved in the background and only at a sync point reached without
+    /// any kernel running for the first time since the previous one: asking a driver such as PoCL for a binary
+    /// compiles every kernel of the program (seconds on a CPU), which must not hold up a first step still
+    /// compiling its own kernels. ``compileStatistics`` and releasing the backend do this too, so a process that
+    /// ends normally leaves a complete cache.
+    public func waitForDiskCache() {
+        _ = clFinish(device.queue)
+        programs.flushSaves()
+    }
+
+    deinit {
+        waitForDiskCache()
     }
 
     // MARK: - Helpers for the kernel families
@@ -150,16 +177,24 @@ public final class OpenCLBackend: Backend {
         try buffers.map { CLArgument.buffer(try own($0)) }
     }
 
-    /// Enqueues `kernel` with `arguments`, which must match its signature in number and kind.
+    /// Enqueues `kernel` with `arguments`, which must match its signature in number and kind. During a
+    /// rehearsal (``prepare(kernels:)``) only notes the program and the launch shape.
     func launch(_ kernel: CLKernelSignature, _ arguments: [CLArgument], global: [Int], local: [Int]) throws {
-        let object = try programs.kernel(kernel, options: tunables.options(for: kernel.file))
+        let options = tunables.options(for: kernel.file)
+        if let rehearsal {
+            return rehearsal.noteLaunch(kernel, options: options, global: global, local: local)
+        }
+        let object = try programs.kernel(kernel, options: options)
         try CLLaunch.enqueue(object, kernel, on: device, arguments: arguments, global: global, local: local)
         launchCount += 1
     }
 
-    /// The kernel object, for choosing a work-group size within its limit before launching it.
+    /// The kernel object, for choosing a work-group size within its limit before launching it. During a
+    /// rehearsal, a stand-in with the device's limit when the program is not built yet (nothing is built).
     func kernel(_ kernel: CLKernelSignature) throws -> CLKernel {
-        try programs.kernel(kernel, options: tunables.options(for: kernel.file))
+        let options = tunables.options(for: kernel.file)
+        if let rehearsal { return try rehearsal.kernel(kernel, options: options, programs: programs, device: device) }
+        return try programs.kernel(kernel, options: options)
     }
 
     /// Scratch buffer `slot` with room for at least `count` floats (contents undefined).

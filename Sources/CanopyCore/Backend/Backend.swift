@@ -48,6 +48,11 @@ public protocol Backend: AnyObject {
 
     /// The multiple, in elements, that a view's offset must be (an OpenCL device's base address alignment).
     var viewAlignment: Int { get }
+
+    /// Gets ready to run `kernels` (a plan's calls, known before its first step; the executor calls it once per
+    /// plan): an OpenCL backend starts building the programs they need, in the background. Runs nothing and
+    /// changes no buffer. The default does nothing.
+    func prepare(kernels: [Kernel]) throws
 }
 
 extension Backend {
@@ -61,6 +66,9 @@ extension Backend {
 }
 
 extension Backend {
+    /// Nothing to get ready (the CPU backend runs every kernel as it is called).
+    public func prepare(kernels: [Kernel]) throws {}
+
     /// Copies an array into `buffer` from its start.
     public func upload(_ values: [Float], to buffer: DeviceBuffer) throws {
         try values.withUnsafeBufferPointer { try upload($0, to: buffer, offset: 0) }

@@ -70,4 +70,9 @@ public final class TracingBackend: Backend {
     }
 
     public var viewAlignment: Int { inner.viewAlignment }
+
+    /// Forwards to the wrapped backend (not counted: nothing runs).
+    public func prepare(kernels: [Kernel]) throws {
+        try inner.prepare(kernels: kernels)
+    }
 }

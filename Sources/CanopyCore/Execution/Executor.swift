@@ -51,6 +51,7 @@ public final class Executor {
         self.parameters = parameters
         self.mode = mode
         try plan(outputs: outputs, gradientArena: gradientArena, gradientValues: gradientValues)
+        try backend.prepare(kernels: plannedKernels.map(\.preparedKernel))
     }
 
     /// Uploads the values of a named input. The count must match the input's shape.
@@ -277,6 +278,15 @@ public enum PlannedKernel {
     case stateUpdate(Kernel)
     /// A dropout call whose seed is drawn per step from the step seed and the node index.
     case dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, count: Int, node: Int)
+
+    /// The call as ``Backend/prepare(kernels:)`` sees it (a dropout with seed 0: the seed is drawn per step).
+    var preparedKernel: Kernel {
+        switch self {
+        case let .fixed(kernel), let .stateUpdate(kernel): return kernel
+        case let .dropout(x, y, mask, probability, count, _):
+            return .dropout(x: x, y: y, mask: mask, probability: probability, seed: 0, count: count)
+        }
+    }
 
     /// Checks the call with ``Kernel/validate()`` (a dropout with any seed: the seed is not part of the contract).
     /// - Throws: ``BackendError/invalidArguments(kernel:reason:)``.
