@@ -1,30 +1,22 @@
 import CanopyCore
 import CanopyCPU
+import CanopyTestSupport
 import XCTest
 
 /// The executor hands its plan to ``Backend/prepare(kernels:)`` once, right after planning, and a backend that
 /// does not implement it (the CPU backend) is unaffected.
 final class ExecutorPrepareTests: XCTestCase {
     /// A CPU backend that records what it is asked to prepare.
-    private final class PrepareRecorder: Backend {
-        let inner = CPUBackend()
+    private final class PrepareRecorder: ForwardingBackend {
         var prepared: [[Kernel]] = []
         var executedBeforePrepare = 0
-        var name: String { "recorder" }
-        var deviceDescription: String { inner.deviceDescription }
-        func makeBuffer(count: Int) throws -> DeviceBuffer { try inner.makeBuffer(count: count) }
-        func upload(_ values: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
-            try inner.upload(values, to: buffer, offset: offset)
-        }
-        func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
-            try inner.download(buffer, offset: offset, into: destination)
-        }
-        func execute(_ kernel: Kernel) throws {
+        init() { super.init(CPUBackend()) }
+        override var name: String { "recorder" }
+        override func execute(_ kernel: Kernel) throws {
             if prepared.isEmpty { executedBeforePrepare += 1 }
             try inner.execute(kernel)
         }
-        func synchronize() throws { try inner.synchronize() }
-        func prepare(kernels: [Kernel]) throws { prepared.append(kernels) }
+        override func prepare(kernels: [Kernel]) throws { prepared.append(kernels) }
     }
 
     func testExecutorPreparesExactlyItsPlannedKernels() throws {

@@ -6,20 +6,7 @@ import XCTest
 
 /// The host layer: build errors, kernel sources from disk, the disk cache of program binaries, device
 /// selection, and argument checking.
-final class OpenCLHostLayerTests: XCTestCase {
-    private var directories: [URL] = []
-
-    override func tearDown() {
-        for url in directories { try? FileManager.default.removeItem(at: url) }
-        directories = []
-    }
-
-    private func temporaryDirectory(_ label: String) throws -> URL {
-        let url = try OpenCLTesting.temporaryDirectory(label)
-        directories.append(url)
-        return url
-    }
-
+final class OpenCLHostLayerTests: OpenCLScratchTestCase {
     /// A kernel directory holding `files` (name → source); common.cl is required by every program.
     private func kernelDirectory(_ files: [String: String]) throws -> URL {
         let url = try temporaryDirectory("kernels")

@@ -7,20 +7,7 @@ import XCTest
 /// Preparing a plan (``OpenCLBackend/prepare(kernels:)``, called by the executor): the programs a plan needs are
 /// built ahead of its first launch and nothing more is built when it runs; preparing runs nothing; binaries are
 /// saved once a step repeats, and a damaged cache file is still rejected and rebuilt.
-final class OpenCLPrepareTests: XCTestCase {
-    private var directories: [URL] = []
-
-    override func tearDown() {
-        for url in directories { try? FileManager.default.removeItem(at: url) }
-        directories = []
-    }
-
-    private func temporaryDirectory(_ label: String) throws -> URL {
-        let url = try OpenCLTesting.temporaryDirectory(label)
-        directories.append(url)
-        return url
-    }
-
+final class OpenCLPrepareTests: OpenCLScratchTestCase {
     /// A fresh backend (no programs in memory) with its own disk cache, or none.
     private func freshBackend(cache: URL?) throws -> OpenCLBackend {
         try OpenCLTesting.skipWithoutDevice {

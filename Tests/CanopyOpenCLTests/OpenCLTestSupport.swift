@@ -48,3 +48,21 @@ enum OpenCLTesting {
         }
     }
 }
+
+/// A test case that makes temporary directories (disk caches, kernel sources) and removes them after each test.
+class OpenCLScratchTestCase: XCTestCase {
+    private var directories: [URL] = []
+
+    override func tearDown() {
+        for url in directories { try? FileManager.default.removeItem(at: url) }
+        directories = []
+        super.tearDown()
+    }
+
+    /// A fresh temporary directory, removed after the test.
+    func temporaryDirectory(_ label: String) throws -> URL {
+        let url = try OpenCLTesting.temporaryDirectory(label)
+        directories.append(url)
+        return url
+    }
+}

@@ -9,20 +9,11 @@ import XCTest
 final class ParameterArenaTests: XCTestCase {
     /// Runs everything on another backend but makes no views, so stores, gradients and optimizers keep separate
     /// buffers (the layout every third-party backend without views gets).
-    final class NoViews: Backend {
-        let inner: Backend
-        init(_ inner: Backend) { self.inner = inner }
-        var name: String { inner.name }
-        var deviceDescription: String { inner.deviceDescription }
-        func makeBuffer(count: Int) throws -> DeviceBuffer { try inner.makeBuffer(count: count) }
-        func upload(_ values: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
-            try inner.upload(values, to: buffer, offset: offset)
+    final class NoViews: ForwardingBackend {
+        override func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {
+            throw BackendError.unsupportedKernel(kernel: "makeView", backend: name)
         }
-        func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
-            try inner.download(buffer, offset: offset, into: destination)
-        }
-        func execute(_ kernel: Kernel) throws { try inner.execute(kernel) }
-        func synchronize() throws { try inner.synchronize() }
+        override var viewAlignment: Int { 1 }
     }
 
     func testViewsShareTheArenaAtAlignedOffsets() throws {
