@@ -40,8 +40,15 @@ public final class MeasuringBackend: Backend {
     public let deviceDescription = "no device (counts planned buffers)"
     /// Elements of every buffer made so far.
     public private(set) var totalElements = 0
-    /// Elements of the largest buffer made so far.
-    public private(set) var largestBufferElements = 0
+    /// Elements of the largest buffer made so far; for an arena (a buffer that views were made of), its largest
+    /// view: a device whose largest buffer cannot hold the arena gets separate buffers instead (see
+    /// ``ArenaLayout/makeArena(on:)``), so the arena never has to fit one allocation.
+    public var largestBufferElements: Int {
+        made.map { buffer in largestView[ObjectIdentifier(buffer)] ?? buffer.count }.max() ?? 0
+    }
+    /// Every buffer made (kept, so that identifiers stay unique), and per arena its largest view.
+    private var made: [PlaceholderBuffer] = []
+    private var largestView: [ObjectIdentifier: Int] = [:]
 
     /// Creates a backend with nothing counted.
     public init() {}
@@ -52,9 +59,23 @@ public final class MeasuringBackend: Backend {
         let (total, overflow) = totalElements.addingReportingOverflow(count)
         guard !overflow else { throw BackendError.invalidArguments(kernel: "makeBuffer", reason: "sizes overflow") }
         totalElements = total
-        largestBufferElements = max(largestBufferElements, count)
+        let buffer = PlaceholderBuffer(count: count)
+        made.append(buffer)
+        return buffer
+    }
+
+    /// A view: counts nothing (it shares its buffer's memory).
+    public func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {
+        guard offset >= 0, count >= 1, offset + count <= buffer.count else {
+            throw BackendError.invalidArguments(kernel: "makeView", reason: "\(count) elements at \(offset) exceed \(buffer.count)")
+        }
+        let id = ObjectIdentifier(buffer)
+        largestView[id] = max(largestView[id] ?? 0, count)
         return PlaceholderBuffer(count: count)
     }
+
+    /// 16 elements, as the CPU backend's (an OpenCL device's alignment leaves gaps of at most a few KiB).
+    public var viewAlignment: Int { 16 }
 
     /// Does nothing.
     public func upload(_ values: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {}

@@ -26,8 +26,11 @@ public struct ArenaLayout: Sendable, Equatable {
         count = max(end, 1)
     }
 
-    /// A zero-filled arena on `backend` and a view of it per tensor; nil when the backend makes no views.
+    /// A zero-filled arena on `backend` and a view of it per tensor; nil when the backend makes no views or its
+    /// largest buffer (``MemoryLimitedBackend``) cannot hold the arena (the tensors then get buffers of their own).
     public func makeArena(on backend: Backend) throws -> (buffer: DeviceBuffer, views: [String: DeviceBuffer])? {
+        if let limited = backend as? MemoryLimitedBackend,
+           count * MemoryLayout<Float>.size > limited.memoryLimits.largestBufferBytes { return nil }
         let buffer = try backend.makeBuffer(count: count)
         var views: [String: DeviceBuffer] = [:]
         do {
