@@ -110,9 +110,21 @@ __kernel void canopy_scale(__global const float* x, __global float* y, const flo
 // x, y viewed as [outer, channels, inner]: y[o, c, i] = x[o, c, i] + bias[c].
 // Work-item e computes flat element e (count = outer · channels · inner).
 __kernel void canopy_bias_add(__global const float* x, __global const float* bias, __global float* y,
-                              const int channels, const int inner, const int count) {
-    const int e = (int)get_global_id(0);
-    if (e < count) y[e] = x[e] + bias[(e / inner) % channels];
+                              const int outer, const int channels, const int inner) {
+    // 3-D launch [inner, channels, outer]: the coordinates come from the launch, no division per element.
+    const int i = (int)get_global_id(0), c = (int)get_global_id(1), o = (int)get_global_id(2);
+    if (i >= inner || c >= channels || o >= outer) return;
+    const int e = (o * channels + c) * inner + i;
+    y[e] = x[e] + bias[c];
+}
+
+// The same for inner = 1 (dense layers): a 2-D launch [channels, outer], so that the first (vectorised,
+// coalesced) dimension runs along the channels.
+__kernel void canopy_bias_add_rows(__global const float* x, __global const float* bias, __global float* y,
+                                   const int outer, const int channels) {
+    const int c = (int)get_global_id(0), o = (int)get_global_id(1);
+    if (c >= channels || o >= outer) return;
+    y[o * channels + c] = x[o * channels + c] + bias[c];
 }
 
 // dBias[c] = Σ_{o,i} dy[o, c, i]. Row-team launch (common.cl) with one row per channel: the T lanes of

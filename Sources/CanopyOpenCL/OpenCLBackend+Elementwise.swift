@@ -15,10 +15,15 @@ extension OpenCLBackend {
                    global: [count], local: [tunables.elementwiseGroup])
     }
 
+    /// A grid of [inner, channels, outer] (or [channels, outer] for dense layers, inner = 1), so that no
+    /// work-item divides to find its channel.
     func biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
-        let count = outer * channels * inner
-        let arguments = try bind(x, bias, y) + [.int(channels), .int(inner), .int(count)]
-        try launch(CLKernels.biasAdd, arguments, global: [count], local: [tunables.elementwiseGroup])
+        if inner == 1 {
+            try launchGrid(CLKernels.biasAddRows, try bind(x, bias, y) + [.int(outer), .int(channels)], [channels, outer])
+        } else {
+            try launchGrid(CLKernels.biasAdd, try bind(x, bias, y) + [.int(outer), .int(channels), .int(inner)],
+                           [inner, channels, outer])
+        }
     }
 
     func biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
