@@ -111,7 +111,7 @@ final class ParameterArenaTests: XCTestCase {
         }
     }
 
-    /// One update call per step on a traced backend; with a frozen parameter, one per trained parameter.
+    /// One update call per step on a traced backend; with frozen parameters, one per run of trained ones.
     func testLaunchCounts() throws {
         var spec = TestModels.digitsMLP()
         let traced = TracingBackend(wrapping: CPUBackend())
@@ -127,7 +127,21 @@ final class ParameterArenaTests: XCTestCase {
         try partly.runSteps(1)
         frozen.reset()
         try partly.runSteps(1)
-        XCTAssertEqual(frozen.kernelCalls["adamUpdate"], partly.parameters.trainableNames.count - 1)
+        XCTAssertEqual(frozen.kernelCalls["adamUpdate"], 1, "the parameters after the frozen first one are one run")
+        XCTAssertEqual(frozen.buffersMade, 0, "the run's views are made once")
+
+        // A frozen parameter in the middle splits the arena into two runs; training matches separate buffers.
+        spec.transfer.freeze = ["tasks.parity"]
+        let middle = TracingBackend(wrapping: CPUBackend())
+        let arena = try Trainer(spec: spec, backend: middle), separate = try Trainer(spec: spec, backend: NoViews(CPUBackend()))
+        try arena.runSteps(1)
+        middle.reset()
+        try arena.runSteps(1)
+        XCTAssertEqual(middle.kernelCalls["adamUpdate"], 2, "\(arena.parameters.layout!.names)")
+        try separate.runSteps(1)
+        try separate.runSteps(1)   // the same two steps (both on batch 0)
+        XCTAssertTrue(try arena.parameters.snapshot() == separate.parameters.snapshot(), "parameters differ")
+        XCTAssertTrue(try arena.optimizer.stateSnapshot() == separate.optimizer.stateSnapshot(), "optimizer state differs")
     }
 
     private func backends() throws -> [Backend] {

@@ -19,6 +19,15 @@ public final class Optimizer {
     private var state: [String: [DeviceBuffer]] = [:]
     /// The state tensors as arenas laid out like the parameters (when the parameters have an arena).
     private var stateArenas: [DeviceBuffer] = []
+    /// One launch's span of the parameter, gradient and state arenas.
+    private struct UpdateRun {
+        let param: DeviceBuffer, gradient: DeviceBuffer, state: [DeviceBuffer], count: Int
+    }
+    private struct RunKey: Hashable {
+        let skipped: Set<String>, gradients: ObjectIdentifier
+    }
+    /// The runs of each skipped set and gradient arena seen, so that a step makes no views.
+    private var runCache: [RunKey: [UpdateRun]] = [:]
 
     /// Allocates zero-filled state beside every trainable parameter: a velocity (SGD) or two moments (Adam).
     public init(_ spec: OptimizerSpec, parameters: ParameterStore) throws {
@@ -57,14 +66,17 @@ public final class Optimizer {
     /// overrides the spec's (for schedules).
     ///
     /// - Parameter arena: the gradient arena the gradients may be views of; when `gradients` is exactly the
-    ///   whole arena and nothing is skipped, one kernel updates every parameter.
+    ///   whole arena, one kernel updates every parameter (one per run of consecutive parameters in the arena
+    ///   when some are skipped).
     public func step(gradients: [String: DeviceBuffer], learningRate: Float? = nil, skipping: Set<String> = [],
                      arena: GradientArena? = nil) throws {
         stepCount += 1
-        if let arena, let parameterArena = parameters.arena, stateArenas.count == stateNames.count,
-           arena.layout == parameters.layout, skipping.isDisjoint(with: arena.layout.names), arena.isWhole(gradients) {
-            try update(param: parameterArena, gradient: arena.buffer, state: stateArenas, count: arena.layout.count,
-                       learningRate: learningRate)
+        if let arena, parameters.arena != nil, stateArenas.count == stateNames.count, arena.layout == parameters.layout,
+           arena.isWhole(gradients) {
+            for run in try runs(of: arena, skipping: skipping) {
+                try update(param: run.param, gradient: run.gradient, state: run.state, count: run.count,
+                           learningRate: learningRate)
+            }
             return
         }
         for name in parameters.trainableNames {
@@ -73,6 +85,37 @@ public final class Optimizer {
             try update(param: param, gradient: gradient, state: buffers, count: parameters.count(named: name),
                        learningRate: learningRate)
         }
+    }
+
+    /// The arenas' spans to update: the whole arenas when nothing is skipped, else one view of each per run of
+    /// consecutive parameters (arena order) that are not skipped. Views are made once per skipped set and arena.
+    private func runs(of arena: GradientArena, skipping: Set<String>) throws -> [UpdateRun] {
+        let layout = arena.layout
+        let skipped = skipping.intersection(layout.names)
+        guard !skipped.isEmpty else {
+            return [UpdateRun(param: parameters.arena!, gradient: arena.buffer, state: stateArenas, count: layout.count)]
+        }
+        let key = RunKey(skipped: skipped, gradients: ObjectIdentifier(arena.buffer))
+        if let known = runCache[key] { return known }
+        var result: [UpdateRun] = [], start: String?, end = 0
+        func close() throws {
+            guard let first = start else { return }
+            let offset = layout.offsets[first]!, count = end - offset
+            let backend = parameters.backend
+            result.append(UpdateRun(param: try backend.makeView(of: parameters.arena!, offset: offset, count: count),
+                                    gradient: try backend.makeView(of: arena.buffer, offset: offset, count: count),
+                                    state: try stateArenas.map { try backend.makeView(of: $0, offset: offset, count: count) },
+                                    count: count))
+            start = nil
+        }
+        for name in layout.names {
+            if skipped.contains(name) { try close(); continue }
+            if start == nil { start = name }
+            end = layout.offsets[name]! + layout.counts[name]!
+        }
+        try close()
+        runCache[key] = result
+        return result
     }
 
     /// Enqueues the update of `count` elements of `param` from `gradient`, with the state tensors `buffers`.
