@@ -16,13 +16,16 @@ extension OpenCLBackend {
     }
 
     /// A grid of [inner, channels, outer] (or [channels, outer] for dense layers, inner = 1), so that no
-    /// work-item divides to find its channel.
+    /// work-item divides to find its channel. One work-group shape for every size (64 along the contiguous axis;
+    /// the grid is rounded up to it and the kernels check their indices), so that a driver that compiles a
+    /// kernel per work-group shape, as PoCL does, compiles each once.
     func biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
         if inner == 1 {
-            try launchGrid(CLKernels.biasAddRows, try bind(x, bias, y) + [.int(outer), .int(channels)], [channels, outer])
+            try launch(CLKernels.biasAddRows, try bind(x, bias, y) + [.int(outer), .int(channels)],
+                       global: [channels, outer], local: [64, 1])
         } else {
-            try launchGrid(CLKernels.biasAdd, try bind(x, bias, y) + [.int(outer), .int(channels), .int(inner)],
-                           [inner, channels, outer])
+            try launch(CLKernels.biasAdd, try bind(x, bias, y) + [.int(outer), .int(channels), .int(inner)],
+                       global: [inner, channels, outer], local: [64, 1, 1])
         }
     }
 
