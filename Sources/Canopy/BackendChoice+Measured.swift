@@ -17,8 +17,7 @@ extension BackendChoice {
     /// folder (`CANOPY_CACHE_DIR`; `off` remembers nothing), so a model is measured once per machine.
     public func open(forTraining plan: RunPlan, device: String? = nil,
                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SelectedBackend {
-        let asked = device ?? environment["CANOPY_DEVICE"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-        guard self == .auto, asked == nil, let openCL = try? OpenCLBackend(device: .best) else {
+        guard self == .auto, Self.askedDevice(device, environment: environment) == nil, let openCL = try? OpenCLBackend(device: .best) else {
             return try open(device: device, environment: environment)
         }
         let cpu = CPUBackend()

@@ -37,8 +37,7 @@ extension BackendChoice {
     ///   or when `cpu` is given a device.
     public func open(device: String? = nil,
                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SelectedBackend {
-        let fromEnvironment = environment["CANOPY_DEVICE"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-        let asked = device ?? fromEnvironment
+        let asked = Self.askedDevice(device, environment: environment)
         let selector = asked.map(OpenCLDeviceSelector.init(parsing:)) ?? .best
         func opened(_ backend: OpenCLBackend) -> String {
             backend.deviceDescription + (asked.map { " (asked for '\($0)'\(device == nil ? " by CANOPY_DEVICE" : ""))" } ?? "")
@@ -68,5 +67,10 @@ extension BackendChoice {
                 return SelectedBackend(backend: cpu, reason: "auto: no usable OpenCL device (\(error)); using the cpu backend")
             }
         }
+    }
+
+    /// The device asked for: `device`, else `CANOPY_DEVICE` when it is set and not blank; nil when none was.
+    static func askedDevice(_ device: String?, environment: [String: String]) -> String? {
+        device ?? environment["CANOPY_DEVICE"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
     }
 }
