@@ -43,8 +43,9 @@ public struct ArenaLayout: Sendable, Equatable {
 }
 
 /// Gradients laid out like the parameter arena (``ParameterStore/layout``), each parameter's gradient a view of
-/// one buffer. An executor planned with ``placements`` writes the gradients straight into it; an optimizer given
-/// exactly these views updates every parameter in one launch.
+/// one buffer. An executor planned with it (``Executor/init(graph:backend:parameters:outputs:mode:gradientArena:gradientValues:)``)
+/// writes the gradients straight into it; an optimizer given exactly these views updates every parameter in one
+/// launch.
 public final class GradientArena {
     /// The whole arena.
     public let buffer: DeviceBuffer
@@ -64,5 +65,20 @@ public final class GradientArena {
     /// Whether `gradients` holds exactly this arena's view for every parameter of the layout.
     public func isWhole(_ gradients: [String: DeviceBuffer]) -> Bool {
         layout.names.allSatisfy { name in gradients[name].map { $0 === views[name] } ?? false }
+    }
+}
+
+extension Graph {
+    /// The parameters that node `index` stacks, in its order, when it is a concatenation along axis 0 of
+    /// parameters only (fused experts' weights and biases); nil for any other node. The arena places such
+    /// parameters together (``ParameterStore``) so that the stack can be a view of it (``Executor``).
+    func stackedParameters(at index: Int) -> [String]? {
+        let node = nodes[index]
+        guard case .concat(axis: 0) = node.op, node.inputs.count > 1 else { return nil }
+        let names = node.inputs.compactMap { input -> String? in
+            if case let .parameter(name, _) = nodes[input.node].op { return name }
+            return nil
+        }
+        return names.count == node.inputs.count ? names : nil
     }
 }

@@ -179,13 +179,8 @@ public final class Executor {
         // Forward: stacked parameters.
         if let layout = parameters.layout, let arena = parameters.arena {
             for index in order {
-                let node = graph.nodes[index]
-                guard case .concat(axis: 0) = node.op else { continue }
-                let names = node.inputs.compactMap { input -> String? in
-                    if case let .parameter(name, _) = graph.nodes[input.node].op, layout.offsets[name] != nil { return name }
-                    return nil
-                }
-                guard names.count == node.inputs.count, contiguous(names, in: layout) else { continue }
+                guard let names = graph.stackedParameters(at: index), names.allSatisfy({ layout.offsets[$0] != nil }),
+                      contiguous(names, in: layout) else { continue }
                 placed[Value(node: index)] = try backend.makeView(of: arena, offset: layout.offsets[names[0]]!,
                                                                  count: max(graph.count(of: Value(node: index)), 1))
                 skipped.insert(index)

@@ -2,8 +2,9 @@
 ///
 /// Executors read and update parameters in place. On a backend that makes views, the trainable parameters lie
 /// end to end in one arena (``layout``, ``arena``), each parameter's buffer a view of it, so that an optimizer
-/// can update all of them in one launch; state parameters (running statistics) have buffers of their own. To move a model to another backend, take a
-/// ``snapshot()`` and ``load(_:)`` it into a store on the other backend (or use ``moved(to:)``).
+/// can update all of them in one launch; state parameters (running statistics) have buffers of their own. To
+/// move a model to another backend, take a ``snapshot()`` and ``load(_:)`` it into a store on the other backend
+/// (or use ``moved(to:)``).
 public final class ParameterStore {
     /// The backend holding every parameter buffer; executors must run on this same backend.
     public let backend: Backend
@@ -56,14 +57,10 @@ public final class ParameterStore {
     static func arenaOrder(graph: Graph, trainable: [String]) -> [String] {
         let trained = Set(trainable)
         var groups: [[String]] = [], groupOf: [String: Int] = [:]
-        for node in graph.nodes {
-            guard case .concat(axis: 0) = node.op, node.inputs.count > 1 else { continue }
-            let names = node.inputs.compactMap { input -> String? in
-                guard case let .parameter(name, _) = graph.nodes[input.node].op, trained.contains(name),
-                      groupOf[name] == nil else { return nil }
-                return name
-            }
-            guard names.count == node.inputs.count, Set(names).count == names.count else { continue }
+        for index in graph.nodes.indices {
+            guard let names = graph.stackedParameters(at: index),
+                  names.allSatisfy({ trained.contains($0) && groupOf[$0] == nil }), Set(names).count == names.count
+            else { continue }
             for name in names { groupOf[name] = groups.count }
             groups.append(names)
         }

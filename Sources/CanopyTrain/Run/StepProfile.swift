@@ -4,8 +4,9 @@ import CanopyCore
 /// (Canopy's CPU backend for `canopy check --plan`) behind a ``TracingBackend``, one step warms it up (buffers a
 /// step makes once), and the next ``steps`` steps are counted — kernel calls by kernel, host-to-device and
 /// device-to-host copies with their bytes, and buffers allocated (none should be, once warm). Steps read their
-/// losses and outputs back several at a time (see ``Trainer``), so downloads are counted over all the steps. The same plan makes the same kernel calls on every backend (an OpenCL
-/// call may be several device launches, such as a grouped convolution's).
+/// losses and outputs back several at a time (see ``Trainer``), so downloads are counted over all the steps. The
+/// same plan makes the same kernel calls on every backend (an OpenCL call may be several device launches, such as
+/// a grouped convolution's).
 public struct StepProfile: Sendable {
     /// The steps measured.
     public var steps: Int
