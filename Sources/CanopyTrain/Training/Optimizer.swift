@@ -5,8 +5,8 @@ import CanopyModel
 /// (momentum or Adam moments) in device buffers beside the parameters.
 ///
 /// When the parameters lie in one arena (``ParameterStore/layout``), the state does too, laid out alike, and a
-/// step whose gradients are a whole ``GradientArena`` with nothing frozen is one update kernel over the arenas;
-/// otherwise a step enqueues one update kernel per parameter. Both give the same numbers: every optimizer is
+/// step whose gradients are a whole ``GradientArena`` is one update kernel over the arenas (one per run of
+/// consecutive trained parameters when some are frozen); otherwise a step enqueues one update kernel per parameter. Both give the same numbers: every optimizer is
 /// element-wise, and the gaps between parameters are zeros that every update keeps zero.
 public final class Optimizer {
     /// The optimizer and its hyperparameters; ``step(gradients:learningRate:skipping:)`` may override the rate.
@@ -29,11 +29,12 @@ public final class Optimizer {
     /// The runs of each skipped set and gradient arena seen, so that a step makes no views.
     private var runCache: [RunKey: [UpdateRun]] = [:]
 
-    /// Allocates zero-filled state beside every trainable parameter: a velocity (SGD) or two moments (Adam).
+    /// Allocates zero-filled state beside every trainable parameter (one tensor per ``stateNames`` entry: a
+    /// velocity for SGD, two moments for Adam), in arenas laid out like the parameters' when they have one.
     public init(_ spec: OptimizerSpec, parameters: ParameterStore) throws {
         self.spec = spec
         self.parameters = parameters
-        let tensors = { () -> Int in if case .sgd = spec { return 1 } else { return 2 } }()
+        let tensors = stateNames.count
         if let layout = parameters.layout {
             var arenas: [(buffer: DeviceBuffer, views: [String: DeviceBuffer])] = []
             for _ in 0..<tensors { if let made = try layout.makeArena(on: parameters.backend) { arenas.append(made) } }
@@ -45,11 +46,7 @@ public final class Optimizer {
         }
         for name in parameters.trainableNames {
             let count = max(parameters.count(named: name), 1)
-            switch spec {
-            case .sgd: state[name] = [try parameters.backend.makeBuffer(count: count)]
-            case .adam, .rmsprop: state[name] = [try parameters.backend.makeBuffer(count: count),
-                                                 try parameters.backend.makeBuffer(count: count)]
-            }
+            state[name] = try (0..<tensors).map { _ in try parameters.backend.makeBuffer(count: count) }
         }
     }
 
