@@ -21,21 +21,36 @@ extension Trainer {
     /// - Throws: ``TrainingError/nonFiniteLoss(task:epoch:step:value:)`` as an epoch would; backend errors.
     @discardableResult
     public func runSteps(_ count: Int, firstBatch: Int = 0) throws -> [[Double]] {
-        let epoch = epochsCompleted + 1
         var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
         var all: [[Double]] = []
         all.reserveCapacity(count)
         batcher.resetOrder()
+        try runBatches((0..<count).lazy.map { (firstBatch + $0) % self.batcher.batchCount }, epoch: epochsCompleted + 1,
+                       accumulators: &accumulators, readingAtLeastEvery: nil) { all.append($1) }
+        return all
+    }
+
+    /// Takes a step per batch index of `batches` (``step(batch:)``) and reads what the steps recorded back a record
+    /// at a time: when the record is full, after every step for a weighting method that needs each step's losses,
+    /// at least every `interval` seconds when given (a progress bar's pace), and at the end. Each step read is
+    /// added to `accumulators` and handed to `each` in order (see ``readPending(_:epoch:accumulators:each:)``).
+    func runBatches<Batches: Sequence<Int>>(_ batches: Batches, epoch: Int, accumulators: inout [TaskAccumulator],
+                                            readingAtLeastEvery interval: Double?,
+                                            each: (PendingStep, [Double]) throws -> Void) throws {
         var pending: [PendingStep] = []
         readings.discard()
-        let readAll = { try self.readPending(&pending, epoch: epoch, accumulators: &accumulators) { all.append($1) } }
-        for k in 0..<count {
-            if readings.isFull { try readAll() }
-            pending.append(try step(batch: (firstBatch + k) % batcher.batchCount))
-            if weighting.needsEachStepsLosses { try readAll() }
+        var lastRead = DispatchTime.now().uptimeNanoseconds
+        func readPending() throws {
+            try self.readPending(&pending, epoch: epoch, accumulators: &accumulators, each: each)
+            lastRead = DispatchTime.now().uptimeNanoseconds
         }
-        try readAll()
-        return all
+        for index in batches {
+            if readings.isFull { try readPending() }
+            pending.append(try step(batch: index))
+            let due = interval.map { Double(DispatchTime.now().uptimeNanoseconds - lastRead) / 1e9 > $0 } ?? false
+            if weighting.needsEachStepsLosses || due { try readPending() }
+        }
+        try readPending()
     }
 
     /// One training step, as every step does it: fills batch `index` of the current order (augmented when the

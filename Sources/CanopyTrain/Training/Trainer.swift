@@ -199,32 +199,18 @@ public final class Trainer {
         var accumulators = model.tasks.map { TaskAccumulator(task: $0) }
         var learningRate: Float = 0
         var stepRecords: [StepRecord] = []
-        var pending: [PendingStep] = []
-        readings.discard()
-        // Steps record their losses and outputs on the device; they are read a record at a time, at least every
-        // quarter second (the progress bar's pace), or every step for a method that needs them (see TaskReadings).
-        var lastRead = DispatchTime.now().uptimeNanoseconds
-        func readPending() throws {
-            try self.readPending(&pending, epoch: epoch, accumulators: &accumulators) { step, losses in
-                if spec.train.logEveryStep {
-                    stepRecords.append(StepRecord(step: step.step, losses: losses, weights: weighting.weights,
-                                                  learningRate: step.learningRate))
-                }
-                try observer?.trainer(self, didFinishBatch: step.batchIndex, of: batcher.batchCount, epoch: epoch,
-                                      loss: weighting.objective(losses: losses))
-            }
-            lastRead = DispatchTime.now().uptimeNanoseconds
-        }
-        for index in 0..<batcher.batchCount {
-            if readings.isFull { try readPending() }
-            let step = try step(batch: index)
+        // Steps record their losses and outputs on the device, read back a record at a time (see TaskReadings),
+        // at least every quarter second: the progress bar's pace.
+        try runBatches(0..<batcher.batchCount, epoch: epoch, accumulators: &accumulators,
+                       readingAtLeastEvery: 0.25) { step, losses in
             learningRate = step.learningRate
-            pending.append(step)
-            if weighting.needsEachStepsLosses || DispatchTime.now().uptimeNanoseconds - lastRead > 250_000_000 {
-                try readPending()
+            if spec.train.logEveryStep {
+                stepRecords.append(StepRecord(step: step.step, losses: losses, weights: weighting.weights,
+                                              learningRate: step.learningRate))
             }
+            try observer?.trainer(self, didFinishBatch: step.batchIndex, of: batcher.batchCount, epoch: epoch,
+                                  loss: weighting.objective(losses: losses))
         }
-        try readPending()
         try backend.synchronize()
         epochsCompleted = epoch
         parametersEpoch = epoch
