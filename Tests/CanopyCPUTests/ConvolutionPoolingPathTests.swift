@@ -39,8 +39,7 @@ final class ConvolutionPoolingPathTests: XCTestCase {
                              kernelWidth: 3, padHeight: 1, padWidth: 1)
         XCTAssertGreaterThan(g.batch * 16 * 9 * 1600, 1 << 20)
         print("conv2d in cache-sized batches vs naive: largest abs diff \(try checkConv(g, on: cpu))")
-        for call in [KernelCalls.conv2d(g, seed: 2), KernelCalls.conv2dBackwardInput(g, seed: 3),
-                     KernelCalls.conv2dBackwardWeight(g, seed: 4)] {
+        for call in KernelCalls.convolutionPasses(g, seed: 2) {
             let one = try call.run(on: CPUBackend(threads: 1)), two = try call.run(on: CPUBackend(threads: 2))
             for name in call.outputs { XCTAssertEqual(one[name], two[name], "\(call.name) \(name): 1 vs 2 threads") }
         }

@@ -23,11 +23,7 @@ final class OpenCLConvPoolPathTests: XCTestCase {
             ConvGeometry(batch: 33, inChannels: 1, inHeight: 7, inWidth: 7, outChannels: 7, kernelHeight: 3,
                          kernelWidth: 3, strideHeight: 2, strideWidth: 2, padHeight: 1, padWidth: 1),
         ]
-        var calls: [KernelCall] = []
-        for g in geometries {
-            calls += [KernelCalls.conv2d(g, seed: 13), KernelCalls.conv2dBackwardInput(g, seed: 14),
-                      KernelCalls.conv2dBackwardWeight(g, seed: 15)]
-        }
+        let calls = geometries.flatMap { KernelCalls.convolutionPasses($0, seed: 13) }
         compareAllKernels(on: openCL, and: CPUBackend(), calls: calls)
     }
 

@@ -64,11 +64,7 @@ final class OpenCLParityTests: XCTestCase {
             ConvGeometry(batch: 1, inChannels: 4, inHeight: 10, inWidth: 9, outChannels: 5, kernelHeight: 5,
                          kernelWidth: 3, strideHeight: 1, strideWidth: 2, padHeight: 0, padWidth: 1),
         ]
-        var calls: [KernelCall] = []
-        for g in geometries {
-            calls += [KernelCalls.conv2d(g, seed: 3), KernelCalls.conv2dBackwardInput(g, seed: 4),
-                      KernelCalls.conv2dBackwardWeight(g, seed: 5)]
-        }
+        var calls = geometries.flatMap { KernelCalls.convolutionPasses($0, seed: 3) }
         let pools = [
             PoolGeometry(batch: 2, channels: 3, inHeight: 7, inWidth: 9, kernel: 3, stride: 1),   // overlapping
             PoolGeometry(batch: 1, channels: 2, inHeight: 11, inWidth: 8, kernel: 2, stride: 3),  // gaps

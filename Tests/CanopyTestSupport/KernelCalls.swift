@@ -30,10 +30,7 @@ public enum KernelCalls {
             calls.append(biasAdd(outer: outer, channels: channels, inner: inner, seed: seed))
             calls.append(biasGradient(outer: outer, channels: channels, inner: inner, seed: seed))
         }
-        for geometry in convGeometries {
-            calls += [conv2d(geometry, seed: seed), conv2dBackwardInput(geometry, seed: seed),
-                      conv2dBackwardWeight(geometry, seed: seed)]
-        }
+        for geometry in convGeometries { calls += convolutionPasses(geometry, seed: seed, seedStep: 0) }
         for geometry in poolGeometries {
             calls += [maxPool(geometry, seed: seed), maxPoolBackward(geometry, seed: seed)]
         }
@@ -127,6 +124,13 @@ public enum KernelCalls {
                           outputs: ["c"], tolerance: product) {
             .matmul(a: try $0["a"], b: try $0["b"], c: try $0["c"], shape: shape)
         }
+    }
+
+    /// A convolution's three calls: forward, backward input and backward weight, with seeds `seed`,
+    /// `seed + seedStep` and `seed + 2·seedStep`.
+    public static func convolutionPasses(_ g: ConvGeometry, seed: UInt64, seedStep: UInt64 = 1) -> [KernelCall] {
+        [conv2d(g, seed: seed), conv2dBackwardInput(g, seed: seed + seedStep),
+         conv2dBackwardWeight(g, seed: seed + 2 * seedStep)]
     }
 
     public static func biasAdd(outer: Int, channels: Int, inner: Int, seed: UInt64 = 1) -> KernelCall {
