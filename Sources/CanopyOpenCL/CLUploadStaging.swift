@@ -68,12 +68,10 @@ final class CLUploadStaging {
         bytesInFlight += values.count
     }
 
-    /// Marks every block whose write has finished as free; throws when a write failed.
+    /// Frees the blocks whose writes have finished, oldest first, up to the first still pending (the queue is in
+    /// order, so the writes finish in the order they were enqueued); throws when a write failed.
     private func reapCompleted() throws {
-        while let oldest = inFlight.first, try isComplete(blocks[oldest]) { release(oldest) }
-        // Writes complete in queue order on an in-order queue, but check the rest too: a driver may report
-        // completion out of order, and a free block is worth having.
-        for index in inFlight.dropFirst() where try isComplete(blocks[index]) { release(index) }
+        while let oldest = inFlight.first, try isComplete(blocks[oldest]) { releaseOldest() }
     }
 
     private func waitForOldest() throws {
@@ -84,7 +82,7 @@ final class CLUploadStaging {
             throw CLError(call: "clWaitForEvents", status: CL_INVALID_EVENT, doing: "waiting for an upload to finish")
                 .asBackendError
         }
-        release(oldest)
+        releaseOldest()
     }
 
     /// Whether a block's write has completed; throws when the driver reports it failed.
@@ -101,12 +99,12 @@ final class CLUploadStaging {
         return status == CL_COMPLETE
     }
 
-    private func release(_ index: Int) {
+    private func releaseOldest() {
+        let index = inFlight.removeFirst()
         if let event = blocks[index].event { clReleaseEvent(event) }
         blocks[index].event = nil
         bytesInFlight -= blocks[index].bytes
         blocks[index].bytes = 0
-        inFlight.removeAll { $0 == index }
     }
 
     /// The smallest free block that holds `bytes`, or a new one.
