@@ -20,7 +20,7 @@ struct CheckCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The OpenCL device to check against (as for train).")
     var device: String?
 
-    @Flag(help: "Also set the run up on the cpu backend and measure one training step: kernel calls, host transfers, allocations.")
+    @Flag(help: "Also set the run up on the backend and measure training steps: kernel calls, host transfers, allocations, time by kernel.")
     var plan = false
 
     func run() throws {
@@ -35,7 +35,7 @@ struct CheckCommand: ParsableCommand {
                 + "largest buffer \(MemoryPlan.format(plan.memory.largestBufferBytes)), fits the \(device.name) device")
             for line in plan.transfer?.lines ?? [] { print(line) }
             if self.plan {
-                for line in try StepProfile.measure(plan, on: CPUBackend()).lines { print(line) }
+                for line in try StepProfile.measure(plan, on: device).lines { print(line) }
             }
         }
     }

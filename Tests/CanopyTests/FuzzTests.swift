@@ -264,8 +264,8 @@ func runCanopyBounded(_ arguments: [String], in directory: URL, timeout: TimeInt
         throw XCTSkip("the canopy executable is not built next to the tests (\(executable.path))")
     }
     let outURL = directory.appendingPathComponent(".fuzz-stdout"), errURL = directory.appendingPathComponent(".fuzz-stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
     defer { try? out.close(); try? err.close() }
     let process = Process()

@@ -25,6 +25,26 @@ final class StepProfileTests: ScratchTestCase {
         XCTAssertGreaterThan(profile.steps, 1)
         XCTAssertEqual(profile.downloads, 1, profile.lines.joined(separator: "\n"))
         XCTAssertEqual(profile.kernelCallCount, profile.kernelCalls.map(\.count).reduce(0, +))
+        // Every kernel called is timed, once per name, most time first.
+        XCTAssertGreaterThan(profile.stepSeconds, 0)
+        XCTAssertEqual(Set(profile.kernelSeconds.map(\.name)), Set(calls.keys))
+        XCTAssertTrue(profile.kernelSeconds.allSatisfy { $0.seconds > 0 }, "\(profile.kernelSeconds)")
+        XCTAssertEqual(profile.kernelSeconds.map(\.seconds), profile.kernelSeconds.map(\.seconds).sorted(by: >))
+    }
+
+    /// Timing waits for each call on the wrapped backend, and its counts are those of an untimed run.
+    func testTimedKernelsAreWaitedForAndCounted() throws {
+        let tracer = TracingBackend(wrapping: CPUBackend())
+        let x = try tracer.makeBuffer(count: 33), y = try tracer.makeBuffer(count: 33)
+        tracer.timesKernels = true
+        try tracer.execute(.fill(y: x, value: 2, count: 33))
+        try tracer.execute(.unary(.relu, x: x, y: y, count: 33))
+        try tracer.execute(.unary(.relu, x: y, y: x, count: 33))
+        XCTAssertEqual(tracer.kernelCalls, ["fill": 1, "unary.relu": 2])
+        XCTAssertEqual(Set(tracer.kernelSeconds.keys), Set(tracer.kernelCalls.keys))
+        XCTAssertEqual(tracer.synchronizations, 0, "the waits after timed calls are the tracer's own, not counted")
+        tracer.reset()
+        XCTAssertTrue(tracer.kernelSeconds.isEmpty)
     }
 
     func testCheckPrintsThePlanWhenAsked() throws {
@@ -36,5 +56,7 @@ final class StepProfileTests: ScratchTestCase {
         XCTAssertEqual(planned.status, 0, planned.stderr)
         XCTAssertTrue(planned.stdout.contains("step: ") && planned.stdout.contains("kernel calls (matmul"), planned.stdout)
         XCTAssertTrue(planned.stdout.contains("0 buffers allocated after warm-up"), planned.stdout)
+        XCTAssertTrue(planned.stdout.contains("a step; time by kernel (each call waited for): "), planned.stdout)
+        XCTAssertTrue(planned.stdout.contains("matmul"), planned.stdout)
     }
 }

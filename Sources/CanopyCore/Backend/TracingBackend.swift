@@ -1,6 +1,8 @@
 /// A backend that runs everything on another backend and counts what it is asked to do: kernel calls by name,
 /// uploads and downloads (calls and elements), buffers made, synchronizations. ``reset()`` starts a new count,
-/// so that one training step can be measured after a warm-up (what `canopy check --plan` reports).
+/// so that one training step can be measured after a warm-up (what `canopy check --plan` reports). With
+/// ``timesKernels`` it also waits for every kernel call and adds up its wall time by name: a profile of where a
+/// step's time goes (the waits serialise the device, so use it for shares, not for the speed of a whole step).
 ///
 /// Buffers are the wrapped backend's own, so executors and parameter stores built on the tracing backend work
 /// exactly as on the wrapped one.
@@ -17,6 +19,11 @@ public final class TracingBackend: Backend {
     public private(set) var buffersMade = 0, madeElements = 0
     /// Waits for the device since the last reset.
     public private(set) var synchronizations = 0
+    /// Whether each kernel call is waited for and timed into ``kernelSeconds``.
+    public var timesKernels = false
+    /// Wall time of the timed kernel calls since the last reset, by ``Kernel/name`` (each call from its start to
+    /// the end of the wait for the device that follows it).
+    public private(set) var kernelSeconds: [String: Double] = [:]
 
     /// Traces calls to `inner`.
     public init(wrapping inner: Backend) { self.inner = inner }
@@ -34,6 +41,7 @@ public final class TracingBackend: Backend {
         kernelCalls = [:]
         uploads = 0; uploadedElements = 0; downloads = 0; downloadedElements = 0
         buffersMade = 0; madeElements = 0; synchronizations = 0
+        kernelSeconds = [:]
     }
 
     public func makeBuffer(count: Int) throws -> DeviceBuffer {
@@ -56,7 +64,12 @@ public final class TracingBackend: Backend {
 
     public func execute(_ kernel: Kernel) throws {
         kernelCalls[kernel.name, default: 0] += 1
+        guard timesKernels else { return try inner.execute(kernel) }
+        let clock = ContinuousClock(), start = clock.now
         try inner.execute(kernel)
+        try inner.synchronize()
+        let elapsed = (clock.now - start).components
+        kernelSeconds[kernel.name, default: 0] += Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
     }
 
     public func synchronize() throws {

@@ -1,7 +1,7 @@
 import CanopyCore
 
 /// What one training step asks of a backend, measured rather than estimated: the run is set up on a backend
-/// (Canopy's CPU backend for `canopy check --plan`) behind a ``TracingBackend``, one step warms it up (buffers a
+/// (the one `canopy check --plan --backend` names, cpu unless told) behind a ``TracingBackend``, one step warms it up (buffers a
 /// step makes once), and the next ``steps`` steps are counted — kernel calls by kernel, host-to-device and
 /// device-to-host copies with their bytes, and buffers allocated (none should be, once warm). Steps read their
 /// losses and outputs back several at a time (see ``Trainer``), so downloads are counted over all the steps. The
@@ -18,6 +18,12 @@ public struct StepProfile: Sendable {
     public var downloads: Int, downloadedBytes: Int
     /// Device buffers allocated during the measured step.
     public var buffersAllocated: Int
+    /// Wall time of one step as the trainer runs it (kernels queued back to back), in seconds.
+    public var stepSeconds: Double
+    /// Time in each kernel in one step, by kernel name, most first: measured in further steps that wait for every
+    /// kernel call, so the shares are right though their sum exceeds ``stepSeconds`` on a device that overlaps
+    /// work with the host.
+    public var kernelSeconds: [(name: String, seconds: Double)]
 
     /// Every kernel call of the step.
     public var kernelCallCount: Int { kernelCalls.reduce(0) { $0 + $1.count } }
@@ -32,13 +38,22 @@ public struct StepProfile: Sendable {
         try tracer.synchronize()
         tracer.reset()
         let measured = max(1, min(steps, trainer.readings.capacity))
+        let clock = ContinuousClock(), start = clock.now
         try trainer.runSteps(measured, firstBatch: batches > 1 ? 1 : 0)
+        try tracer.synchronize()
+        let stepSeconds = seconds(clock.now - start) / Double(measured)
         let calls = tracer.kernelCalls.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         let bytes = MemoryLayout<Float>.size
-        return StepProfile(steps: measured, kernelCalls: calls.map { (name: $0.key, count: $0.value / measured) },
-                           uploads: tracer.uploads / measured, uploadedBytes: tracer.uploadedElements * bytes / measured,
-                           downloads: tracer.downloads, downloadedBytes: tracer.downloadedElements * bytes,
-                           buffersAllocated: tracer.buffersMade)
+        var profile = StepProfile(steps: measured, kernelCalls: calls.map { (name: $0.key, count: $0.value / measured) },
+                                  uploads: tracer.uploads / measured, uploadedBytes: tracer.uploadedElements * bytes / measured,
+                                  downloads: tracer.downloads, downloadedBytes: tracer.downloadedElements * bytes,
+                                  buffersAllocated: tracer.buffersMade, stepSeconds: stepSeconds, kernelSeconds: [])
+        tracer.reset()
+        tracer.timesKernels = true
+        try trainer.runSteps(measured, firstBatch: batches > 1 ? 1 : 0)
+        profile.kernelSeconds = tracer.kernelSeconds.map { (name: $0.key, seconds: $0.value / Double(measured)) }
+            .sorted { $0.seconds != $1.seconds ? $0.seconds > $1.seconds : $0.name < $1.name }
+        return profile
     }
 
     /// A few lines for people, as `canopy check --plan` prints them.
@@ -50,6 +65,27 @@ public struct StepProfile: Sendable {
             "step: \(uploads) uploads (\(MemoryPlan.format(uploadedBytes))), \(buffersAllocated) buffers allocated after "
                 + "warm-up; \(downloads) download\(downloads == 1 ? "" : "s") (\(MemoryPlan.format(downloadedBytes))) in "
                 + "\(steps) steps (losses and outputs are read back several steps at once)",
+            "step: \(Self.milliseconds(stepSeconds)) a step; time by kernel (each call waited for): \(timeShares)",
         ]
     }
+
+    /// The kernels taking most of a step's time, with their share of the time in kernels.
+    private var timeShares: String {
+        let total = kernelSeconds.reduce(0) { $0 + $1.seconds }
+        guard total > 0 else { return "none" }
+        let shown = kernelSeconds.prefix(8).map { kernel in
+            let share = Int((kernel.seconds / total * 100).rounded())
+            return "\(kernel.name) \(share) % (\(Self.milliseconds(kernel.seconds)))"
+        }
+        return shown.joined(separator: ", ") + (kernelSeconds.count > 8 ? ", …" : "")
+    }
+
+    private static func milliseconds(_ seconds: Double) -> String {
+        let value = seconds * 1000
+        return value >= 10 ? "\(Int(value.rounded())) ms" : "\((value * 100).rounded() / 100) ms"
+    }
+}
+
+private func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }
