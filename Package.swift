@@ -19,7 +19,10 @@ let package = Package(
         // CPU backend: Swift kernels, CBLAS (OpenBLAS) for matrix products.
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "CanopyCPU", dependencies: ["CanopyCore", "CCBLAS"]),
+        // The CPU backend's element-wise and optimizer kernels in C, compiled for AVX-512, AVX2 and the baseline and
+        // chosen at run time (Swift's SIMD types compile for the baseline only).
+        .target(name: "CCPUKernels"),
+        .target(name: "CanopyCPU", dependencies: ["CanopyCore", "CCBLAS", "CCPUKernels"]),
 
         // OpenCL backend: host layer over the system OpenCL ICD loader, kernels from Kernels/*.cl.
         .systemLibrary(name: "COpenCL", pkgConfig: "OpenCL",
@@ -51,7 +54,7 @@ let package = Package(
         .target(name: "CanopyTestSupport", dependencies: ["CanopyCore"], path: "Tests/CanopyTestSupport"),
 
         .testTarget(name: "CanopyCoreTests", dependencies: ["CanopyCore", "CanopyCPU", "CanopyTestSupport"]),
-        .testTarget(name: "CanopyCPUTests", dependencies: ["CanopyCPU", "CanopyTestSupport"]),
+        .testTarget(name: "CanopyCPUTests", dependencies: ["CanopyCPU", "CCPUKernels", "CanopyTestSupport"]),
         .testTarget(name: "CanopyOpenCLTests", dependencies: ["CanopyOpenCL", "CanopyCPU", "CanopyTestSupport"]),
         .testTarget(name: "CanopyModelTests", dependencies: ["CanopyModel"]),
         .testTarget(name: "CanopyTrainTests", dependencies: ["CanopyTrain", "CanopyCPU", "CanopyTestSupport"]),

@@ -1,4 +1,5 @@
 import CanopyCore
+import CCPUKernels
 import CCBLAS
 import Foundation
 
@@ -34,9 +35,19 @@ public final class CPUBackend: Backend {
         openblas_set_num_threads(1)
     }
 
-    /// `CPU, N threads (Swift kernels, OpenBLAS sgemm)`.
+    /// `CPU, N threads (AVX-512 kernels, OpenBLAS sgemm)`: threads, vector instructions, matrix products.
     public var deviceDescription: String {
-        "CPU, \(threads) thread\(threads == 1 ? "" : "s") (Swift kernels, OpenBLAS sgemm)"
+        "CPU, \(threads) thread\(threads == 1 ? "" : "s") (\(CPUBackend.vectorInstructions) kernels, OpenBLAS sgemm)"
+    }
+
+    /// The vector instructions the element-wise and optimizer kernels run on: `AVX-512`, `AVX2` or `baseline`
+    /// (SSE2 on x86-64), the widest the processor and operating system support.
+    public static var vectorInstructions: String {
+        switch canopy_vectors_in_use() {
+        case canopy_vectors_avx512: return "AVX-512"
+        case canopy_vectors_avx2: return "AVX2"
+        default: return "baseline"
+        }
     }
 
     /// Allocates a zero-filled ``CPUBuffer`` of `count` floats; throws

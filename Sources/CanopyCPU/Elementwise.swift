@@ -1,4 +1,5 @@
 import CanopyCore
+import CCPUKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,7 +7,8 @@ import Darwin
 #endif
 
 // Element-wise kernels: fill, copy, the unary functions (plain and parametric) and their derivatives, binary
-// arithmetic, scale and biasAdd. Each element is computed independently, so chunks may run on any thread.
+// arithmetic, scale and biasAdd. Each element is computed independently, so chunks may run on any thread. The
+// commonest (relu, arithmetic, scale, bias) are C kernels on the processor's widest vectors (CCPUKernels).
 
 extension CPUBackend {
     func fill(y: DeviceBuffer, value: Float, count: Int) throws {
@@ -27,21 +29,22 @@ extension CPUBackend {
     func scale(x: DeviceBuffer, y: DeviceBuffer, alpha: Float, count: Int) throws {
         let x = reading(x)
         let y = writing(y)
-        parallelRanges(count: count) { range in
-            forEachLanes(range) { i, rest in (alpha * Lanes(x + i, rest)).store(to: y + i, rest) }
-        }
+        parallelRanges(count: count) { range in canopy_scale(x + range.lowerBound, alpha, y + range.lowerBound, range.count) }
     }
 
     func binary(_ function: BinaryFunction, a: DeviceBuffer, b: DeviceBuffer, y: DeviceBuffer, count: Int) throws {
         let a = reading(a)
         let b = reading(b)
         let y = writing(y)
+        let kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+        switch function {
+        case .add: kernel = canopy_add
+        case .subtract: kernel = canopy_subtract
+        case .multiply: kernel = canopy_multiply
+        }
         parallelRanges(count: count) { range in
-            switch function {
-            case .add: forEachLanes(range) { i, rest in (Lanes(a + i, rest) + Lanes(b + i, rest)).store(to: y + i, rest) }
-            case .subtract: forEachLanes(range) { i, rest in (Lanes(a + i, rest) - Lanes(b + i, rest)).store(to: y + i, rest) }
-            case .multiply: forEachLanes(range) { i, rest in (Lanes(a + i, rest) * Lanes(b + i, rest)).store(to: y + i, rest) }
-            }
+            let start = range.lowerBound
+            kernel(a + start, b + start, y + start, range.count)
         }
     }
 
@@ -50,12 +53,7 @@ extension CPUBackend {
         let y = writing(y)
         parallelRanges(count: count, grain: function == .relu ? CPUBackend.elementGrain : 4096) { range in
             switch function {
-            case .relu:
-                // x > 0 ? x : 0 per lane (NaN, failing the comparison, becomes 0 as in the scalar form).
-                forEachLanes(range) { i, rest in
-                    let v = Lanes(x + i, rest)
-                    Lanes().replacing(with: v, where: v .> 0).store(to: y + i, rest)
-                }
+            case .relu: canopy_relu(x + range.lowerBound, y + range.lowerBound, range.count)
             case .sigmoid: for i in range { y[i] = UnaryMath.sigmoid(x[i]) }
             case .tanh: for i in range { y[i] = tanhf(x[i]) }
             case .gelu: for i in range { y[i] = UnaryMath.gelu(x[i]) }
@@ -74,9 +72,8 @@ extension CPUBackend {
         parallelRanges(count: count, grain: function == .gelu ? 4096 : CPUBackend.elementGrain) { range in
             switch function {
             case .relu:
-                forEachLanes(range) { i, rest in
-                    Lanes().replacing(with: Lanes(dy + i, rest), where: Lanes(source + i, rest) .> 0).store(to: dx + i, rest)
-                }
+                let start = range.lowerBound
+                canopy_relu_backward(source + start, dy + start, dx + start, range.count)
             case .sigmoid:
                 forEachLanes(range) { i, rest in
                     let s = Lanes(source + i, rest)
@@ -127,19 +124,13 @@ extension CPUBackend {
         if inner == 1 {
             // A dense layer's [outer, channels]: each row adds the bias vector.
             parallelRows(rows: outer, rowCost: channels) { rows in
-                for o in rows {
-                    let xo = x + o * channels, yo = y + o * channels
-                    forEachLanes(0..<channels) { j, rest in (Lanes(xo + j, rest) + Lanes(bias + j, rest)).store(to: yo + j, rest) }
-                }
+                canopy_bias_add_rows(x + rows.lowerBound * channels, bias, y + rows.lowerBound * channels, rows.count, channels)
             }
             return
         }
         // Rows are (o, c) pairs of `inner` elements, all sharing bias[c].
         parallelRows(rows: outer * channels, rowCost: inner) { rows in
-            for row in rows {
-                let b = bias[row % channels]
-                forEachLanes(row * inner..<(row + 1) * inner) { i, rest in (Lanes(x + i, rest) + b).store(to: y + i, rest) }
-            }
+            for row in rows { canopy_add_scalar(x + row * inner, bias[row % channels], y + row * inner, inner) }
         }
     }
 }

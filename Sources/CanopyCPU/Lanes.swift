@@ -45,16 +45,4 @@ extension SIMD8 where Scalar == Float {
             for lane in 0..<rest { pointer[lane] = self[lane] }
         }
     }
-
-    /// The square root of each lane, for lanes known not to be negative (second moments and squared averages).
-    ///
-    /// `abs` lets the compiler prove the argument is not negative, so the square root needs no `errno` path and
-    /// becomes packed `sqrtps` instructions; `Float.squareRoot()` on its own compiles to a scalar `sqrtss` per lane
-    /// with a branch to `sqrtf`. For lanes ≥ 0 (or NaN) the result equals `sqrt(x)`.
-    @inline(__always)
-    func nonNegativeSquareRoot() -> Self {
-        var result = Self()
-        for lane in 0..<Self.scalarCount { result[lane] = abs(self[lane]).squareRoot() }
-        return result
-    }
 }
