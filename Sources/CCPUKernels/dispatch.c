@@ -26,6 +26,9 @@ struct canopy_kernel_table {
     void (*adam_update)(float *, const float *, float *, float *, long, float, float, float, float, float, float, float);
     void (*sgd_update)(float *, const float *, float *, long, float, float, float);
     void (*rmsprop_update)(float *, const float *, float *, float *, long, float, float, float, float, float);
+    float (*dot)(const float *, const float *, long);
+    void (*column_sums)(const float *, float *, long, long, long);
+    void (*mixture_row)(const float *, const float *, float *, long, long);
 };
 
 #if defined(__x86_64__)
@@ -117,4 +120,11 @@ void canopy_sgd_update(float *param, const float *grad, float *velocity, long co
 void canopy_rmsprop_update(float *param, const float *grad, float *square, float *buffer, long count, float lr,
                            float alpha, float epsilon, float momentum, float weight_decay) {
     table()->rmsprop_update(param, grad, square, buffer, count, lr, alpha, epsilon, momentum, weight_decay);
+}
+float canopy_dot(const float *a, const float *b, long count) { return table()->dot(a, b, count); }
+void canopy_column_sums(const float *x, float *sums, long rows, long columns, long stride) {
+    table()->column_sums(x, sums, rows, columns, stride);
+}
+void canopy_mixture_row(const float *gates, const float *values, float *y, long experts, long features) {
+    table()->mixture_row(gates, values, y, experts, features);
 }

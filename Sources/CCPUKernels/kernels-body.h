@@ -122,7 +122,80 @@ static void VARIANT(rmsprop_update)(float *param, const float *grad, float *squa
     }
 }
 
+// Pairwise sums exactly as Summation.swift takes them: blocks of 64 terms, each summed by 8 interleaved
+// accumulators (accumulator k takes the terms start + k, start + k + 8, …) combined as ((a0+a4)+(a2+a6)) +
+// ((a1+a5)+(a3+a7)), then the block's tail added one term at a time; block sums combined on a binary-counter stack
+// (a balanced pairwise tree over the blocks). TYPE is float (one sum) or a vector (independent sums, one per lane).
+#define CANOPY_PAIRWISE(name, TYPE, TERM, ...)                                                     \
+    static void VARIANT(name)(TYPE *result, __VA_ARGS__, long count) {                           \
+        TYPE stack[64];                                                                          \
+        int levels[64], depth = 0;                                                               \
+        for (long start = 0; start < count; start += 64) {                                       \
+            const long end = start + 64 < count ? start + 64 : count;                            \
+            TYPE a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, tail = 0;       \
+            long i = start;                                                                      \
+            for (; i + 8 <= end; i += 8) {                                                       \
+                a0 += TERM(i); a1 += TERM(i + 1); a2 += TERM(i + 2); a3 += TERM(i + 3);          \
+                a4 += TERM(i + 4); a5 += TERM(i + 5); a6 += TERM(i + 6); a7 += TERM(i + 7);      \
+            }                                                                                    \
+            for (; i < end; i++) tail += TERM(i);                                                \
+            TYPE sum = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));                        \
+            sum += tail;                                                                         \
+            int level = 0;                                                                       \
+            while (depth > 0 && levels[depth - 1] == level) {                                    \
+                depth--;                                                                         \
+                sum = stack[depth] + sum;                                                        \
+                level++;                                                                         \
+            }                                                                                    \
+            stack[depth] = sum;                                                                  \
+            levels[depth] = level;                                                               \
+            depth++;                                                                             \
+        }                                                                                        \
+        TYPE total = 0;                                                                          \
+        while (depth > 0) {                                                                      \
+            depth--;                                                                             \
+            total = stack[depth] + total;                                                        \
+        }                                                                                        \
+        *result = total;                                                                         \
+    }
+#define CANOPY_DOT_TERM(i) (a[i] * b[i])
+#define CANOPY_COLUMN_TERM(i) (x[(i) * stride])
+#define CANOPY_COLUMNS16_TERM(i) LOAD16(x + (i) * stride)
+CANOPY_PAIRWISE(pairwise_dot, float, CANOPY_DOT_TERM, const float *a, const float *b)
+CANOPY_PAIRWISE(pairwise_column, float, CANOPY_COLUMN_TERM, const float *x, long stride)
+CANOPY_PAIRWISE(pairwise_columns16, canopy_f16, CANOPY_COLUMNS16_TERM, const float *x, long stride)
+#undef CANOPY_DOT_TERM
+#undef CANOPY_COLUMN_TERM
+#undef CANOPY_COLUMNS16_TERM
+
+static float VARIANT(dot)(const float *a, const float *b, long count) {
+    float sum;
+    VARIANT(pairwise_dot)(&sum, a, b, count);
+    return sum;
+}
+
+static void VARIANT(column_sums)(const float *x, float *sums, long rows, long columns, long stride) {
+    long c = 0;
+    for (; c + 16 <= columns; c += 16) {
+        canopy_f16 block;
+        VARIANT(pairwise_columns16)(&block, x + c, stride, rows);
+        STORE16(sums + c, block);
+    }
+    for (; c < columns; c++) VARIANT(pairwise_column)(sums + c, x + c, stride, rows);
+}
+
+static void VARIANT(mixture_row)(const float *gates, const float *values, float *y, long experts, long features) {
+    VARIANT(scale)(values, gates[0], y, features);
+    for (long e = 1; e < experts; e++) {
+        const float g = gates[e], *ve = values + e * features;
+        long f = 0;
+        for (; f + 16 <= features; f += 16) STORE16(y + f, LOAD16(y + f) + g * LOAD16(ve + f));
+        for (; f < features; f++) y[f] = y[f] + g * ve[f];
+    }
+}
+
 static const struct canopy_kernel_table VARIANT(table) = {
     VARIANT(relu), VARIANT(relu_backward), VARIANT(add), VARIANT(subtract), VARIANT(multiply), VARIANT(scale),
     VARIANT(add_scalar), VARIANT(bias_add_rows), VARIANT(adam_update), VARIANT(sgd_update), VARIANT(rmsprop_update),
+    VARIANT(dot), VARIANT(column_sums), VARIANT(mixture_row),
 };

@@ -1,4 +1,5 @@
 import CanopyCore
+import CCPUKernels
 
 // Strided block copies (concatenation and slicing along any axis) and the gated sum of expert outputs of a
 // multi-gate mixture of experts, with both of its gradients. Work is split by rows (a block row, or a sample n)
@@ -32,18 +33,12 @@ extension CPUBackend {
         let y = writing(y)
         parallelRows(rows: rows, rowCost: experts * features) { range in
             for n in range {
-                let yn = y + n * features, gn = gates + n * experts, vn = values + n * experts * features
-                let g0 = gn[0]
-                for f in 0..<features { yn[f] = g0 * vn[f] }
-                for e in 1..<experts {
-                    let g = gn[e], ve = vn + e * features
-                    for f in 0..<features { yn[f] += g * ve[f] }
-                }
+                canopy_mixture_row(gates + n * experts, values + n * experts * features, y + n * features, experts, features)
             }
         }
     }
 
-    /// `dGates[n, e] = Σ_f dy[n, f] · values[n, e, f]`, each a pairwise sum over the features.
+    /// `dGates[n, e] = Σ_f dy[n, f] · values[n, e, f]`, each a pairwise sum over the features (as `pairwiseSum`).
     func mixtureBackwardGates(values: DeviceBuffer, dy: DeviceBuffer, dGates: DeviceBuffer, rows: Int, experts: Int,
                               features: Int) throws {
         let values = reading(values)
@@ -54,7 +49,7 @@ extension CPUBackend {
                 let dyn = dy + n * features
                 for e in 0..<experts {
                     let ve = values + (n * experts + e) * features
-                    dGates[n * experts + e] = pairwiseSum(count: features) { dyn[$0] * ve[$0] }
+                    dGates[n * experts + e] = canopy_dot(dyn, ve, features)
                 }
             }
         }
@@ -71,8 +66,7 @@ extension CPUBackend {
             for n in range {
                 let dyn = dy + n * features
                 for e in 0..<experts {
-                    let g = gates[n * experts + e], dve = dValues + (n * experts + e) * features
-                    for f in 0..<features { dve[f] = g * dyn[f] }
+                    canopy_scale(dyn, gates[n * experts + e], dValues + (n * experts + e) * features, features)
                 }
             }
         }

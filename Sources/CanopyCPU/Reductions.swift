@@ -1,4 +1,5 @@
 import CanopyCore
+import CCPUKernels
 
 // Reductions: sum, sum of squares, the bias gradient and the masked mean of row losses. All sums are pairwise
 // (see Summation.swift) in an order fixed by the sizes.
@@ -15,13 +16,11 @@ extension CPUBackend {
         let dy = reading(dy)
         let dBias = writing(dBias)
         if inner == 1 {
-            // A dense layer's [outer, channels]: eight channels at a time, each summed exactly as alone.
-            let blocks = (channels + Lanes.scalarCount - 1) / Lanes.scalarCount
-            parallelRows(rows: blocks, rowCost: outer * Lanes.scalarCount) { range in
-                for block in range {
-                    let c = block * Lanes.scalarCount, rest = min(Lanes.scalarCount, channels - c)
-                    pairwiseSumLanes(count: outer) { o in Lanes(dy + o * channels + c, rest) }.store(to: dBias + c, rest)
-                }
+            // A dense layer's [outer, channels]: sixteen channels at a time, each summed exactly as alone.
+            let width = 16, blocks = (channels + width - 1) / width
+            parallelRows(rows: blocks, rowCost: outer * width) { range in
+                let first = range.lowerBound * width, last = min(channels, range.upperBound * width)
+                canopy_column_sums(dy + first, dBias + first, outer, last - first, channels)
             }
             return
         }

@@ -81,27 +81,3 @@ extension CPUBackend {
     /// Terms per chunk of ``parallelSum(count:_:)``.
     static let sumChunk = 1 << 16
 }
-
-/// Eight independent ``pairwiseSum(count:_:)``s at once, one per lane of `term`'s vectors: each lane's result has
-/// exactly the bits the scalar function gives for that lane's terms (the same blocks, the same interleaved
-/// accumulators combined in the same tree, the same pairwise stack), in packed instructions.
-@inline(__always)
-func pairwiseSumLanes(count: Int, _ term: (Int) -> Lanes) -> Lanes {
-    pairwiseBlocks(count: count, zero: Lanes(), add: +) { start, end in
-        // Accumulator k adds the terms i ≡ start + k (mod 8), as lane k of the scalar version's vector does.
-        var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()
-        var a4 = Lanes(), a5 = Lanes(), a6 = Lanes(), a7 = Lanes()
-        var i = start
-        while i + 8 <= end {
-            a0 += term(i); a1 += term(i + 1); a2 += term(i + 2); a3 += term(i + 3)
-            a4 += term(i + 4); a5 += term(i + 5); a6 += term(i + 6); a7 += term(i + 7)
-            i += 8
-        }
-        var tail = Lanes()
-        while i < end { tail += term(i); i += 1 }
-        // half = low + high halves, quarter = the same again, then its two lanes: the scalar tree.
-        var sum = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
-        sum += tail
-        return sum
-    }
-}

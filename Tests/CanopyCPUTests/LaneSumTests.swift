@@ -1,19 +1,31 @@
 import CanopyCore
+import CCPUKernels
 import CanopyTestSupport
 import XCTest
 @testable import CanopyCPU
 
-/// The vector kernels give exactly the scalar definitions' bits: eight pairwise sums at once equal eight scalar
-/// pairwise sums, and a dense layer's bias gradient (summed eight channels at a time) equals per-channel sums.
+/// The vector kernels give exactly the scalar definitions' bits: the C kernels' dot products and column sums (16
+/// columns at a time) equal Swift's scalar pairwise sums on every instruction set, and a dense layer's bias
+/// gradient equals per-channel sums.
 final class LaneSumTests: XCTestCase {
-    func testLaneSumsHaveTheScalarSumsBits() {
+    func testCSumsHaveTheScalarSumsBitsOnEveryVariant() {
+        defer { canopy_vectors_use(canopy_vectors_supported()) }
         var random = TestRandom(seed: 21)
-        for count in [0, 1, 7, 8, 9, 63, 64, 65, 129, 1000, 4099] {
-            let terms = (0..<count).map { _ in Lanes((0..<8).map { _ in random.float(in: -1...1) * 1000 }) }
-            let lanes = pairwiseSumLanes(count: count) { terms[$0] }
-            for lane in 0..<8 {
-                let scalar = pairwiseSum(count: count) { terms[$0][lane] }
-                XCTAssertEqual(lanes[lane].bitPattern, scalar.bitPattern, "count \(count), lane \(lane)")
+        for variant in [canopy_vectors_baseline, canopy_vectors_avx2, canopy_vectors_avx512]
+        where variant.rawValue <= canopy_vectors_supported().rawValue {
+            canopy_vectors_use(variant)
+            for count in [0, 1, 7, 8, 9, 63, 64, 65, 129, 1000, 4099] {
+                let a = random.floats(count).map { $0 * 1000 }, b = random.floats(count)
+                let dot = canopy_dot(a, b, count), expected = pairwiseSum(count: count) { a[$0] * b[$0] }
+                XCTAssertEqual(dot.bitPattern, expected.bitPattern, "dot of \(count), variant \(variant.rawValue)")
+                // Columns of a count × 37 matrix: two blocks of 16 and 5 single columns.
+                let columns = 37, matrix = random.floats(count * columns).map { $0 * 1000 }
+                var sums = [Float](repeating: .nan, count: columns)
+                canopy_column_sums(matrix, &sums, count, columns, columns)
+                for c in 0..<columns {
+                    let scalar = pairwiseSum(count: count) { matrix[$0 * columns + c] }
+                    XCTAssertEqual(sums[c].bitPattern, scalar.bitPattern, "column \(c) of \(count) rows, variant \(variant.rawValue)")
+                }
             }
         }
     }

@@ -55,6 +55,13 @@ void canopy_sgd_update(float *param, const float *grad, float *velocity, long co
 void canopy_rmsprop_update(float *param, const float *grad, float *square, float *buffer, long count, float lr,
                            float alpha, float epsilon, float momentum, float weight_decay);
 
+/// `Σ a[i]·b[i]`, summed pairwise exactly as Canopy's Swift `pairwiseSum` (Summation.swift) sums its terms.
+float canopy_dot(const float *a, const float *b, long count);
+/// `sums[c] = Σ_r x[r·stride + c]` for `c < columns`, each column summed pairwise as `canopy_dot` sums.
+void canopy_column_sums(const float *x, float *sums, long rows, long columns, long stride);
+/// One sample of a mixture of experts: `y[f] = Σ_e gates[e] · values[e·features + f]`, e in increasing order.
+void canopy_mixture_row(const float *gates, const float *values, float *y, long experts, long features);
+
 #ifdef __cplusplus
 }
 #endif
