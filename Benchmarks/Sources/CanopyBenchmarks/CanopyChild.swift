@@ -65,6 +65,7 @@ struct CanopyChild {
         result.samples_per_s = Double(workload.batchSize) / result.reps_s.sorted()[reps / 2]
         result.peak_rss_mb = Self.peakResidentMB()
         if let openCL { result.device_launches_per_step = Double(openCL.launchCount - launchesBefore) / Double(reps * steps) }
+        try measureEpochs(trainer, into: &result)
 
         let profile = try StepProfile.measure(try RunPlan(spec, device: backend), on: backend)
         result.kernel_calls_per_step = profile.kernelCallCount
@@ -75,6 +76,27 @@ struct CanopyChild {
         result.downloaded_bytes_per_step = profile.downloadedBytes / profile.steps
         result.buffers_allocated_per_step = profile.buffersAllocated
         return result
+    }
+
+    /// Times three whole epochs as `canopy train` runs them (steps, validation, gradient diagnostics and the commit
+    /// of the run folder's files, in a temporary folder) and validation alone after each.
+    private func measureEpochs(_ trainer: Trainer, into result: inout EngineResult) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-bench-epochs-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let output = try RunOutput(folder: try RunFolder(path: path, start: .overwrite), trainer: trainer)
+        var epochs: [Double] = [], validations: [Double] = []
+        for _ in 0..<3 {
+            let start = now()
+            let report = try trainer.runEpoch()
+            try output.trainer(trainer, didFinishEpoch: report)
+            epochs.append(now() - start)
+            let validating = now()
+            _ = try trainer.evaluate(trainer.data.validation)
+            validations.append(now() - validating)
+        }
+        result.epoch_s = epochs.sorted()[1]
+        result.validation_s = validations.sorted()[1]
+        result.epoch_steps = trainer.stepsPerEpoch
     }
 
     /// The process's peak resident memory (`getrusage`'s `ru_maxrss`, kilobytes on Linux), in MB as the peers

@@ -69,6 +69,9 @@ struct WorkloadSuite {
         print("Peak resident memory (each engine in a process of its own, getrusage ru_maxrss) and one warm step "
               + "(Canopy's step profile, as `canopy check --plan` measures it):")
         print(memoryTable(results, workloads: workloads))
+        print("")
+        print("Whole epochs as `canopy train` runs them (median of 3; validation here is the training set again):")
+        print(epochTable(results, workloads: workloads))
         if !mismatches.isEmpty { print("WARNING: step-0 losses disagree beyond \(tolerance): \(mismatches)") }
         return results
     }
@@ -201,6 +204,25 @@ struct WorkloadSuite {
                 + " | \(openCL?.device_launches_per_step.map { String(format: "%.0f", $0) } ?? "–")"
                 + " | \(transfers(canopy?.uploads_per_step.map(Double.init), canopy?.uploaded_bytes_per_step))"
                 + " | \(transfers(canopy?.downloads_per_step, canopy?.downloaded_bytes_per_step)) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A Markdown table per workload and Canopy backend: the whole epoch as `canopy train` runs it against its
+    /// steps alone (at the timed steps' median rate) and against its steps plus validation alone; what is left is
+    /// the gradient diagnostics, the metrics and the run folder's commit.
+    func epochTable(_ results: [EngineResult], workloads: [Workload]) -> String {
+        var lines = ["| workload | backend | steps alone (ms) | validation alone (ms) | whole epoch (ms) | "
+                     + "epoch / steps | epoch / (steps + validation) |", "|---|---|---|---|---|---|---|"]
+        for workload in workloads {
+            for result in results where result.workload == workload.id && result.engine.hasPrefix("canopy-") {
+                guard let epoch = result.epoch_s, let validation = result.validation_s, let count = result.epoch_steps,
+                      result.samples_per_s > 0 else { continue }
+                let steps = Double(count * workload.batchSize) / result.samples_per_s
+                lines.append("| \(workload.title) | \(result.engine.dropFirst(7)) | "
+                    + String(format: "%.1f | %.1f | %.1f | %.2f× | %.2f× |", steps * 1e3, validation * 1e3, epoch * 1e3,
+                             epoch / steps, epoch / (steps + validation)))
+            }
         }
         return lines.joined(separator: "\n")
     }

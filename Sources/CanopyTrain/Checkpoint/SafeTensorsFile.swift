@@ -92,9 +92,14 @@ public struct SafeTensorsFile: Sendable {
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: headerBytes)
         for tensor in tensors {
+            // A [Float]'s memory is the file's little-endian float32 on little-endian machines: one copy.
+            #if _endian(little)
+            tensor.values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            #else
             for value in tensor.values {
                 withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
             }
+            #endif
         }
         return bytes
     }

@@ -40,7 +40,11 @@ final class GradientDiagnostics {
             try executor.run(seed: 0x4449_4147 &+ UInt64(index), updatingState: false)
             for t in model.tasks.indices {
                 let vector = try model.sharedGradient(ofTask: t, in: executor)
-                if sums[t].isEmpty { sums[t] = vector } else { for i in vector.indices { sums[t][i] += vector[i] } }
+                if sums[t].isEmpty { sums[t] = vector; continue }
+                // Through buffer pointers: `sums[t][i] +=` checks the nested array's uniqueness at every element.
+                sums[t].withUnsafeMutableBufferPointer { sum in
+                    vector.withUnsafeBufferPointer { terms in for i in terms.indices { sum[i] += terms[i] } }
+                }
             }
         }
         var result: [(first: String, second: String, cosine: Double)] = []
