@@ -53,11 +53,13 @@ __kernel void canopy_mixture_backward_gates(__global const float* values, __glob
     if (live && lane == 0) dGates[q] = total;
 }
 
-// dValues[n, e, f] = gates[n, e] · dy[n, f]. Work-item (f, q) with q = n·experts + e writes one element.
+// dValues[n, e, f] = gates[n, e] · dy[n, f]. A 3-D launch: work-item (f, e, n) writes one element (no
+// division to split a flat index, which devices without vector integer division scalarise).
 __kernel void canopy_mixture_backward_values(__global const float* gates, __global const float* dy,
                                              __global float* dValues, const int rows, const int experts,
                                              const int features) {
-    const int f = (int)get_global_id(0), q = (int)get_global_id(1);
-    if (f >= features || q >= rows * experts) return;
-    dValues[q * features + f] = gates[q] * dy[(q / experts) * features + f];
+    const int f = (int)get_global_id(0), e = (int)get_global_id(1), n = (int)get_global_id(2);
+    if (f >= features || e >= experts || n >= rows) return;
+    const int q = n * experts + e;
+    dValues[q * features + f] = gates[q] * dy[n * features + f];
 }

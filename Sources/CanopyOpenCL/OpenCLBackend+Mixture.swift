@@ -33,8 +33,13 @@ extension OpenCLBackend {
         let g = try own(gates)
         let d = try own(dy)
         let out = try own(dValues)
-        try launch2D(CLKernels.mixtureBackwardValues, [.buffer(g), .buffer(d), .buffer(out), .int(rows), .int(experts), .int(features)],
-                     width: features, height: rows * experts)
+        let kernel = try self.kernel(CLKernels.mixtureBackwardValues)
+        let group = kernel.powerOfTwoGroup(atMost: tunables.elementwiseGroup)
+        let across = min(group, OpenCLBackend.powerOfTwo(atMost: features))
+        let down = min(group / across, OpenCLBackend.powerOfTwo(atMost: experts))
+        try launch(CLKernels.mixtureBackwardValues,
+                   [.buffer(g), .buffer(d), .buffer(out), .int(rows), .int(experts), .int(features)],
+                   global: [features, experts, rows], local: [across, down, 1])
     }
 
     // MARK: - Helpers
