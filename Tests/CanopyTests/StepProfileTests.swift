@@ -30,6 +30,9 @@ final class StepProfileTests: ScratchTestCase {
         XCTAssertEqual(Set(profile.kernelSeconds.map(\.name)), Set(calls.keys))
         XCTAssertTrue(profile.kernelSeconds.allSatisfy { $0.seconds > 0 }, "\(profile.kernelSeconds)")
         XCTAssertEqual(profile.kernelSeconds.map(\.seconds), profile.kernelSeconds.map(\.seconds).sorted(by: >))
+        XCTAssertTrue(profile.fusions.contains("1 optimizer update over \(trained) trained parameters (an arena)"),
+                      "\(profile.fusions)")
+        XCTAssertTrue(profile.fusions.contains("softmax with cross-entropy in one kernel (1 task)"), "\(profile.fusions)")
     }
 
     /// Timing waits for each call on the wrapped backend, and its counts are those of an untimed run.

@@ -69,6 +69,9 @@ public final class GradientArena {
 }
 
 extension Graph {
+    /// Every stack of parameters concatenated along axis 0 (fused experts' weights and biases), in node order.
+    public var parameterStacks: [[String]] { nodes.indices.compactMap(stackedParameters(at:)) }
+
     /// The parameters that node `index` stacks, in its order, when it is a concatenation along axis 0 of
     /// parameters only (fused experts' weights and biases); nil for any other node. The arena places such
     /// parameters together (``ParameterStore``) so that the stack can be a view of it (``Executor``).

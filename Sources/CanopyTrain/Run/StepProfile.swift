@@ -24,6 +24,9 @@ public struct StepProfile: Sendable {
     /// kernel call, so the shares are right though their sum exceeds ``stepSeconds`` on a device that overlaps
     /// work with the host.
     public var kernelSeconds: [(name: String, seconds: Double)]
+    /// The fusions the plan made, for people: stacked experts computed as one product, softmax with its
+    /// cross-entropy in one kernel, one optimizer update over the parameter arena.
+    public var fusions: [String] = []
 
     /// Every kernel call of the step.
     public var kernelCallCount: Int { kernelCalls.reduce(0) { $0 + $1.count } }
@@ -48,6 +51,7 @@ public struct StepProfile: Sendable {
                                   uploads: tracer.uploads / measured, uploadedBytes: tracer.uploadedElements * bytes / measured,
                                   downloads: tracer.downloads, downloadedBytes: tracer.downloadedElements * bytes,
                                   buffersAllocated: tracer.buffersMade, stepSeconds: stepSeconds, kernelSeconds: [])
+        profile.fusions = Self.fusions(in: plan, calls: profile.kernelCalls)
         tracer.reset()
         tracer.timesKernels = true
         try trainer.runSteps(measured, firstBatch: batches > 1 ? 1 : 0)
@@ -66,7 +70,27 @@ public struct StepProfile: Sendable {
                 + "warm-up; \(downloads) download\(downloads == 1 ? "" : "s") (\(MemoryPlan.format(downloadedBytes))) in "
                 + "\(steps) steps (losses and outputs are read back several steps at once)",
             "step: \(Self.milliseconds(stepSeconds)) a step; time by kernel (each call waited for): \(timeShares)",
+            "fusions: " + (fusions.isEmpty ? "none" : fusions.joined(separator: "; ")),
         ]
+    }
+
+    private static func fusions(in plan: RunPlan, calls: [(name: String, count: Int)]) -> [String] {
+        let graph = plan.model.graph
+        var found: [String] = []
+        let stacks = graph.parameterStacks
+        if !stacks.isEmpty {
+            let sizes = Set(stacks.map(\.count)).sorted().map(String.init).joined(separator: ", ")
+            found.append("\(stacks.count) stacks of \(sizes) parameters (experts) each computed as one product, their "
+                + "stacks views of the parameter arena")
+        }
+        let softmaxLosses = graph.nodes.filter { if case .softmaxCrossEntropy = $0.op { return true } else { return false } }.count
+        if softmaxLosses > 0 { found.append("softmax with cross-entropy in one kernel (\(softmaxLosses) task\(softmaxLosses == 1 ? "" : "s"))") }
+        let updates = calls.filter { ["adamUpdate", "sgdUpdate", "rmspropUpdate"].contains($0.name) }.reduce(0) { $0 + $1.count }
+        let trained = graph.trainableParameters.count
+        if updates > 0, updates < trained {
+            found.append("\(updates) optimizer update\(updates == 1 ? "" : "s") over \(trained) trained parameters (an arena)")
+        }
+        return found
     }
 
     /// The kernels taking most of a step's time, with their share of the time in kernels.
