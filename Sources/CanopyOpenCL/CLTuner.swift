@@ -101,19 +101,24 @@ struct CLTuner {
             ("reduction", 0.9, reduce, { CLTuner.reductions(from: $0, info: info) }),
             ("element-wise", 1.0, elementwise, { CLTuner.elementwiseGroups(from: $0, info: info) }),
         ]
-        var defaultSeconds = 0.0, tunedSeconds = 0.0
-        var firstOfSet: Set<String> = []
-        for (index, (name, share, workloads, candidates)) in plan.enumerated() {
+        for (name, share, workloads, candidates) in plan {
             let deadline = start.addingTimeInterval(seconds * share)
             let (group, chosen) = try measure(name, [current] + candidates(current).filter { $0 != current },
                                               workloads, references, deadline: deadline)
             groups.append(group)
             current = chosen
-            let set = workloads.map(\.name).joined(separator: ",")
-            if firstOfSet.insert(set).inserted { defaultSeconds += group.candidates[0].seconds ?? 0 }
-            let lastOfSet = !plan[(index + 1)...].contains { $0.2.map(\.name).joined(separator: ",") == set }
-            if lastOfSet { tunedSeconds += group.candidates.first { $0.label == group.chosen }?.seconds ?? 0 }
         }
+        // The defaults against the choices on every workload, alternating, so that both see the same load.
+        let all = matmul + reduce + elementwise
+        var defaultRounds: [Double] = [], tunedRounds: [Double] = []
+        for _ in 0..<repetitions {
+            backend.tunables = defaults
+            defaultRounds.append(try time(all, giveUpAfter: nil, rounds: 1))
+            backend.tunables = current
+            tunedRounds.append(try time(all, giveUpAfter: nil, rounds: 1))
+        }
+        let defaultSeconds = defaultRounds.sorted()[defaultRounds.count / 2]
+        let tunedSeconds = tunedRounds.sorted()[tunedRounds.count / 2]
         backend.tunables = current
         var file: URL?
         if let directory = options.cacheDirectory {
@@ -189,11 +194,11 @@ struct CLTuner {
         return values
     }
 
-    /// The median seconds of ``repetitions`` rounds of every workload (a candidate slower than `giveUpAfter` in
+    /// The median seconds of `count` (default ``repetitions``) rounds of every workload (a candidate slower than `giveUpAfter` in
     /// its first round is not timed further).
-    private func time(_ workloads: [Workload], giveUpAfter: Double?) throws -> Double {
+    private func time(_ workloads: [Workload], giveUpAfter: Double?, rounds count: Int? = nil) throws -> Double {
         var rounds: [Double] = []
-        for _ in 0..<repetitions {
+        for _ in 0..<(count ?? repetitions) {
             let begin = DispatchTime.now().uptimeNanoseconds
             for workload in workloads { try workload.enqueue(backend) }
             try backend.synchronize()

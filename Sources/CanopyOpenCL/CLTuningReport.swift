@@ -50,8 +50,8 @@ public struct OpenCLTuningReport: Sendable, CustomStringConvertible {
     public var device: String
     /// Each group with its candidates, in the order tuned.
     public var groups: [OpenCLTuningGroup]
-    /// Seconds for one round of every group's workloads with the device's default tunables and with the chosen
-    /// ones (each candidate's times are checked on the same workloads).
+    /// Seconds for one round of every workload with the device's default tunables and with the chosen ones,
+    /// measured at the end, alternating between the two (the median of a few rounds each).
     public var defaultSeconds: Double, tunedSeconds: Double
     /// The tuning file written, or nil when the disk cache is off (then nothing is kept).
     public var file: URL?
@@ -75,7 +75,7 @@ public struct OpenCLTuningReport: Sendable, CustomStringConvertible {
             let speedup = group.speedup.map { String(format: " (%.2f× the first)", $0) } ?? ""
             lines.append("  chose \(group.chosen)\(speedup)")
         }
-        lines.append(String(format: "all groups' workloads: defaults %@, tuned %@ (%.2f×)", ms(defaultSeconds),
+        lines.append(String(format: "every workload, defaults against the choices: %@ against %@ (%.2f× faster)", ms(defaultSeconds),
                             ms(tunedSeconds), tunedSeconds > 0 ? defaultSeconds / tunedSeconds : 0))
         lines.append(file.map { "wrote \($0.path)" } ?? "nothing written: the kernel disk cache is off (CANOPY_CACHE_DIR=off)")
         return lines.joined(separator: "\n")
