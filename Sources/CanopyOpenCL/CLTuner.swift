@@ -10,7 +10,8 @@ extension OpenCLBackend {
     /// register-blocked one, the reduction work-group size and vector width, and the element-wise work-group
     /// size. Each candidate is built with its own `-D` options, run once and checked against the results of the
     /// device's default choices (a candidate with a different result, or that fails to build or run, is dropped
-    /// and reported, never chosen), then timed: the median of three rounds of the group's workloads. Matrix
+    /// and reported, never chosen), then timed: the median of five rounds of the group's workloads, the
+    /// candidates taking turns within each round (one three times slower than the fastest drops out). Matrix
     /// products are timed at training shapes: 128×512×784, 128×784×512 with Bᵀ, 784×512×128 with Aᵀ (an MLP's
     /// first layer forward and backward), 128×16×64 and 512×512×512.
     ///
@@ -62,7 +63,7 @@ struct CLTuner {
     let options: OpenCLBackendOptions
     let defaults: CLTunables
     var progress: ((String) -> Void)?
-    var repetitions = 3
+    var repetitions = 5
     /// Matrix products timed (m, n, k, Aᵀ, Bᵀ).
     var matmulShapes: [(Int, Int, Int, Bool, Bool)] = [
         (128, 512, 784, false, false), (128, 784, 512, false, true), (784, 512, 128, true, false),
@@ -113,9 +114,9 @@ struct CLTuner {
         var defaultRounds: [Double] = [], tunedRounds: [Double] = []
         for _ in 0..<repetitions {
             backend.tunables = defaults
-            defaultRounds.append(try time(all, giveUpAfter: nil, rounds: 1))
+            defaultRounds.append(try time(all, rounds: 1))
             backend.tunables = current
-            tunedRounds.append(try time(all, giveUpAfter: nil, rounds: 1))
+            tunedRounds.append(try time(all, rounds: 1))
         }
         let defaultSeconds = defaultRounds.sorted()[defaultRounds.count / 2]
         let tunedSeconds = tunedRounds.sorted()[tunedRounds.count / 2]
@@ -131,37 +132,58 @@ struct CLTuner {
 
     /// Measures `candidates` (the first is the choice in force, always measured) and returns the group and the
     /// fastest candidate whose results match `references`.
+    ///
+    /// First each candidate is built, run once (which also compiles what a driver compiles at first launch) and
+    /// checked; then the candidates that passed are timed in rounds, one timing of each per round, so that a
+    /// change in the machine's load falls on all of them alike. A candidate more than three times slower than the
+    /// fastest after the first round is not timed again; rounds stop at ``repetitions`` or at the deadline (at
+    /// least one round is always timed).
     private func measure(_ name: String, _ candidates: [CLTunables], _ workloads: [Workload],
                          _ references: [String: [Float]], deadline: Date) throws -> (OpenCLTuningGroup, CLTunables) {
-        var measured: [OpenCLTuningCandidate] = []
-        var best: (seconds: Double, tunables: CLTunables, label: String)?
+        var outcomes: [OpenCLTuningCandidate.Outcome] = []
+        let labels = candidates.map { CLTuner.label($0, group: name) }
         for (index, candidate) in candidates.enumerated() {
-            let label = CLTuner.label(candidate, group: name)
             if index > 0 && Date() >= deadline {
-                measured.append(OpenCLTuningCandidate(label: label, outcome: .skipped))
+                outcomes.append(.skipped)
                 continue
             }
             backend.tunables = candidate
             var outcome: OpenCLTuningCandidate.Outcome
             do {
-                outcome = try check(name, label, workloads, references)
-                    ?? .measured(seconds: try time(workloads, giveUpAfter: best.map { 3 * $0.seconds }))
+                outcome = try check(name, labels[index], workloads, references) ?? .measured(seconds: 0)
             } catch {
                 outcome = .failed("\(error)")
             }
             if index == 0, case .measured = outcome {} else if index == 0 {
                 throw BackendError.deviceFailure(backend: "opencl",
-                    message: "tuning \(name): the choice in force (\(label)) fails: \(outcome)")
+                    message: "tuning \(name): the choice in force (\(labels[index])) fails: \(outcome)")
             }
-            if case let .measured(seconds) = outcome, seconds < best?.seconds ?? .infinity {
-                best = (seconds, candidate, label)
-            }
-            measured.append(OpenCLTuningCandidate(label: label, outcome: outcome))
-            progress?("\(name): \(label): \(CLTuner.describe(outcome))")
+            if case .measured = outcome {} else { progress?("\(name): \(labels[index]): \(CLTuner.describe(outcome))") }
+            outcomes.append(outcome)
         }
+        var times: [Int: [Double]] = [:]
+        for index in outcomes.indices { if case .measured = outcomes[index] { times[index] = [] } }
+        for round in 0..<repetitions where round == 0 || Date() < deadline {
+            let fastest = times.values.compactMap(\.first).min() ?? .infinity
+            for index in times.keys.sorted() where round == 0 || times[index]![0] <= 3 * fastest {
+                backend.tunables = candidates[index]
+                times[index]!.append(try time(workloads, rounds: 1))
+            }
+        }
+        var medians: [Int: Double] = [:]
+        for (index, rounds) in times {
+            medians[index] = rounds.sorted()[rounds.count / 2]
+            outcomes[index] = .measured(seconds: medians[index]!)
+        }
+        // The fastest; on a tie, the earlier (the choice in force first).
+        let best = medians.min { ($0.value, $0.key) < ($1.value, $1.key) }!.key
+        for index in times.keys.sorted() {
+            progress?("\(name): \(labels[index]): \(CLTuner.describe(outcomes[index]))")
+        }
+        let measured = zip(labels, outcomes).map { OpenCLTuningCandidate(label: $0, outcome: $1) }
         let workloadNames = workloads.map(\.name).joined(separator: ", ")
-        return (OpenCLTuningGroup(name: name, workloads: workloadNames, candidates: measured, chosen: best!.label),
-                best!.tunables)
+        return (OpenCLTuningGroup(name: name, workloads: workloadNames, candidates: measured, chosen: labels[best]),
+                candidates[best])
     }
 
     /// nil when every workload's result matches the default's, else why not.
@@ -194,18 +216,16 @@ struct CLTuner {
         return values
     }
 
-    /// The median seconds of `count` (default ``repetitions``) rounds of every workload (a candidate slower than `giveUpAfter` in
-    /// its first round is not timed further).
-    private func time(_ workloads: [Workload], giveUpAfter: Double?, rounds count: Int? = nil) throws -> Double {
-        var rounds: [Double] = []
-        for _ in 0..<(count ?? repetitions) {
+    /// The median seconds of `rounds` rounds of every workload (each round ends with a synchronize).
+    private func time(_ workloads: [Workload], rounds: Int) throws -> Double {
+        var seconds: [Double] = []
+        for _ in 0..<rounds {
             let begin = DispatchTime.now().uptimeNanoseconds
             for workload in workloads { try workload.enqueue(backend) }
             try backend.synchronize()
-            rounds.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
-            if let giveUpAfter, rounds.count == 1, rounds[0] > giveUpAfter { break }
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
         }
-        return rounds.sorted()[rounds.count / 2]
+        return seconds.sorted()[seconds.count / 2]
     }
 
     static func describe(_ outcome: OpenCLTuningCandidate.Outcome) -> String {
