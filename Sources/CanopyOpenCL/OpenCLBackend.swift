@@ -45,7 +45,8 @@ public struct OpenCLBackendOptions: Equatable, Sendable {
 /// Kernels are enqueued on one in-order queue and run asynchronously; ``download(_:offset:into:)`` and
 /// ``synchronize()`` wait. Programs are compiled when a plan is prepared (``prepare(kernels:)``, in the
 /// background) or else on first use of a kernel file, with tunables (`-D` options) chosen from the device's
-/// limits, and their binaries are cached on disk after they have run (see ``waitForDiskCache()``).
+/// limits or measured by ``tune(device:options:seconds:progress:)`` (see ``tuningFile``), and their binaries are
+/// cached on disk after they have run (see ``waitForDiskCache()``).
 ///
 /// ```swift
 /// let backend = try OpenCLBackend(device: OpenCLDeviceSelector(parsing: "0:0"))
