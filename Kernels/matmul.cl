@@ -145,7 +145,9 @@ __kernel void canopy_transpose(__global const float* src, __global float* dst, c
 // Four kernels, one per storage: canopy_matmul_tiled_nn (A m×k, B k×n), _tn (A k×m), _nt (B n×k) and
 // _tt; a transposed B needs no separate transpose pass. The host launches exactly the required work-group
 // shape, after checking it against the kernel's work-group limit; it checks the local arrays
-// (MMT_TSK · (MMT_TSM + MMT_TSN) floats) against CL_DEVICE_LOCAL_MEM_SIZE when choosing the tile.
+// (MMT_TSK · (MMT_TSM + MMT_TSN + 2) floats) against CL_DEVICE_LOCAL_MEM_SIZE when choosing the tile. The
+// arrays' rows are padded by one float: loads along k write a column of a slice, and without the padding those
+// writes would fall in one local-memory bank on GPUs.
 // =================================================================================================
 
 #ifndef MMT_TSM
@@ -183,8 +185,8 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
                    __global const float* A, const int offsetA, const int strideA,                     \
                    __global const float* B, const int offsetB, const int strideB,                     \
                    __global float* C, const int offsetC, const int strideC) {                         \
-    __local float As[MMT_TSK][MMT_TSM];                                                               \
-    __local float Bs[MMT_TSK][MMT_TSN];                                                               \
+    __local float As[MMT_TSK][MMT_TSM + 1];                                                           \
+    __local float Bs[MMT_TSK][MMT_TSN + 1];                                                           \
     const int batch = (int)get_global_id(2);                                                          \
     __global const float* a = A + offsetA + batch * strideA;                                          \
     __global const float* b = B + offsetB + batch * strideB;                                          \

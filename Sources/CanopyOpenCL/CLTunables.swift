@@ -81,14 +81,14 @@ struct CLTunables: Codable, Equatable, Sendable {
         (64, 64, 16, 4, 4), (32, 32, 16, 4, 4), (64, 64, 8, 8, 8), (128, 128, 8, 8, 8), (32, 64, 16, 2, 4),
     ]
 
-    /// Whether a tile's work-group fits the device's work-group limit and its two local arrays (with room for
-    /// the driver's own use) fit its local memory.
+    /// Whether a tile's work-group fits the device's work-group limit and its two local arrays (TSK rows of
+    /// TSM + 1 and TSN + 1 floats) fit three quarters of its local memory (room for the driver's own use).
     static func tileFits(_ t: (Int, Int, Int, Int, Int), info: OpenCLDeviceInfo) -> Bool {
         let (tsm, tsn, tsk, wptm, wptn) = t
         guard tsm >= 1, tsn >= 1, tsk >= 1, wptm >= 1, wptn >= 1, wptm <= 16, wptn <= 16,
               tsm % wptm == 0, tsn % wptn == 0 else { return false }
         let group = (tsm / wptm) * (tsn / wptn)
-        return group <= info.maxWorkGroupSize && tsk * (tsm + tsn) * 4 <= info.localMemorySize * 3 / 4
+        return group <= info.maxWorkGroupSize && tsk * (tsm + tsn + 2) * 4 <= info.localMemorySize * 3 / 4
     }
 
     /// What makes these tunables unusable on `info`'s device (empty when they are usable): a decoded tuning

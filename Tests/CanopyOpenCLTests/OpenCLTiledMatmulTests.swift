@@ -64,6 +64,7 @@ final class OpenCLTiledMatmulTests: XCTestCase {
         XCTAssertFalse(CLTunables.tileFits((64, 64, 16, 4, 4), info: small), "256 work-items > 64")
         XCTAssertFalse(CLTunables.tileFits((64, 64, 8, 8, 8), info: small), "4 KiB local arrays > 3/4 of 4 KiB")
         XCTAssertTrue(CLTunables.tileFits((32, 32, 8, 4, 4), info: small))
+        XCTAssertFalse(CLTunables.tileFits((32, 32, 12, 4, 4), info: small), "12 · (32 + 32 + 2) floats > 3 KiB")
         XCTAssertFalse(CLTunables.tileFits((30, 32, 8, 4, 4), info: small), "30 is not a multiple of 4")
         let defaults = CLTunables(info: small, profile: .gpu)
         XCTAssertTrue(CLTunables.tileFits((defaults.tileRows, defaults.tileColumns, defaults.tileDepth,
