@@ -7,11 +7,13 @@ import XCTest
 /// The local-memory tiled matmul kernels (`canopy_matmul_tiled_*`) and every candidate set the tuner may choose,
 /// against the CPU backend. Runs on whatever device exists (PoCL here), with tunables set directly.
 final class OpenCLTiledMatmulTests: XCTestCase {
-    /// A backend of its own (tunables are swapped per case), with no disk cache.
+    /// A backend of its own (tunables are swapped per case), with no disk cache; kernel sources from
+    /// `CANOPY_KERNEL_DIR` when it is set (to try a changed kernel, e.g. under Oclgrind, without rebuilding).
     private func backend() throws -> OpenCLBackend {
         let shared = try OpenCLTesting.backend()
-        return try OpenCLBackend(device: .index(shared.deviceInfo.index),
-                                 options: OpenCLBackendOptions(cacheDirectory: nil), tunables: nil)
+        var options = OpenCLBackendOptions.environment()
+        options.cacheDirectory = nil
+        return try OpenCLBackend(device: .index(shared.deviceInfo.index), options: options, tunables: nil)
     }
 
     /// Ragged sizes (1, 7, 33, 129 and non-multiples of every tile), all four storages, alpha/beta.
@@ -45,6 +47,17 @@ final class OpenCLTiledMatmulTests: XCTestCase {
             let largest = compareAllKernels(on: openCL, and: CPUBackend(), calls: Self.matmulCalls(), quiet: true)
             print("tiled \(tile): \(largest.count) calls, largest absolute difference \(largest.values.max() ?? 0)")
         }
+    }
+
+    /// GPU-style tunables with the register-blocked kernels (what a GPU runs when the tuner prefers them, or when
+    /// the tiled kernel's work-group exceeds its limit): a stored n×k B goes through the tiled transpose.
+    func testGPUStyleRegisterBlockedProductsMatchCPU() throws {
+        let openCL = try backend()
+        var tunables = CLTunables(info: openCL.deviceInfo, profile: .gpu)
+        tunables.matmulTiled = false
+        openCL.tunables = tunables
+        XCTAssertFalse(try openCL.usesTiledMatmul())
+        compareAllKernels(on: openCL, and: CPUBackend(), calls: Self.matmulCalls(), quiet: true)
     }
 
     func testGPUDefaultsChooseTheTiledKernel() throws {
