@@ -13,6 +13,7 @@
 // be any size ≥ 1 (and a narrow C, such as n = 10 classes, still runs vectorised).
 //
 // Two kernels: canopy_matmul_nn (A stored m×k) and canopy_matmul_tn (A stored k×m, op(A) = Aᵀ).
+// (A local-memory tiled variant for GPUs follows the transposes at the end of this file.)
 // B is always stored k×n here: the host transposes a stored n×k B first (canopy_transpose on GPUs,
 // canopy_transpose_direct on CPUs), so that B's rows are contiguous for the vector loads.
 // =================================================================================================
@@ -126,3 +127,121 @@ __kernel void canopy_transpose(__global const float* src, __global float* dst, c
     barrier(CLK_LOCAL_MEM_FENCE);
     if (bx + ly < cols && by + lx < rows) dst[(bx + ly) * rows + by + lx] = tile[lx][ly];
 }
+
+// =================================================================================================
+// Local-memory tiled matmul (classic GPU SGEMM), next to the register-blocked kernels above that suit
+// CPU drivers. Same contract: C = alpha · op(A) · op(B) + beta · C, any m, n, k ≥ 1, batched by
+// dimension 2 of the launch; beta == 0 never reads C.
+//
+// Work-group (MMT_TSN / MMT_WPTN, MMT_TSM / MMT_WPTM) computes the MMT_TSM × MMT_TSN tile of C at rows
+// group_y · MMT_TSM and columns group_x · MMT_TSN. k is walked in MMT_TSK-deep slices: the group stages
+// the slice of op(A) (MMT_TSM × MMT_TSK) and of op(B) (MMT_TSK × MMT_TSN) in local memory, reading
+// global memory along its contiguous direction (zero outside the matrices, so no size has to be a
+// multiple of a tile), waits at a barrier, and then work-item (x, y) accumulates the MMT_WPTM × MMT_WPTN
+// elements at rows y + r · RTSM and columns x + q · RTSN of the tile in registers (strided, so that
+// neighbouring work-items read neighbouring local words). A second barrier guards the next slice's loads.
+// Every work-item reaches both barriers (there is no early return); stores are bounds-checked.
+//
+// Four kernels, one per storage: canopy_matmul_tiled_nn (A m×k, B k×n), _tn (A k×m), _nt (B n×k) and
+// _tt; a transposed B needs no separate transpose pass. The host launches exactly the required work-group
+// shape, after checking it against the kernel's work-group limit; it checks the local arrays
+// (MMT_TSK · (MMT_TSM + MMT_TSN + 2) floats) against CL_DEVICE_LOCAL_MEM_SIZE when choosing the tile. The
+// arrays' rows are padded by one float: loads along k write a column of a slice, and without the padding those
+// writes would fall in one local-memory bank on GPUs.
+// =================================================================================================
+
+#ifndef MMT_TSM
+#define MMT_TSM 64       // rows of C per work-group tile
+#endif
+#ifndef MMT_TSN
+#define MMT_TSN 64       // columns of C per work-group tile
+#endif
+#ifndef MMT_TSK
+#define MMT_TSK 16       // depth of one k slice staged in local memory
+#endif
+#ifndef MMT_WPTM
+#define MMT_WPTM 4       // rows of C per work-item
+#endif
+#ifndef MMT_WPTN
+#define MMT_WPTN 4       // columns of C per work-item
+#endif
+#define MMT_RTSM (MMT_TSM / MMT_WPTM)   // work-group rows
+#define MMT_RTSN (MMT_TSN / MMT_WPTN)   // work-group columns
+#if MMT_TSM % MMT_WPTM != 0 || MMT_TSN % MMT_WPTN != 0
+  #error "MMT_TSM and MMT_TSN must be multiples of MMT_WPTM and MMT_WPTN"
+#endif
+
+// Element (i, p) of op(A) and (p, j) of op(B) for each storage.
+#define TA_N(i, p) a[(i) * k + (p)]     // A stored m×k
+#define TA_T(i, p) a[(p) * m + (i)]     // A stored k×m
+#define TB_N(p, j) b[(p) * n + (j)]     // B stored k×n
+#define TB_T(p, j) b[(j) * k + (p)]     // B stored n×k
+
+// A_KFAST / B_KFAST: 1 when the stored matrix is contiguous along k (then consecutive work-items load
+// consecutive p), 0 when it is contiguous along m or n.
+#define MATMUL_TILED_KERNEL(NAME, OPA, A_KFAST, OPB, B_KFAST)                                          \
+__attribute__((reqd_work_group_size(MMT_RTSN, MMT_RTSM, 1)))                                          \
+__kernel void NAME(const int m, const int n, const int k, const float alpha, const float beta,        \
+                   __global const float* A, const int offsetA, const int strideA,                     \
+                   __global const float* B, const int offsetB, const int strideB,                     \
+                   __global float* C, const int offsetC, const int strideC) {                         \
+    __local float As[MMT_TSK][MMT_TSM + 1];                                                           \
+    __local float Bs[MMT_TSK][MMT_TSN + 1];                                                           \
+    const int batch = (int)get_global_id(2);                                                          \
+    __global const float* a = A + offsetA + batch * strideA;                                          \
+    __global const float* b = B + offsetB + batch * strideB;                                          \
+    __global float* c = C + offsetC + batch * strideC;                                                \
+    const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);                                   \
+    const int tid = ty * MMT_RTSN + tx;                                                               \
+    const int i0 = (int)get_group_id(1) * MMT_TSM, j0 = (int)get_group_id(0) * MMT_TSN;               \
+    float acc[MMT_WPTM][MMT_WPTN];                                                                    \
+    _Pragma("unroll")                                                                                 \
+    for (int r = 0; r < MMT_WPTM; ++r) {                                                              \
+        _Pragma("unroll")                                                                             \
+        for (int q = 0; q < MMT_WPTN; ++q) acc[r][q] = 0.0f;                                          \
+    }                                                                                                 \
+    for (int p0 = 0; p0 < k; p0 += MMT_TSK) {                                                         \
+        for (int e = tid; e < MMT_TSK * MMT_TSM; e += MMT_RTSM * MMT_RTSN) {                          \
+            const int s = A_KFAST ? e % MMT_TSK : e / MMT_TSM;                                        \
+            const int r = A_KFAST ? e / MMT_TSK : e % MMT_TSM;                                        \
+            const int i = i0 + r, p = p0 + s;                                                         \
+            As[s][r] = (i < m && p < k) ? OPA(i, p) : 0.0f;                                           \
+        }                                                                                             \
+        for (int e = tid; e < MMT_TSK * MMT_TSN; e += MMT_RTSM * MMT_RTSN) {                          \
+            const int s = B_KFAST ? e % MMT_TSK : e / MMT_TSN;                                        \
+            const int q = B_KFAST ? e / MMT_TSK : e % MMT_TSN;                                        \
+            const int j = j0 + q, p = p0 + s;                                                         \
+            Bs[s][q] = (j < n && p < k) ? OPB(p, j) : 0.0f;                                           \
+        }                                                                                             \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                                 \
+        for (int s = 0; s < MMT_TSK; ++s) {                                                           \
+            float bv[MMT_WPTN];                                                                       \
+            _Pragma("unroll")                                                                         \
+            for (int q = 0; q < MMT_WPTN; ++q) bv[q] = Bs[s][tx + q * MMT_RTSN];                      \
+            _Pragma("unroll")                                                                         \
+            for (int r = 0; r < MMT_WPTM; ++r) {                                                      \
+                const float av = As[s][ty + r * MMT_RTSM];                                            \
+                _Pragma("unroll")                                                                     \
+                for (int q = 0; q < MMT_WPTN; ++q) acc[r][q] = fma(av, bv[q], acc[r][q]);             \
+            }                                                                                         \
+        }                                                                                             \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                                 \
+    }                                                                                                 \
+    _Pragma("unroll")                                                                                 \
+    for (int r = 0; r < MMT_WPTM; ++r) {                                                              \
+        const int i = i0 + ty + r * MMT_RTSM;                                                         \
+        _Pragma("unroll")                                                                             \
+        for (int q = 0; q < MMT_WPTN; ++q) {                                                          \
+            const int j = j0 + tx + q * MMT_RTSN;                                                     \
+            if (i < m && j < n) {                                                                     \
+                const int at = i * n + j;                                                             \
+                c[at] = beta != 0.0f ? alpha * acc[r][q] + beta * c[at] : alpha * acc[r][q];          \
+            }                                                                                         \
+        }                                                                                             \
+    }                                                                                                 \
+}
+
+MATMUL_TILED_KERNEL(canopy_matmul_tiled_nn, TA_N, 1, TB_N, 0)
+MATMUL_TILED_KERNEL(canopy_matmul_tiled_tn, TA_T, 0, TB_N, 0)
+MATMUL_TILED_KERNEL(canopy_matmul_tiled_nt, TA_N, 1, TB_T, 1)
+MATMUL_TILED_KERNEL(canopy_matmul_tiled_tt, TA_T, 0, TB_T, 1)

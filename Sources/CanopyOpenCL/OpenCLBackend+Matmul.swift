@@ -13,6 +13,12 @@ extension OpenCLBackend {
         let left = try own(a)
         var right = try own(b)
         let out = try own(c)
+        if try usesTiledMatmul() {
+            // The tiled kernels read a stored n×k B directly.
+            return try enqueueTiledMatmul(transposeA: s.transposeA, transposeB: s.transposeB, m: s.m, n: s.n, k: s.k,
+                                          alpha: s.alpha, beta: s.beta, a: MatrixOperand(buffer: left),
+                                          b: MatrixOperand(buffer: right), c: MatrixOperand(buffer: out))
+        }
         if s.transposeB {
             // B is stored n×k; the kernels want it k×n with contiguous rows.
             let transposed = try scratchBuffer(ScratchSlot.transpose, count: s.k * s.n)
@@ -40,6 +46,10 @@ extension OpenCLBackend {
     /// Enqueues `batch` products `C_b = alpha · op(A_b) · B_b + beta · C_b`, B stored k×n.
     func enqueueMatmul(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
                        a: MatrixOperand, b: MatrixOperand, c: MatrixOperand, batch: Int = 1) throws {
+        if try usesTiledMatmul() {
+            return try enqueueTiledMatmul(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, alpha: alpha,
+                                          beta: beta, a: a, b: b, c: c, batch: batch)
+        }
         let arguments: [CLArgument] = [
             .int(m), .int(n), .int(k), .float(alpha), .float(beta),
             .buffer(a.buffer), .int(a.offset), .int(a.stride),
@@ -52,5 +62,43 @@ extension OpenCLBackend {
         // compiles each product kernel once instead of once per shape. Work-items past the edge return at once.
         try launch(transposeA ? CLKernels.matmulTn : CLKernels.matmulNn, arguments,
                    global: [columns, rows, batch], local: [tunables.matmulGroupX, tunables.matmulGroupY, 1])
+    }
+}
+
+/// The local-memory tiled products (`canopy_matmul_tiled_*` in matmul.cl), chosen by ``CLTunables/matmulTiled``.
+extension OpenCLBackend {
+    /// The tiled kernel for a storage combination.
+    static func tiledMatmulKernel(transposeA: Bool, transposeB: Bool) -> CLKernelSignature {
+        switch (transposeA, transposeB) {
+        case (false, false): return CLKernels.matmulTiledNn
+        case (true, false): return CLKernels.matmulTiledTn
+        case (false, true): return CLKernels.matmulTiledNt
+        case (true, true): return CLKernels.matmulTiledTt
+        }
+    }
+
+    /// Whether products use the tiled kernels: asked for by the tunables, and the compiled kernel accepts the
+    /// tile's work-group (a kernel's limit can be below the device's; then the register-blocked kernels run).
+    func usesTiledMatmul() throws -> Bool {
+        guard tunables.matmulTiled else { return false }
+        let group = tunables.tileGroup
+        return try kernel(CLKernels.matmulTiledNn).maxWorkGroupSize >= group.x * group.y
+    }
+
+    /// Enqueues `batch` products `C_b = alpha · op(A_b) · op(B_b) + beta · C_b` with the tiled kernels: one
+    /// work-group per TSM × TSN tile of C, exactly the work-group shape the kernel requires.
+    func enqueueTiledMatmul(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+                            a: MatrixOperand, b: MatrixOperand, c: MatrixOperand, batch: Int = 1) throws {
+        let arguments: [CLArgument] = [
+            .int(m), .int(n), .int(k), .float(alpha), .float(beta),
+            .buffer(a.buffer), .int(a.offset), .int(a.stride),
+            .buffer(b.buffer), .int(b.offset), .int(b.stride),
+            .buffer(c.buffer), .int(c.offset), .int(c.stride),
+        ]
+        let group = tunables.tileGroup
+        let tilesX = (n + tunables.tileColumns - 1) / tunables.tileColumns
+        let tilesY = (m + tunables.tileRows - 1) / tunables.tileRows
+        try launch(OpenCLBackend.tiledMatmulKernel(transposeA: transposeA, transposeB: transposeB), arguments,
+                   global: [tilesX * group.x, tilesY * group.y, batch], local: [group.x, group.y, 1])
     }
 }

@@ -19,6 +19,8 @@ public struct OpenCLBackendOptions: Equatable, Sendable {
     /// Where compiled program binaries are kept between runs; nil turns the disk cache off.
     public var cacheDirectory: URL?
     /// The tunables' family; `.automatic` unless you are testing or benchmarking the other family's kernels.
+    /// Only `.automatic` reads a tuning file (``OpenCLBackend/tune(device:options:seconds:progress:)``) from
+    /// `cacheDirectory`; `.cpu` and `.gpu` always use that family's defaults.
     public var tuning: OpenCLTuningProfile
 
     /// Creates options; by default the embedded kernel sources and automatic tuning. A nil `cacheDirectory`
@@ -43,7 +45,8 @@ public struct OpenCLBackendOptions: Equatable, Sendable {
 /// Kernels are enqueued on one in-order queue and run asynchronously; ``download(_:offset:into:)`` and
 /// ``synchronize()`` wait. Programs are compiled when a plan is prepared (``prepare(kernels:)``, in the
 /// background) or else on first use of a kernel file, with tunables (`-D` options) chosen from the device's
-/// limits, and their binaries are cached on disk after they have run (see ``waitForDiskCache()``).
+/// limits or measured by ``tune(device:options:seconds:progress:)`` (see ``tuningFile``), and their binaries are
+/// cached on disk after they have run (see ``waitForDiskCache()``).
 ///
 /// ```swift
 /// let backend = try OpenCLBackend(device: OpenCLDeviceSelector(parsing: "0:0"))
@@ -56,6 +59,10 @@ public final class OpenCLBackend: Backend {
     public var deviceDescription: String { device.info.summary }
     /// The device this backend runs on.
     public var deviceInfo: OpenCLDeviceInfo { device.info }
+    /// The tuning file whose measured tunables this backend uses, or nil when it uses the defaults for its
+    /// device type (no file for this device and driver, a file from other kernel sources or damaged, the disk
+    /// cache off, or a forced `.cpu`/`.gpu` profile).
+    public private(set) var tuningFile: URL?
     /// How many programs were built from source and how many loaded from the disk cache, once everything that
     /// has run is saved to the disk cache (waits for enqueued work and for binaries being written).
     public var compileStatistics: OpenCLCompileStatistics {
@@ -67,7 +74,8 @@ public final class OpenCLBackend: Backend {
 
     let device: CLDevice
     let programs: CLProgramCache
-    let tunables: CLTunables
+    /// The tunables in use (the tuner swaps them while it measures candidates).
+    var tunables: CLTunables
     /// Scratch memory for transposes and im2col, grown on demand and reused (the queue is in order).
     var scratch: [CLBuffer] = []
     /// Host copies that uploads are written from, so that an upload does not wait for the device.
@@ -82,14 +90,31 @@ public final class OpenCLBackend: Backend {
     ///   - device: which device; by default `CANOPY_DEVICE`, else the first GPU, else the first device.
     ///   - options: kernel source directory and disk cache directory; by default from the environment.
     /// - Throws: ``BackendError/deviceUnavailable(_:)`` when there is no OpenCL device or none matches.
-    public init(device selector: OpenCLDeviceSelector = .environment,
-                options: OpenCLBackendOptions = .environment()) throws {
+    public convenience init(device selector: OpenCLDeviceSelector = .environment,
+                            options: OpenCLBackendOptions = .environment()) throws {
+        try self.init(device: selector, options: options, tunables: nil)
+    }
+
+    /// Opens an OpenCL device with `tunables` when given (tests, the tuner), else with the device's tuning file
+    /// when the profile is `.automatic` and one is valid, else with the profile's defaults.
+    init(device selector: OpenCLDeviceSelector, options: OpenCLBackendOptions, tunables override: CLTunables?) throws {
         let environment = ProcessInfo.processInfo.environment
         device = try CLDevice(selector: selector, environment: environment)
-        programs = CLProgramCache(device: device, sources: KernelSources(directory: options.kernelDirectory),
+        let sources = KernelSources(directory: options.kernelDirectory)
+        programs = CLProgramCache(device: device, sources: sources,
                                   disk: options.cacheDirectory.map { CLDiskCache(directory: $0) })
         tunables = CLTunables(device: device, profile: options.tuning)
         staging = CLUploadStaging(device: device)
+        if let override {
+            tunables = override
+        } else if options.tuning == .automatic, let directory = options.cacheDirectory,
+                  let kernels = try? sources.fingerprint() {
+            let url = CLTuningFile.url(directory: directory, device: device.info)
+            if let tuned = CLTuningFile.load(url, kernels: kernels, device: device.info) {
+                tunables = tuned
+                tuningFile = url
+            }
+        }
     }
 
     /// Every OpenCL device of every platform, for `canopy devices` and for choosing a selector.

@@ -7,7 +7,8 @@ struct CanopyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "canopy",
         abstract: "Canopy: multi-task learning from a model file, on OpenCL or on the CPU.",
-        subcommands: [TrainCommand.self, CheckCommand.self, DevicesCommand.self, EvaluateCommand.self, PredictCommand.self])
+        subcommands: [TrainCommand.self, CheckCommand.self, DevicesCommand.self, EvaluateCommand.self, PredictCommand.self,
+                      TuneCommand.self])
 }
 
 /// Runs a command body; prints Canopy's errors as one `error:` line and exits with status 1.

@@ -37,10 +37,19 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Also train each task alone (same architecture and budget) and report the multi-task measure Δm.")
     var baselines = false
 
+    @Flag(help: "Before training on OpenCL, tune the device's kernels (as canopy tune does) if it has no tuning file yet.")
+    var tune = false
+
+    @Option(help: "With --tune: the tuning time budget in seconds.")
+    var tuneSeconds: Double = 60
+
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be a whole number of at least 1, got \(epochs)") }
         if let seed, UInt64(seed) == nil {
             throw ValidationError("--seed must be a whole number from 0 to \(UInt64.max), got '\(seed.prefix(40))'")
+        }
+        if !(tuneSeconds > 0) || !tuneSeconds.isFinite {
+            throw ValidationError("--tune-seconds must be above 0, got \(tuneSeconds)")
         }
         if resume != nil, overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
         if let resume, let out, URL(fileURLWithPath: out).standardizedFileURL != URL(fileURLWithPath: resume).standardizedFileURL {
@@ -53,6 +62,7 @@ struct TrainCommand: ParsableCommand {
             var spec = try loadModel(model)
             if let seed { spec = try spec.with(seed: UInt64(seed)!) }
             let plan = try RunPlan(spec, device: nil)
+            if tune { try tuneFirstIfNeeded() }
             let selected = try backendOptions.open(forTraining: plan)
             print("backend: \(selected.reason)")
 
@@ -125,6 +135,20 @@ struct TrainCommand: ParsableCommand {
 extension TrainCommand {
     /// Trains every task alone, prints each metric against the multi-task model's, then Δm over the baselines
     /// that trained, and writes them all to `baselines.json`.
+    /// `--tune`: tunes the OpenCL device training would use when it has no tuning file (not for `--backend cpu`;
+    /// with `auto`, a machine without OpenCL just trains).
+    private func tuneFirstIfNeeded() throws {
+        guard backendOptions.backend != .cpu else { return }
+        let selector = backendOptions.device.map(OpenCLDeviceSelector.init(parsing:)) ?? .environment
+        do {
+            guard try OpenCLBackend.tuningFile(device: selector) == nil else { return }
+            print("tuning the OpenCL device first (--tune, no tuning file for it yet):")
+            print(try canopy.tune(selector, seconds: tuneSeconds))
+        } catch where backendOptions.backend == .auto {
+            print("not tuned: \(error)")
+        }
+    }
+
     private func reportBaselines(spec: ModelSpec, trainer: Trainer, output: RunOutput, backend: Backend) throws {
         let multiTask = try trainer.evaluate(trainer.data.validation)
         let budget = trainer.epochsCompleted
