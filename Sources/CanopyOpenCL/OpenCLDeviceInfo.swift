@@ -21,6 +21,12 @@ public struct OpenCLDeviceInfo: Equatable, Sendable, CustomStringConvertible {
     /// Sizes in bytes.
     public var localMemorySize: Int, globalMemorySize: Int, maxAllocationSize: Int
 
+    /// Whether the device is a simulator (Oclgrind), which reports itself as every device type at once. A
+    /// simulator is chosen only when named (by index, `P:D` or name): never by the default choice or by type.
+    public var isSimulator: Bool {
+        [name, vendor, platformName].contains { $0.lowercased().contains("oclgrind") }
+    }
+
     /// The `P:D` selector that picks exactly this device.
     public var selector: String { "\(platformIndex):\(deviceIndex)" }
 
@@ -32,7 +38,8 @@ public struct OpenCLDeviceInfo: Equatable, Sendable, CustomStringConvertible {
         func mib(_ bytes: Int) -> String { "\(bytes / (1 << 20)) MiB" }
         return """
         [\(index)] \(selector) \(name)
-            type \(type), vendor \(vendor), platform \(platformName) (\(platformVersion))
+            type \(type)\(isSimulator ? " (a simulator, chosen only when named)" : ""), vendor \(vendor), \
+        platform \(platformName) (\(platformVersion))
             \(deviceVersion), \(openCLCVersion), driver \(driverVersion)
             \(computeUnits) compute units, max work-group \(maxWorkGroupSize), local memory \(localMemorySize / 1024) KiB, \
         global memory \(mib(globalMemorySize)), max allocation \(mib(maxAllocationSize))
@@ -45,17 +52,18 @@ public struct OpenCLDeviceInfo: Equatable, Sendable, CustomStringConvertible {
 /// The text forms (`CANOPY_DEVICE`, `canopy --device`) are parsed by ``init(parsing:)``:
 /// `"2"` is the third device of the list ``OpenCLBackend/availableDevices()`` returns, `"0:1"` is platform 0's
 /// device 1, `"gpu"`/`"cpu"` the first device of that type, and anything else a case-insensitive substring of
-/// the device, vendor or platform name (`"pthread"`, `"nvidia"`).
+/// the device, vendor or platform name (`"pthread"`, `"nvidia"`, `"oclgrind"`). A simulator
+/// (``OpenCLDeviceInfo/isSimulator``) is picked only by index, `P:D` or name, never by ``best`` or by type.
 public enum OpenCLDeviceSelector: Equatable, Sendable {
     /// `CANOPY_DEVICE` when it is set and not empty, otherwise ``best``.
     case environment
-    /// The first GPU, otherwise the first device of any type.
+    /// The first GPU, otherwise the first device of any type; never a simulator.
     case best
     /// A position in the list of all devices of all platforms.
     case index(Int)
     /// A platform index and a device index within that platform.
     case platformDevice(platform: Int, device: Int)
-    /// The first device of a type: `gpu`, `cpu` or `accelerator`.
+    /// The first device of a type: `gpu`, `cpu` or `accelerator`; never a simulator.
     case type(String)
     /// The first device whose device, vendor or platform name contains the text, ignoring case.
     case nameContains(String)
@@ -86,13 +94,14 @@ public enum OpenCLDeviceSelector: Equatable, Sendable {
             let text = environment["CANOPY_DEVICE"] ?? ""
             return try OpenCLDeviceSelector(parsing: text).choose(from: devices, environment: [:])
         case .best:
-            found = devices.first { $0.type == "GPU" } ?? devices.first
+            let real = devices.filter { !$0.isSimulator }
+            found = real.first { $0.type == "GPU" } ?? real.first
         case let .index(n):
             found = devices.first { $0.index == n }
         case let .platformDevice(p, d):
             found = devices.first { $0.platformIndex == p && $0.deviceIndex == d }
         case let .type(kind):
-            found = devices.first { $0.type.lowercased() == kind.lowercased() }
+            found = devices.first { !$0.isSimulator && $0.type.lowercased() == kind.lowercased() }
         case let .nameContains(text):
             let needle = text.lowercased()
             found = devices.first {
@@ -101,8 +110,10 @@ public enum OpenCLDeviceSelector: Equatable, Sendable {
         }
         guard let device = found else {
             let list = devices.map { "  " + $0.description.replacingOccurrences(of: "\n", with: "\n  ") }
+            let simulators = devices.contains(where: \.isSimulator)
+                ? " (a simulator such as Oclgrind is chosen only when named: CANOPY_DEVICE=oclgrind)" : ""
             throw BackendError.deviceUnavailable(
-                "no OpenCL device matches \(self.readable); the devices are:\n" + list.joined(separator: "\n"))
+                "no OpenCL device matches \(self.readable)\(simulators); the devices are:\n" + list.joined(separator: "\n"))
         }
         return device
     }
