@@ -65,14 +65,21 @@ final class OclgrindTests: XCTestCase {
         setvbuf(stdout, nil, _IONBF, 0)
         for kernel in CLKernels.all { print("oclgrind-kernel-declared: \(kernel.name)") }
         let cpu = CPUBackend()
-        for (style, tuning, seed) in [("gpu-style", OpenCLTuningProfile.gpu, UInt64(1)), ("cpu-style", .cpu, 2)] {
+        // gpu-style products use the local-memory tiled kernels; "gpu-registers" runs the products again with the
+        // GPU family's register-blocked kernels (and their tiled transpose), which a tuning may choose instead.
+        let styles: [(String, OpenCLTuningProfile, UInt64, tiled: Bool, onlyProducts: Bool)] = [
+            ("gpu-style", .gpu, 1, true, false), ("gpu-registers", .gpu, 3, false, true), ("cpu-style", .cpu, 2, false, false),
+        ]
+        for (style, tuning, seed, tiled, onlyProducts) in styles {
             var options = OpenCLBackendOptions.environment(environment)
             options.cacheDirectory = nil
             options.tuning = tuning
             let backend = try OpenCLBackend(device: .environment, options: options)
+            if !tiled { backend.tunables.matmulTiled = false }
             XCTAssertTrue(backend.deviceInfo.isSimulator, "CANOPY_DEVICE should name the simulator, got \(backend.deviceDescription)")
             let only = environment["CANOPY_OCLGRIND_CALLS"].map { $0.split(separator: ",").map(String.init) }
-            for call in Self.calls(seed: seed) where only?.contains(where: call.name.contains) ?? true {
+            for call in Self.calls(seed: seed) where (only?.contains(where: call.name.contains) ?? true)
+                && (!onlyProducts || call.name.hasPrefix("matmul")) {
                 print("oclgrind-call: \(style) \(call.name)")
                 do {
                     try compareKernel(call, on: backend, and: cpu, quiet: true)
