@@ -16,10 +16,12 @@ let package = Package(
         // Tensors' shapes, the graph, autodiff, the executor and the public Backend protocol.
         .target(name: "CanopyCore"),
 
-        // CPU backend: Swift kernels, CBLAS (OpenBLAS) for matrix products.
+        // CPU backend: Swift kernels; matrix products through CGemm (AVX-512 SGEMM in C, Sources/CGemm) where
+        // the CPU has AVX-512, else CBLAS (OpenBLAS).
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "CanopyCPU", dependencies: ["CanopyCore", "CCBLAS"]),
+        .target(name: "CGemm"),
+        .target(name: "CanopyCPU", dependencies: ["CanopyCore", "CCBLAS", "CGemm"]),
 
         // OpenCL backend: host layer over the system OpenCL ICD loader, kernels from Kernels/*.cl.
         .systemLibrary(name: "COpenCL", pkgConfig: "OpenCL",
