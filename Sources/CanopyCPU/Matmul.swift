@@ -1,7 +1,30 @@
 import CanopyCore
 import CCBLAS
+import CGemm
+import Foundation
 
-// Matrix products through CBLAS sgemm (OpenBLAS), row-major.
+// Matrix products, row-major: Canopy's AVX-512 SGEMM (Sources/CGemm) or CBLAS sgemm (OpenBLAS).
+
+/// The single-threaded SGEMM under a ``CPUBackend``'s matrix products (matmul, attention, convolutions).
+///
+/// `avx512` is Canopy's own SGEMM (Sources/CGemm: packed panels, a 12×32 AVX-512 microkernel), used when the
+/// CPU has AVX-512 F/VL/BW/DQ and FMA and the operating system enables the zmm state; `openblas` is
+/// `cblas_sgemm`. The environment variable `CANOPY_CPU_GEMM=openblas`, read when a backend is created, forces
+/// OpenBLAS (for comparisons); any other value, or none, takes `avx512` where the CPU supports it. Both give
+/// the same bits whatever the backend's thread count; they differ from each other in the last bits.
+public enum CPUMatrixProductEngine: String, Sendable {
+    case avx512, openblas
+
+    /// `AVX-512` or `OpenBLAS`.
+    public var title: String { self == .avx512 ? "AVX-512" : "OpenBLAS" }
+
+    /// The engine for a backend created now: ``avx512`` unless `CANOPY_CPU_GEMM` is `openblas` or the CPU
+    /// (or the OS) lacks AVX-512.
+    static func chosen() -> CPUMatrixProductEngine {
+        if ProcessInfo.processInfo.environment["CANOPY_CPU_GEMM"]?.lowercased() == "openblas" { return .openblas }
+        return canopy_gemm_supported() != 0 ? .avx512 : .openblas
+    }
+}
 
 extension CPUBackend {
     /// `C = alpha · op(A) · op(B) + beta · C`.
@@ -48,11 +71,11 @@ extension CPUBackend {
         return pieces
     }
 
-    /// Row-major `cblas_sgemm`; `lda`, `ldb`, `ldc` are the stored row lengths.
+    /// Row-major SGEMM with `cblas_sgemm`'s semantics; `lda`, `ldb`, `ldc` are the stored row lengths.
     ///
     /// From ``blasThreadingThreshold`` up, C is cut along its longer side (rows or columns) into pieces whose
-    /// boundaries depend only on m, n and k, one single-threaded BLAS call each, spread over ``threads``; so the
-    /// thread count never changes the result.
+    /// boundaries depend only on m, n and k, one single-threaded call each (``matrixProductEngine``), spread
+    /// over ``threads``; so the thread count never changes the result.
     func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -60,7 +83,7 @@ extension CPUBackend {
         let longest = max(m, n)
         let pieces = CPUBackend.productPieces(work: work, longest: longest)
         if pieces <= 1 {
-            blasSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+            singleThreadSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
@@ -72,22 +95,27 @@ extension CPUBackend {
             let start = piece * step, size = min(step, longest - start)
             if m >= n {
                 // Rows start…start+size of op(A) and of C.
-                blasSgemm(transposeA: transposeA, transposeB: transposeB, m: size, n: n, k: k, alpha: alpha,
+                singleThreadSgemm(transposeA: transposeA, transposeB: transposeB, m: size, n: n, k: k, alpha: alpha,
                           a: a + (transposeA ? start : start * lda), lda: lda, b: b, ldb: ldb,
                           beta: beta, c: c + start * ldc, ldc: ldc)
             } else {
                 // Columns start…start+size of op(B) and of C.
-                blasSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: size, k: k, alpha: alpha,
+                singleThreadSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: size, k: k, alpha: alpha,
                           a: a, lda: lda, b: b + (transposeB ? start * ldb : start), ldb: ldb,
                           beta: beta, c: c + start, ldc: ldc)
             }
         }
     }
 
-    /// One `cblas_sgemm` call, row-major.
-    private func blasSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    /// One single-threaded product on the calling thread: `canopy_sgemm` (``CPUMatrixProductEngine/avx512``)
+    /// or `cblas_sgemm`, row-major.
+    private func singleThreadSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if matrixProductEngine == .avx512 {
+            canopy_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
                     beta, c, blasint(ldc))
