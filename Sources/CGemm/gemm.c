@@ -116,7 +116,7 @@ void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
                 cgemm_pack_a(transA, a, lda, i0, mr, p0, kc, buf.a);
                 for (long jp = 0; jp < nc; jp += CGEMM_NR) {
                     const long nr = nc - jp < CGEMM_NR ? nc - jp : CGEMM_NR;
-                    cgemm_kernel(kc, buf.a, buf.b + jp * kc, CGEMM_NR, buf.tile);
+                    cgemm_kernel(mr, nr, kc, buf.a, buf.b + jp * kc, CGEMM_NR, buf.tile);
                     cgemm_update(mr, nr, alpha, buf.tile, passBeta, c + i0 * ldc + j0 + jp, ldc);
                 }
             }

@@ -36,8 +36,9 @@ void cgemm_pack_b(int transB, const float *b, long ldb, long p0, long kc, long j
 /// Packs op(A)[i0 ..< i0+mr][p0 ..< p0+kc] (mr ≤ MR) as kc columns of MR floats, rows past mr zero.
 void cgemm_pack_a(int transA, const float *a, long lda, long i0, long mr, long p0, long kc, float *dst);
 
-/// tile (MR×NR, row-major, 64-byte aligned) = packed A micro-panel · packed B micro-panel over kc steps.
-void cgemm_kernel(long kc, const float *a, const float *b, long bstride, float *tile);
+/// tile (MR×NR floats, row-major, 64-byte aligned) = packed A micro-panel · packed B micro-panel over kc steps
+/// (B's rows `bstride` floats apart), for the first mr ≤ MR rows and nr ≤ NR columns (more may be written).
+void cgemm_kernel(long mr, long nr, long kc, const float *a, const float *b, long bstride, float *tile);
 
 /// C[0 ..< mr][0 ..< nr] = alpha · tile + beta · C (beta == 0: C is not read).
 void cgemm_update(long mr, long nr, float alpha, const float *tile, float beta, float *c, long ldc);

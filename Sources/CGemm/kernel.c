@@ -1,70 +1,82 @@
-// The AVX-512 microkernel (12×32 tile of C) and the update of C from a finished tile.
+// The AVX-512 microkernels (tiles of up to 12×32 of C) and the update of C from a finished tile.
 //
 // The k loop is inline assembly, so it runs at full speed in debug builds too (SwiftPM compiles C at -O0
 // there, where intrinsics would keep every accumulator in memory). Packing and the C update are intrinsics.
+// Six variants share one packed layout (A: columns of MR = 12 floats; B: rows of NR = 32 floats): 12, 8 or 4
+// rows (a last panel of C's rows) by 32 or 16 columns (a last panel of C's columns, or n ≤ 16), so an edge
+// tile does not pay for a full one. Accumulators: row r in zmm(2r) (columns 0–15) and zmm(2r+1) (16–31);
+// B's row in zmm30 and zmm31.
 #include "gemm_internal.h"
 
 #if defined(__x86_64__)
 
-// One step of k: B's row of 32 (zmm30, zmm31), then for each of the 12 rows of A one broadcast folded into
-// two FMAs. `o` is the row's byte offset in the packed A column.
-#define CGEMM_ROW(o, c0, c1) \
-    "vfmadd231ps " #o "(%[a])%{1to16%}, %%zmm30, %%zmm" #c0 "\n\t" \
-    "vfmadd231ps " #o "(%[a])%{1to16%}, %%zmm31, %%zmm" #c1 "\n\t"
+// One FMA per (row, half): A's element broadcast from memory, folded into the FMA; `o` is its byte offset.
+#define CGEMM_FMA(o, bz, c) "vfmadd231ps " #o "(%[a])%{1to16%}, %%zmm" #bz ", %%zmm" #c "\n\t"
+#define CGEMM_W32(o, c0, c1) CGEMM_FMA(o, 30, c0) CGEMM_FMA(o, 31, c1)
+#define CGEMM_W16(o, c0, c1) CGEMM_FMA(o, 30, c0)
+#define CGEMM_LOAD_W32 "vmovups (%[b]), %%zmm30\n\t" "vmovups 64(%[b]), %%zmm31\n\t"
+#define CGEMM_LOAD_W16 "vmovups (%[b]), %%zmm30\n\t"
 
-#define CGEMM_STEP \
-    "vmovups (%[b]), %%zmm30\n\t" \
-    "vmovups 64(%[b]), %%zmm31\n\t" \
-    CGEMM_ROW(0, 0, 1) CGEMM_ROW(4, 2, 3) CGEMM_ROW(8, 4, 5) CGEMM_ROW(12, 6, 7) \
-    CGEMM_ROW(16, 8, 9) CGEMM_ROW(20, 10, 11) CGEMM_ROW(24, 12, 13) CGEMM_ROW(28, 14, 15) \
-    CGEMM_ROW(32, 16, 17) CGEMM_ROW(36, 18, 19) CGEMM_ROW(40, 20, 21) CGEMM_ROW(44, 22, 23) \
-    "add $48, %[a]\n\t" \
-    "add %[bs], %[b]\n\t"
+// Rows 0–3, 4–7, 8–11 of one step, for width W (W32 or W16).
+#define CGEMM_ROWS4(W) W(0, 0, 1) W(4, 2, 3) W(8, 4, 5) W(12, 6, 7)
+#define CGEMM_ROWS8(W) CGEMM_ROWS4(W) W(16, 8, 9) W(20, 10, 11) W(24, 12, 13) W(28, 14, 15)
+#define CGEMM_ROWS12(W) CGEMM_ROWS8(W) W(32, 16, 17) W(36, 18, 19) W(40, 20, 21) W(44, 22, 23)
 
-#define CGEMM_STORE(r, o) "vmovaps %%zmm" #r ", " #o "(%[t])\n\t"
+#define CGEMM_ZERO(c) "vpxord %%zmm" #c ", %%zmm" #c ", %%zmm" #c "\n\t"
+#define CGEMM_STORE(c, o) "vmovaps %%zmm" #c ", " #o "(%[t])\n\t"
+// For each accumulator of rows 0–3 (…, 8–11) at width 32: OP(register, tile byte offset).
+#define CGEMM_ACC4(OP) OP(0, 0) OP(1, 64) OP(2, 128) OP(3, 192) OP(4, 256) OP(5, 320) OP(6, 384) OP(7, 448)
+#define CGEMM_ACC8(OP) CGEMM_ACC4(OP) OP(8, 512) OP(9, 576) OP(10, 640) OP(11, 704) \
+    OP(12, 768) OP(13, 832) OP(14, 896) OP(15, 960)
+#define CGEMM_ACC12(OP) CGEMM_ACC8(OP) OP(16, 1024) OP(17, 1088) OP(18, 1152) OP(19, 1216) \
+    OP(20, 1280) OP(21, 1344) OP(22, 1408) OP(23, 1472)
+#define CGEMM_ZERO_AT(c, o) CGEMM_ZERO(c)
 
-CGEMM_TARGET
-void cgemm_kernel(long kc, const float *a, const float *b, long bstride, float *tile) {
-    long quads = kc >> 2, rest = kc & 3;
-    long bs = bstride * 4;
-    __asm__ volatile(
-        "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"   "vmovaps %%zmm0, %%zmm1\n\t"
-        "vmovaps %%zmm0, %%zmm2\n\t"  "vmovaps %%zmm0, %%zmm3\n\t"  "vmovaps %%zmm0, %%zmm4\n\t"
-        "vmovaps %%zmm0, %%zmm5\n\t"  "vmovaps %%zmm0, %%zmm6\n\t"  "vmovaps %%zmm0, %%zmm7\n\t"
-        "vmovaps %%zmm0, %%zmm8\n\t"  "vmovaps %%zmm0, %%zmm9\n\t"  "vmovaps %%zmm0, %%zmm10\n\t"
-        "vmovaps %%zmm0, %%zmm11\n\t" "vmovaps %%zmm0, %%zmm12\n\t" "vmovaps %%zmm0, %%zmm13\n\t"
-        "vmovaps %%zmm0, %%zmm14\n\t" "vmovaps %%zmm0, %%zmm15\n\t" "vmovaps %%zmm0, %%zmm16\n\t"
-        "vmovaps %%zmm0, %%zmm17\n\t" "vmovaps %%zmm0, %%zmm18\n\t" "vmovaps %%zmm0, %%zmm19\n\t"
-        "vmovaps %%zmm0, %%zmm20\n\t" "vmovaps %%zmm0, %%zmm21\n\t" "vmovaps %%zmm0, %%zmm22\n\t"
-        "vmovaps %%zmm0, %%zmm23\n\t"
-        "test %[q], %[q]\n\t"
-        "jz 2f\n\t"
-        "1:\n\t"
-        CGEMM_STEP CGEMM_STEP CGEMM_STEP CGEMM_STEP
-        "dec %[q]\n\t"
-        "jnz 1b\n\t"
-        "2:\n\t"
-        "test %[r], %[r]\n\t"
-        "jz 4f\n\t"
-        "3:\n\t"
-        CGEMM_STEP
-        "dec %[r]\n\t"
-        "jnz 3b\n\t"
-        "4:\n\t"
-        CGEMM_STORE(0, 0)      CGEMM_STORE(1, 64)     CGEMM_STORE(2, 128)    CGEMM_STORE(3, 192)
-        CGEMM_STORE(4, 256)    CGEMM_STORE(5, 320)    CGEMM_STORE(6, 384)    CGEMM_STORE(7, 448)
-        CGEMM_STORE(8, 512)    CGEMM_STORE(9, 576)    CGEMM_STORE(10, 640)   CGEMM_STORE(11, 704)
-        CGEMM_STORE(12, 768)   CGEMM_STORE(13, 832)   CGEMM_STORE(14, 896)   CGEMM_STORE(15, 960)
-        CGEMM_STORE(16, 1024)  CGEMM_STORE(17, 1088)  CGEMM_STORE(18, 1152)  CGEMM_STORE(19, 1216)
-        CGEMM_STORE(20, 1280)  CGEMM_STORE(21, 1344)  CGEMM_STORE(22, 1408)  CGEMM_STORE(23, 1472)
-        "vzeroupper\n\t"
-        : [a] "+r"(a), [b] "+r"(b), [q] "+r"(quads), [r] "+r"(rest)
-        : [bs] "r"(bs), [t] "r"(tile)
-        : "cc", "memory",
-          "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-          "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
-          "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",
-          "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+// A microkernel: tile = Σ over kc steps of A's column (12 floats, `rows` used) × B's row (`width` used), the
+// k loop unrolled by four; tile rows are NR floats apart whatever the width (only the used part is written).
+#define CGEMM_DEFINE_KERNEL(name, ROWS, W, LOAD, ACC)                                              \
+    CGEMM_TARGET void name(long kc, const float *a, const float *b, long bstride, float *tile) {    \
+        long quads = kc >> 2, rest = kc & 3, bs = bstride * 4;                                      \
+        __asm__ volatile(                                                                            \
+            ACC(CGEMM_ZERO_AT)                                                                      \
+            "test %[q], %[q]\n\t" "jz 2f\n\t"                                                       \
+            "1:\n\t"                                                                                 \
+            LOAD ROWS(W) "add $48, %[a]\n\t" "add %[bs], %[b]\n\t"                                  \
+            LOAD ROWS(W) "add $48, %[a]\n\t" "add %[bs], %[b]\n\t"                                  \
+            LOAD ROWS(W) "add $48, %[a]\n\t" "add %[bs], %[b]\n\t"                                  \
+            LOAD ROWS(W) "add $48, %[a]\n\t" "add %[bs], %[b]\n\t"                                  \
+            "dec %[q]\n\t" "jnz 1b\n\t"                                                             \
+            "2:\n\t" "test %[r], %[r]\n\t" "jz 4f\n\t"                                              \
+            "3:\n\t"                                                                                 \
+            LOAD ROWS(W) "add $48, %[a]\n\t" "add %[bs], %[b]\n\t"                                  \
+            "dec %[r]\n\t" "jnz 3b\n\t"                                                             \
+            "4:\n\t"                                                                                 \
+            ACC(CGEMM_STORE)                                                                         \
+            "vzeroupper\n\t"                                                                         \
+            : [a] "+r"(a), [b] "+r"(b), [q] "+r"(quads), [r] "+r"(rest)                              \
+            : [bs] "r"(bs), [t] "r"(tile)                                                            \
+            : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",      \
+              "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16",       \
+              "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm30", "xmm31");    \
+    }
+
+CGEMM_DEFINE_KERNEL(cgemm_kernel_12x32, CGEMM_ROWS12, CGEMM_W32, CGEMM_LOAD_W32, CGEMM_ACC12)
+CGEMM_DEFINE_KERNEL(cgemm_kernel_12x16, CGEMM_ROWS12, CGEMM_W16, CGEMM_LOAD_W16, CGEMM_ACC12)
+CGEMM_DEFINE_KERNEL(cgemm_kernel_8x32, CGEMM_ROWS8, CGEMM_W32, CGEMM_LOAD_W32, CGEMM_ACC8)
+CGEMM_DEFINE_KERNEL(cgemm_kernel_8x16, CGEMM_ROWS8, CGEMM_W16, CGEMM_LOAD_W16, CGEMM_ACC8)
+CGEMM_DEFINE_KERNEL(cgemm_kernel_4x32, CGEMM_ROWS4, CGEMM_W32, CGEMM_LOAD_W32, CGEMM_ACC4)
+CGEMM_DEFINE_KERNEL(cgemm_kernel_4x16, CGEMM_ROWS4, CGEMM_W16, CGEMM_LOAD_W16, CGEMM_ACC4)
+
+void cgemm_kernel(long mr, long nr, long kc, const float *a, const float *b, long bstride, float *tile) {
+    if (nr > 16) {
+        if (mr > 8) cgemm_kernel_12x32(kc, a, b, bstride, tile);
+        else if (mr > 4) cgemm_kernel_8x32(kc, a, b, bstride, tile);
+        else cgemm_kernel_4x32(kc, a, b, bstride, tile);
+    } else {
+        if (mr > 8) cgemm_kernel_12x16(kc, a, b, bstride, tile);
+        else if (mr > 4) cgemm_kernel_8x16(kc, a, b, bstride, tile);
+        else cgemm_kernel_4x16(kc, a, b, bstride, tile);
+    }
 }
 
 CGEMM_TARGET
@@ -75,7 +87,7 @@ void cgemm_update(long mr, long nr, float alpha, const float *tile, float beta, 
     for (long i = 0; i < mr; i++) {
         float *row = c + i * ldc;
         __m512 t0 = _mm512_mul_ps(va, _mm512_load_ps(tile + i * CGEMM_NR));
-        __m512 t1 = _mm512_mul_ps(va, _mm512_load_ps(tile + i * CGEMM_NR + 16));
+        __m512 t1 = _mm512_mul_ps(va, _mm512_maskz_load_ps(m1, tile + i * CGEMM_NR + 16));
         if (beta != 0) {
             t0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, row), t0);
             t1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, row + 16), t1);
