@@ -41,11 +41,14 @@ static inline void cgemm_transpose16(__m512 r[16]) {
 CGEMM_TARGET
 static inline void cgemm_transpose_block(const float *src, long ld, long rows, long count,
                                          float *dst, long dstride, __mmask16 width) {
+    // Constant loop bounds (a mask of 0 loads zeros and reads nothing), so that r stays in registers.
     __m512 r[16];
     __mmask16 m = cgemm_mask(count);
-    for (long i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(m, src + i * ld) : _mm512_setzero_ps();
+    for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_ps(i < rows ? m : 0, src + i * ld);
     cgemm_transpose16(r);
-    for (long q = 0; q < count; q++) _mm512_mask_storeu_ps(dst + q * dstride, width, r[q]);
+    for (int q = 0; q < 16; q++) {
+        if (q < count) _mm512_mask_storeu_ps(dst + q * dstride, width, r[q]);
+    }
 }
 
 CGEMM_TARGET
