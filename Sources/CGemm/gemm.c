@@ -110,13 +110,20 @@ void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
         for (long p0 = 0; p0 < k; p0 += kstep) {
             const long kc = k - p0 < kstep ? k - p0 : kstep;
             const float passBeta = p0 == 0 ? beta : 1;
-            cgemm_pack_b(transB, b, ldb, p0, kc, j0, nc, buf.b);
+            // With few rows of C (each B panel used by at most CGEMM_DIRECT_B_ROWS / MR A micro-panels), an
+            // untransposed B is read in place (op(B)'s rows are stored rows, ldb apart), except a last panel
+            // narrower than NR, which is packed so that no read passes a row's end. Otherwise B is packed whole:
+            // for larger m its packed block stays in L2 without the stride's set conflicts and TLB misses.
+            const long full = transB || m > CGEMM_DIRECT_B_ROWS ? 0 : nc / CGEMM_NR * CGEMM_NR;
+            cgemm_pack_b(transB, b, ldb, p0, kc, j0 + full, nc - full, buf.b);
             for (long i0 = 0; i0 < m; i0 += CGEMM_MR) {
                 const long mr = m - i0 < CGEMM_MR ? m - i0 : CGEMM_MR;
                 cgemm_pack_a(transA, a, lda, i0, mr, p0, kc, buf.a);
                 for (long jp = 0; jp < nc; jp += CGEMM_NR) {
                     const long nr = nc - jp < CGEMM_NR ? nc - jp : CGEMM_NR;
-                    cgemm_kernel(mr, nr, kc, buf.a, buf.b + jp * kc, CGEMM_NR, buf.tile);
+                    const int inPlace = jp < full;
+                    const float *panel = inPlace ? b + p0 * ldb + j0 + jp : buf.b + (jp - full) * kc;
+                    cgemm_kernel(mr, nr, kc, buf.a, panel, inPlace ? ldb : CGEMM_NR, buf.tile);
                     cgemm_update(mr, nr, alpha, buf.tile, passBeta, c + i0 * ldc + j0 + jp, ldc);
                 }
             }

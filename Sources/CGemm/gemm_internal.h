@@ -2,14 +2,15 @@
 //
 // Row-major C = op(A)·op(B) is computed in MR×NR tiles of C: NR = 32 columns (two zmm registers along a row of
 // C, the "vector" operand is op(B)) by MR = 12 rows (broadcasts of op(A)); 24 zmm accumulators, 2 for op(B)'s
-// row, the rest free. MR = 12 rather than 14: W1's and W3's products have m = 128 or 512 rows, which leave a
-// last tile of 8 rows of 12 (2 of 14 at MR = 14, a 10 % waste at m = 128), and two FMA pipes need only ≥ 8
-// independent accumulators.
+// row, the rest free. MR = 12 rather than 14: two FMA pipes of latency 4 need only 8 independent
+// accumulators, and 12 leaves W1's m = 128 a last tile of 8 rows (an 8-row variant of the kernel), where 14
+// leaves 2. Edge tiles use variants of 8 or 4 rows and 16 columns (kernel.c).
 //
 // Cache blocking (AMD Zen 5 here: 48 KB L1d, 1 MB L2 per core), the row-major counterpart of BLIS's loops:
 // - KC = 256: the depth of one pass. An A micro-panel (MR×KC, 12 KB) stays in L1 while the microkernel sweeps
-//   the B block; each B micro-panel (KC×NR, 32 KB) streams from L2. k is cut into ceil(k/KC) equal passes
-//   (a multiple of 8, from k alone, so the summation order never depends on m or n).
+//   the B block; each B micro-panel (KC×NR, 32 KB) streams from L2. k is cut into ceil(k/KC) passes of equal
+//   depth (the last may be shorter), from k alone, so the summation order of an element of C never depends on
+//   m, n, or where the element lies: a block of C's rows or columns computed alone gives the same bits.
 // - NC = 768: the width of the packed B block, KC×NC×4 = 768 KB, which stays in the 1 MB L2 while every A
 //   micro-panel of C's rows passes over it. n is cut into ceil(n/NC) equal blocks (multiples of NR).
 // - MC = MR: A is packed one micro-panel at a time, just before its sweep over the B block, so it is in L1
@@ -21,8 +22,15 @@
 
 #define CGEMM_MR 12
 #define CGEMM_NR 32
+#ifndef CGEMM_KC
 #define CGEMM_KC 256
+#endif
+#ifndef CGEMM_NC
 #define CGEMM_NC 768
+#endif
+// Up to this many rows of C, an untransposed B is read in place instead of packed (measured: TN 10×256×128
+// 130 → 185 GFLOP/s; no gain from m = 128 up, and a loss on 2048³).
+#define CGEMM_DIRECT_B_ROWS 48
 
 #if defined(__x86_64__)
 #include <immintrin.h>
