@@ -44,8 +44,11 @@ extension CPUBackend {
     }
 
     /// The product size `m·n·k` from which a matrix product is split into pieces spread over ``threads``;
-    /// smaller products are one BLAS call on the calling thread.
+    /// smaller products are one single-threaded call (``matrixProductEngine``) on the calling thread.
     ///
+    /// Kept for ``CPUMatrixProductEngine/avx512`` too (not re-measured per size): its single-threaded rate is
+    /// about 1.7× OpenBLAS's here, so 8M is ≈ 80 µs on one thread, still above the cost of waking and joining a
+    /// second thread measured below.
     /// OpenBLAS always runs single-threaded here (its own threads start at m·n·k ≥ 262,144, spin-wait between
     /// calls, 55 % of an MMoE step's samples, and change the bits with the thread count). Measured with OpenBLAS
     /// 0.3.21 on the 2-core development machine, one thread against two: below about 8M (≈ 140 µs on one thread)
@@ -87,7 +90,8 @@ extension CPUBackend {
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
-        // Pieces of a multiple of 16 rows or columns (whole register blocks of the BLAS kernels).
+        // Pieces of a multiple of 16 rows or columns (whole register blocks of OpenBLAS's kernels; canopy_sgemm
+        // gives each element of C the same bits wherever a piece starts).
         let extent = (longest + pieces - 1) / pieces
         let step = (extent + 15) / 16 * 16
         let count = (longest + step - 1) / step
