@@ -105,6 +105,7 @@ void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
     const long passes = (k + CGEMM_KC - 1) / CGEMM_KC, kstep = (k + passes - 1) / passes;
     const long blocks = (n + CGEMM_NC - 1) / CGEMM_NC;
     const long nstep = ((n + blocks - 1) / blocks + CGEMM_NR - 1) / CGEMM_NR * CGEMM_NR;
+    const int directA = !transA && nstep <= CGEMM_DIRECT_A_COLUMNS;
     for (long j0 = 0; j0 < n; j0 += nstep) {
         const long nc = n - j0 < nstep ? n - j0 : nstep;
         for (long p0 = 0; p0 < k; p0 += kstep) {
@@ -118,12 +119,17 @@ void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
             cgemm_pack_b(transB, b, ldb, p0, kc, j0 + full, nc - full, buf.b);
             for (long i0 = 0; i0 < m; i0 += CGEMM_MR) {
                 const long mr = m - i0 < CGEMM_MR ? m - i0 : CGEMM_MR;
-                cgemm_pack_a(transA, a, lda, i0, mr, p0, kc, buf.a);
+                // An untransposed A is read in place where few B panels would reuse its packed copy (and the
+                // kernel reads only its rows: mr is 4, 8 or 12); otherwise its micro-panel is packed.
+                const int aInPlace = directA && (mr == CGEMM_MR || mr == 8 || mr == 4);
+                const float *panelA = aInPlace ? a + i0 * lda + p0 : buf.a;
+                if (!aInPlace) cgemm_pack_a(transA, a, lda, i0, mr, p0, kc, buf.a);
                 for (long jp = 0; jp < nc; jp += CGEMM_NR) {
                     const long nr = nc - jp < CGEMM_NR ? nc - jp : CGEMM_NR;
                     const int inPlace = jp < full;
                     const float *panel = inPlace ? b + p0 * ldb + j0 + jp : buf.b + (jp - full) * kc;
-                    cgemm_kernel(mr, nr, kc, buf.a, panel, inPlace ? ldb : CGEMM_NR, buf.tile);
+                    cgemm_kernel(mr, nr, kc, panelA, aInPlace ? lda : 1, aInPlace ? 1 : CGEMM_MR,
+                                 panel, inPlace ? ldb : CGEMM_NR, buf.tile);
                     cgemm_update(mr, nr, alpha, buf.tile, passBeta, c + i0 * ldc + j0 + jp, ldc);
                 }
             }

@@ -31,6 +31,11 @@
 // Up to this many rows of C, an untransposed B is read in place instead of packed (measured: TN 10×256×128
 // 130 → 185 GFLOP/s; no gain from m = 128 up, and a loss on 2048³).
 #define CGEMM_DIRECT_B_ROWS 48
+// Up to this many columns of C, an untransposed A is read in place instead of packed (transposed): its packed
+// copy would serve at most 4 B panels (measured: NT 128×10×256 63 → 117 GFLOP/s, NT 512×64×100 151 → 201).
+#ifndef CGEMM_DIRECT_A_COLUMNS
+#define CGEMM_DIRECT_A_COLUMNS 128
+#endif
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -44,9 +49,11 @@ void cgemm_pack_b(int transB, const float *b, long ldb, long p0, long kc, long j
 /// Packs op(A)[i0 ..< i0+mr][p0 ..< p0+kc] (mr ≤ MR) as kc columns of MR floats, rows past mr zero.
 void cgemm_pack_a(int transA, const float *a, long lda, long i0, long mr, long p0, long kc, float *dst);
 
-/// tile (MR×NR floats, row-major, 64-byte aligned) = packed A micro-panel · packed B micro-panel over kc steps
-/// (B's rows `bstride` floats apart), for the first mr ≤ MR rows and nr ≤ NR columns (more may be written).
-void cgemm_kernel(long mr, long nr, long kc, const float *a, const float *b, long bstride, float *tile);
+/// tile (MR×NR floats, row-major, 64-byte aligned) = A micro-panel · B micro-panel over kc steps, for the
+/// first mr ≤ MR rows and nr ≤ NR columns (rows up to 4, 8 or 12 are read and written). A's element (i, p) is
+/// at a[i·ars + p·acs] (packed: ars = 1, acs = MR; in place: ars = lda, acs = 1); B's rows are bstride apart.
+void cgemm_kernel(long mr, long nr, long kc, const float *a, long ars, long acs, const float *b, long bstride,
+                  float *tile);
 
 /// C[0 ..< mr][0 ..< nr] = alpha · tile + beta · C (beta == 0: C is not read).
 void cgemm_update(long mr, long nr, float alpha, const float *tile, float beta, float *c, long ldc);
