@@ -23,10 +23,13 @@ static int cgemm_detect(void) {
     return (lo & state) == state;
 }
 
+static int cgemm_supported_flag;
+static pthread_once_t cgemm_detect_once = PTHREAD_ONCE_INIT;
+static void cgemm_detect_now(void) { cgemm_supported_flag = cgemm_detect(); }
+
 int canopy_gemm_supported(void) {
-    static int cached = -1;
-    if (cached < 0) cached = cgemm_detect();
-    return cached;
+    pthread_once(&cgemm_detect_once, cgemm_detect_now);
+    return cgemm_supported_flag;
 }
 
 // Per-thread packing memory: one B block (KC × NC), one A micro-panel (MR × KC) and one tile (MR × NR), 64-byte
