@@ -16,13 +16,15 @@ let package = Package(
         // Tensors' shapes, the graph, autodiff, the executor and the public Backend protocol.
         .target(name: "CanopyCore"),
 
-        // CPU backend: Swift kernels, CBLAS (OpenBLAS) for matrix products.
+        // CPU backend: Swift and C kernels; matrix products through CGemm (AVX-512 SGEMM in C, Sources/CGemm) where
+        // the CPU has AVX-512, else CBLAS (OpenBLAS).
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        // The CPU backend's element-wise and optimizer kernels in C, compiled for AVX-512, AVX2 and the baseline and
-        // chosen at run time (Swift's SIMD types compile for the baseline only).
+        // The CPU backend's element-wise, optimizer and summing kernels in C, compiled for AVX-512, AVX2 and the
+        // baseline and chosen at run time (Swift's SIMD types compile for the baseline only).
         .target(name: "CCPUKernels"),
-        .target(name: "CanopyCPU", dependencies: ["CanopyCore", "CCBLAS", "CCPUKernels"]),
+        .target(name: "CGemm"),
+        .target(name: "CanopyCPU", dependencies: ["CanopyCore", "CCBLAS", "CCPUKernels", "CGemm"]),
 
         // OpenCL backend: host layer over the system OpenCL ICD loader, kernels from Kernels/*.cl.
         .systemLibrary(name: "COpenCL", pkgConfig: "OpenCL",

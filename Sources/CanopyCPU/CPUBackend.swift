@@ -3,7 +3,8 @@ import CCPUKernels
 import CCBLAS
 import Foundation
 
-/// Canopy's reference backend: every ``Kernel`` in Swift on the host, matrix products through CBLAS (OpenBLAS).
+/// Canopy's reference backend: every ``Kernel`` in Swift on the host, matrix products through Canopy's AVX-512
+/// SGEMM (CGemm) or CBLAS (OpenBLAS), see ``matrixProductEngine``.
 ///
 /// Kernels run synchronously inside ``execute(_:)``. Large element-wise and row-wise work is split into chunks
 /// whose boundaries depend only on the sizes (never on the number of threads), and partial sums are combined
@@ -21,6 +22,8 @@ public final class CPUBackend: Backend {
     /// Upper bound, in floats, on a convolution's im2col matrix: a batch is unfolded this many floats' worth of
     /// images at a time (always at least one image, which may exceed it).
     public let columnBudget: Int
+    /// Which single-threaded SGEMM the matrix products run on, chosen at creation (see ``CPUMatrixProductEngine``).
+    public let matrixProductEngine: CPUMatrixProductEngine
 
     /// Creates a CPU backend.
     /// - Parameters:
@@ -32,12 +35,14 @@ public final class CPUBackend: Backend {
     public init(threads: Int? = nil, columnBudget: Int = 1 << 22) {
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.columnBudget = max(1, columnBudget)
+        self.matrixProductEngine = CPUMatrixProductEngine.chosen()
         openblas_set_num_threads(1)
     }
 
-    /// `CPU, N threads (AVX-512 kernels, OpenBLAS sgemm)`: threads, vector instructions, matrix products.
+    /// `CPU, N threads (AVX-512 kernels, AVX-512 sgemm)`: threads, the vector instructions of the element-wise
+    /// kernels, the matrix products' engine (`OpenBLAS sgemm` without AVX-512 or with `CANOPY_CPU_GEMM=openblas`).
     public var deviceDescription: String {
-        "CPU, \(threads) thread\(threads == 1 ? "" : "s") (\(CPUBackend.vectorInstructions) kernels, OpenBLAS sgemm)"
+        "CPU, \(threads) thread\(threads == 1 ? "" : "s") (\(CPUBackend.vectorInstructions) kernels, \(matrixProductEngine.title) sgemm)"
     }
 
     /// The vector instructions the element-wise and optimizer kernels run on: `AVX-512`, `AVX2` or `baseline`

@@ -1,7 +1,30 @@
 import CanopyCore
 import CCBLAS
+import CGemm
+import Foundation
 
-// Matrix products through CBLAS sgemm (OpenBLAS), row-major.
+// Matrix products, row-major: Canopy's AVX-512 SGEMM (Sources/CGemm) or CBLAS sgemm (OpenBLAS).
+
+/// The single-threaded SGEMM under a ``CPUBackend``'s matrix products (matmul, attention, convolutions).
+///
+/// `avx512` is Canopy's own SGEMM (Sources/CGemm: packed panels, a 12×32 AVX-512 microkernel), used when the
+/// CPU has AVX-512 F/VL/BW/DQ and FMA and the operating system enables the zmm state; `openblas` is
+/// `cblas_sgemm`. The environment variable `CANOPY_CPU_GEMM=openblas`, read when a backend is created, forces
+/// OpenBLAS (for comparisons); any other value, or none, takes `avx512` where the CPU supports it. Both give
+/// the same bits whatever the backend's thread count; they differ from each other in the last bits.
+public enum CPUMatrixProductEngine: String, Sendable {
+    case avx512, openblas
+
+    /// `AVX-512` or `OpenBLAS`.
+    public var title: String { self == .avx512 ? "AVX-512" : "OpenBLAS" }
+
+    /// The engine for a backend created now: ``avx512`` unless `CANOPY_CPU_GEMM` is `openblas` or the CPU
+    /// (or the OS) lacks AVX-512.
+    static func chosen() -> CPUMatrixProductEngine {
+        if ProcessInfo.processInfo.environment["CANOPY_CPU_GEMM"]?.lowercased() == "openblas" { return .openblas }
+        return canopy_gemm_supported() != 0 ? .avx512 : .openblas
+    }
+}
 
 extension CPUBackend {
     /// `C = alpha · op(A) · op(B) + beta · C`.
@@ -21,8 +44,11 @@ extension CPUBackend {
     }
 
     /// The product size `m·n·k` from which a matrix product is split into pieces spread over ``threads``;
-    /// smaller products are one BLAS call on the calling thread.
+    /// smaller products are one single-threaded call (``matrixProductEngine``) on the calling thread.
     ///
+    /// Kept for ``CPUMatrixProductEngine/avx512`` too (not re-measured per size): its single-threaded rate is
+    /// about 1.7× OpenBLAS's here, so 8M is ≈ 80 µs on one thread, still above the cost of waking and joining a
+    /// second thread measured below.
     /// OpenBLAS always runs single-threaded here (its own threads start at m·n·k ≥ 262,144, spin-wait between
     /// calls, 55 % of an MMoE step's samples, and change the bits with the thread count). Measured with OpenBLAS
     /// 0.3.21 on the 2-core development machine, one thread against two: below about 8M (≈ 140 µs on one thread)
@@ -48,11 +74,11 @@ extension CPUBackend {
         return pieces
     }
 
-    /// Row-major `cblas_sgemm`; `lda`, `ldb`, `ldc` are the stored row lengths.
+    /// Row-major SGEMM with `cblas_sgemm`'s semantics; `lda`, `ldb`, `ldc` are the stored row lengths.
     ///
     /// From ``blasThreadingThreshold`` up, C is cut along its longer side (rows or columns) into pieces whose
-    /// boundaries depend only on m, n and k, one single-threaded BLAS call each, spread over ``threads``; so the
-    /// thread count never changes the result.
+    /// boundaries depend only on m, n and k, one single-threaded call each (``matrixProductEngine``), spread
+    /// over ``threads``; so the thread count never changes the result.
     func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -60,11 +86,12 @@ extension CPUBackend {
         let longest = max(m, n)
         let pieces = CPUBackend.productPieces(work: work, longest: longest)
         if pieces <= 1 {
-            blasSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+            singleThreadSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
-        // Pieces of a multiple of 16 rows or columns (whole register blocks of the BLAS kernels).
+        // Pieces of a multiple of 16 rows or columns (whole register blocks of OpenBLAS's kernels; canopy_sgemm
+        // gives each element of C the same bits wherever a piece starts).
         let extent = (longest + pieces - 1) / pieces
         let step = (extent + 15) / 16 * 16
         let count = (longest + step - 1) / step
@@ -72,22 +99,27 @@ extension CPUBackend {
             let start = piece * step, size = min(step, longest - start)
             if m >= n {
                 // Rows start…start+size of op(A) and of C.
-                blasSgemm(transposeA: transposeA, transposeB: transposeB, m: size, n: n, k: k, alpha: alpha,
+                singleThreadSgemm(transposeA: transposeA, transposeB: transposeB, m: size, n: n, k: k, alpha: alpha,
                           a: a + (transposeA ? start : start * lda), lda: lda, b: b, ldb: ldb,
                           beta: beta, c: c + start * ldc, ldc: ldc)
             } else {
                 // Columns start…start+size of op(B) and of C.
-                blasSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: size, k: k, alpha: alpha,
+                singleThreadSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: size, k: k, alpha: alpha,
                           a: a, lda: lda, b: b + (transposeB ? start * ldb : start), ldb: ldb,
                           beta: beta, c: c + start, ldc: ldc)
             }
         }
     }
 
-    /// One `cblas_sgemm` call, row-major.
-    private func blasSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    /// One single-threaded product on the calling thread: `canopy_sgemm` (``CPUMatrixProductEngine/avx512``)
+    /// or `cblas_sgemm`, row-major.
+    private func singleThreadSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if matrixProductEngine == .avx512 {
+            canopy_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
                     beta, c, blasint(ldc))

@@ -1,0 +1,102 @@
+// Packing op(A) and op(B) into the microkernel's layouts, for all four transpose cases.
+//
+// Copies along a stored row are masked vector loads and stores (zero past the edge). Where packing transposes
+// (op(A) of a row-major A, op(B) of a transposed B), 16×16 blocks are transposed in registers.
+#include "gemm_internal.h"
+
+#if defined(__x86_64__)
+
+static inline __mmask16 cgemm_mask(long count) {
+    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
+}
+
+/// Transposes 16 rows of 16 floats in place: r[i][j] becomes r[j][i].
+CGEMM_TARGET
+static inline void cgemm_transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int h = 0; h < 16; h += 8) {
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xDD);
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+    }
+}
+
+/// Reads `rows` (≤ 16) rows of `count` (≤ 16) floats from `src` (row stride `ld`), zero elsewhere, and writes
+/// the transposed columns: column q (q < count) to `dst + q·dstride`, its first `width` floats.
+CGEMM_TARGET
+static inline void cgemm_transpose_block(const float *src, long ld, long rows, long count,
+                                         float *dst, long dstride, __mmask16 width) {
+    // Constant loop bounds (a mask of 0 loads zeros and reads nothing), so that r stays in registers.
+    __m512 r[16];
+    __mmask16 m = cgemm_mask(count);
+    for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_ps(i < rows ? m : 0, src + i * ld);
+    cgemm_transpose16(r);
+    for (int q = 0; q < 16; q++) {
+        if (q < count) _mm512_mask_storeu_ps(dst + q * dstride, width, r[q]);
+    }
+}
+
+CGEMM_TARGET
+void cgemm_pack_b(int transB, const float *b, long ldb, long p0, long kc, long j0, long nc, float *dst) {
+    for (long jp = 0; jp < nc; jp += CGEMM_NR, dst += kc * CGEMM_NR) {
+        long nr = nc - jp < CGEMM_NR ? nc - jp : CGEMM_NR;
+        long j = j0 + jp;
+        if (!transB) {
+            // op(B)[p][j] = B[p·ldb + j]: rows of 32 copied as they are.
+            __mmask16 m0 = cgemm_mask(nr), m1 = cgemm_mask(nr - 16);
+            const float *src = b + p0 * ldb + j;
+            for (long p = 0; p < kc; p++, src += ldb) {
+                _mm512_store_ps(dst + p * CGEMM_NR, _mm512_maskz_loadu_ps(m0, src));
+                _mm512_store_ps(dst + p * CGEMM_NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+            }
+        } else {
+            // op(B)[p][j] = B[j·ldb + p]: 16 stored rows (columns of op(B)) by 16 p at a time, transposed.
+            for (long half = 0; half < 2; half++) {
+                long rows = nr - 16 * half;
+                const float *src = b + (j + 16 * half) * ldb + p0;
+                for (long p = 0; p < kc; p += 16) {
+                    long count = kc - p < 16 ? kc - p : 16;
+                    cgemm_transpose_block(src + p, ldb, rows < 0 ? 0 : rows, count,
+                                          dst + p * CGEMM_NR + 16 * half, CGEMM_NR, (__mmask16)0xFFFF);
+                }
+            }
+        }
+    }
+}
+
+CGEMM_TARGET
+void cgemm_pack_a(int transA, const float *a, long lda, long i0, long mr, long p0, long kc, float *dst) {
+    __mmask16 width = cgemm_mask(CGEMM_MR);
+    if (transA) {
+        // op(A)[i][p] = A[p·lda + i]: each column of the panel is mr contiguous floats.
+        __mmask16 m = cgemm_mask(mr);
+        const float *src = a + p0 * lda + i0;
+        for (long p = 0; p < kc; p++, src += lda) {
+            _mm512_mask_storeu_ps(dst + p * CGEMM_MR, width, _mm512_maskz_loadu_ps(m, src));
+        }
+    } else {
+        // op(A)[i][p] = A[i·lda + p]: mr stored rows by 16 p at a time, transposed.
+        const float *src = a + i0 * lda + p0;
+        for (long p = 0; p < kc; p += 16) {
+            long count = kc - p < 16 ? kc - p : 16;
+            cgemm_transpose_block(src + p, lda, mr, count, dst + p * CGEMM_MR, CGEMM_MR, width);
+        }
+    }
+}
+
+#endif
