@@ -1,4 +1,4 @@
-import Dispatch
+import CCPUKernels
 
 extension CPUBackend {
     /// Element count below which element-wise kernels stay on the calling thread, and the chunk size above it.
@@ -7,7 +7,9 @@ extension CPUBackend {
     /// Runs `body(chunk)` for every `chunk` in `0..<chunks`, spread over the backend's threads.
     ///
     /// Which thread runs a chunk is not fixed, so `body` must only write memory that belongs to its chunk;
-    /// callers choose chunk boundaries from the sizes alone, which keeps results independent of scheduling.
+    /// callers choose chunk boundaries from the sizes alone, which keeps results independent of scheduling. The
+    /// threads are a process-wide pool that polls briefly between loops (`canopy_parallel_for`, CCPUKernels), since
+    /// waking a sleeping thread for each of a step's short kernels costs as much as the second core gains.
     @inline(__always)
     func parallelFor(chunks: Int, _ body: (Int) -> Void) {
         let workers = min(threads, chunks)
@@ -15,8 +17,13 @@ extension CPUBackend {
             for chunk in 0..<chunks { body(chunk) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for chunk in stride(from: worker, to: chunks, by: workers) { body(chunk) }
+        withoutActuallyEscaping(body) { body in
+            var work = body
+            withUnsafeMutablePointer(to: &work) { pointer in
+                canopy_parallel_for(chunks, workers, { context, chunk in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(chunk)
+                }, pointer)
+            }
         }
     }
 

@@ -62,6 +62,15 @@ void canopy_column_sums(const float *x, float *sums, long rows, long columns, lo
 /// One sample of a mixture of experts: `y[f] = Σ_e gates[e] · values[e·features + f]`, e in increasing order.
 void canopy_mixture_row(const float *gates, const float *values, float *y, long experts, long features);
 
+/// A chunk of a parallel loop: `function(context, chunk)`.
+typedef void (*canopy_chunk_function)(void *context, long chunk);
+/// Runs `function(context, chunk)` for every chunk in `0 ..< chunks` on up to `threads` threads (the caller and
+/// workers of a process-wide pool, which poll for about 50–100 µs between loops before they sleep, so the back-to-
+/// back kernels of a training step do not pay for waking a thread). Which thread runs a chunk is not fixed: a chunk
+/// must write only its own memory. Returns when every chunk has run. A loop started while another runs (from
+/// another thread, or from inside a chunk) runs on its caller's thread alone.
+void canopy_parallel_for(long chunks, long threads, canopy_chunk_function function, void *context);
+
 #ifdef __cplusplus
 }
 #endif
