@@ -29,9 +29,8 @@ final class ThreadPoolTests: XCTestCase {
 
     func testLoopsFromSeveralThreadsAndInsideChunksComplete() {
         let group = DispatchGroup()
-        let failures = UnsafeMutablePointer<Int>.allocate(capacity: 4)
-        failures.initialize(repeating: 0, count: 4)
-        defer { failures.deallocate() }
+        let tally = Tally(callers: 4)
+        defer { tally.failures.deallocate() }
         for caller in 0..<4 {
             group.enter()
             Thread {
@@ -48,13 +47,22 @@ final class ThreadPoolTests: XCTestCase {
                         }
                         sums[chunk] = inner.reduce(0, +)
                     }
-                    for chunk in 0..<chunks where sums[chunk] != 5 * chunk + 10 { failures[caller] += 1 }
+                    for chunk in 0..<chunks where sums[chunk] != 5 * chunk + 10 { tally.failures[caller] += 1 }
                     sums.deallocate()
                 }
                 group.leave()
             }.start()
         }
         XCTAssertEqual(group.wait(timeout: .now() + 120), .success, "a loop never finished")
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: failures, count: 4)), [0, 0, 0, 0])
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: tally.failures, count: 4)), [0, 0, 0, 0])
+    }
+}
+
+/// Wrong sums per calling thread (each thread writes only its own cell).
+private final class Tally: @unchecked Sendable {
+    let failures: UnsafeMutablePointer<Int>
+    init(callers: Int) {
+        failures = .allocate(capacity: callers)
+        failures.initialize(repeating: 0, count: callers)
     }
 }
