@@ -65,7 +65,7 @@ void canopy_mixture_row(const float *gates, const float *values, float *y, long 
 /// A chunk of a parallel loop: `function(context, chunk)`.
 typedef void (*canopy_chunk_function)(void *context, long chunk);
 /// Runs `function(context, chunk)` for every chunk in `0 ..< chunks` on up to `threads` threads (the caller and
-/// workers of a process-wide pool, which poll for about 50–100 µs between loops before they sleep, so the back-to-
+/// workers of a process-wide pool, which poll for some 10–20 µs between loops before they sleep, so the back-to-
 /// back kernels of a training step do not pay for waking a thread). Which thread runs a chunk is not fixed: a chunk
 /// must write only its own memory. Returns when every chunk has run. A loop started while another runs (from
 /// another thread, or from inside a chunk) runs on its caller's thread alone.
