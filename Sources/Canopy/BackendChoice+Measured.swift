@@ -22,7 +22,7 @@ extension BackendChoice {
         }
         let cpu = CPUBackend()
         let memory = MeasuredChoices(directory: OpenCLBackendOptions.environment(environment).cacheDirectory)
-        let key = MeasuredChoices.key(plan: plan, device: openCL.deviceDescription, threads: cpu.threads)
+        let key = MeasuredChoices.key(plan: plan, device: openCL.deviceDescription, cpu: cpu.deviceDescription)
         if let known = memory.choice(for: key) {
             let backend: Backend = known.backend == cpu.name ? cpu : openCL
             return SelectedBackend(backend: backend, reason: "auto: \(known.backend), "
@@ -84,14 +84,15 @@ struct MeasuredChoices {
     }
 
     /// Names what decides the choice: every node of the training graph (op, inputs, shapes), the batch size, the
-    /// OpenCL device and driver, and the cpu backend's threads.
-    static func key(plan: RunPlan, device: String, threads: Int) -> String {
+    /// OpenCL device and driver, and the cpu backend as it describes itself (threads, vector instructions, matrix
+    /// product engine), so that a faster cpu backend is measured again.
+    static func key(plan: RunPlan, device: String, cpu: String) -> String {
         var hash = FNV1a64()
-        hash.add(field: "canopy-auto-backend-1")
+        hash.add(field: "canopy-auto-backend-2")
         for node in plan.model.graph.nodes { hash.add(field: "\(node.op) \(node.inputs) \(node.outputShapes)") }
         hash.add(field: "batch \(plan.model.batchSize)")
         hash.add(field: device)
-        hash.add(field: "threads \(threads)")
+        hash.add(field: cpu)
         return String(hash.value, radix: 16)
     }
 
