@@ -93,16 +93,18 @@ void cgemm_update(long mr, long nr, float alpha, const float *tile, float beta, 
     __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1);
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    // The second half only when some of its columns exist: a fully masked load or store still costs a microcode
+    // assist when its address lies in an unmapped page (past C's end on the last rows).
     for (long i = 0; i < mr; i++) {
         float *row = c + i * ldc;
         __m512 t0 = _mm512_mul_ps(va, _mm512_load_ps(tile + i * CGEMM_NR));
-        __m512 t1 = _mm512_mul_ps(va, _mm512_maskz_load_ps(m1, tile + i * CGEMM_NR + 16));
-        if (beta != 0) {
-            t0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, row), t0);
-            t1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, row + 16), t1);
-        }
+        if (beta != 0) t0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, row), t0);
         _mm512_mask_storeu_ps(row, m0, t0);
-        _mm512_mask_storeu_ps(row + 16, m1, t1);
+        if (m1) {
+            __m512 t1 = _mm512_mul_ps(va, _mm512_load_ps(tile + i * CGEMM_NR + 16));
+            if (beta != 0) t1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, row + 16), t1);
+            _mm512_mask_storeu_ps(row + 16, m1, t1);
+        }
     }
 }
 
