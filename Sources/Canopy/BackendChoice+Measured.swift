@@ -13,8 +13,9 @@ extension BackendChoice {
     /// device, after a warm-up that builds the kernels, and opens the faster, saying both times. Which is faster
     /// depends on the model as much as on the machine (a small model on a GPU loses to launch overheads; an
     /// OpenCL driver on the CPU, such as PoCL, competes with the cpu backend for the same cores). The choice is
-    /// remembered per model graph, batch size, device and core count in `auto-backend.json` in the kernel cache
-    /// folder (`CANOPY_CACHE_DIR`; `off` remembers nothing), so a model is measured once per machine.
+    /// remembered per model graph, batch size, device, cpu backend and Canopy build in `auto-backend.json` in the
+    /// kernel cache folder (`CANOPY_CACHE_DIR`; `off` remembers nothing), so a model is measured once per machine
+    /// and again after Canopy is rebuilt or upgraded.
     public func open(forTraining plan: RunPlan, device: String? = nil,
                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SelectedBackend {
         guard self == .auto, Self.askedDevice(device, environment: environment) == nil, let openCL = try? OpenCLBackend(device: .best) else {
@@ -93,8 +94,19 @@ struct MeasuredChoices {
         hash.add(field: "batch \(plan.model.batchSize)")
         hash.add(field: device)
         hash.add(field: cpu)
+        hash.add(field: buildIdentity)
         return String(hash.value, radix: 16)
     }
+
+    /// The running executable (SwiftPM links Canopy into it) with its size and modification time, so that a
+    /// rebuilt or upgraded Canopy measures again rather than trust a choice that other code made.
+    static let buildIdentity: String = {
+        guard let path = Bundle.main.executableURL?.resolvingSymlinksInPath().path else { return "build unknown" }
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return path }
+        let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(path) \(size) \(modified)"
+    }()
 
     func choice(for key: String) -> Choice? { all()[key] }
 

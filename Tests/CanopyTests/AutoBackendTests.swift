@@ -49,4 +49,33 @@ final class AutoBackendTests: ScratchTestCase {
         XCTAssertEqual(try BackendChoice.cpu.open(forTraining: plan, environment: environment).backend.name, "cpu")
         XCTAssertEqual(try BackendChoice.opencl.open(forTraining: plan, environment: environment).backend.name, "opencl")
     }
+
+    /// A rebuilt or upgraded Canopy (here: a copy of the executable, another file) measures again instead of
+    /// trusting the choice the other build remembered.
+    func testAnotherBuildMeasuresAgain() throws {
+        guard (try? OpenCLBackend.availableDevices())?.isEmpty == false else { throw XCTSkip("no OpenCL device") }
+        let model = try write(Self.smallModel(train: "optimizer: adam, batch_size: 32, epochs: 1, seed: 1"))
+        let environment = ["CANOPY_CACHE_DIR": path("cache")]
+        func train(_ executable: URL) throws -> String {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["train", model, "--backend", "auto", "--out", path("run"), "--overwrite"]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, text)
+            return text.split(separator: "\n").first { $0.hasPrefix("backend: ") }.map(String.init) ?? text
+        }
+        let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("canopy")
+        guard FileManager.default.isExecutableFile(atPath: built.path) else { throw XCTSkip("no canopy executable next to the tests") }
+        XCTAssertTrue(try train(built).contains("(measured on this model)"))
+        XCTAssertTrue(try train(built).contains("measured on this model before"))
+        let other = scratch.appendingPathComponent("canopy-other-build")
+        try FileManager.default.copyItem(at: built, to: other)
+        XCTAssertTrue(try train(other).contains("(measured on this model)"), "another build reused the remembered choice")
+    }
 }
