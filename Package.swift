@@ -23,7 +23,7 @@ let package = Package(
         // The CPU backend's element-wise, optimizer and summing kernels in C, compiled for AVX-512, AVX2 and the
         // baseline and chosen at run time (Swift's SIMD types compile for the baseline only).
         .target(name: "CCPUKernels"),
-        .target(name: "CGemm"),
+        .target(name: "CGemm", dependencies: ["CCPUKernels"]),
         .target(name: "CanopyCPU", dependencies: ["CanopyCore", "CCBLAS", "CCPUKernels", "CGemm"]),
 
         // OpenCL backend: host layer over the system OpenCL ICD loader, kernels from Kernels/*.cl.

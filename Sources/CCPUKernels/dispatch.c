@@ -53,8 +53,9 @@ canopy_vectors canopy_vectors_supported(void) {
 #if defined(__x86_64__)
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return canopy_vectors_baseline;
-    const unsigned osxsave = 1u << 27, avx = 1u << 28;
+    const unsigned fma = 1u << 12, osxsave = 1u << 27, avx = 1u << 28;
     if ((c & osxsave) == 0 || (c & avx) == 0) return canopy_vectors_baseline;
+    const int hasFMA = (c & fma) != 0;
     unsigned xcr0, xcr0High;
     __asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(xcr0High) : "c"(0));
     (void)xcr0High;
@@ -63,7 +64,7 @@ canopy_vectors canopy_vectors_supported(void) {
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return canopy_vectors_baseline;
     const int avx2 = (b >> 5) & 1;
     const int avx512 = ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1);  // F, DQ, BW, VL
-    if (zmmState && avx512 && avx2) return canopy_vectors_avx512;
+    if (zmmState && avx512 && avx2 && hasFMA) return canopy_vectors_avx512;
     if (ymmState && avx2) return canopy_vectors_avx2;
 #endif
     return canopy_vectors_baseline;

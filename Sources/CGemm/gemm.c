@@ -1,4 +1,4 @@
-// canopy_sgemm's driver: argument cases, the blocking loops, per-thread buffers and the CPU feature check.
+// canopy_sgemm's driver: argument cases, the blocking loops and per-thread buffers.
 #include "cgemm.h"
 #include "gemm_internal.h"
 
@@ -6,26 +6,13 @@
 #include <stdlib.h>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
+#include "CCPUKernels.h"
 
-static int cgemm_detect(void) {
-    unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
-    const unsigned fma = 1u << 12, osxsave = 1u << 27;
-    if ((ecx & (fma | osxsave)) != (fma | osxsave)) return 0;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
-    const unsigned f = 1u << 16, dq = 1u << 17, bw = 1u << 30, vl = 1u << 31;
-    if ((ebx & (f | dq | bw | vl)) != (f | dq | bw | vl)) return 0;
-    // XCR0: SSE (1), AVX (2), opmask (5), upper halves of zmm0–15 (6), zmm16–31 (7) saved by the OS.
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    const unsigned state = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
-    return (lo & state) == state;
-}
-
+// The processor and OS check is CCPUKernels' (the AVX-512 variant needs F, DQ, BW, VL and FMA with the zmm state
+// saved); it runs CPUID each time, so its answer is kept.
 static int cgemm_supported_flag;
 static pthread_once_t cgemm_detect_once = PTHREAD_ONCE_INIT;
-static void cgemm_detect_now(void) { cgemm_supported_flag = cgemm_detect(); }
+static void cgemm_detect_now(void) { cgemm_supported_flag = canopy_vectors_supported() == canopy_vectors_avx512; }
 
 int canopy_gemm_supported(void) {
     pthread_once(&cgemm_detect_once, cgemm_detect_now);

@@ -20,7 +20,8 @@ typedef enum {
     canopy_vectors_avx512 = 2,
 } canopy_vectors;
 
-/// The widest variant this processor and operating system support.
+/// The widest variant this processor and operating system support (AVX-512: F, DQ, BW, VL, AVX2 and FMA, with
+/// the opmask and zmm state saved by the OS; AVX2: with the ymm state saved). CGemm's AVX-512 check is this one.
 canopy_vectors canopy_vectors_supported(void);
 /// The variant the kernels run (the widest supported, unless set).
 canopy_vectors canopy_vectors_in_use(void);

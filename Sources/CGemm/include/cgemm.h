@@ -9,8 +9,9 @@
 extern "C" {
 #endif
 
-/// 1 when this CPU has AVX-512 F, VL, BW and DQ and FMA, and the operating system saves the opmask and zmm
-/// registers (XCR0 bits 1, 2, 5, 6, 7); 0 otherwise, and always 0 off x86-64. Cheap after the first call.
+/// 1 when CCPUKernels' check finds its AVX-512 variant supported (AVX-512 F, VL, BW, DQ, AVX2 and FMA, with the
+/// opmask and zmm registers saved by the operating system); 0 otherwise, and always 0 off x86-64. Cheap after the
+/// first call.
 int canopy_gemm_supported(void);
 
 /// Row-major `C = alpha · op(A) · op(B) + beta · C`, with cblas_sgemm's semantics.
