@@ -8,10 +8,7 @@ import XCTest
 final class VectorKernelVariantsTests: XCTestCase {
     private let sizes = [1, 7, 15, 16, 17, 33, 129, 1000]
 
-    private var variants: [canopy_vectors] {
-        let supported = canopy_vectors_supported()
-        return [canopy_vectors_baseline, canopy_vectors_avx2, canopy_vectors_avx512].filter { $0.rawValue <= supported.rawValue }
-    }
+    private var variants: [canopy_vectors] { supportedVectorVariants() }
 
     override func tearDown() {
         canopy_vectors_use(canopy_vectors_supported())
@@ -145,4 +142,10 @@ final class VectorKernelVariantsTests: XCTestCase {
         canopy_vectors_use(canopy_vectors_baseline)
         XCTAssertEqual(canopy_vectors_in_use(), canopy_vectors_baseline)
     }
+}
+
+/// Every variant of the C kernels this processor can run, narrowest first.
+func supportedVectorVariants() -> [canopy_vectors] {
+    let supported = canopy_vectors_supported()
+    return [canopy_vectors_baseline, canopy_vectors_avx2, canopy_vectors_avx512].filter { $0.rawValue <= supported.rawValue }
 }
