@@ -17,14 +17,7 @@ extension CPUBackend {
             for chunk in 0..<chunks { body(chunk) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            var work = body
-            withUnsafeMutablePointer(to: &work) { pointer in
-                canopy_parallel_for(chunks, workers, { context, chunk in
-                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(chunk)
-                }, pointer)
-            }
-        }
+        runOnPool(chunks: chunks, threads: workers, body)
     }
 
     /// Runs `body(range)` over `0..<count` in ranges of `grain` elements (one range when `count ≤ 2·grain`).
@@ -46,5 +39,18 @@ extension CPUBackend {
     func parallelRows(rows: Int, rowCost: Int, _ body: (Range<Int>) -> Void) {
         let rowsPerChunk = max(1, CPUBackend.elementGrain / max(rowCost, 1))
         parallelRanges(count: rows, grain: rowsPerChunk, body)
+    }
+}
+
+/// `canopy_parallel_for` with a Swift closure: runs `body(chunk)` for every chunk in `0..<chunks` on up to
+/// `threads` threads of the process-wide pool.
+func runOnPool(chunks: Int, threads: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        var work = body
+        withUnsafeMutablePointer(to: &work) { pointer in
+            canopy_parallel_for(chunks, threads, { context, chunk in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(chunk)
+            }, pointer)
+        }
     }
 }

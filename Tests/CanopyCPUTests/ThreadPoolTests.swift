@@ -1,18 +1,13 @@
-import CCPUKernels
+@testable import CanopyCPU
 import Foundation
 import XCTest
 
 /// `canopy_parallel_for`, the CPU backend's worker pool: every chunk runs exactly once, back-to-back loops of any
 /// size reuse the pool, loops from several threads at once and loops inside a chunk all complete.
 final class ThreadPoolTests: XCTestCase {
-    /// Runs a loop of `chunks` on `threads`, counting each chunk's runs in `counts`.
-    private func loop(_ chunks: Int, threads: Int, _ body: @escaping (Int) -> Void) {
-        var work = body
-        withUnsafeMutablePointer(to: &work) { pointer in
-            canopy_parallel_for(chunks, threads, { context, chunk in
-                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(chunk)
-            }, pointer)
-        }
+    /// Runs a loop of `chunks` on `threads` through the backend's own bridge to the pool.
+    private func loop(_ chunks: Int, threads: Int, _ body: (Int) -> Void) {
+        runOnPool(chunks: chunks, threads: threads, body)
     }
 
     func testEveryChunkRunsOnceInBackToBackLoops() {
