@@ -59,3 +59,29 @@ inline void team_row_max_and_exp_sum(__global const float* xr, const int cols, c
     *m_out = m;
     *s_out = team_sum(s, scratch);
 }
+
+// ---- Unary functions, shared by the element-wise kernels and the products' epilogues ---------------
+
+inline float relu_f(float x) { return x > 0.0f ? x : 0.0f; }
+inline float sigmoid_f(float x) {
+    // Never exponentiates a large positive number: exp(-|x|) ≤ 1.
+    if (x >= 0.0f) return 1.0f / (1.0f + exp(-x));
+    const float e = exp(x);
+    return e / (1.0f + e);
+}
+inline float gelu_cdf(float x) { return 0.5f * (1.0f + erf(x * 0.70710678118654752f)); }   // Φ(x)
+inline float gelu_f(float x) { return x * gelu_cdf(x); }
+inline float silu_f(float x) { return x * sigmoid_f(x); }
+
+// An epilogue's function by code (the host's OpenCLBackend.epilogueCode): 0 none (the bias only), 1 relu,
+// 2 sigmoid, 3 tanh, 4 gelu, 5 silu.
+inline float activation_f(const int code, const float x) {
+    switch (code) {
+    case 1: return relu_f(x);
+    case 2: return sigmoid_f(x);
+    case 3: return tanh(x);
+    case 4: return gelu_f(x);
+    case 5: return silu_f(x);
+    default: return x;
+    }
+}

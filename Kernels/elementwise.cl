@@ -22,19 +22,12 @@ __kernel void canopy_copy(__global const float* x, __global float* y, const int 
 
 // ---- Unary functions: forward y = f(x), backward dx = f'(x) · dy ---------------------------------
 
-inline float relu_f(float x) { return x > 0.0f ? x : 0.0f; }
-inline float sigmoid_f(float x) {
-    // Never exponentiates a large positive number: exp(-|x|) ≤ 1.
-    if (x >= 0.0f) return 1.0f / (1.0f + exp(-x));
-    const float e = exp(x);
-    return e / (1.0f + e);
-}
-inline float gelu_cdf(float x) { return 0.5f * (1.0f + erf(x * 0.70710678118654752f)); }   // Φ(x)
-inline float gelu_f(float x) { return x * gelu_cdf(x); }
-inline float silu_f(float x) { return x * sigmoid_f(x); }
+// The forward functions (relu_f, sigmoid_f, tanh, gelu_f, silu_f) are in common.cl: the products' epilogues
+// (matmul.cl) apply them too.
 
-// Each backward reads what it needs: relu, gelu and silu the input x, sigmoid and tanh the output y.
-inline float relu_grad(float x, float y, float dy) { return x > 0.0f ? dy : 0.0f; }
+// Each backward reads what it needs: gelu and silu the input x, relu (y > 0 exactly where x > 0), sigmoid and
+// tanh the output y (UnaryFunction.derivativeReadsInput on the host says the same).
+inline float relu_grad(float x, float y, float dy) { return y > 0.0f ? dy : 0.0f; }
 inline float sigmoid_grad(float x, float y, float dy) { return dy * y * (1.0f - y); }
 inline float tanh_grad(float x, float y, float dy) { return dy * (1.0f - y * y); }
 inline float gelu_grad(float x, float y, float dy) {

@@ -5,6 +5,11 @@
 // beta == 0, C is never read (so NaN there is overwritten). Batched: dimension 2 of the launch is the
 // batch, and matrix b of a batch starts at offset + b · stride (stride 0 shares a matrix).
 //
+// Epilogue (a dense layer's bias and activation, fused into its product): with epilogue ≥ 0, each element
+// of C becomes activation_f(epilogue, v + bias[j]) as it is stored, v being the value above and j its
+// column (common.cl lists the codes; 0 adds the bias only). With epilogue < 0 the bias is never read. The
+// sum and the function are separate statements, so they round as the separate kernels round them.
+//
 // Register blocking: work-item (x, y) computes the MM_TM × MM_TN block of C at rows y·MM_TM and
 // columns x·MM_TN, keeping it in MM_TM vectors of MM_TN floats. Each step p loads one MM_TN-wide
 // vector of B's row p (vloadN needs only float alignment) and MM_TM scalars of A's column p, and does
@@ -52,7 +57,8 @@
 __kernel void NAME(const int m, const int n, const int k, const float alpha, const float beta,        \
                    __global const float* A, const int offsetA, const int strideA,                     \
                    __global const float* B, const int offsetB, const int strideB,                     \
-                   __global float* C, const int offsetC, const int strideC) {                         \
+                   __global float* C, const int offsetC, const int strideC,                           \
+                   __global const float* bias, const int epilogue) {                                  \
     const int batch = (int)get_global_id(2);                                                          \
     __global const float* a = A + offsetA + batch * strideA;                                          \
     __global const float* b = B + offsetB + batch * strideB;                                          \
@@ -75,6 +81,16 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
             __global float* row = c + (i0 + r) * n + j0;                                              \
             floatTN out = alpha * acc[r];                                                             \
             if (beta != 0.0f) out += beta * vloadTN(0, row);                                          \
+            if (epilogue >= 0) {                                                                      \
+                float t[MM_TN];                                                                       \
+                vstoreTN(out, 0, t);                                                                  \
+                _Pragma("unroll")                                                                     \
+                for (int q = 0; q < MM_TN; ++q) {                                                     \
+                    const float v = t[q] + bias[j0 + q];                                              \
+                    t[q] = activation_f(epilogue, v);                                                 \
+                }                                                                                     \
+                out = vloadTN(0, t);                                                                  \
+            }                                                                                         \
             vstoreTN(out, 0, row);                                                                    \
         }                                                                                             \
     } else {                                                                                          \
@@ -99,7 +115,12 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
             vstoreTN(acc[r], 0, bt);                                                                  \
             for (int q = 0; q < cols; ++q) {                                                          \
                 const int at = (i0 + r) * n + j0 + q;                                                 \
-                c[at] = beta != 0.0f ? alpha * bt[q] + beta * c[at] : alpha * bt[q];                  \
+                float out = beta != 0.0f ? alpha * bt[q] + beta * c[at] : alpha * bt[q];              \
+                if (epilogue >= 0) {                                                                  \
+                    const float v = out + bias[j0 + q];                                               \
+                    out = activation_f(epilogue, v);                                                  \
+                }                                                                                     \
+                c[at] = out;                                                                          \
             }                                                                                         \
         }                                                                                             \
     }                                                                                                 \
@@ -184,7 +205,8 @@ __attribute__((reqd_work_group_size(MMT_RTSN, MMT_RTSM, 1)))                    
 __kernel void NAME(const int m, const int n, const int k, const float alpha, const float beta,        \
                    __global const float* A, const int offsetA, const int strideA,                     \
                    __global const float* B, const int offsetB, const int strideB,                     \
-                   __global float* C, const int offsetC, const int strideC) {                         \
+                   __global float* C, const int offsetC, const int strideC,                           \
+                   __global const float* bias, const int epilogue) {                                  \
     __local float As[MMT_TSK][MMT_TSM + 1];                                                           \
     __local float Bs[MMT_TSK][MMT_TSN + 1];                                                           \
     const int batch = (int)get_global_id(2);                                                          \
@@ -235,7 +257,12 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
             const int j = j0 + tx + q * MMT_RTSN;                                                     \
             if (i < m && j < n) {                                                                     \
                 const int at = i * n + j;                                                             \
-                c[at] = beta != 0.0f ? alpha * acc[r][q] + beta * c[at] : alpha * acc[r][q];          \
+                float out = beta != 0.0f ? alpha * acc[r][q] + beta * c[at] : alpha * acc[r][q];      \
+                if (epilogue >= 0) {                                                                  \
+                    const float v = out + bias[j];                                                    \
+                    out = activation_f(epilogue, v);                                                  \
+                }                                                                                     \
+                c[at] = out;                                                                          \
             }                                                                                         \
         }                                                                                             \
     }                                                                                                 \

@@ -52,18 +52,25 @@ extension CPUBackend {
         let x = reading(x)
         let y = writing(y)
         parallelRanges(count: count, grain: function == .relu ? CPUBackend.elementGrain : 4096) { range in
-            switch function {
-            case .relu: canopy_relu(x + range.lowerBound, y + range.lowerBound, range.count)
-            case .sigmoid: for i in range { y[i] = UnaryMath.sigmoid(x[i]) }
-            case .tanh: for i in range { y[i] = tanhf(x[i]) }
-            case .gelu: for i in range { y[i] = UnaryMath.gelu(x[i]) }
-            case .silu: for i in range { y[i] = x[i] * UnaryMath.sigmoid(x[i]) }
-            }
+            CPUBackend.apply(function, x: x, y: y, range: range)
         }
     }
 
-    /// `dx = f′(x) · dy`. relu, gelu and silu read x; sigmoid and tanh read their output y (`y(1−y)`, `1−y²`); only
-    /// the buffer the function needs is read.
+    /// `y[i] = f(x[i])` for i in `range` on the calling thread (x and y may be the same): the one definition of
+    /// the unary functions that ``unary`` and the products' epilogues (``matmulBias``) share.
+    @inline(__always)
+    static func apply(_ function: UnaryFunction, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, range: Range<Int>) {
+        switch function {
+        case .relu: canopy_relu(x + range.lowerBound, y + range.lowerBound, range.count)
+        case .sigmoid: for i in range { y[i] = UnaryMath.sigmoid(x[i]) }
+        case .tanh: for i in range { y[i] = tanhf(x[i]) }
+        case .gelu: for i in range { y[i] = UnaryMath.gelu(x[i]) }
+        case .silu: for i in range { y[i] = x[i] * UnaryMath.sigmoid(x[i]) }
+        }
+    }
+
+    /// `dx = f′(x) · dy`. gelu and silu read x; relu, sigmoid and tanh read their output y (`y > 0`, `y(1−y)`,
+    /// `1−y²`); only the buffer the function needs is read.
     func unaryBackward(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer,
                        dx: DeviceBuffer, count: Int) throws {
         let source = function.derivativeReadsInput ? reading(x) : reading(y)

@@ -1,4 +1,5 @@
 import CanopyCore
+import CCPUKernels
 import CCBLAS
 import CGemm
 import Foundation
@@ -43,6 +44,29 @@ extension CPUBackend {
               beta: s.beta, c: c, ldc: s.n)
     }
 
+    /// `C = f(alpha · op(A) · op(B) + bias)`: each piece of the product (see ``sgemm``) gets its bias and f on the
+    /// thread that computed it, while the piece is still in cache. The bias is added and f applied by the kernels
+    /// ``biasAdd`` and ``unary`` use, so the bits are theirs.
+    func matmulBias(a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape,
+                    activation: UnaryFunction?) throws {
+        guard max(s.m, s.n, s.k) <= Int(Int32.max) else {
+            throw invalid("matmulBias", "m = \(s.m), n = \(s.n), k = \(s.k) exceed the BLAS index range")
+        }
+        let a = reading(a)
+        let b = reading(b)
+        let bias = reading(bias)
+        let c = writing(c)
+        let n = s.n
+        sgemm(transposeA: s.transposeA, transposeB: s.transposeB, m: s.m, n: n, k: s.k, alpha: s.alpha,
+              a: a, lda: s.transposeA ? s.m : s.k, b: b, ldb: s.transposeB ? s.k : n, beta: 0, c: c, ldc: n) { rows, columns in
+            for row in rows {
+                let start = c + row * n + columns.lowerBound
+                canopy_add(start, bias + columns.lowerBound, start, columns.count)
+                if let activation { CPUBackend.apply(activation, x: start, y: start, range: 0..<columns.count) }
+            }
+        }
+    }
+
     /// The product size `m·n·k` from which a matrix product is split into pieces spread over ``threads``;
     /// smaller products are one single-threaded call (``matrixProductEngine``) on the calling thread.
     ///
@@ -78,16 +102,19 @@ extension CPUBackend {
     ///
     /// From ``blasThreadingThreshold`` up, C is cut along its longer side (rows or columns) into pieces whose
     /// boundaries depend only on m, n and k, one single-threaded call each (``matrixProductEngine``), spread
-    /// over ``threads``; so the thread count never changes the result.
+    /// over ``threads``; so the thread count never changes the result. `epilogue(rows, columns)` runs on each
+    /// finished block of C (the whole of C, or one piece) on the thread that computed it.
     func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+               epilogue: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void = { _, _ in }) {
         let work = Double(m) * Double(n) * Double(k)
         let longest = max(m, n)
         let pieces = CPUBackend.productPieces(work: work, longest: longest)
         if pieces <= 1 {
             singleThreadSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            epilogue(0..<m, 0..<n)
             return
         }
         // Pieces of a multiple of 16 rows or columns (whole register blocks of OpenBLAS's kernels; canopy_sgemm
@@ -102,11 +129,13 @@ extension CPUBackend {
                 singleThreadSgemm(transposeA: transposeA, transposeB: transposeB, m: size, n: n, k: k, alpha: alpha,
                           a: a + (transposeA ? start : start * lda), lda: lda, b: b, ldb: ldb,
                           beta: beta, c: c + start * ldc, ldc: ldc)
+                epilogue(start..<start + size, 0..<n)
             } else {
                 // Columns start…start+size of op(B) and of C.
                 singleThreadSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: size, k: k, alpha: alpha,
                           a: a, lda: lda, b: b + (transposeB ? start * ldb : start), ldb: ldb,
                           beta: beta, c: c + start, ldc: ldc)
+                epilogue(0..<m, start..<start + size)
             }
         }
     }

@@ -15,6 +15,8 @@ extension OpenCLBackend {
             try elementwise(CLKernels.copy, [x, y], count: count)
         case let .matmul(a, b, c, shape):
             try matmul(a: a, b: b, c: c, shape: shape)
+        case let .matmulBias(a, b, bias, c, shape, activation):
+            try matmulBias(a: a, b: b, bias: bias, c: c, shape: shape, activation: activation)
         case let .biasAdd(x, bias, y, outer, channels, inner):
             try biasAdd(x: x, bias: bias, y: y, outer: outer, channels: channels, inner: inner)
         case let .biasGradient(dy, dBias, outer, channels, inner):

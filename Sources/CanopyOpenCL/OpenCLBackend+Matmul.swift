@@ -7,9 +7,45 @@ struct MatrixOperand {
     var stride = 0
 }
 
+/// What a product does to each element of C as it stores it (matmul.cl's epilogue): add `bias[j]` to column j,
+/// then apply `activation`.
+struct ProductEpilogue {
+    var bias: CLBuffer
+    var activation: UnaryFunction?
+
+    /// The `epilogue` argument of the matmul kernels: common.cl's `activation_f` code (0 the bias only).
+    var code: Int {
+        switch activation {
+        case nil: return 0
+        case .relu?: return 1
+        case .sigmoid?: return 2
+        case .tanh?: return 3
+        case .gelu?: return 4
+        case .silu?: return 5
+        }
+    }
+
+    /// The kernels' last two arguments, `bias` and `epilogue`: with none, C stands in for the bias (never read).
+    static func arguments(_ epilogue: ProductEpilogue?, c: MatrixOperand) -> [CLArgument] {
+        guard let epilogue else { return [.buffer(c.buffer), .int(-1)] }
+        return [.buffer(epilogue.bias), .int(epilogue.code)]
+    }
+}
+
 /// Matrix products (matmul.cl).
 extension OpenCLBackend {
     func matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape) throws {
+        try matmul(a: a, b: b, c: c, shape: s, epilogue: nil)
+    }
+
+    /// `C = f(op(A) · op(B) + bias)` in one product (see ``Kernel/matmulBias(a:b:bias:c:shape:activation:)``).
+    func matmulBias(a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape,
+                    activation: UnaryFunction?) throws {
+        try matmul(a: a, b: b, c: c, shape: s, epilogue: ProductEpilogue(bias: try own(bias), activation: activation))
+    }
+
+    private func matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape,
+                        epilogue: ProductEpilogue?) throws {
         let left = try own(a)
         var right = try own(b)
         let out = try own(c)
@@ -17,7 +53,8 @@ extension OpenCLBackend {
             // The tiled kernels read a stored n×k B directly.
             return try enqueueTiledMatmul(transposeA: s.transposeA, transposeB: s.transposeB, m: s.m, n: s.n, k: s.k,
                                           alpha: s.alpha, beta: s.beta, a: MatrixOperand(buffer: left),
-                                          b: MatrixOperand(buffer: right), c: MatrixOperand(buffer: out))
+                                          b: MatrixOperand(buffer: right), c: MatrixOperand(buffer: out),
+                                          epilogue: epilogue)
         }
         if s.transposeB {
             // B is stored n×k; the kernels want it k×n with contiguous rows.
@@ -26,7 +63,8 @@ extension OpenCLBackend {
             right = transposed
         }
         try enqueueMatmul(transposeA: s.transposeA, m: s.m, n: s.n, k: s.k, alpha: s.alpha, beta: s.beta,
-                          a: MatrixOperand(buffer: left), b: MatrixOperand(buffer: right), c: MatrixOperand(buffer: out))
+                          a: MatrixOperand(buffer: left), b: MatrixOperand(buffer: right), c: MatrixOperand(buffer: out),
+                          epilogue: epilogue)
     }
 
     /// `dst` (cols × rows) = transpose of `src` (rows × cols).
@@ -43,19 +81,20 @@ extension OpenCLBackend {
         }
     }
 
-    /// Enqueues `batch` products `C_b = alpha · op(A_b) · B_b + beta · C_b`, B stored k×n.
+    /// Enqueues `batch` products `C_b = alpha · op(A_b) · B_b + beta · C_b`, B stored k×n, then `epilogue`.
     func enqueueMatmul(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
-                       a: MatrixOperand, b: MatrixOperand, c: MatrixOperand, batch: Int = 1) throws {
+                       a: MatrixOperand, b: MatrixOperand, c: MatrixOperand, batch: Int = 1,
+                       epilogue: ProductEpilogue? = nil) throws {
         if try usesTiledMatmul() {
             return try enqueueTiledMatmul(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, alpha: alpha,
-                                          beta: beta, a: a, b: b, c: c, batch: batch)
+                                          beta: beta, a: a, b: b, c: c, batch: batch, epilogue: epilogue)
         }
         let arguments: [CLArgument] = [
             .int(m), .int(n), .int(k), .float(alpha), .float(beta),
             .buffer(a.buffer), .int(a.offset), .int(a.stride),
             .buffer(b.buffer), .int(b.offset), .int(b.stride),
             .buffer(c.buffer), .int(c.offset), .int(c.stride),
-        ]
+        ] + ProductEpilogue.arguments(epilogue, c: c)
         let columns = (n + tunables.matmulColumns - 1) / tunables.matmulColumns
         let rows = (m + tunables.matmulRows - 1) / tunables.matmulRows
         // One work-group shape for every matrix size: a driver that compiles a kernel per work-group shape (PoCL)
@@ -88,13 +127,14 @@ extension OpenCLBackend {
     /// Enqueues `batch` products `C_b = alpha · op(A_b) · op(B_b) + beta · C_b` with the tiled kernels: one
     /// work-group per TSM × TSN tile of C, exactly the work-group shape the kernel requires.
     func enqueueTiledMatmul(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
-                            a: MatrixOperand, b: MatrixOperand, c: MatrixOperand, batch: Int = 1) throws {
+                            a: MatrixOperand, b: MatrixOperand, c: MatrixOperand, batch: Int = 1,
+                            epilogue: ProductEpilogue? = nil) throws {
         let arguments: [CLArgument] = [
             .int(m), .int(n), .int(k), .float(alpha), .float(beta),
             .buffer(a.buffer), .int(a.offset), .int(a.stride),
             .buffer(b.buffer), .int(b.offset), .int(b.stride),
             .buffer(c.buffer), .int(c.offset), .int(c.stride),
-        ]
+        ] + ProductEpilogue.arguments(epilogue, c: c)
         let group = tunables.tileGroup
         let tilesX = (n + tunables.tileColumns - 1) / tunables.tileColumns
         let tilesY = (m + tunables.tileRows - 1) / tunables.tileRows

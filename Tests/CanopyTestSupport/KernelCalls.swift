@@ -26,6 +26,7 @@ public enum KernelCalls {
         for (ta, tb) in [(false, false), (true, true)] {
             calls.append(matmul(m: 33, n: 7, k: 5, transposeA: ta, transposeB: tb, alpha: 0.5, beta: 2, seed: seed))
         }
+        calls += matmulBiasCalls(seed: seed)
         for (outer, channels, inner) in [(7, 33, 1), (3, 5, 49), (1, 1, 1)] {
             calls.append(biasAdd(outer: outer, channels: channels, inner: inner, seed: seed))
             calls.append(biasGradient(outer: outer, channels: channels, inner: inner, seed: seed))
@@ -124,6 +125,32 @@ public enum KernelCalls {
                           outputs: ["c"], tolerance: product) {
             .matmul(a: try $0["a"], b: try $0["b"], c: try $0["c"], shape: shape)
         }
+    }
+
+    /// A product with its bias and activation as one call (a fused dense layer); C starts as NaN.
+    public static func matmulBias(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+                                  activation: UnaryFunction?, seed: UInt64 = 1) -> KernelCall {
+        var random = TestRandom(seed: seed)
+        let shape = MatmulShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+        let name = "matmulBias \(m)×\(n)×\(k)\(transposeA ? " Aᵀ" : "")\(transposeB ? " Bᵀ" : "") "
+            + (activation?.rawValue ?? "identity")
+        return KernelCall(name, buffers: ["a": random.floats(m * k), "b": random.floats(k * n), "bias": random.floats(n),
+                                          "c": .nan(m * n)], outputs: ["c"], tolerance: product) {
+            .matmulBias(a: try $0["a"], b: try $0["b"], bias: try $0["bias"], c: try $0["c"], shape: shape,
+                        activation: activation)
+        }
+    }
+
+    /// The fused products of ``standard(seed:)``: every activation and transpose, sizes 1, 7, 33, 129 and others
+    /// that are not multiples of a tile.
+    static func matmulBiasCalls(seed: UInt64) -> [KernelCall] {
+        [matmulBias(m: 1, n: 1, k: 1, activation: .relu, seed: seed),
+         matmulBias(m: 7, n: 33, k: 129, activation: nil, seed: seed),
+         matmulBias(m: 7, n: 33, k: 129, transposeB: true, activation: .relu, seed: seed),
+         matmulBias(m: 129, n: 7, k: 33, transposeA: true, activation: .sigmoid, seed: seed),
+         matmulBias(m: 33, n: 129, k: 7, transposeA: true, transposeB: true, activation: .tanh, seed: seed),
+         matmulBias(m: 33, n: 17, k: 7, transposeB: true, activation: .gelu, seed: seed),
+         matmulBias(m: 129, n: 20, k: 33, transposeB: true, activation: .silu, seed: seed)]
     }
 
     /// A convolution's three calls: forward, backward input and backward weight, with seeds `seed`,

@@ -40,7 +40,7 @@ final class BackendSwitchingTests: XCTestCase {
 
     func testAMissingKernelIsAnErrorNamingKernelAndBackend() {
         XCTAssertThrowsError(try Trainer(spec: TestModels.digitsMLP(), backend: EmptyBackend()).train()) { error in
-            XCTAssertEqual(error as? BackendError, .unsupportedKernel(kernel: "matmul", backend: "empty"),
+            XCTAssertEqual(error as? BackendError, .unsupportedKernel(kernel: "matmulBias", backend: "empty"),
                            "\(error)")
         }
     }

@@ -33,6 +33,17 @@ final class StepProfileTests: ScratchTestCase {
         XCTAssertTrue(profile.fusions.contains("1 optimizer update over \(trained) trained parameters (an arena)"),
                       "\(profile.fusions)")
         XCTAssertTrue(profile.fusions.contains("softmax with cross-entropy in one kernel (1 task)"), "\(profile.fusions)")
+        // Every dense layer's product takes its bias (and the activation after it) as its epilogue.
+        let graph = plan.model.graph
+        let dense = graph.nodes.filter { node in
+            guard case .biasAdd = node.op, case .matmul = graph.node(of: node.inputs[0]).op else { return false }
+            return true
+        }.count
+        XCTAssertEqual(dense, 3)
+        XCTAssertEqual(calls["matmulBias"], dense, profile.lines.joined(separator: "\n"))
+        XCTAssertEqual(calls["biasAdd"], 1, "batch norm's shift")
+        XCTAssertTrue(profile.fusions.contains("\(dense) products with their bias and activation in one kernel (dense layers)"),
+                      "\(profile.fusions)")
     }
 
     /// Timing waits for each call on the wrapped backend, and its counts are those of an untimed run.
@@ -57,9 +68,9 @@ final class StepProfileTests: ScratchTestCase {
         XCTAssertFalse(plain.stdout.contains("kernel calls"))
         let planned = try canopy("check", model, "--plan")
         XCTAssertEqual(planned.status, 0, planned.stderr)
-        XCTAssertTrue(planned.stdout.contains("step: ") && planned.stdout.contains("kernel calls (matmul"), planned.stdout)
+        XCTAssertTrue(planned.stdout.contains("step: ") && planned.stdout.contains(" kernel calls ("), planned.stdout)
         XCTAssertTrue(planned.stdout.contains("0 buffers allocated after warm-up"), planned.stdout)
         XCTAssertTrue(planned.stdout.contains("a step; time by kernel (each call waited for): "), planned.stdout)
-        XCTAssertTrue(planned.stdout.contains("matmul"), planned.stdout)
+        XCTAssertTrue(planned.stdout.contains("matmulBias"), planned.stdout)
     }
 }

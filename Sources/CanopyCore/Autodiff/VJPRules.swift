@@ -48,7 +48,10 @@ enum VJPRules {
             return [emit(.maxPoolBackward(kernel: kernel, stride: stride), [dy, Value(node: index, output: 1)], like: x[0])]
 
         case let .unary(function):
-            return [emit(.unaryBackward(function), [x[0], y, try onlyFirstOutput()], like: x[0])]
+            // A derivative that reads only the output gets the output in the input's slot too, so the input need not
+            // live until the backward pass (and a product, its bias and this function can be fused: see Executor).
+            let source = function.derivativeReadsInput ? x[0] : y
+            return [emit(.unaryBackward(function), [source, y, try onlyFirstOutput()], like: x[0])]
 
         case let .binary(function):
             let dy = try onlyFirstOutput()

@@ -19,6 +19,12 @@ extension Kernel {
             return KernelContract(.read("a", a, try SizeRule.product(s.m, s.k)), .read("b", b, try SizeRule.product(s.k, s.n)),
                                   s.beta == 0 ? .write("c", c, cCount) : .readWrite("c", c, cCount))
 
+        case let .matmulBias(a, b, bias, c, s, _):
+            try SizeRule.positive(s.m, "m"); try SizeRule.positive(s.n, "n"); try SizeRule.positive(s.k, "k")
+            guard s.beta == 0 else { throw ContractViolation("beta must be 0 (the epilogue overwrites C), got \(s.beta)") }
+            return KernelContract(.read("a", a, try SizeRule.product(s.m, s.k)), .read("b", b, try SizeRule.product(s.k, s.n)),
+                                  .read("bias", bias, s.n), .write("c", c, try SizeRule.product(s.m, s.n)))
+
         case let .biasAdd(x, bias, y, outer, channels, inner):
             let count = try channelCount(outer, channels, inner)
             return KernelContract(.read("x", x, count), .read("bias", bias, channels), .write("y", y, count))
@@ -277,12 +283,12 @@ extension Kernel {
 }
 
 extension UnaryFunction {
-    /// Whether ``Kernel/unaryBackward(_:x:y:dy:dx:count:)`` reads the function's input x (relu, gelu, silu) rather
-    /// than its output y (sigmoid `y(1−y)`, tanh `1−y²`).
+    /// Whether ``Kernel/unaryBackward(_:x:y:dy:dx:count:)`` reads the function's input x (gelu, silu) rather
+    /// than its output y (relu `y > 0`, which holds exactly where `x > 0`; sigmoid `y(1−y)`; tanh `1−y²`).
     public var derivativeReadsInput: Bool {
         switch self {
-        case .relu, .gelu, .silu: return true
-        case .sigmoid, .tanh: return false
+        case .gelu, .silu: return true
+        case .relu, .sigmoid, .tanh: return false
         }
     }
 }

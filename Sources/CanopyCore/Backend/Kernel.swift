@@ -18,6 +18,14 @@ public enum Kernel {
     /// A is stored m×k, or k×m when `transposeA`; B is stored k×n, or n×k when `transposeB`.
     /// With `beta == 0`, C's previous contents are ignored (even NaN).
     case matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape: MatmulShape)
+    /// `C = f(alpha · op(A) · op(B) + bias)`: a ``matmul`` whose epilogue adds `bias[j]` to column j of every row
+    /// of C and applies f (nothing when `activation` is nil) as C is stored: a dense layer's product, bias and
+    /// activation in one call, which the executor plans in place of the three (``Executor``'s fusions). The
+    /// shape's `beta` must be 0. Each element is rounded as the separate calls round it (the product, then the
+    /// sum with the bias, then f), so on one backend the fused call gives the bits of ``matmul``, ``biasAdd``
+    /// and ``unary(_:x:y:count:)`` in turn.
+    case matmulBias(a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer, c: DeviceBuffer, shape: MatmulShape,
+                    activation: UnaryFunction?)
 
     /// `y[o, c, i] = x[o, c, i] + bias[c]` for x viewed as [outer, channels, inner].
     /// A dense layer uses inner = 1; a convolution uses outer = N, inner = H·W.
@@ -221,6 +229,7 @@ extension Kernel {
         case .fill: return "fill"
         case .copy: return "copy"
         case .matmul: return "matmul"
+        case .matmulBias: return "matmulBias"
         case .biasAdd: return "biasAdd"
         case .biasGradient: return "biasGradient"
         case .conv2d: return "conv2d"

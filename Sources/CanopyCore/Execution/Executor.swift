@@ -41,8 +41,11 @@ public final class Executor {
     ///     parameter, an input or another placed value); and a value whose only readers are axis-0 slices that are
     ///     such gradients, tiling it in arena order, is computed straight into the arena (the slices are views).
     ///     ``buffer(for:)`` says where each output ended up.
+    ///   - fusing: whether a product followed by its bias and activation (a dense layer) runs as one
+    ///     ``Kernel/matmulBias(a:b:bias:c:shape:activation:)`` where nothing else reads the intermediate values
+    ///     (the default; the results are the same bits either way on one backend).
     public init(graph: Graph, backend: Backend, parameters: ParameterStore, outputs: [Value], mode: Mode,
-                gradientArena: GradientArena? = nil, gradientValues: [String: Value] = [:]) throws {
+                gradientArena: GradientArena? = nil, gradientValues: [String: Value] = [:], fusing: Bool = true) throws {
         guard parameters.backend === backend else {
             throw GraphError("the parameter store lives on backend '\(parameters.backend.name)', not '\(backend.name)'")
         }
@@ -50,7 +53,7 @@ public final class Executor {
         self.backend = backend
         self.parameters = parameters
         self.mode = mode
-        try plan(outputs: outputs, gradientArena: gradientArena, gradientValues: gradientValues)
+        try plan(outputs: outputs, gradientArena: gradientArena, gradientValues: gradientValues, fusing: fusing)
         try backend.prepare(kernels: plannedKernels.map(\.preparedKernel))
     }
 
@@ -120,7 +123,8 @@ public final class Executor {
 
     // MARK: Planning
 
-    private func plan(outputs: [Value], gradientArena: GradientArena?, gradientValues: [String: Value]) throws {
+    private func plan(outputs: [Value], gradientArena: GradientArena?, gradientValues: [String: Value],
+                      fusing: Bool) throws {
         let needed = neededNodes(for: outputs)
         let order = needed.indices.filter { needed[$0] }
         let root = aliasRoots(order: order)
@@ -134,31 +138,55 @@ public final class Executor {
                 gradientNames[owner] = name
             }
         }
-        let viewNodes = try arenaViews(order: order, root: root, gradientArena: gradientArena, gradientNames: gradientNames)
-        var lastUse: [Value: Int] = [:]
-        for index in order { for input in graph.nodes[index].inputs { lastUse[root[input] ?? input] = index } }
+        var readers: [Value: [Int]] = [:]
+        for index in order { for input in graph.nodes[index].inputs { readers[input, default: []].append(index) } }
+        let viewNodes = try arenaViews(order: order, root: root, readers: readers, gradientArena: gradientArena,
+                                       gradientNames: gradientNames)
         let pinned = Set(outputs.map { root[$0] ?? $0 })
+        let aliased = Set(root.values)
+        let fusion = fusing ? EpilogueFusion(graph: graph, order: order, readers: readers) { value in
+            pinned.contains(value) || aliased.contains(value) || self.placed[value] != nil
+        } : EpilogueFusion()
+        // A fused chain reads its product's operands and its bias at its last node: they live until then.
+        var lastUse: [Value: Int] = [:]
+        for index in order {
+            for input in graph.nodes[index].inputs {
+                let value = root[input] ?? input
+                lastUse[value] = max(lastUse[value] ?? 0, fusion.readingNode(index))
+            }
+        }
 
         var pool: [Int: [DeviceBuffer]] = [:]
-        for index in order {
+        for index in order where fusion.absorbed[index] == nil {
             let node = graph.nodes[index]
             for output in node.outputShapes.indices {
                 let value = Value(node: index, output: output)
                 if let source = root[value] { storage[value] = storage[source]; continue }
                 storage[value] = try allocate(value, node: node, pool: &pool)
             }
-            let kernels = viewNodes.contains(index) ? [] : try KernelEmitter.kernels(for: node, at: index, graph: graph, mode: mode) { try self.buffer(for: $0) }
+            let kernels: [PlannedKernel]
+            if let chain = fusion.chains[index] {
+                kernels = [.fixed(try EpilogueFusion.kernel(for: chain, graph: graph) { try self.buffer(for: $0) })]
+            } else if viewNodes.contains(index) {
+                kernels = []
+            } else {
+                kernels = try KernelEmitter.kernels(for: node, at: index, graph: graph, mode: mode) { try self.buffer(for: $0) }
+            }
             // Checked once here against each kernel's contract, so that every backend, including one with no
             // checks of its own, gets a bad plan as an error before any step runs.
             for kernel in kernels { try kernel.validate() }
             plannedKernels += kernels
             plannedNodes += Array(repeating: index, count: kernels.count)
             // Release what this node was the last to read, and outputs nobody reads.
-            var released: [Value] = node.inputs.map { root[$0] ?? $0 }.filter { lastUse[$0] == index }
+            var reads = node.inputs
+            if let chain = fusion.chains[index] { reads += graph.nodes[chain.product].inputs + graph.nodes[chain.bias].inputs }
+            var released: [Value] = reads.map { root[$0] ?? $0 }.filter { lastUse[$0] == index }
             released += node.outputShapes.indices.map { Value(node: index, output: $0) }
                 .filter { root[$0] == nil && lastUse[$0] == nil }
+            // (A fused chain's intermediate values have no buffer to release.)
             for value in Set(released) where !pinned.contains(value) && isPooled(value) && placed[value] == nil {
-                pool[graph.count(of: value), default: []].append(storage[value]!)
+                guard let buffer = storage[value] else { continue }
+                pool[graph.count(of: value), default: []].append(buffer)
             }
         }
     }
@@ -168,11 +196,9 @@ public final class Executor {
     /// value read only by axis-0 slices that are placed gradients tiling it in arena order is placed in the
     /// gradient arena, and the slices become views. Records the views in ``placed`` and returns the nodes whose
     /// kernels are no longer needed.
-    private func arenaViews(order: [Int], root: [Value: Value], gradientArena: GradientArena?,
+    private func arenaViews(order: [Int], root: [Value: Value], readers: [Value: [Int]], gradientArena: GradientArena?,
                             gradientNames: [Value: String]) throws -> Set<Int> {
         var skipped = Set<Int>()
-        var readers: [Value: [Int]] = [:]
-        for index in order { for input in graph.nodes[index].inputs { readers[input, default: []].append(index) } }
         func contiguous(_ names: [String], in layout: ArenaLayout) -> Bool {
             zip(names, names.dropFirst()).allSatisfy { layout.offsets[$1] == layout.offsets[$0]! + layout.counts[$0]! }
         }
@@ -275,7 +301,7 @@ public enum PlannedKernel {
     case dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, count: Int, node: Int)
 
     /// The call as ``Backend/prepare(kernels:)`` sees it (a dropout with seed 0: the seed is drawn per step).
-    var preparedKernel: Kernel {
+    public var preparedKernel: Kernel {
         switch self {
         case let .fixed(kernel), let .stateUpdate(kernel): return kernel
         case let .dropout(x, y, mask, probability, count, _):

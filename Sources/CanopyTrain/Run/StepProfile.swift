@@ -24,8 +24,9 @@ public struct StepProfile: Sendable {
     /// kernel call, so the shares are right though their sum exceeds ``stepSeconds`` on a device that overlaps
     /// work with the host.
     public var kernelSeconds: [(name: String, seconds: Double)]
-    /// The fusions the plan made, for people: stacked experts computed as one product, softmax with its
-    /// cross-entropy in one kernel, one optimizer update over the parameter arena.
+    /// The fusions the plan made, for people: stacked experts computed as one product, dense layers' products with
+    /// their bias and activation, softmax with its cross-entropy in one kernel, one optimizer update over the
+    /// parameter arena.
     public var fusions: [String] = []
 
     /// Every kernel call of the step.
@@ -82,6 +83,11 @@ public struct StepProfile: Sendable {
             let sizes = Set(stacks.map(\.count)).sorted().map(String.init).joined(separator: ", ")
             found.append("\(stacks.count) stacks of \(sizes) parameters (experts) each computed as one product, their "
                 + "stacks views of the parameter arena")
+        }
+        let epilogues = calls.first { $0.name == "matmulBias" }?.count ?? 0
+        if epilogues > 0 {
+            found.append("\(epilogues) product\(epilogues == 1 ? "" : "s") with \(epilogues == 1 ? "its" : "their") bias and "
+                + "activation in one kernel (dense layers)")
         }
         let softmaxLosses = graph.nodes.filter { if case .softmaxCrossEntropy = $0.op { return true } else { return false } }.count
         if softmaxLosses > 0 { found.append("softmax with cross-entropy in one kernel (\(softmaxLosses) task\(softmaxLosses == 1 ? "" : "s"))") }

@@ -1,0 +1,66 @@
+/// The product–bias–activation chains of a plan that run as one ``Kernel/matmulBias(a:b:bias:c:shape:activation:)``.
+///
+/// A dense layer is three graph nodes, `matmul → biasAdd → f`, and each would be a kernel call with a pass over
+/// C of its own. When nothing else reads the product or the biased value (not the backward pass, not an output of
+/// the plan, not a view of an arena), the bias and f become the product's epilogue: one call, and neither
+/// intermediate gets a buffer. The backward pass does not read them: autodiff gives relu, sigmoid and tanh their
+/// output in place of their input (``UnaryFunction/derivativeReadsInput``), so only gelu and silu keep the biased
+/// value alive, and then the chain fuses without its activation.
+struct EpilogueFusion {
+    /// One fused chain: the nodes of the product, the bias and (when fused) the activation.
+    struct Chain {
+        let product: Int, bias: Int, activation: Int?
+        /// The node whose output the fused call writes, and where it is planned.
+        var last: Int { activation ?? bias }
+    }
+
+    /// Chains by their last node.
+    private(set) var chains: [Int: Chain] = [:]
+    /// The product and bias nodes that a chain computes at its last node: they get no kernels and no buffers.
+    private(set) var absorbed: [Int: Int] = [:]
+
+    /// An empty set of fusions (a plan that fuses nothing).
+    init() {}
+
+    /// Finds the chains among `order`'s nodes.
+    ///
+    /// - Parameters:
+    ///   - readers: each value's reading nodes, one entry per read.
+    ///   - kept: whether a value must stay materialised (an output of the plan, an alias's source, a placed view).
+    init(graph: Graph, order: [Int], readers: [Value: [Int]], kept: (Value) -> Bool) {
+        func onlyReader(of value: Value) -> Int? {
+            guard !kept(value), let reading = readers[value], reading.count == 1 else { return nil }
+            return reading[0]
+        }
+        for index in order {
+            guard case .matmul = graph.nodes[index].op, graph.nodes[index].outputShapes[0].count == 2,
+                  let biasIndex = onlyReader(of: Value(node: index)) else { continue }
+            let biasNode = graph.nodes[biasIndex]
+            guard case .biasAdd = biasNode.op, biasNode.inputs[0] == Value(node: index),
+                  biasNode.outputShapes[0] == graph.nodes[index].outputShapes[0] else { continue }
+            var activation: Int?
+            if let next = onlyReader(of: Value(node: biasIndex)), case .unary = graph.nodes[next].op { activation = next }
+            let chain = Chain(product: index, bias: biasIndex, activation: activation)
+            chains[chain.last] = chain
+            absorbed[index] = chain.last
+            if activation != nil { absorbed[biasIndex] = chain.last }
+        }
+    }
+
+    /// The node at which `index`'s reads happen: the chain's last node for an absorbed node, else itself.
+    func readingNode(_ index: Int) -> Int { absorbed[index] ?? index }
+
+    /// The fused call for the chain ending at `last`, given the buffers of the values it reads and writes.
+    static func kernel(for chain: Chain, graph: Graph, buffer: (Value) throws -> DeviceBuffer) throws -> Kernel {
+        let product = graph.nodes[chain.product], bias = graph.nodes[chain.bias]
+        guard case let .matmul(tA, tB) = product.op else { throw GraphError("internal: a fused chain without its product") }
+        var activation: UnaryFunction?
+        if let last = chain.activation, case let .unary(function) = graph.nodes[last].op { activation = function }
+        let outShape = product.outputShapes[0]
+        let left = graph.shape(of: product.inputs[0])
+        let shape = MatmulShape(m: outShape[0], n: outShape[1], k: tA ? left[0] : left[1], transposeA: tA, transposeB: tB)
+        return .matmulBias(a: try buffer(product.inputs[0]), b: try buffer(product.inputs[1]),
+                           bias: try buffer(bias.inputs[1]), c: try buffer(Value(node: chain.last)), shape: shape,
+                           activation: activation)
+    }
+}

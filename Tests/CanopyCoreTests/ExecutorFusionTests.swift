@@ -1,0 +1,115 @@
+import CanopyCore
+import CanopyCPU
+import XCTest
+
+/// The executor's epilogue fusion: `matmul → biasAdd → f` runs as one ``Kernel/matmulBias(a:b:bias:c:shape:activation:)``
+/// where nothing else reads the intermediates, with the same bits as the unfused plan, and not where something does.
+final class ExecutorFusionTests: XCTestCase {
+    private let backend = CPUBackend(threads: 2)
+
+    /// A dense layer's parameters and its `x·Wᵀ + b`.
+    private func dense(_ g: Graph, _ x: Value, _ name: String, inputs: Int, units: Int) throws -> Value {
+        let w = g.parameter("\(name).weight", shape: [units, inputs], initializer: .heUniform(fanIn: inputs))
+        let b = g.parameter("\(name).bias", shape: [units], initializer: .uniform(bound: 0.5))
+        return try g.biasAdd(try g.matmul(x, w, transposeB: true), b)
+    }
+
+    /// The fused kernels of a plan: (activation or "identity") per matmulBias call, in order.
+    private func fusedActivations(_ executor: Executor) -> [String] {
+        executor.plannedKernels.compactMap { planned in
+            guard case let .fixed(.matmulBias(_, _, _, _, _, activation)) = planned else { return nil }
+            return activation?.rawValue ?? "identity"
+        }
+    }
+
+    private func names(_ executor: Executor) -> [String] { executor.plannedKernels.map(\.preparedKernel.name) }
+
+    /// Runs both plans on the same inputs and returns each output's values, fused first.
+    private func runBoth(_ g: Graph, outputs: [Value], mode: Executor.Mode, store: ParameterStore,
+                         inputs: [String: [Float]]) throws -> (fused: Executor, plain: Executor, values: [([Float], [Float])]) {
+        let fused = try Executor(graph: g, backend: backend, parameters: store, outputs: outputs, mode: mode)
+        let plain = try Executor(graph: g, backend: backend, parameters: store, outputs: outputs, mode: mode, fusing: false)
+        for executor in [fused, plain] {
+            for (name, values) in inputs where executor.hasInput(name) { try executor.setInput(name, values) }
+            try executor.run(seed: 7)
+        }
+        return (fused, plain, try outputs.map { (try fused.read($0), try plain.read($0)) })
+    }
+
+    /// A two-layer classifier's loss and gradients: both dense layers fuse (relu, and the logits without an
+    /// activation), the forward bias and relu kernels are gone, fewer elements are planned, and every output has
+    /// the unfused plan's bits.
+    func testTrainingPlanFusesDenseLayersWithTheSameBits() throws {
+        let g = Graph()
+        let x = g.input("x", shape: [9, 13])
+        let hidden = g.unary(.relu, try dense(g, x, "hidden", inputs: 13, units: 33))
+        let logits = try dense(g, hidden, "out", inputs: 33, units: 7)
+        let labels = g.input("labels", shape: [9]), mask = g.input("mask", shape: [9])
+        let row = try g.softmaxCrossEntropy(logits: logits, labels: labels, mask: mask).rowLoss
+        let loss = try g.maskedMean(row, mask: mask).loss
+        let gradients = try Autodiff.gradients(of: [(loss, g.input("seed", shape: [1]))],
+                                               withRespectTo: g.trainableParameters, in: g)
+        let store = try ParameterStore(graph: g, backend: backend)
+        var random = SystemRandomNumberGenerator()
+        let inputs: [String: [Float]] = ["x": (0..<117).map { _ in Float.random(in: -2...2, using: &random) },
+                                         "labels": (0..<9).map { Float($0 % 7) }, "mask": [Float](repeating: 1, count: 9),
+                                         "seed": [1]]
+        let run = try runBoth(g, outputs: [loss] + g.trainableParameters.map { gradients[$0]! }, mode: .training,
+                              store: store, inputs: inputs)
+        XCTAssertEqual(fusedActivations(run.fused), ["relu", "identity"])
+        XCTAssertFalse(names(run.fused).contains("biasAdd"))
+        XCTAssertFalse(names(run.fused).contains("unary.relu"))
+        XCTAssertEqual(names(run.plain).filter { $0 == "biasAdd" }.count, 2)
+        XCTAssertEqual(run.fused.plannedKernels.count, run.plain.plannedKernels.count - 3)
+        XCTAssertLessThanOrEqual(run.fused.intermediateElementCount, run.plain.intermediateElementCount)
+        for (fused, plain) in run.values { XCTAssertEqual(fused.map(\.bitPattern), plain.map(\.bitPattern)) }
+        XCTAssertTrue(run.values[0].0[0].isFinite)
+    }
+
+    /// What stops a fusion: a biased value the plan must return keeps its activation apart; gelu's derivative
+    /// reads the biased value, so gelu stays apart in training; a product read twice is not fused at all. sigmoid
+    /// and tanh (derivatives from their outputs) fuse.
+    func testValuesReadElsewhereAreNotFusedAway() throws {
+        let g = Graph()
+        let x = g.input("x", shape: [5, 7])
+        let first = try dense(g, x, "first", inputs: 7, units: 6)
+        let a = g.unary(.sigmoid, first)
+        let b = g.unary(.gelu, try dense(g, a, "second", inputs: 6, units: 6))
+        let product = try g.matmul(b, g.parameter("w", shape: [6, 6], initializer: .heUniform(fanIn: 6)))
+        let twice = try g.binary(.add, try g.biasAdd(product, g.parameter("c", shape: [6], initializer: .zeros)), product)
+        let t = g.unary(.tanh, try dense(g, twice, "third", inputs: 6, units: 3))
+        let loss = try g.maskedMean(try g.reshape(t, to: [15]), mask: g.input("mask", shape: [15])).loss
+        let gradients = try Autodiff.gradients(of: [(loss, g.input("seed", shape: [1]))],
+                                               withRespectTo: g.trainableParameters, in: g)
+        let store = try ParameterStore(graph: g, backend: backend)
+        let inputs: [String: [Float]] = ["x": (0..<35).map { Float($0 % 11) / 5 - 1 }, "mask": .init(repeating: 1, count: 15),
+                                         "seed": [1]]
+        let training = try runBoth(g, outputs: [loss] + g.trainableParameters.map { gradients[$0]! }, mode: .training,
+                                   store: store, inputs: inputs)
+        XCTAssertEqual(fusedActivations(training.fused), ["sigmoid", "identity", "tanh"])
+        for (fused, plain) in training.values { XCTAssertEqual(fused.map(\.bitPattern), plain.map(\.bitPattern)) }
+
+        let inference = try runBoth(g, outputs: [t, first], mode: .inference, store: store, inputs: inputs)
+        XCTAssertEqual(fusedActivations(inference.fused), ["identity", "gelu", "tanh"], "first is an output")
+        for (fused, plain) in inference.values { XCTAssertEqual(fused.map(\.bitPattern), plain.map(\.bitPattern)) }
+    }
+
+    /// Stacked experts build their bias stack between the product and the bias add. The fused call reads the
+    /// product's operands at the activation's node, so they must stay live until then: here the bias stack has
+    /// the operand's size and would take over its buffer if the operand were released at the product's node.
+    func testOperandsLiveUntilTheFusedCall() throws {
+        let g = Graph()
+        let x = g.input("x", shape: [4, 6])
+        let h = g.unary(.tanh, x)   // an intermediate operand [4, 6]: 24 floats
+        let weights = (0..<2).map { g.parameter("w\($0)", shape: [12, 6], initializer: .heUniform(fanIn: 6)) }
+        let biases = (0..<2).map { g.parameter("b\($0)", shape: [12], initializer: .uniform(bound: 1)) }
+        let product = try g.matmul(h, try g.concat(weights, axis: 0), transposeB: true)
+        let stack = try g.binary(.add, try g.concat(biases, axis: 0), try g.reshape(x, to: [24]))   // 24 floats
+        let y = g.unary(.relu, try g.biasAdd(product, stack))
+        let store = try ParameterStore(graph: g, backend: backend)
+        let run = try runBoth(g, outputs: [y], mode: .inference, store: store,
+                              inputs: ["x": (0..<24).map { Float($0) / 8 - 1.5 }])
+        XCTAssertEqual(fusedActivations(run.fused), ["relu"])
+        XCTAssertEqual(run.values[0].0.map(\.bitPattern), run.values[0].1.map(\.bitPattern))
+    }
+}
