@@ -5,10 +5,14 @@
 // beta == 0, C is never read (so NaN there is overwritten). Batched: dimension 2 of the launch is the
 // batch, and matrix b of a batch starts at offset + b · stride (stride 0 shares a matrix).
 //
-// Epilogue (a dense layer's bias and activation, fused into its product): with epilogue ≥ 0, each element
-// of C becomes activation_f(epilogue, v + bias[j]) as it is stored, v being the value above and j its
-// column (common.cl lists the codes; 0 adds the bias only). With epilogue < 0 the bias is never read. The
-// sum and the function are separate statements, so they round as the separate kernels round them.
+// Epilogue (a layer's bias and activation, fused into its product): with epilogue ≥ 0, element (i, j) of
+// C becomes activation_f(epilogue & 15, v + bias_b[j]) as it is stored, v being the value above and
+// bias_b = bias + biasOffset + batch · biasStride; with EPILOGUE_ROW_BIAS set, bias_b[i] (a convolution's
+// filters are C's rows). common.cl lists the activation codes (0: the bias only). With epilogue < 0 the
+// bias is never read. The sum and the function are separate statements, so they round as the separate
+// kernels round them.
+#define EPILOGUE_ROW_BIAS 16
+#define EPILOGUE_BIAS(i, j) bb[(epilogue & EPILOGUE_ROW_BIAS) ? (i) : (j)]
 //
 // Register blocking: work-item (x, y) computes the MM_TM × MM_TN block of C at rows y·MM_TM and
 // columns x·MM_TN, keeping it in MM_TM vectors of MM_TN floats. Each step p loads one MM_TN-wide
@@ -58,11 +62,13 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
                    __global const float* A, const int offsetA, const int strideA,                     \
                    __global const float* B, const int offsetB, const int strideB,                     \
                    __global float* C, const int offsetC, const int strideC,                           \
-                   __global const float* bias, const int epilogue) {                                  \
+                   __global const float* bias, const int biasOffset, const int biasStride,            \
+                   const int epilogue) {                                                              \
     const int batch = (int)get_global_id(2);                                                          \
     __global const float* a = A + offsetA + batch * strideA;                                          \
     __global const float* b = B + offsetB + batch * strideB;                                          \
     __global float* c = C + offsetC + batch * strideC;                                                \
+    __global const float* bb = bias + biasOffset + batch * biasStride;                                \
     const int j0 = (int)get_global_id(0) * MM_TN;                                                     \
     const int i0 = (int)get_global_id(1) * MM_TM;                                                     \
     if (i0 >= m || j0 >= n) return;                                                                   \
@@ -86,8 +92,8 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
                 vstoreTN(out, 0, t);                                                                  \
                 _Pragma("unroll")                                                                     \
                 for (int q = 0; q < MM_TN; ++q) {                                                     \
-                    const float v = t[q] + bias[j0 + q];                                              \
-                    t[q] = activation_f(epilogue, v);                                                 \
+                    const float v = t[q] + EPILOGUE_BIAS(i0 + r, j0 + q);                             \
+                    t[q] = activation_f(epilogue & 15, v);                                            \
                 }                                                                                     \
                 out = vloadTN(0, t);                                                                  \
             }                                                                                         \
@@ -117,8 +123,8 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
                 const int at = (i0 + r) * n + j0 + q;                                                 \
                 float out = beta != 0.0f ? alpha * bt[q] + beta * c[at] : alpha * bt[q];              \
                 if (epilogue >= 0) {                                                                  \
-                    const float v = out + bias[j0 + q];                                               \
-                    out = activation_f(epilogue, v);                                                  \
+                    const float v = out + EPILOGUE_BIAS(i0 + r, j0 + q);                              \
+                    out = activation_f(epilogue & 15, v);                                             \
                 }                                                                                     \
                 c[at] = out;                                                                          \
             }                                                                                         \
@@ -206,13 +212,15 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
                    __global const float* A, const int offsetA, const int strideA,                     \
                    __global const float* B, const int offsetB, const int strideB,                     \
                    __global float* C, const int offsetC, const int strideC,                           \
-                   __global const float* bias, const int epilogue) {                                  \
+                   __global const float* bias, const int biasOffset, const int biasStride,            \
+                   const int epilogue) {                                                              \
     __local float As[MMT_TSK][MMT_TSM + 1];                                                           \
     __local float Bs[MMT_TSK][MMT_TSN + 1];                                                           \
     const int batch = (int)get_global_id(2);                                                          \
     __global const float* a = A + offsetA + batch * strideA;                                          \
     __global const float* b = B + offsetB + batch * strideB;                                          \
     __global float* c = C + offsetC + batch * strideC;                                                \
+    __global const float* bb = bias + biasOffset + batch * biasStride;                                \
     const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);                                   \
     const int tid = ty * MMT_RTSN + tx;                                                               \
     const int i0 = (int)get_group_id(1) * MMT_TSM, j0 = (int)get_group_id(0) * MMT_TSN;               \
@@ -259,8 +267,8 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
                 const int at = i * n + j;                                                             \
                 float out = beta != 0.0f ? alpha * acc[r][q] + beta * c[at] : alpha * acc[r][q];      \
                 if (epilogue >= 0) {                                                                  \
-                    const float v = out + bias[j];                                                    \
-                    out = activation_f(epilogue, v);                                                  \
+                    const float v = out + EPILOGUE_BIAS(i, j);                                        \
+                    out = activation_f(epilogue & 15, v);                                             \
                 }                                                                                     \
                 c[at] = out;                                                                          \
             }                                                                                         \

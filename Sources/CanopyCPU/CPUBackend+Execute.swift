@@ -25,6 +25,9 @@ extension CPUBackend {
             try biasGradient(dy: dy, dBias: dBias, outer: outer, channels: channels, inner: inner)
         case let .conv2d(input, weight, output, geometry):
             try conv2d(input: input, weight: weight, output: output, geometry: geometry)
+        case let .conv2dBias(input, weight, bias, output, geometry, activation):
+            try conv2d(input: input, weight: weight, output: output, geometry: geometry,
+                       epilogue: (bias: reading(bias), activation: activation))
         case let .conv2dBackwardInput(dOutput, weight, dInput, geometry):
             try conv2dBackwardInput(dOutput: dOutput, weight: weight, dInput: dInput, geometry: geometry)
         case let .conv2dBackwardWeight(input, dOutput, dWeight, geometry):

@@ -1,4 +1,5 @@
 import CanopyCore
+import CCPUKernels
 
 // 2-D convolution (cross-correlation, zero padding, G channel groups) as im2col + sgemm per group.
 //
@@ -13,7 +14,10 @@ import CanopyCore
 // The [F, B·P] matrices are NCHW output planes regrouped; with B = 1 the output itself is used directly.
 
 extension CPUBackend {
-    func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry) throws {
+    /// The convolution; with an `epilogue`, each batch of images then gets `bias[f]` added to filter f's planes and
+    /// the activation applied while it is in cache, by the kernels ``biasAdd`` and ``unary`` use (their bits).
+    func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry,
+                epilogue: (bias: UnsafePointer<Float>, activation: UnaryFunction?)? = nil) throws {
         try checkColumns(g, "conv2d")
         let x = reading(input)
         let w = reading(weight)
@@ -34,6 +38,18 @@ extension CPUBackend {
                       c: product + group * f * columns, ldc: columns)
             }
             if images > 1 { regroup(product, toImages: y + first * plan.outputImageSize, images: images, g, plan) }
+            if let epilogue {
+                let planes = y + first * plan.outputImageSize
+                parallelRows(rows: images * g.outChannels, rowCost: plan.P) { rows in
+                    for row in rows {
+                        let plane = planes + row * plan.P
+                        canopy_add_scalar(plane, epilogue.bias[row % g.outChannels], plane, plan.P)
+                        if let activation = epilogue.activation {
+                            CPUBackend.apply(activation, x: plane, y: plane, range: 0..<plan.P)
+                        }
+                    }
+                }
+            }
         }
     }
 

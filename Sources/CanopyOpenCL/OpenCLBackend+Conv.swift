@@ -25,17 +25,23 @@ extension OpenCLBackend {
 
     /// The products `C[i, g] = op(A[i, g]) · B[i, g]` (beta 0) for every image i < `images` and group g < `groups`,
     /// each operand at `base + i·perImage + g·perGroup`: one launch per group batched over the images, or one per
-    /// image batched over the groups, whichever needs fewer launches (a depthwise layer has many groups).
+    /// image batched over the groups, whichever needs fewer launches (a depthwise layer has many groups). An
+    /// `epilogue` takes group g's bias at `bias[g·m ..< (g+1)·m]`, by row of C.
     private func enqueueGroupedMatmul(transposeA: Bool, m: Int, n: Int, k: Int, images: Int, groups: Int,
-                                      a: GroupedOperand, b: GroupedOperand, c: GroupedOperand) throws {
+                                      a: GroupedOperand, b: GroupedOperand, c: GroupedOperand,
+                                      epilogue: ProductEpilogue? = nil) throws {
         let byGroup = groups <= images
         for outer in 0..<(byGroup ? groups : images) {
+            var rowBias = epilogue
+            rowBias?.byRow = true
+            rowBias?.offset = byGroup ? outer * m : 0
+            rowBias?.stride = byGroup ? 0 : m
             func matrix(_ o: GroupedOperand) -> MatrixOperand {
                 byGroup ? MatrixOperand(buffer: o.buffer, offset: o.base + outer * o.perGroup, stride: o.perImage)
                         : MatrixOperand(buffer: o.buffer, offset: o.base + outer * o.perImage, stride: o.perGroup)
             }
             try enqueueMatmul(transposeA: transposeA, m: m, n: n, k: k, alpha: 1, beta: 0, a: matrix(a), b: matrix(b),
-                              c: matrix(c), batch: byGroup ? images : groups)
+                              c: matrix(c), batch: byGroup ? images : groups, epilogue: rowBias)
         }
     }
 
@@ -60,7 +66,9 @@ extension OpenCLBackend {
         }
     }
 
-    func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry) throws {
+    /// The convolution; with an `epilogue` (bias by filter, activation), applied by the products as they store it.
+    func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry,
+                epilogue: ProductEpilogue? = nil) throws {
         let name = "conv2d"
         let x = try own(input)
         let w = try own(weight)
@@ -72,7 +80,7 @@ extension OpenCLBackend {
             try enqueueGroupedMatmul(transposeA: false, m: f, n: p, k: groupCKK, images: g.batch, groups: g.groups,
                                      a: GroupedOperand(w, perGroup: f * groupCKK),
                                      b: GroupedOperand(x, perImage: imageIn, perGroup: groupCKK * p),
-                                     c: GroupedOperand(y, perImage: imageOut, perGroup: f * p))
+                                     c: GroupedOperand(y, perImage: imageOut, perGroup: f * p), epilogue: epilogue)
             return
         }
         let images = try chunk(g, perImage: ckk * p, name)
@@ -84,7 +92,8 @@ extension OpenCLBackend {
             try enqueueGroupedMatmul(transposeA: false, m: f, n: p, k: groupCKK, images: count, groups: g.groups,
                                      a: GroupedOperand(w, perGroup: f * groupCKK),
                                      b: GroupedOperand(col, perImage: ckk * p, perGroup: groupCKK * p),
-                                     c: GroupedOperand(y, base: start * imageOut, perImage: imageOut, perGroup: f * p))
+                                     c: GroupedOperand(y, base: start * imageOut, perImage: imageOut, perGroup: f * p),
+                                     epilogue: epilogue)
         }
     }
 

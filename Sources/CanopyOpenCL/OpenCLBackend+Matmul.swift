@@ -7,28 +7,36 @@ struct MatrixOperand {
     var stride = 0
 }
 
-/// What a product does to each element of C as it stores it (matmul.cl's epilogue): add `bias[j]` to column j,
-/// then apply `activation`.
+/// What a product does to each element of C as it stores it (matmul.cl's epilogue): add the bias of its column
+/// (a dense layer) or of its row (a convolution's filter), then apply `activation`.
 struct ProductEpilogue {
     var bias: CLBuffer
     var activation: UnaryFunction?
+    /// Whether row i of C takes `bias[i]` (a convolution's output, filters × positions) rather than column j `bias[j]`.
+    var byRow = false
+    /// Where product b of a batch finds its bias: at `offset + b · stride`.
+    var offset = 0, stride = 0
 
-    /// The `epilogue` argument of the matmul kernels: common.cl's `activation_f` code (0 the bias only).
+    /// The `epilogue` argument of the matmul kernels: common.cl's `activation_f` code (0 the bias only), plus
+    /// matmul.cl's EPILOGUE_ROW_BIAS (16) for a bias by row.
     var code: Int {
+        let function: Int
         switch activation {
-        case nil: return 0
-        case .relu?: return 1
-        case .sigmoid?: return 2
-        case .tanh?: return 3
-        case .gelu?: return 4
-        case .silu?: return 5
+        case nil: function = 0
+        case .relu?: function = 1
+        case .sigmoid?: function = 2
+        case .tanh?: function = 3
+        case .gelu?: function = 4
+        case .silu?: function = 5
         }
+        return function + (byRow ? 16 : 0)
     }
 
-    /// The kernels' last two arguments, `bias` and `epilogue`: with none, C stands in for the bias (never read).
+    /// The kernels' last four arguments (`bias`, `biasOffset`, `biasStride`, `epilogue`): with no epilogue, C stands
+    /// in for the bias, which is never read.
     static func arguments(_ epilogue: ProductEpilogue?, c: MatrixOperand) -> [CLArgument] {
-        guard let epilogue else { return [.buffer(c.buffer), .int(-1)] }
-        return [.buffer(epilogue.bias), .int(epilogue.code)]
+        guard let epilogue else { return [.buffer(c.buffer), .int(0), .int(0), .int(-1)] }
+        return [.buffer(epilogue.bias), .int(epilogue.offset), .int(epilogue.stride), .int(epilogue.code)]
     }
 }
 

@@ -25,6 +25,36 @@ final class MatmulBiasTests: XCTestCase {
         }
     }
 
+    /// The fused convolution against conv2d, biasAdd and unary in turn, bit for bit: every standard geometry with
+    /// every activation, and a batch large enough to be processed in several batches of images on two threads.
+    func testFusedConvolutionEqualsConvolutionThenBiasThenActivation() throws {
+        let backend = CPUBackend(threads: 2)
+        let large = ConvGeometry(batch: 40, inChannels: 3, inHeight: 30, inWidth: 29, outChannels: 16, kernelHeight: 3,
+                                 kernelWidth: 3, padHeight: 1, padWidth: 1)
+        for geometry in KernelCalls.convGeometries + [large] {
+            for activation in [nil] + UnaryFunction.allCases {
+                let call = KernelCalls.conv2dBias(geometry, activation: activation, seed: 3)
+                let fused = try call.run(on: backend)["output"]!
+                var separate = try KernelCall("conv2d", buffers: ["input": call.values("input"), "weight": call.values("weight"),
+                                                                  "output": .nan(geometry.outputCount)], outputs: ["output"]) {
+                    .conv2d(input: try $0["input"], weight: try $0["weight"], output: try $0["output"], geometry: geometry)
+                }.run(on: backend)["output"]!
+                let planes = geometry.outHeight * geometry.outWidth
+                separate = try KernelCall("biasAdd", buffers: ["x": separate, "bias": call.values("bias"),
+                                                               "y": .nan(separate.count)], outputs: ["y"]) {
+                    .biasAdd(x: try $0["x"], bias: try $0["bias"], y: try $0["y"], outer: geometry.batch,
+                             channels: geometry.outChannels, inner: planes)
+                }.run(on: backend)["y"]!
+                if let activation {
+                    separate = try KernelCall("unary", buffers: ["x": separate, "y": .nan(separate.count)], outputs: ["y"]) {
+                        .unary(activation, x: try $0["x"], y: try $0["y"], count: geometry.outputCount)
+                    }.run(on: backend)["y"]!
+                }
+                assertClose(fused, separate, tolerance: .exact, "\(call.name): fused against three calls")
+            }
+        }
+    }
+
     func testFusedProductAgainstNaiveReference() throws {
         let backend = CPUBackend(threads: 1)
         for activation in [nil, UnaryFunction.relu, .tanh] {

@@ -94,6 +94,32 @@ final class ExecutorFusionTests: XCTestCase {
         for (fused, plain) in inference.values { XCTAssertEqual(fused.map(\.bitPattern), plain.map(\.bitPattern)) }
     }
 
+    /// A convolution layer (`conv2d → biasAdd → relu`) runs as one conv2dBias, in training with the same loss and
+    /// gradients, bit for bit, as the unfused plan.
+    func testConvolutionLayersFuseWithTheSameBits() throws {
+        let g = Graph()
+        let x = g.input("x", shape: [3, 2, 9, 9])
+        let w = g.parameter("conv.weight", shape: [5, 2, 3, 3], initializer: .heUniform(fanIn: 18))
+        let b = g.parameter("conv.bias", shape: [5], initializer: .uniform(bound: 0.5))
+        let h = g.unary(.relu, try g.biasAdd(try g.conv2d(x, w, stride: 2, padding: 1), b))
+        let pooled = try g.maxPool(h, kernel: 2, stride: 2)
+        let loss = try g.maskedMean(try g.reshape(pooled, to: [3 * 5 * 2 * 2]), mask: g.input("mask", shape: [60])).loss
+        let gradients = try Autodiff.gradients(of: [(loss, g.input("seed", shape: [1]))],
+                                               withRespectTo: g.trainableParameters, in: g)
+        let store = try ParameterStore(graph: g, backend: backend)
+        let inputs: [String: [Float]] = ["x": (0..<486).map { Float($0 % 13) / 6 - 1 }, "mask": .init(repeating: 1, count: 60),
+                                         "seed": [1]]
+        let run = try runBoth(g, outputs: [loss] + g.trainableParameters.map { gradients[$0]! }, mode: .training,
+                              store: store, inputs: inputs)
+        let fusedConvolutions = run.fused.plannedKernels.compactMap { planned -> String? in
+            guard case let .fixed(.conv2dBias(_, _, _, _, _, activation)) = planned else { return nil }
+            return activation?.rawValue
+        }
+        XCTAssertEqual(fusedConvolutions, ["relu"])
+        XCTAssertFalse(names(run.fused).contains("conv2d"))
+        for (fused, plain) in run.values { XCTAssertEqual(fused.map(\.bitPattern), plain.map(\.bitPattern)) }
+    }
+
     /// Stacked experts build their bias stack between the product and the bias add. The fused call reads the
     /// product's operands at the activation's node, so they must stay live until then: here the bias stack has
     /// the operand's size and would take over its buffer if the operand were released at the product's node.

@@ -70,7 +70,7 @@ final class OpenCLKernelTableTests: XCTestCase {
             XCTAssertEqual(CLKernels.unary(function).name, "canopy_\(function.rawValue)")
             XCTAssertEqual(CLKernels.unaryBackward(function).parameters.map(\.name), ["x", "y", "dy", "dx", "count"])
         }
-        XCTAssertEqual(CLKernels.matmulTn.parameters.count, 16)
+        XCTAssertEqual(CLKernels.matmulTn.parameters.count, 18)
     }
 
     /// The compiler's own list of each program's kernels (`CL_PROGRAM_KERNEL_NAMES`) equals the table's, and each

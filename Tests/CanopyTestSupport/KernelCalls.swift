@@ -26,7 +26,7 @@ public enum KernelCalls {
         for (ta, tb) in [(false, false), (true, true)] {
             calls.append(matmul(m: 33, n: 7, k: 5, transposeA: ta, transposeB: tb, alpha: 0.5, beta: 2, seed: seed))
         }
-        calls += matmulBiasCalls(seed: seed)
+        calls += matmulBiasCalls(seed: seed) + conv2dBiasCalls(seed: seed)
         for (outer, channels, inner) in [(7, 33, 1), (3, 5, 49), (1, 1, 1)] {
             calls.append(biasAdd(outer: outer, channels: channels, inner: inner, seed: seed))
             calls.append(biasGradient(outer: outer, channels: channels, inner: inner, seed: seed))
@@ -185,6 +185,27 @@ public enum KernelCalls {
                           "weight": random.floats(g.weightCount), "output": .nan(g.outputCount)],
                           outputs: ["output"], tolerance: product) {
             .conv2d(input: try $0["input"], weight: try $0["weight"], output: try $0["output"], geometry: g)
+        }
+    }
+
+    /// A convolution with its bias and activation as one call (a fused convolution layer); the output starts as NaN.
+    public static func conv2dBias(_ g: ConvGeometry, activation: UnaryFunction?, seed: UInt64 = 1) -> KernelCall {
+        var random = TestRandom(seed: seed)
+        return KernelCall("conv2dBias \(describe(g)) \(activation?.rawValue ?? "identity")",
+                          buffers: ["input": random.floats(g.inputCount), "weight": random.floats(g.weightCount),
+                                    "bias": random.floats(g.outChannels), "output": .nan(g.outputCount)],
+                          outputs: ["output"], tolerance: product) {
+            .conv2dBias(input: try $0["input"], weight: try $0["weight"], bias: try $0["bias"], output: try $0["output"],
+                        geometry: g, activation: activation)
+        }
+    }
+
+    /// The fused convolutions of ``standard(seed:)``: every standard geometry (plain, strided, grouped by image and by
+    /// group, depthwise, pointwise), the activations in turn.
+    static func conv2dBiasCalls(seed: UInt64) -> [KernelCall] {
+        let activations: [UnaryFunction?] = [.relu, nil, .sigmoid, .tanh, .gelu, .silu, .relu]
+        return convGeometries.enumerated().map { index, geometry in
+            conv2dBias(geometry, activation: activations[index % activations.count], seed: seed)
         }
     }
 

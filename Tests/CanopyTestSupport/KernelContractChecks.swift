@@ -104,4 +104,4 @@ public func checkKernelContracts(on backend: Backend, calls: [KernelCall] = Kern
 public let kernelNameCount = 48 - 5 + 2 * UnaryFunction.allCases.count + 2 * ParametricUnaryFunction.allCases.count
     + BinaryFunction.allCases.count - 2 + 2 * 3
     + 5   // issue 7's sequence kernels: embedding, embeddingBackward, batchedMatmul, swapAxes, causalMask
-    + 1   // issue 8's matmulBias (a product with its bias and activation)
+    + 2   // issue 8's matmulBias and conv2dBias (a product or convolution with its bias and activation)

@@ -36,6 +36,10 @@ extension Kernel {
             let n = try g.checkedCounts()
             return KernelContract(.read("input", input, n.input), .read("weight", weight, n.weight),
                                   .write("output", output, n.output))
+        case let .conv2dBias(input, weight, bias, output, g, _):
+            let n = try g.checkedCounts()
+            return KernelContract(.read("input", input, n.input), .read("weight", weight, n.weight),
+                                  .read("bias", bias, g.outChannels), .write("output", output, n.output))
         case let .conv2dBackwardInput(dOutput, weight, dInput, g):
             let n = try g.checkedCounts()
             return KernelContract(.read("dOutput", dOutput, n.output), .read("weight", weight, n.weight),

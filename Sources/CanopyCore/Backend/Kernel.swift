@@ -37,6 +37,11 @@ public enum Kernel {
     /// output [N, F, OH, OW]; zero padding. With G = `groups` > 1, input channels g·C/G ..< (g+1)·C/G feed only
     /// filters g·F/G ..< (g+1)·F/G (G = C is a depthwise convolution).
     case conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry: ConvGeometry)
+    /// `output = f(conv2d(input, weight) + bias)` with `bias[f]` added to every element of filter f's planes and f
+    /// applied (nothing when `activation` is nil) as the output is written: a convolution layer, its bias and
+    /// activation in one call, rounded as the separate calls round them (see ``matmulBias(a:b:bias:c:shape:activation:)``).
+    case conv2dBias(input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer, output: DeviceBuffer,
+                    geometry: ConvGeometry, activation: UnaryFunction?)
     /// Gradient of ``conv2d`` with respect to its input: dInput [N, C, H, W] from dOutput and weight.
     case conv2dBackwardInput(dOutput: DeviceBuffer, weight: DeviceBuffer, dInput: DeviceBuffer, geometry: ConvGeometry)
     /// Gradient of ``conv2d`` with respect to its weight: dWeight [F, C, KH, KW] from input and dOutput.
@@ -233,6 +238,7 @@ extension Kernel {
         case .biasAdd: return "biasAdd"
         case .biasGradient: return "biasGradient"
         case .conv2d: return "conv2d"
+        case .conv2dBias: return "conv2dBias"
         case .conv2dBackwardInput: return "conv2dBackwardInput"
         case .conv2dBackwardWeight: return "conv2dBackwardWeight"
         case .maxPool: return "maxPool"

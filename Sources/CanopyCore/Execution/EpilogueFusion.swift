@@ -1,7 +1,8 @@
-/// The product–bias–activation chains of a plan that run as one ``Kernel/matmulBias(a:b:bias:c:shape:activation:)``.
+/// The product–bias–activation chains of a plan that run as one ``Kernel/matmulBias(a:b:bias:c:shape:activation:)``
+/// or ``Kernel/conv2dBias(input:weight:bias:output:geometry:activation:)``.
 ///
-/// A dense layer is three graph nodes, `matmul → biasAdd → f`, and each would be a kernel call with a pass over
-/// C of its own. When nothing else reads the product or the biased value (not the backward pass, not an output of
+/// A dense layer is three graph nodes, `matmul → biasAdd → f` (a convolution layer `conv2d → biasAdd → f`), and
+/// each would be a kernel call with a pass over the output of its own. When nothing else reads the product or the biased value (not the backward pass, not an output of
 /// the plan, not a view of an arena), the bias and f become the product's epilogue: one call, and neither
 /// intermediate gets a buffer. The backward pass does not read them: autodiff gives relu, sigmoid and tanh their
 /// output in place of their input (``UnaryFunction/derivativeReadsInput``), so only gelu and silu keep the biased
@@ -33,8 +34,11 @@ struct EpilogueFusion {
             return reading[0]
         }
         for index in order {
-            guard case .matmul = graph.nodes[index].op, graph.nodes[index].outputShapes[0].count == 2,
-                  let biasIndex = onlyReader(of: Value(node: index)) else { continue }
+            switch graph.nodes[index].op {
+            case .matmul, .conv2d: break
+            default: continue
+            }
+            guard let biasIndex = onlyReader(of: Value(node: index)) else { continue }
             let biasNode = graph.nodes[biasIndex]
             guard case .biasAdd = biasNode.op, biasNode.inputs[0] == Value(node: index),
                   biasNode.outputShapes[0] == graph.nodes[index].outputShapes[0] else { continue }
@@ -53,14 +57,22 @@ struct EpilogueFusion {
     /// The fused call for the chain ending at `last`, given the buffers of the values it reads and writes.
     static func kernel(for chain: Chain, graph: Graph, buffer: (Value) throws -> DeviceBuffer) throws -> Kernel {
         let product = graph.nodes[chain.product], bias = graph.nodes[chain.bias]
-        guard case let .matmul(tA, tB) = product.op else { throw GraphError("internal: a fused chain without its product") }
         var activation: UnaryFunction?
         if let last = chain.activation, case let .unary(function) = graph.nodes[last].op { activation = function }
-        let outShape = product.outputShapes[0]
-        let left = graph.shape(of: product.inputs[0])
-        let shape = MatmulShape(m: outShape[0], n: outShape[1], k: tA ? left[0] : left[1], transposeA: tA, transposeB: tB)
-        return .matmulBias(a: try buffer(product.inputs[0]), b: try buffer(product.inputs[1]),
-                           bias: try buffer(bias.inputs[1]), c: try buffer(Value(node: chain.last)), shape: shape,
-                           activation: activation)
+        let left = graph.shape(of: product.inputs[0]), right = graph.shape(of: product.inputs[1])
+        switch product.op {
+        case let .matmul(tA, tB):
+            let outShape = product.outputShapes[0]
+            let shape = MatmulShape(m: outShape[0], n: outShape[1], k: tA ? left[0] : left[1], transposeA: tA, transposeB: tB)
+            return .matmulBias(a: try buffer(product.inputs[0]), b: try buffer(product.inputs[1]),
+                               bias: try buffer(bias.inputs[1]), c: try buffer(Value(node: chain.last)), shape: shape,
+                               activation: activation)
+        case let .conv2d(settings):
+            return .conv2dBias(input: try buffer(product.inputs[0]), weight: try buffer(product.inputs[1]),
+                               bias: try buffer(bias.inputs[1]), output: try buffer(Value(node: chain.last)),
+                               geometry: settings.geometry(input: left, weight: right), activation: activation)
+        default:
+            throw GraphError("internal: a fused chain without its product")
+        }
     }
 }
