@@ -87,8 +87,11 @@ struct TrainCommand: ParsableCommand {
             let console = ConsoleReporter(epochs: target)
             do {
                 _ = try trainer.train(epochs: target, observer: ObserverGroup([console, output]))
+                try output.finish() // the last epoch's commit, off the training thread until now
             } catch {
-                // A NaN loss, a full disk, a device failure: the folder holds the last committed epoch, whole.
+                // A NaN loss, a full disk, a device failure: the folder holds the last committed epoch, whole, once
+                // the commit in flight is done (a failure of its own is reported too, unless it is this error).
+                finishCommits(output, after: error)
                 print(output.committedEpoch > 0
                     ? "kept the files of epoch \(output.committedEpoch), the last good one, in \(folder.path)"
                     : "no epoch completed; nothing was saved in \(folder.path)")
@@ -113,6 +116,18 @@ struct TrainCommand: ParsableCommand {
             print("wrote \(output.parametersURL.relativePath), \(output.checkpointURL.relativePath) and "
                 + "\(output.metricsURL.relativePath)")
             if baselines { try reportBaselines(spec: spec, trainer: trainer, output: output, backend: selected.backend) }
+        }
+    }
+
+    /// Waits for the epoch commit in flight after training stopped on `error`; prints that commit's own failure
+    /// when it is another error (one that stopped training was thrown by the output and is reported as `error`).
+    private func finishCommits(_ output: RunOutput, after error: Error) {
+        do {
+            try output.finish()
+        } catch let failure as CheckpointError where failure == error as? CheckpointError {
+            return
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         }
     }
 

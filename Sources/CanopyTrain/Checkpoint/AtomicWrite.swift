@@ -30,8 +30,10 @@ final class StagedFile {
 
     /// Writes and flushes `bytes` to a temporary file beside `url`.
     ///
+    /// - Parameter write: writes the bytes to the open file, returning false with `errno` set on an error
+    ///   (``writeAll(_:to:)``; tests put a failing writer here to stand in for a full disk).
     /// - Throws: ``CheckpointError`` naming `url` and the step that failed (nothing is left behind then).
-    init(_ bytes: [UInt8], for url: URL) throws {
+    init(_ bytes: [UInt8], for url: URL, write: ([UInt8], Int32) -> Bool = { writeAll($0, to: $1) }) throws {
         destination = url
         let directory = url.deletingLastPathComponent().path
         temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(temporaryCounter.next())"
@@ -43,7 +45,7 @@ final class StagedFile {
             if !closed { close(fd) }
             if !written { unlink(temporary) }
         }
-        guard writeAll(bytes, to: fd) else { throw Self.failure(url, "write the temporary file") }
+        guard write(bytes, fd) else { throw Self.failure(url, "write the temporary file") }
         guard fsync(fd) == 0 else { throw Self.failure(url, "flush the temporary file to disk") }
         closed = true
         guard close(fd) == 0 else { throw Self.failure(url, "close the temporary file") }
