@@ -8,11 +8,9 @@
 // Epilogue (a layer's bias and activation, fused into its product): with epilogue ≥ 0, element (i, j) of
 // C becomes activation_f(epilogue & 15, v + bias_b[j]) as it is stored, v being the value above and
 // bias_b = bias + biasOffset + batch · biasStride; with EPILOGUE_ROW_BIAS set, bias_b[i] (a convolution's
-// filters are C's rows). common.cl lists the activation codes (0: the bias only). With epilogue < 0 the
+// filters are C's rows). activation_f below lists the codes (0: the bias only). With epilogue < 0 the
 // bias is never read. The sum and the function are separate statements, so they round as the separate
 // kernels round them.
-#define EPILOGUE_ROW_BIAS 16
-#define EPILOGUE_BIAS(i, j) bb[(epilogue & EPILOGUE_ROW_BIAS) ? (i) : (j)]
 //
 // Register blocking: work-item (x, y) computes the MM_TM × MM_TN block of C at rows y·MM_TM and
 // columns x·MM_TN, keeping it in MM_TM vectors of MM_TN floats. Each step p loads one MM_TN-wide
@@ -52,6 +50,23 @@
 #else
   #error "MM_TN must be 4, 8 or 16"
 #endif
+
+#define EPILOGUE_ROW_BIAS 16
+
+// An epilogue's function by code (the host's ProductEpilogue.code): 0 none (the bias only), 1 relu, 2 sigmoid,
+// 3 tanh, 4 gelu, 5 silu (common.cl defines them).
+inline float activation_f(const int code, const float x) {
+    switch (code) {
+    case 1: return relu_f(x);
+    case 2: return sigmoid_f(x);
+    case 3: return tanh(x);
+    case 4: return gelu_f(x);
+    case 5: return silu_f(x);
+    default: return x;
+    }
+}
+
+#define EPILOGUE_BIAS(i, j) bb[(epilogue & EPILOGUE_ROW_BIAS) ? (i) : (j)]
 
 // Element (i, p) of op(A), for A stored m×k (nn) or k×m (tn).
 #define A_NN(i, p) a[(i) * k + (p)]
