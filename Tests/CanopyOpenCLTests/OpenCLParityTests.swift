@@ -98,7 +98,8 @@ final class OpenCLParityTests: XCTestCase {
     func testElementwiseAtEdgeSizesMatchCPU() throws {
         let openCL = try OpenCLTesting.backend()
         var calls: [KernelCall] = []
-        for count in [1, 7, 257] {
+        // 1, 7, 9 and 257 elements: optimizer kernels update 8 per work-item, with a partial last vector.
+        for count in [1, 7, 9, 257] {
             for function in UnaryFunction.allCases {
                 calls += [KernelCalls.unary(function, count: count, seed: 14),
                           KernelCalls.unaryBackward(function, count: count, seed: 14)]
@@ -106,6 +107,8 @@ final class OpenCLParityTests: XCTestCase {
             calls += [KernelCalls.sum(count: count, squares: false), KernelCalls.sum(count: count, squares: true)]
             calls.append(KernelCalls.sgdUpdate(count: count, seed: 15))
             calls.append(KernelCalls.adamUpdate(count: count, step: 1, seed: 15))
+            calls += [KernelCalls.rmspropUpdate(count: count, momentum: 0, seed: 16),
+                      KernelCalls.rmspropUpdate(count: count, momentum: 0.9, seed: 16)]
         }
         calls += [KernelCalls.sum(count: 1 << 20, squares: true), KernelCalls.sum(count: 65_537, squares: false)]
         calls += [KernelCalls.dropout(count: 100_003, probability: 0.5, seed: 0xdead_beef),
