@@ -29,6 +29,7 @@ struct canopy_kernel_table {
     float (*dot)(const float *, const float *, long);
     void (*column_sums)(const float *, float *, long, long, long);
     void (*mixture_row)(const float *, const float *, float *, long, long);
+    float (*sum)(const float *, long);
 };
 
 #if defined(__x86_64__)
@@ -123,6 +124,7 @@ void canopy_rmsprop_update(float *param, const float *grad, float *square, float
     table()->rmsprop_update(param, grad, square, buffer, count, lr, alpha, epsilon, momentum, weight_decay);
 }
 float canopy_dot(const float *a, const float *b, long count) { return table()->dot(a, b, count); }
+float canopy_sum(const float *x, long count) { return table()->sum(x, count); }
 void canopy_column_sums(const float *x, float *sums, long rows, long columns, long stride) {
     table()->column_sums(x, sums, rows, columns, stride);
 }

@@ -159,18 +159,27 @@ static void VARIANT(rmsprop_update)(float *param, const float *grad, float *squa
         *result = total;                                                                         \
     }
 #define CANOPY_DOT_TERM(i) (a[i] * b[i])
+#define CANOPY_SUM_TERM(i) (x[i])
 #define CANOPY_COLUMN_TERM(i) (x[(i) * stride])
 #define CANOPY_COLUMNS16_TERM(i) LOAD16(x + (i) * stride)
 CANOPY_PAIRWISE(pairwise_dot, float, CANOPY_DOT_TERM, const float *a, const float *b)
+CANOPY_PAIRWISE(pairwise_sum, float, CANOPY_SUM_TERM, const float *x)
 CANOPY_PAIRWISE(pairwise_column, float, CANOPY_COLUMN_TERM, const float *x, long stride)
 CANOPY_PAIRWISE(pairwise_columns16, canopy_f16, CANOPY_COLUMNS16_TERM, const float *x, long stride)
 #undef CANOPY_DOT_TERM
+#undef CANOPY_SUM_TERM
 #undef CANOPY_COLUMN_TERM
 #undef CANOPY_COLUMNS16_TERM
 
 static float VARIANT(dot)(const float *a, const float *b, long count) {
     float sum;
     VARIANT(pairwise_dot)(&sum, a, b, count);
+    return sum;
+}
+
+static float VARIANT(sum)(const float *x, long count) {
+    float sum;
+    VARIANT(pairwise_sum)(&sum, x, count);
     return sum;
 }
 
@@ -197,5 +206,5 @@ static void VARIANT(mixture_row)(const float *gates, const float *values, float 
 static const struct canopy_kernel_table VARIANT(table) = {
     VARIANT(relu), VARIANT(relu_backward), VARIANT(add), VARIANT(subtract), VARIANT(multiply), VARIANT(scale),
     VARIANT(add_scalar), VARIANT(bias_add_rows), VARIANT(adam_update), VARIANT(sgd_update), VARIANT(rmsprop_update),
-    VARIANT(dot), VARIANT(column_sums), VARIANT(mixture_row),
+    VARIANT(dot), VARIANT(column_sums), VARIANT(mixture_row), VARIANT(sum),
 };

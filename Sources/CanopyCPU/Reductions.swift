@@ -8,7 +8,10 @@ extension CPUBackend {
     func sum(x: DeviceBuffer, y: DeviceBuffer, count: Int, squares: Bool) throws {
         let x = reading(x)
         let y = writing(y)
-        y[0] = squares ? parallelSum(count: count) { x[$0] * x[$0] } : parallelSum(count: count) { x[$0] }
+        // C kernels per chunk, with the terms and tree of the Swift pairwiseSum (the same bits).
+        y[0] = parallelChunkSum(count: count) { start, length in
+            squares ? canopy_dot(x + start, x + start, length) : canopy_sum(x + start, length)
+        }
     }
 
     /// `dBias[c] = Σ_o Σ_i dy[o, c, i]`: the inner sum pairwise per (o, c), then pairwise over o.

@@ -78,6 +78,20 @@ extension CPUBackend {
         return pairwiseSum(UnsafePointer(partials), count: chunks)
     }
 
+    /// ``parallelSum(count:_:)`` with each chunk's pairwise sum given by `chunkSum(start, length)` (a C kernel
+    /// that sums as ``pairwiseSum(count:_:)`` does): the same chunks, the same tree over them.
+    func parallelChunkSum(count: Int, _ chunkSum: (_ start: Int, _ length: Int) -> Float) -> Float {
+        let chunk = CPUBackend.sumChunk
+        if count <= chunk { return chunkSum(0, count) }
+        let chunks = (count + chunk - 1) / chunk
+        let partials = scratch.floats(chunks, slot: .partialSums)
+        parallelFor(chunks: chunks) { index in
+            let start = index * chunk
+            partials[index] = chunkSum(start, min(chunk, count - start))
+        }
+        return pairwiseSum(UnsafePointer(partials), count: chunks)
+    }
+
     /// Terms per chunk of ``parallelSum(count:_:)``.
     static let sumChunk = 1 << 16
 }

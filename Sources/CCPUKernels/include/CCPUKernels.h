@@ -58,6 +58,8 @@ void canopy_rmsprop_update(float *param, const float *grad, float *square, float
 
 /// `Σ a[i]·b[i]`, summed pairwise exactly as Canopy's Swift `pairwiseSum` (Summation.swift) sums its terms.
 float canopy_dot(const float *a, const float *b, long count);
+/// `Σ x[i]`, summed pairwise exactly as Canopy's Swift `pairwiseSum` (Summation.swift) sums its terms.
+float canopy_sum(const float *x, long count);
 /// `sums[c] = Σ_r x[r·stride + c]` for `c < columns`, each column summed pairwise as `canopy_dot` sums.
 void canopy_column_sums(const float *x, float *sums, long rows, long columns, long stride);
 /// One sample of a mixture of experts: `y[f] = Σ_e gates[e] · values[e·features + f]`, e in increasing order.
