@@ -138,6 +138,44 @@ __kernel void canopy_bias_gradient(__global const float* dy, __global float* dBi
     if (c < channels && lane == 0) dBias[c] = total;
 }
 
+// The derivative of a unary function by code (the host's UnaryFunction.clCode, as matmul.cl's activation_f):
+// 1 relu, 2 sigmoid, 3 tanh, 4 gelu, 5 silu.
+inline float derivative_f(const int code, const float x, const float y, const float dy) {
+    switch (code) {
+    case 1: return relu_grad(x, y, dy);
+    case 2: return sigmoid_grad(x, y, dy);
+    case 3: return tanh_grad(x, y, dy);
+    case 4: return gelu_grad(x, y, dy);
+    case 5: return silu_grad(x, y, dy);
+    default: return dy;
+    }
+}
+
+// A layer's activation and bias backward in one pass: dx = f'(x, y) · dy element-wise (as the unary
+// backward kernels) over [outer, channels, inner], and dBias[c] = Σ_{o,i} dx[o, c, i] (as canopy_bias_gradient,
+// same launch and same order of sums).
+__kernel void canopy_unary_backward_bias_gradient(__global const float* x, __global const float* y,
+                                                  __global const float* dy, __global float* dx,
+                                                  __global float* dBias, const int outer, const int channels,
+                                                  const int inner, const int function) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0);
+    const int c = (int)get_global_id(1);
+    float acc = 0.0f;
+    if (c < channels) {
+        for (int o = 0; o < outer; ++o) {
+            const int base = (o * channels + c) * inner;
+            for (int i = lane; i < inner; i += T) {
+                const float d = derivative_f(function, x[base + i], y[base + i], dy[base + i]);
+                dx[base + i] = d;
+                acc += d;
+            }
+        }
+    }
+    const float total = team_sum(acc, scratch);
+    if (c < channels && lane == 0) dBias[c] = total;
+}
+
 // ---- Dropout ------------------------------------------------------------------------------------------
 
 // Chris Wellons' lowbias32 hash, exactly as DropoutRandom.hash in Kernel.swift (wrapping uint arithmetic).

@@ -70,6 +70,9 @@ extension CPUBackend {
             try unary(function, x: x, y: y, count: count)
         case let .unaryBackward(function, x, y, dy, dx, count):
             try unaryBackward(function, x: x, y: y, dy: dy, dx: dx, count: count)
+        case let .unaryBackwardBiasGradient(function, x, y, dy, dx, dBias, outer, channels, inner):
+            try unaryBackwardBiasGradient(function, x: x, y: y, dy: dy, dx: dx, dBias: dBias, outer: outer,
+                                          channels: channels, inner: inner)
         case let .parametricUnary(function, parameter, x, y, count):
             try parametricUnary(function, parameter: parameter, x: x, y: y, count: count)
         case let .parametricUnaryBackward(function, parameter, x, dy, dx, count):

@@ -77,23 +77,32 @@ extension CPUBackend {
         let dy = reading(dy)
         let dx = writing(dx)
         parallelRanges(count: count, grain: function == .gelu ? 4096 : CPUBackend.elementGrain) { range in
-            switch function {
-            case .relu:
-                let start = range.lowerBound
-                canopy_relu_backward(source + start, dy + start, dx + start, range.count)
-            case .sigmoid:
-                forEachLanes(range) { i, rest in
-                    let s = Lanes(source + i, rest)
-                    (s * (1 - s) * Lanes(dy + i, rest)).store(to: dx + i, rest)
-                }
-            case .tanh:
-                forEachLanes(range) { i, rest in
-                    let s = Lanes(source + i, rest)
-                    ((1 - s * s) * Lanes(dy + i, rest)).store(to: dx + i, rest)
-                }
-            case .gelu: for i in range { dx[i] = UnaryMath.geluDerivative(source[i]) * dy[i] }
-            case .silu: for i in range { dx[i] = UnaryMath.siluDerivative(source[i]) * dy[i] }
+            CPUBackend.applyDerivative(function, source: source, dy: dy, dx: dx, range: range)
+        }
+    }
+
+    /// `dx[i] = f′ · dy[i]` for i in `range` on the calling thread, `source` being f's input or output as
+    /// ``UnaryFunction/derivativeReadsInput`` says: the one definition of the derivatives that ``unaryBackward`` and
+    /// ``unaryBackwardBiasGradient`` share.
+    @inline(__always)
+    static func applyDerivative(_ function: UnaryFunction, source: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                dx: UnsafeMutablePointer<Float>, range: Range<Int>) {
+        switch function {
+        case .relu:
+            let start = range.lowerBound
+            canopy_relu_backward(source + start, dy + start, dx + start, range.count)
+        case .sigmoid:
+            forEachLanes(range) { i, rest in
+                let s = Lanes(source + i, rest)
+                (s * (1 - s) * Lanes(dy + i, rest)).store(to: dx + i, rest)
             }
+        case .tanh:
+            forEachLanes(range) { i, rest in
+                let s = Lanes(source + i, rest)
+                ((1 - s * s) * Lanes(dy + i, rest)).store(to: dx + i, rest)
+            }
+        case .gelu: for i in range { dx[i] = UnaryMath.geluDerivative(source[i]) * dy[i] }
+        case .silu: for i in range { dx[i] = UnaryMath.siluDerivative(source[i]) * dy[i] }
         }
     }
 

@@ -37,6 +37,43 @@ extension CPUBackend {
         }
     }
 
+    /// ``unaryBackward`` and ``biasGradient`` in one pass: each block of channels gets its derivatives and then its
+    /// sums while it is in cache, by the same element functions and the same sums as the two calls (their bits).
+    func unaryBackwardBiasGradient(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer,
+                                   dx: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
+        let source = function.derivativeReadsInput ? reading(x) : reading(y)
+        let dy = reading(dy)
+        let dx = writing(dx)
+        let dBias = writing(dBias)
+        if inner == 1 {
+            // A dense layer's [outer, channels]: sixteen channels at a time, as biasGradient sums them.
+            let width = 16, blocks = (channels + width - 1) / width
+            parallelRows(rows: blocks, rowCost: outer * width) { range in
+                let first = range.lowerBound * width, last = min(channels, range.upperBound * width)
+                for row in 0..<outer {
+                    let start = row * channels
+                    CPUBackend.applyDerivative(function, source: source + start, dy: dy + start, dx: dx + start,
+                                               range: first..<last)
+                }
+                canopy_column_sums(dx + first, dBias + first, outer, last - first, channels)
+            }
+            return
+        }
+        parallelRows(rows: channels, rowCost: outer * inner) { range in
+            for c in range {
+                for o in 0..<outer {
+                    let start = (o * channels + c) * inner
+                    CPUBackend.applyDerivative(function, source: source + start, dy: dy + start, dx: dx + start,
+                                               range: 0..<inner)
+                }
+                dBias[c] = pairwiseSum(count: outer) { o in
+                    let plane = dx + (o * channels + c) * inner
+                    return pairwiseSum(count: inner) { plane[$0] }
+                }
+            }
+        }
+    }
+
     /// `count[0] = Σ mask`, `loss[0] = Σ rowLoss / max(count[0], 1)`.
     func maskedMean(rowLoss: DeviceBuffer, mask: DeviceBuffer, loss: DeviceBuffer, count: DeviceBuffer, rows: Int) throws {
         let rowLoss = reading(rowLoss)

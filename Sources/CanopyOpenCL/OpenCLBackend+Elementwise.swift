@@ -34,6 +34,14 @@ extension OpenCLBackend {
         try launchRows(CLKernels.biasGradient, arguments, rows: channels, rowLength: inner)
     }
 
+    /// The derivative and the bias gradient in one pass (canopy_unary_backward_bias_gradient), launched as the
+    /// bias gradient is.
+    func unaryBackwardBiasGradient(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer,
+                                   dx: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
+        let arguments = try bind(x, y, dy, dx, dBias) + [.int(outer), .int(channels), .int(inner), .int(function.clCode)]
+        try launchRows(CLKernels.unaryBackwardBiasGradient, arguments, rows: channels, rowLength: inner)
+    }
+
     func dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int) throws {
         // Computed here in Swift, exactly as the CPU backend does, so that masks match bit for bit.
         let keepScale: Float = 1 / (1 - probability)

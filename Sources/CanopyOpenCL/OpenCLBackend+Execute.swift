@@ -15,6 +15,9 @@ extension OpenCLBackend {
             try elementwise(CLKernels.copy, [x, y], count: count)
         case let .matmul(a, b, c, shape):
             try matmul(a: a, b: b, c: c, shape: shape)
+        case let .unaryBackwardBiasGradient(function, x, y, dy, dx, dBias, outer, channels, inner):
+            try unaryBackwardBiasGradient(function, x: x, y: y, dy: dy, dx: dx, dBias: dBias, outer: outer,
+                                          channels: channels, inner: inner)
         case let .matmulBias(a, b, bias, c, shape, activation):
             try matmulBias(a: a, b: b, bias: bias, c: c, shape: shape, activation: activation)
         case let .biasAdd(x, bias, y, outer, channels, inner):

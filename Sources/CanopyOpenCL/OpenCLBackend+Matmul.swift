@@ -17,26 +17,29 @@ struct ProductEpilogue {
     /// Where product b of a batch finds its bias: at `offset + b · stride`.
     var offset = 0, stride = 0
 
-    /// The `epilogue` argument of the matmul kernels: common.cl's `activation_f` code (0 the bias only), plus
-    /// matmul.cl's EPILOGUE_ROW_BIAS (16) for a bias by row.
-    var code: Int {
-        let function: Int
-        switch activation {
-        case nil: function = 0
-        case .relu?: function = 1
-        case .sigmoid?: function = 2
-        case .tanh?: function = 3
-        case .gelu?: function = 4
-        case .silu?: function = 5
-        }
-        return function + (byRow ? 16 : 0)
-    }
+    /// The `epilogue` argument of the matmul kernels: matmul.cl's `activation_f` code (``UnaryFunction/clCode``,
+    /// 0 the bias only), plus matmul.cl's EPILOGUE_ROW_BIAS (16) for a bias by row.
+    var code: Int { (activation?.clCode ?? 0) + (byRow ? 16 : 0) }
 
     /// The kernels' last four arguments (`bias`, `biasOffset`, `biasStride`, `epilogue`): with no epilogue, C stands
     /// in for the bias, which is never read.
     static func arguments(_ epilogue: ProductEpilogue?, c: MatrixOperand) -> [CLArgument] {
         guard let epilogue else { return [.buffer(c.buffer), .int(0), .int(0), .int(-1)] }
         return [.buffer(epilogue.bias), .int(epilogue.offset), .int(epilogue.stride), .int(epilogue.code)]
+    }
+}
+
+extension UnaryFunction {
+    /// The function's code in the kernels that take one as an argument (matmul.cl's `activation_f`,
+    /// elementwise.cl's `derivative_f`); 0 means none.
+    var clCode: Int {
+        switch self {
+        case .relu: return 1
+        case .sigmoid: return 2
+        case .tanh: return 3
+        case .gelu: return 4
+        case .silu: return 5
+        }
     }
 }
 

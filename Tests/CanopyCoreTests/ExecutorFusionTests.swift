@@ -60,7 +60,11 @@ final class ExecutorFusionTests: XCTestCase {
         XCTAssertFalse(names(run.fused).contains("biasAdd"))
         XCTAssertFalse(names(run.fused).contains("unary.relu"))
         XCTAssertEqual(names(run.plain).filter { $0 == "biasAdd" }.count, 2)
-        XCTAssertEqual(run.fused.plannedKernels.count, run.plain.plannedKernels.count - 3)
+        // Backward: the hidden layer's relu derivative and bias gradient are one call (the logits' bias gradient
+        // sums the loss's gradient, which no derivative computes).
+        XCTAssertEqual(names(run.fused).filter { $0.hasPrefix("unaryBackwardBiasGradient") }, ["unaryBackwardBiasGradient.relu"])
+        XCTAssertEqual(names(run.fused).filter { $0 == "biasGradient" }.count, 1)
+        XCTAssertEqual(run.fused.plannedKernels.count, run.plain.plannedKernels.count - 4)
         XCTAssertLessThanOrEqual(run.fused.intermediateElementCount, run.plain.intermediateElementCount)
         for (fused, plain) in run.values { XCTAssertEqual(fused.map(\.bitPattern), plain.map(\.bitPattern)) }
         XCTAssertTrue(run.values[0].0[0].isFinite)

@@ -70,6 +70,22 @@ extension KernelCalls {
         }
     }
 
+    /// A derivative and its bias gradient in one call, over [outer, channels, inner] (x and y consistent as in
+    /// ``unaryBackward(_:count:seed:)``).
+    public static func unaryBackwardBiasGradient(_ function: UnaryFunction, outer: Int, channels: Int, inner: Int,
+                                                 seed: UInt64 = 1) -> KernelCall {
+        var random = TestRandom(seed: seed)
+        let count = outer * channels * inner
+        let x = function == .relu ? random.floatsAwayFromZero(count, maximum: 4) : random.floats(count, in: -4...4)
+        let y = x.map { Float(referenceUnary(function, Double($0))) }
+        return KernelCall("unaryBackwardBiasGradient.\(function.rawValue) \(outer)×\(channels)×\(inner)",
+                          buffers: ["x": x, "y": y, "dy": random.floats(count), "dx": .nan(count), "dBias": .nan(channels)],
+                          outputs: ["dx", "dBias"], tolerance: product) {
+            .unaryBackwardBiasGradient(function, x: try $0["x"], y: try $0["y"], dy: try $0["dy"], dx: try $0["dx"],
+                                       dBias: try $0["dBias"], outer: outer, channels: channels, inner: inner)
+        }
+    }
+
     /// The unary functions in double precision, for host-side references.
     public static func referenceUnary(_ function: UnaryFunction, _ x: Double) -> Double {
         switch function {

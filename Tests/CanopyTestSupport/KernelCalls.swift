@@ -57,6 +57,11 @@ public enum KernelCalls {
         for function in UnaryFunction.allCases {
             calls += [unary(function, count: 129, seed: seed), unaryBackward(function, count: 129, seed: seed)]
         }
+        for (index, function) in UnaryFunction.allCases.enumerated() {
+            // A dense layer's [rows, channels] and a convolution's [N, C, H·W], the shapes alternating.
+            let (outer, channels, inner) = [(7, 33, 1), (3, 5, 49), (129, 7, 1), (1, 1, 1), (2, 3, 33)][index % 5]
+            calls.append(unaryBackwardBiasGradient(function, outer: outer, channels: channels, inner: inner, seed: seed))
+        }
         for function in BinaryFunction.allCases { calls.append(binary(function, count: 129, seed: seed)) }
         calls.append(scale(count: 33, alpha: -1.5, seed: seed))
         for count in [1, 129, 100_003] {

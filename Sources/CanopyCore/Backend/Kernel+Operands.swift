@@ -136,6 +136,10 @@ extension Kernel {
             // kernels pass both to the derivative), so both must hold `count` elements.
             return KernelContract(.read("x", x, count), .read("y", y, count), .read("dy", dy, count),
                                   .write("dx", dx, count))
+        case let .unaryBackwardBiasGradient(_, x, y, dy, dx, dBias, outer, channels, inner):
+            let count = try channelCount(outer, channels, inner)
+            return KernelContract(.read("x", x, count), .read("y", y, count), .read("dy", dy, count),
+                                  .write("dx", dx, count), .write("dBias", dBias, channels))
         case let .binary(_, a, b, y, count):
             try SizeRule.positive(count, "count")
             return KernelContract(.read("a", a, count), .read("b", b, count), .write("y", y, count))

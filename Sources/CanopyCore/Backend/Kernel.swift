@@ -123,6 +123,12 @@ public enum Kernel {
     /// `dx = f′(x) · dy`; x is f's input and y its output. Each function needs only one of them
     /// (``UnaryFunction/derivativeReadsInput``), but both must hold `count` elements.
     case unaryBackward(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, count: Int)
+    /// ``unaryBackward(_:x:y:dy:dx:count:)`` over x, y, dy, dx viewed as [outer, channels, inner], and the
+    /// ``biasGradient(dy:dBias:outer:channels:inner:)`` of its result, `dBias[c] = Σ_{o,i} dx[o, c, i]`, in one
+    /// pass: the backward of a layer's bias and activation, which the executor plans in place of the two calls.
+    /// dx and dBias have the bits of the two calls on one backend.
+    case unaryBackwardBiasGradient(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer,
+                                   dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int)
     /// `y = a ∘ b` element-wise.
     case binary(BinaryFunction, a: DeviceBuffer, b: DeviceBuffer, y: DeviceBuffer, count: Int)
     /// `y[i] = alpha · x[i]`.
@@ -261,6 +267,8 @@ extension Kernel {
         case .mixtureBackwardValues: return "mixtureBackwardValues"
         case let .unary(function, _, _, _): return "unary.\(function.rawValue)"
         case let .unaryBackward(function, _, _, _, _, _): return "unaryBackward.\(function.rawValue)"
+        case let .unaryBackwardBiasGradient(function, _, _, _, _, _, _, _, _):
+            return "unaryBackwardBiasGradient.\(function.rawValue)"
         case let .binary(function, _, _, _, _): return "binary.\(function.rawValue)"
         case .scale: return "scale"
         case .sum: return "sum"

@@ -7,6 +7,11 @@
 /// intermediate gets a buffer. The backward pass does not read them: autodiff gives relu, sigmoid and tanh their
 /// output in place of their input (``UnaryFunction/derivativeReadsInput``), so only gelu and silu keep the biased
 /// value alive, and then the chain fuses without its activation.
+///
+/// Backward, the activation's derivative and the bias gradient that sums it (`unaryBackward → biasGradient`) run
+/// as one ``Kernel/unaryBackwardBiasGradient(_:x:y:dy:dx:dBias:outer:channels:inner:)`` at the derivative's node:
+/// the derivative is still written (the products' gradients read it), the sums are taken while it is in cache,
+/// and the bias gradient's buffer is allocated there.
 struct EpilogueFusion {
     /// One fused chain: the nodes of the product, the bias and (when fused) the activation.
     struct Chain {
@@ -17,7 +22,11 @@ struct EpilogueFusion {
 
     /// Chains by their last node.
     private(set) var chains: [Int: Chain] = [:]
-    /// The product and bias nodes that a chain computes at its last node: they get no kernels and no buffers.
+    /// Bias-gradient nodes by the derivative node that computes them.
+    private(set) var biasGradients: [Int: Int] = [:]
+    /// The nodes computed at a later (chains) or earlier (bias gradients) node, by that node: they get no kernels
+    /// of their own; a chain's product and bias values get no buffers, a bias gradient's output gets its buffer at
+    /// the derivative's node.
     private(set) var absorbed: [Int: Int] = [:]
 
     /// An empty set of fusions (a plan that fuses nothing).
@@ -49,10 +58,30 @@ struct EpilogueFusion {
             absorbed[index] = chain.last
             if activation != nil { absorbed[biasIndex] = chain.last }
         }
+        for index in order {
+            guard case .biasGradient = graph.nodes[index].op, let source = graph.nodes[index].inputs.first,
+                  source.output == 0, case .unaryBackward = graph.nodes[source.node].op,
+                  biasGradients[source.node] == nil else { continue }
+            biasGradients[source.node] = index
+            absorbed[index] = source.node
+        }
     }
 
     /// The node at which `index`'s reads happen: the chain's last node for an absorbed node, else itself.
     func readingNode(_ index: Int) -> Int { absorbed[index] ?? index }
+
+    /// The fused backward call at derivative node `index` that also computes bias-gradient node `biasGradient`.
+    static func kernel(derivative index: Int, biasGradient: Int, graph: Graph,
+                       buffer: (Value) throws -> DeviceBuffer) throws -> Kernel {
+        let node = graph.nodes[index]
+        guard case let .unaryBackward(function) = node.op else { throw GraphError("internal: a fused gradient without its derivative") }
+        let shape = node.outputShapes[0]
+        let outer = shape[0], channels = shape.count > 1 ? shape[1] : 1, inner = shape.dropFirst(2).reduce(1, *)
+        return .unaryBackwardBiasGradient(function, x: try buffer(node.inputs[0]), y: try buffer(node.inputs[1]),
+                                          dy: try buffer(node.inputs[2]), dx: try buffer(Value(node: index)),
+                                          dBias: try buffer(Value(node: biasGradient)), outer: outer,
+                                          channels: channels, inner: inner)
+    }
 
     /// The fused call for the chain ending at `last`, given the buffers of the values it reads and writes.
     static func kernel(for chain: Chain, graph: Graph, buffer: (Value) throws -> DeviceBuffer) throws -> Kernel {

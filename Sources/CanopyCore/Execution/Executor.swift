@@ -147,7 +147,8 @@ public final class Executor {
         let fusion = fusing ? EpilogueFusion(graph: graph, order: order, readers: readers) { value in
             pinned.contains(value) || aliased.contains(value) || self.placed[value] != nil
         } : EpilogueFusion()
-        // A fused chain reads its product's operands and its bias at its last node: they live until then.
+        // A fused call reads what its absorbed nodes read at its own node: a chain's product operands and bias
+        // live until its last node.
         var lastUse: [Value: Int] = [:]
         for index in order {
             for input in graph.nodes[index].inputs {
@@ -159,13 +160,21 @@ public final class Executor {
         var pool: [Int: [DeviceBuffer]] = [:]
         for index in order where fusion.absorbed[index] == nil {
             let node = graph.nodes[index]
-            for output in node.outputShapes.indices {
-                let value = Value(node: index, output: output)
-                if let source = root[value] { storage[value] = storage[source]; continue }
-                storage[value] = try allocate(value, node: node, pool: &pool)
+            // The node's outputs, and those of a bias gradient computed here.
+            let computed = [index] + (fusion.biasGradients[index].map { [$0] } ?? [])
+            for producer in computed {
+                for output in graph.nodes[producer].outputShapes.indices {
+                    let value = Value(node: producer, output: output)
+                    if let source = root[value] { storage[value] = storage[source]; continue }
+                    storage[value] = try allocate(value, node: graph.nodes[producer], pool: &pool)
+                }
             }
             let kernels: [PlannedKernel]
-            if let chain = fusion.chains[index] {
+            if let biasGradient = fusion.biasGradients[index] {
+                kernels = [.fixed(try EpilogueFusion.kernel(derivative: index, biasGradient: biasGradient, graph: graph) {
+                    try self.buffer(for: $0)
+                })]
+            } else if let chain = fusion.chains[index] {
                 kernels = [.fixed(try EpilogueFusion.kernel(for: chain, graph: graph) { try self.buffer(for: $0) })]
             } else if viewNodes.contains(index) {
                 kernels = []
@@ -180,9 +189,11 @@ public final class Executor {
             // Release what this node was the last to read, and outputs nobody reads.
             var reads = node.inputs
             if let chain = fusion.chains[index] { reads += graph.nodes[chain.product].inputs + graph.nodes[chain.bias].inputs }
+            if let biasGradient = fusion.biasGradients[index] { reads += graph.nodes[biasGradient].inputs }
             var released: [Value] = reads.map { root[$0] ?? $0 }.filter { lastUse[$0] == index }
-            released += node.outputShapes.indices.map { Value(node: index, output: $0) }
-                .filter { root[$0] == nil && lastUse[$0] == nil }
+            released += computed.flatMap { producer in
+                graph.nodes[producer].outputShapes.indices.map { Value(node: producer, output: $0) }
+            }.filter { root[$0] == nil && lastUse[$0] == nil }
             // (A fused chain's intermediate values have no buffer to release.)
             for value in Set(released) where !pinned.contains(value) && isPooled(value) && placed[value] == nil {
                 guard let buffer = storage[value] else { continue }

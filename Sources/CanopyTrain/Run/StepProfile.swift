@@ -84,10 +84,21 @@ public struct StepProfile: Sendable {
             found.append("\(stacks.count) stacks of \(sizes) parameters (experts) each computed as one product, their "
                 + "stacks views of the parameter arena")
         }
-        let epilogues = calls.first { $0.name == "matmulBias" }?.count ?? 0
+        func count(_ prefix: String) -> Int { calls.filter { $0.name.hasPrefix(prefix) }.reduce(0) { $0 + $1.count } }
+        let epilogues = count("matmulBias")
         if epilogues > 0 {
             found.append("\(epilogues) product\(epilogues == 1 ? "" : "s") with \(epilogues == 1 ? "its" : "their") bias and "
                 + "activation in one kernel (dense layers)")
+        }
+        let convolutions = count("conv2dBias")
+        if convolutions > 0 {
+            found.append("\(convolutions) convolution\(convolutions == 1 ? "" : "s") with \(convolutions == 1 ? "its" : "their") "
+                + "bias and activation in one kernel")
+        }
+        let gradients = count("unaryBackwardBiasGradient")
+        if gradients > 0 {
+            found.append("\(gradients) activation derivative\(gradients == 1 ? "" : "s") with \(gradients == 1 ? "its" : "their") "
+                + "bias gradient in one kernel")
         }
         let softmaxLosses = graph.nodes.filter { if case .softmaxCrossEntropy = $0.op { return true } else { return false } }.count
         if softmaxLosses > 0 { found.append("softmax with cross-entropy in one kernel (\(softmaxLosses) task\(softmaxLosses == 1 ? "" : "s"))") }
