@@ -180,7 +180,7 @@ final class RunOutputCommitTests: XCTestCase {
 
     /// A writer that writes its first `count` files, then fails every write as a full disk does.
     private static func fullDisk(after count: Int) -> @Sendable ([UInt8], Int32) -> Bool {
-        let calls = Counter()
+        let calls = AtomicCounter()   // the writer runs on the commit worker
         return { bytes, fd in
             guard calls.next() > count else { return writeAll(bytes, to: fd) }
             errno = ENOSPC
@@ -215,18 +215,4 @@ private final class Probe: TrainingObserver {
     }
 
     func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws { try epoch(trainer, report) }
-}
-
-/// A thread-safe call counter (the writer runs on the commit worker).
-private final class Counter: @unchecked Sendable {
-    // Unchecked: `value` is only touched under `lock`.
-    private let lock = NSLock()
-    private var value = 0
-
-    func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value
-    }
 }

@@ -87,7 +87,9 @@ func writeAll<Bytes: ContiguousBytes>(_ bytes: Bytes, to fd: Int32) -> Bool {
 /// Distinguishes temporary files written by one process at the same time from several threads.
 private let temporaryCounter = AtomicCounter()
 
-private final class AtomicCounter: @unchecked Sendable {
+/// A counter that several threads may advance (temporary file names; tests count calls with it).
+final class AtomicCounter: @unchecked Sendable {
+    // Unchecked: `value` is only touched under `lock`.
     private let lock = NSLock()
     private var value = 0
 
