@@ -23,6 +23,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Also set the run up on the backend and measure training steps: kernel calls, host transfers, allocations, time by kernel.")
     var plan = false
 
+    @Flag(help: "Also print every parameter's name (as init_from, freeze and checkpoints use it), shape, count and role.")
+    var parameters = false
+
     func run() throws {
         try reportingErrors {
             let spec = try loadModel(model)
@@ -34,6 +37,9 @@ struct CheckCommand: ParsableCommand {
             print("memory: \(plan.memory.summary); \(MemoryPlan.format(plan.memory.totalBytes)) in all, "
                 + "largest buffer \(MemoryPlan.format(plan.memory.largestBufferBytes)), fits the \(device.name) device")
             for line in plan.transfer?.lines ?? [] { print(line) }
+            if parameters {
+                for line in ParameterTable(plan).lines { print(line) }
+            }
             if self.plan {
                 for line in try StepProfile.measure(plan, on: device).lines { print(line) }
             }
