@@ -133,8 +133,8 @@ public struct ModelSummary: Equatable, Sendable {
 
     static func shape(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "×") }
 
-    /// `1234567` as `1,234,567`.
-    static func grouped(_ n: Int) -> String {
+    /// `1234567` as `1,234,567`: how Canopy prints counts for people.
+    public static func grouped(_ n: Int) -> String {
         let digits = Array(String(n))
         var out = ""
         for (i, d) in digits.enumerated() {

@@ -1,4 +1,5 @@
 import CanopyCore
+import CanopyModel
 
 /// Every parameter of a planned run with its shape, element count and role, in creation order: the names
 /// `init_from:`, `freeze:`, checkpoints and `parameters.safetensors` use (`canopy check --parameters`).
@@ -47,10 +48,10 @@ public struct ParameterTable: Sendable {
         let total = rows.reduce(0) { $0 + $1.count }
         let trained = rows.filter { $0.role == .trained }.reduce(0) { $0 + $1.count }
         let shapes = rows.map { "[" + $0.shape.map(String.init).joined(separator: ", ") + "]" }
-        let counts = rows.map { Self.grouped($0.count) }
+        let counts = rows.map { ModelSummary.grouped($0.count) }
         let nameWidth = rows.map(\.name.count).max() ?? 0
         let shapeWidth = shapes.map(\.count).max() ?? 0, countWidth = counts.map(\.count).max() ?? 0
-        var lines = ["parameters: \(rows.count), \(Self.grouped(total)) values, \(Self.grouped(trained)) trained"]
+        var lines = ["parameters: \(rows.count), \(ModelSummary.grouped(total)) values, \(ModelSummary.grouped(trained)) trained"]
         for (index, row) in rows.enumerated() {
             var notes = row.role == .trained ? [] : [row.role.rawValue]
             if row.loaded { notes.append("loaded by init_from") }
@@ -60,17 +61,6 @@ public struct ParameterTable: Sendable {
             lines.append(line)
         }
         return lines
-    }
-
-    /// `1234567` as `1,234,567`.
-    static func grouped(_ value: Int) -> String {
-        let digits = Array(String(value))
-        var result = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0, (digits.count - index) % 3 == 0 { result.append(",") }
-            result.append(digit)
-        }
-        return result
     }
 
     private static func padded(_ text: String, _ width: Int) -> String {
