@@ -6,14 +6,36 @@ import Foundation
 final class ConsoleReporter: TrainingObserver {
     private let epochs: Int
     private var progress: ProgressBar
+    /// When the trainer was being set up (its kernels start compiling then); nil once the first step is reported.
+    private var setUpStart: ContinuousClock.Instant?
 
-    init(epochs: Int) {
+    /// - Parameter setUpStart: when the trainer's setup began, for the first step's compile report.
+    init(epochs: Int, setUpStart: ContinuousClock.Instant? = nil) {
         self.epochs = epochs
+        self.setUpStart = setUpStart
         progress = ProgressBar()
     }
 
     func trainer(_ trainer: Trainer, didFinishBatch batch: Int, of batchCount: Int, epoch: Int, loss: Double) throws {
+        if let start = setUpStart {
+            setUpStart = nil
+            reportCompiledKernels(trainer, since: start)
+        }
         progress.update(epoch: epoch, of: epochs, batch: batch + 1, of: batchCount, loss: loss)
+    }
+
+    /// After the first step on OpenCL: how many kernel programs were compiled from source and how long setup and
+    /// the first step took (a first run on a device and driver compiles; later runs load the kernel cache).
+    private func reportCompiledKernels(_ trainer: Trainer, since start: ContinuousClock.Instant) {
+        guard let openCL = trainer.backend as? OpenCLBackend else { return }
+        let built = openCL.compileStatistics.builtFromSource
+        guard built > 0 else { return }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(String(format: "opencl: compiled %d kernel program%@ from source for the first step (%.1f s with it); "
+            + "later runs on this device and driver load them from the kernel cache", built, built == 1 ? "" : "s",
+            seconds))
+        fflush(stdout)
     }
 
     func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {

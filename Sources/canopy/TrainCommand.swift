@@ -66,6 +66,7 @@ struct TrainCommand: ParsableCommand {
             let selected = try backendOptions.open(forTraining: plan)
             print("backend: \(selected.reason)")
 
+            let setUpStart = ContinuousClock.now
             let trainer = try Trainer(plan: plan, backend: selected.backend)
             let target = epochs ?? spec.train.epochs
             let folder = try RunFolder(path: resume ?? out ?? "runs/\(spec.name)",
@@ -84,7 +85,7 @@ struct TrainCommand: ParsableCommand {
             }
             let output = try RunOutput(folder: folder, trainer: trainer, resumedFrom: restored)
             printPlan(spec: spec, trainer: trainer, target: target)
-            let console = ConsoleReporter(epochs: target)
+            let console = ConsoleReporter(epochs: target, setUpStart: setUpStart)
             do {
                 _ = try trainer.train(epochs: target, observer: ObserverGroup([console, output]))
                 try output.finish() // the last epoch's commit, off the training thread until now
