@@ -66,12 +66,7 @@ inline float activation_f(const int code, const float x) {
     }
 }
 
-// Element (i, j) of C as it is stored: v, or activation_f(epilogue & 15, v + bias_b[j or i]) with an epilogue.
-inline float epilogue_value(const float v, __global const float* bb, const int i, const int j, const int epilogue) {
-    if (epilogue < 0) return v;
-    const float biased = v + bb[(epilogue & EPILOGUE_ROW_BIAS) ? i : j];
-    return activation_f(epilogue & 15, biased);
-}
+#define EPILOGUE_BIAS(i, j) bb[(epilogue & EPILOGUE_ROW_BIAS) ? (i) : (j)]
 
 // Element (i, p) of op(A), for A stored m×k (nn) or k×m (tn).
 #define A_NN(i, p) a[(i) * k + (p)]
@@ -111,7 +106,10 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
                 float t[MM_TN];                                                                       \
                 vstoreTN(out, 0, t);                                                                  \
                 _Pragma("unroll")                                                                     \
-                for (int q = 0; q < MM_TN; ++q) t[q] = epilogue_value(t[q], bb, i0 + r, j0 + q, epilogue); \
+                for (int q = 0; q < MM_TN; ++q) {                                                     \
+                    const float v = t[q] + EPILOGUE_BIAS(i0 + r, j0 + q);                             \
+                    t[q] = activation_f(epilogue & 15, v);                                            \
+                }                                                                                     \
                 out = vloadTN(0, t);                                                                  \
             }                                                                                         \
             vstoreTN(out, 0, row);                                                                    \
@@ -138,8 +136,12 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
             vstoreTN(acc[r], 0, bt);                                                                  \
             for (int q = 0; q < cols; ++q) {                                                          \
                 const int at = (i0 + r) * n + j0 + q;                                                 \
-                const float out = beta != 0.0f ? alpha * bt[q] + beta * c[at] : alpha * bt[q];        \
-                c[at] = epilogue_value(out, bb, i0 + r, j0 + q, epilogue);                            \
+                float out = beta != 0.0f ? alpha * bt[q] + beta * c[at] : alpha * bt[q];              \
+                if (epilogue >= 0) {                                                                  \
+                    const float v = out + EPILOGUE_BIAS(i0 + r, j0 + q);                              \
+                    out = activation_f(epilogue & 15, v);                                             \
+                }                                                                                     \
+                c[at] = out;                                                                          \
             }                                                                                         \
         }                                                                                             \
     }                                                                                                 \
@@ -278,8 +280,12 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
             const int j = j0 + tx + q * MMT_RTSN;                                                     \
             if (i < m && j < n) {                                                                     \
                 const int at = i * n + j;                                                             \
-                const float out = beta != 0.0f ? alpha * acc[r][q] + beta * c[at] : alpha * acc[r][q]; \
-                c[at] = epilogue_value(out, bb, i, j, epilogue);                                      \
+                float out = beta != 0.0f ? alpha * acc[r][q] + beta * c[at] : alpha * acc[r][q];      \
+                if (epilogue >= 0) {                                                                  \
+                    const float v = out + EPILOGUE_BIAS(i, j);                                        \
+                    out = activation_f(epilogue & 15, v);                                             \
+                }                                                                                     \
+                c[at] = out;                                                                          \
             }                                                                                         \
         }                                                                                             \
     }                                                                                                 \

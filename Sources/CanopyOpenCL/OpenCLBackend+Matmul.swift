@@ -21,6 +21,12 @@ struct ProductEpilogue {
     /// 0 the bias only), plus matmul.cl's EPILOGUE_ROW_BIAS (16) for a bias by row.
     var code: Int { (activation?.clCode ?? 0) + (byRow ? 16 : 0) }
 
+    /// The kernels' last four arguments (`bias`, `biasOffset`, `biasStride`, `epilogue`): with no epilogue, C stands
+    /// in for the bias, which is never read.
+    static func arguments(_ epilogue: ProductEpilogue?, c: MatrixOperand) -> [CLArgument] {
+        guard let epilogue else { return [.buffer(c.buffer), .int(0), .int(0), .int(-1)] }
+        return [.buffer(epilogue.bias), .int(epilogue.offset), .int(epilogue.stride), .int(epilogue.code)]
+    }
 }
 
 extension UnaryFunction {
@@ -39,21 +45,6 @@ extension UnaryFunction {
 
 /// Matrix products (matmul.cl).
 extension OpenCLBackend {
-    /// The arguments of every matmul kernel (register-blocked and tiled share their parameters), in order. With no
-    /// epilogue, C stands in for the bias, which is never read.
-    static func productArguments(m: Int, n: Int, k: Int, alpha: Float, beta: Float, a: MatrixOperand, b: MatrixOperand,
-                                 c: MatrixOperand, epilogue: ProductEpilogue?) -> [CLArgument] {
-        let bias: [CLArgument] = epilogue.map {
-            [.buffer($0.bias), .int($0.offset), .int($0.stride), .int($0.code)]
-        } ?? [.buffer(c.buffer), .int(0), .int(0), .int(-1)]
-        return [
-            .int(m), .int(n), .int(k), .float(alpha), .float(beta),
-            .buffer(a.buffer), .int(a.offset), .int(a.stride),
-            .buffer(b.buffer), .int(b.offset), .int(b.stride),
-            .buffer(c.buffer), .int(c.offset), .int(c.stride),
-        ] + bias
-    }
-
     func matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape) throws {
         try matmul(a: a, b: b, c: c, shape: s, epilogue: nil)
     }
@@ -109,8 +100,12 @@ extension OpenCLBackend {
             return try enqueueTiledMatmul(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, alpha: alpha,
                                           beta: beta, a: a, b: b, c: c, batch: batch, epilogue: epilogue)
         }
-        let arguments = OpenCLBackend.productArguments(m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c,
-                                                       epilogue: epilogue)
+        let arguments: [CLArgument] = [
+            .int(m), .int(n), .int(k), .float(alpha), .float(beta),
+            .buffer(a.buffer), .int(a.offset), .int(a.stride),
+            .buffer(b.buffer), .int(b.offset), .int(b.stride),
+            .buffer(c.buffer), .int(c.offset), .int(c.stride),
+        ] + ProductEpilogue.arguments(epilogue, c: c)
         let columns = (n + tunables.matmulColumns - 1) / tunables.matmulColumns
         let rows = (m + tunables.matmulRows - 1) / tunables.matmulRows
         // One work-group shape for every matrix size: a driver that compiles a kernel per work-group shape (PoCL)
@@ -145,8 +140,12 @@ extension OpenCLBackend {
     func enqueueTiledMatmul(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
                             a: MatrixOperand, b: MatrixOperand, c: MatrixOperand, batch: Int = 1,
                             epilogue: ProductEpilogue? = nil) throws {
-        let arguments = OpenCLBackend.productArguments(m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c,
-                                                       epilogue: epilogue)
+        let arguments: [CLArgument] = [
+            .int(m), .int(n), .int(k), .float(alpha), .float(beta),
+            .buffer(a.buffer), .int(a.offset), .int(a.stride),
+            .buffer(b.buffer), .int(b.offset), .int(b.stride),
+            .buffer(c.buffer), .int(c.offset), .int(c.stride),
+        ] + ProductEpilogue.arguments(epilogue, c: c)
         let group = tunables.tileGroup
         let tilesX = (n + tunables.tileColumns - 1) / tunables.tileColumns
         let tilesY = (m + tunables.tileRows - 1) / tunables.tileRows
