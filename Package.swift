@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // ONNX export and TensorBoard event files: generated code from Protos/ is committed (Scripts/generate-protos).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         // Tensors' shapes, the graph, autodiff, the executor and the public Backend protocol.
