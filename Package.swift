@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         // ONNX export and TensorBoard event files: generated code from Protos/ is committed (Scripts/generate-protos).
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        // `swift package generate-documentation`: the API reference with DocC (README, "API reference").
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // Tensors' shapes, the graph, autodiff, the executor and the public Backend protocol.
