@@ -22,11 +22,13 @@ struct CLDiskCache {
         return home.appendingPathComponent(".cache/canopy/kernels")
     }
 
-    /// The file for one program: `<file stem>-<16 hex digits>.bin`.
-    func url(file: String, key: UInt64) -> URL {
+    /// The file for one program: `<file stem>-<16 hex digits>.bin` for its binary, `….compiled` for the record
+    /// that the driver's own cache holds its kernels (the same layout with an empty binary).
+    func url(file: String, key: UInt64, binary: Bool = true) -> URL {
         let stem = file.hasSuffix(".cl") ? String(file.dropLast(3)) : file
         let hex = String(key, radix: 16)
-        return directory.appendingPathComponent("\(stem)-\(String(repeating: "0", count: 16 - hex.count))\(hex).bin")
+        let name = "\(stem)-\(String(repeating: "0", count: 16 - hex.count))\(hex)"
+        return directory.appendingPathComponent(name + (binary ? ".bin" : ".compiled"))
     }
 
     private static let magic = Array("CNPYCLB1".utf8)
@@ -39,7 +41,7 @@ struct CLDiskCache {
         let stored = bytes[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard FNV1a64.hash(bytes[16...]) == stored else { return nil }
         let nameLength = bytes[16..<20].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard 20 + nameLength < bytes.count else { return nil }
+        guard 20 + nameLength <= bytes.count else { return nil }
         let names = String(decoding: bytes[20..<(20 + nameLength)], as: UTF8.self)
         let kernels = Set(names.split(separator: "\n").map(String.init))
         return (kernels, Array(bytes[(20 + nameLength)...]))

@@ -9,15 +9,20 @@ public struct OpenCLCompileStatistics: Equatable, Sendable, CustomStringConverti
     public var builtFromSource = 0
     /// Programs created from a binary in the disk cache.
     public var loadedFromBinary = 0
+    /// Programs built from source whose kernels the driver's own cache held already, as the disk cache's record
+    /// of an earlier run says (PoCL; see ``OpenCLBinaryCaching/automatic``): they cost no compiling.
+    public var builtFromDriverCache = 0
     /// Cache files that existed but were damaged or rejected by the driver, and were rebuilt.
     public var rejectedCacheFiles = 0
-    /// Binaries written to the disk cache.
+    /// Binaries (or, where the driver caches kernels itself, records of the programs it compiled) written to the
+    /// disk cache.
     public var binariesSaved = 0
     /// The last failure to write the disk cache (the cache is an optimisation: a failure does not stop work).
     public var lastSaveError: String?
 
     public var description: String {
         "\(builtFromSource) built from source, \(loadedFromBinary) loaded from the disk cache, "
+            + (builtFromDriverCache > 0 ? "\(builtFromDriverCache) built from the driver's kernel cache, " : "")
             + "\(rejectedCacheFiles) cache files rejected, \(binariesSaved) binaries saved"
     }
 }
@@ -68,6 +73,9 @@ final class CLProgramCache {
     let device: CLDevice
     let sources: KernelSources
     let disk: CLDiskCache?
+    /// Whether the disk cache holds programs' binaries, or (false) only records of the programs the driver has
+    /// compiled, for a driver that keeps compiled kernels in a cache of its own (see ``OpenCLBinaryCaching``).
+    let savesBinaries: Bool
     /// Guards `programs`, `pending`, `queue` and `counts`.
     private let lock = NSLock()
     private var programs: [CLProgramKey: CLProgram] = [:]
@@ -80,8 +88,8 @@ final class CLProgramCache {
     /// Writes binaries one at a time, off the thread that launches kernels.
     private let writer = DispatchQueue(label: "canopy.opencl.binary-cache", qos: .utility)
 
-    init(device: CLDevice, sources: KernelSources, disk: CLDiskCache?) {
-        self.device = device; self.sources = sources; self.disk = disk
+    init(device: CLDevice, sources: KernelSources, disk: CLDiskCache?, binaries: Bool) {
+        self.device = device; self.sources = sources; self.disk = disk; self.savesBinaries = binaries
     }
 
     deinit { waitForBackgroundWork() }
@@ -190,6 +198,7 @@ final class CLProgramCache {
     private func add(_ made: OpenCLCompileStatistics) {
         counts.builtFromSource += made.builtFromSource
         counts.loadedFromBinary += made.loadedFromBinary
+        counts.builtFromDriverCache += made.builtFromDriverCache
         counts.rejectedCacheFiles += made.rejectedCacheFiles
     }
 
@@ -207,8 +216,17 @@ final class CLProgramCache {
                           info.driverVersion, info.deviceVersion, options, source] {
                 hash.add(field: field)
             }
-            let url = disk.url(file: file, key: hash.value)
+            let url = disk.url(file: file, key: hash.value, binary: savesBinaries)
             cacheURL = url
+            if !savesBinaries {
+                // Only a record: the driver's own cache has the kernels if an earlier run compiled them.
+                let record = disk.read(url)
+                let built = try CLCompiler.build(source: source, file: file, options: options, device: device)
+                if record == nil { made.builtFromSource += 1 } else { made.builtFromDriverCache += 1 }
+                let program = CLProgram(program: built, file: file, cacheURL: url, saved: record?.kernels ?? [])
+                try checkAgainstTable(program)
+                return (program, made)
+            }
             if FileManager.default.fileExists(atPath: url.path) {
                 if let saved = disk.read(url), let built = CLCompiler.load(binary: saved.binary, options: options, device: device) {
                     made.loadedFromBinary += 1
@@ -288,10 +306,10 @@ final class CLProgramCache {
             let kernels = program.launched.union(program.saved)
             // Marked as saved now (even if the write fails): a cache that cannot be written is not retried every step.
             program.saved = kernels
-            let device = self.device
+            let device = self.device, savesBinaries = self.savesBinaries
             let save = { [self] in
                 do {
-                    let binary = try CLCompiler.binary(of: program.program, device: device)
+                    let binary = savesBinaries ? try CLCompiler.binary(of: program.program, device: device) : []
                     try disk.write(url, kernels: kernels, binary: binary)
                     lock.withLock { counts.binariesSaved += 1 }
                 } catch {

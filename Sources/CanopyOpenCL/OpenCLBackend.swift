@@ -12,6 +12,20 @@ public enum OpenCLTuningProfile: String, Equatable, Sendable {
     case gpu
 }
 
+/// Whether an ``OpenCLBackend`` keeps the binaries of the programs it compiled in its disk cache.
+public enum OpenCLBinaryCaching: String, Equatable, Sendable {
+    /// Binaries in the disk cache, except on a driver that keeps the kernels it compiled in a cache of its own,
+    /// keyed by device, driver, source and options: PoCL (unless `POCL_KERNEL_CACHE=0`). There a program's binary
+    /// saves nothing the driver's cache does not, and costs compiling every kernel of the program once more (PoCL
+    /// compiles all of them, not only those that ran, to make the binary: 8 to 17 s of CPU for a small model's
+    /// programs, competing with training on a machine with few cores and delaying the end of a short run). The
+    /// disk cache then records only which programs, and which of their kernels, the driver has compiled, so that
+    /// ``OpenCLCompileStatistics`` can still tell a first run from a later one.
+    case automatic
+    /// Binaries in the disk cache on every driver (tests of the disk cache itself).
+    case always
+}
+
 /// Where an ``OpenCLBackend`` reads kernel sources and caches compiled programs, and how it tunes kernels.
 public struct OpenCLBackendOptions: Equatable, Sendable {
     /// A directory of `.cl` files to compile instead of the copies embedded at build time (kernel development).
@@ -22,13 +36,17 @@ public struct OpenCLBackendOptions: Equatable, Sendable {
     /// Only `.automatic` reads a tuning file (``OpenCLBackend/tune(device:options:seconds:progress:)``) from
     /// `cacheDirectory`; `.cpu` and `.gpu` always use that family's defaults.
     public var tuning: OpenCLTuningProfile
+    /// Whether compiled programs' binaries go to the disk cache (see ``OpenCLBinaryCaching``).
+    public var binaryCaching: OpenCLBinaryCaching
 
-    /// Creates options; by default the embedded kernel sources and automatic tuning. A nil `cacheDirectory`
-    /// turns the disk cache off.
-    public init(kernelDirectory: URL? = nil, cacheDirectory: URL?, tuning: OpenCLTuningProfile = .automatic) {
+    /// Creates options; by default the embedded kernel sources, automatic tuning and automatic binary caching. A
+    /// nil `cacheDirectory` turns the disk cache off.
+    public init(kernelDirectory: URL? = nil, cacheDirectory: URL?, tuning: OpenCLTuningProfile = .automatic,
+                binaryCaching: OpenCLBinaryCaching = .automatic) {
         self.kernelDirectory = kernelDirectory
         self.cacheDirectory = cacheDirectory
         self.tuning = tuning
+        self.binaryCaching = binaryCaching
     }
 
     /// `CANOPY_KERNEL_DIR` (unset: embedded sources) and `CANOPY_CACHE_DIR`, else `$XDG_CACHE_HOME/canopy/kernels`,
@@ -102,7 +120,9 @@ public final class OpenCLBackend: Backend {
         device = try CLDevice(selector: selector, environment: environment)
         let sources = KernelSources(directory: options.kernelDirectory)
         programs = CLProgramCache(device: device, sources: sources,
-                                  disk: options.cacheDirectory.map { CLDiskCache(directory: $0) })
+                                  disk: options.cacheDirectory.map { CLDiskCache(directory: $0) },
+                                  binaries: options.binaryCaching == .always
+                                      || !device.info.keepsCompiledKernels(environment: environment))
         tunables = CLTunables(device: device, profile: options.tuning)
         staging = CLUploadStaging(device: device)
         if let override {

@@ -27,6 +27,14 @@ public struct OpenCLDeviceInfo: Equatable, Sendable, CustomStringConvertible {
         [name, vendor, platformName].contains { $0.lowercased().contains("oclgrind") }
     }
 
+    /// Whether the driver keeps the kernels it compiles in a persistent cache of its own, so that a later process
+    /// compiles nothing again: PoCL does (its kernel cache, `POCL_CACHE_DIR`, on unless `POCL_KERNEL_CACHE=0`).
+    /// Other drivers may cache too, but only where they say so here is Canopy's own binary cache left out (see
+    /// ``OpenCLBinaryCaching/automatic``).
+    public func keepsCompiledKernels(environment: [String: String]) -> Bool {
+        platformName == "Portable Computing Language" && environment["POCL_KERNEL_CACHE"] != "0"
+    }
+
     /// The `P:D` selector that picks exactly this device.
     public var selector: String { "\(platformIndex):\(deviceIndex)" }
 

@@ -18,7 +18,8 @@ final class OpenCLHostLayerTests: OpenCLScratchTestCase {
 
     private func backend(kernels: URL? = nil, cache: URL?) throws -> OpenCLBackend {
         try OpenCLTesting.skipWithoutDevice {
-            try OpenCLBackend(device: .environment, options: OpenCLBackendOptions(kernelDirectory: kernels, cacheDirectory: cache))
+            try OpenCLBackend(device: .environment, options: OpenCLBackendOptions(kernelDirectory: kernels, cacheDirectory: cache,
+                                                                                  binaryCaching: .always))
         }
     }
 

@@ -8,10 +8,11 @@ import XCTest
 /// built ahead of its first launch and nothing more is built when it runs; preparing runs nothing; binaries are
 /// saved once a step repeats, and a damaged cache file is still rejected and rebuilt.
 final class OpenCLPrepareTests: OpenCLScratchTestCase {
-    /// A fresh backend (no programs in memory) with its own disk cache, or none.
-    private func freshBackend(cache: URL?) throws -> OpenCLBackend {
+    /// A fresh backend (no programs in memory) with its own disk cache, or none; binaries in the cache on every
+    /// driver unless `caching` says otherwise.
+    private func freshBackend(cache: URL?, caching: OpenCLBinaryCaching = .always) throws -> OpenCLBackend {
         try OpenCLTesting.skipWithoutDevice {
-            try OpenCLBackend(device: .environment, options: OpenCLBackendOptions(cacheDirectory: cache))
+            try OpenCLBackend(device: .environment, options: OpenCLBackendOptions(cacheDirectory: cache, binaryCaching: caching))
         }
     }
 
@@ -119,6 +120,39 @@ final class OpenCLPrepareTests: OpenCLScratchTestCase {
         XCTAssertEqual(again.builtFromSource, 0, "the second backend compiled a program")
         XCTAssertEqual(again.loadedFromBinary, statistics.builtFromSource)
         XCTAssertEqual(again.binariesSaved, 0, "the saved binaries lacked a kernel the step runs")
+    }
+
+    /// On a driver that keeps compiled kernels itself (PoCL), `.automatic` writes no binaries (making one would
+    /// compile every kernel of the program again), only records of what the driver compiled, and a second backend
+    /// builds from the driver's cache: it counts no program as compiled. On other drivers it keeps binaries.
+    func testAutomaticCachingLeavesCompiledKernelsToADriverThatKeepsThem() throws {
+        let cache = try temporaryDirectory("automatic-cache")
+        let step = try Step()
+        let first = try freshBackend(cache: cache, caching: .automatic)
+        let executor = try step.executor(on: first)
+        try executor.run()
+        try executor.run()
+        _ = try executor.read(step.loss)
+        let statistics = first.compileStatistics
+        print("first backend, automatic caching: \(statistics)")
+        guard first.deviceInfo.keepsCompiledKernels(environment: ProcessInfo.processInfo.environment) else {
+            XCTAssertEqual(try binaries(in: cache).count, statistics.builtFromSource)
+            return
+        }
+        XCTAssertEqual(try binaries(in: cache), [], "binaries written for a driver that caches its kernels")
+        let records = try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.hasSuffix(".compiled") }
+        XCTAssertEqual(records.count, statistics.builtFromSource)
+        XCTAssertEqual(statistics.binariesSaved, statistics.builtFromSource)
+
+        let second = try freshBackend(cache: cache, caching: .automatic)
+        let warm = try step.executor(on: second)
+        try warm.run()
+        XCTAssertEqual(try warm.read(step.loss)[0], try executor.read(step.loss)[0])
+        let again = second.compileStatistics
+        print("second backend, automatic caching: \(again)")
+        XCTAssertEqual(again.builtFromSource, 0)
+        XCTAssertEqual(again.builtFromDriverCache, statistics.builtFromSource)
+        XCTAssertEqual(again.binariesSaved, 0, "the records lacked a kernel the step runs")
     }
 
     func testDamagedCacheFileIsRejectedAndRebuiltWhenPreparing() throws {

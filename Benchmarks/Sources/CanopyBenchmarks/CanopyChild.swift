@@ -44,7 +44,8 @@ struct CanopyChild {
         result.device = backend.deviceDescription
         if let openCL {
             result.programs_built = openCL.compileStatistics.builtFromSource
-            result.programs_from_cache = openCL.compileStatistics.loadedFromBinary
+            let statistics = openCL.compileStatistics
+            result.programs_from_cache = statistics.loadedFromBinary + statistics.builtFromDriverCache
         }
         if firstStepOnly {
             result.peak_rss_mb = Self.peakResidentMB()

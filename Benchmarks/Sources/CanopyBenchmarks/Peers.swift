@@ -38,7 +38,7 @@ struct EngineResult: Codable {
     var programs_built: Int?
     var programs_from_cache: Int?
     /// The OpenCL backend's first step in a process of its own with an empty `CANOPY_CACHE_DIR` and
-    /// `POCL_KERNEL_CACHE=0` (set by the parent from that process's result; `first_step_s` is then the warm one).
+    /// `POCL_CACHE_DIR` (set by the parent from that process's result; `first_step_s` is then the warm one).
     var first_step_cold_s: Double?
     /// A whole epoch as `canopy train` runs it (its steps, validation, gradient diagnostics, the run folder's
     /// commit), validation alone, and the epoch's steps; medians of 3 epochs, after the timed repetitions.

@@ -10,7 +10,7 @@ import Foundation
 /// Every engine runs in a process of its own (Canopy's measurements in ``CanopyChild`` processes of this same
 /// binary), so each reports its own peak resident memory. Canopy's processes also report their step profile
 /// (kernel calls and host transfers per step) and, for OpenCL, device launches per step and a cold first step
-/// (a process with an empty `CANOPY_CACHE_DIR` and `POCL_KERNEL_CACHE=0`) beside the warm one (the timed process,
+/// (a process with an empty `CANOPY_CACHE_DIR` and `POCL_CACHE_DIR`) beside the warm one (the timed process,
 /// which finds the cache the cold one filled).
 struct WorkloadSuite {
     /// `Benchmarks/`.
@@ -86,13 +86,14 @@ struct WorkloadSuite {
         guard backend == "opencl" else { return child(base + writing, label: "canopy-\(backend)", workload: workload) }
         let cache = scratch.appendingPathComponent("opencl-cache/\(workload.id)")
         try? FileManager.default.removeItem(at: cache)
-        let environment = ["CANOPY_CACHE_DIR": cache.path, "POCL_KERNEL_CACHE": "0"]
+        // Both caches a user's first run starts without: Canopy's and the driver's own (PoCL's kernel cache).
+        let environment = ["CANOPY_CACHE_DIR": cache.path, "POCL_CACHE_DIR": cache.appendingPathComponent("pocl").path]
         guard let cold = child(base + writing + ["--first-step-only"], environment: environment, label: "canopy-opencl (cold)",
                                workload: workload) else { return nil }
         print("\(workload.id) canopy-opencl  cold process: " + String(format: "backend opened in %.3f s, first step %.3f s, ",
                                                                        cold.backend_open_s ?? 0, cold.first_step_s)
               + "programs \(cold.programs_built ?? 0) built, \(cold.programs_from_cache ?? 0) from cache "
-              + "(CANOPY_CACHE_DIR empty, POCL_KERNEL_CACHE=0)")
+              + "(CANOPY_CACHE_DIR and POCL_CACHE_DIR empty)")
         guard var warm = child(base, environment: environment,
                                label: "canopy-opencl", workload: workload) else { return nil }
         print("\(workload.id) canopy-opencl  warm process: " + String(format: "backend opened in %.3f s, first step %.3f s, ",
