@@ -66,5 +66,5 @@ let package = Package(
         .testTarget(name: "CanopyTrainTests", dependencies: ["CanopyTrain", "CanopyCPU", "CanopyTestSupport"]),
         .testTarget(name: "CanopyTests", dependencies: ["Canopy", "canopy", "CanopyTestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

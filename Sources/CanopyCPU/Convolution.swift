@@ -15,7 +15,7 @@ import CCPUKernels
 
 extension CPUBackend {
     /// The convolution; with an `epilogue`, each batch of images then gets `bias[f]` added to filter f's planes and
-    /// the activation applied while it is in cache, by the kernels ``biasAdd`` and ``unary`` use (their bits).
+    /// the activation applied while it is in cache, by the kernels `biasAdd` and `unary` use (their bits).
     func conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry g: ConvGeometry,
                 epilogue: (bias: UnsafePointer<Float>, activation: UnaryFunction?)? = nil) throws {
         try checkColumns(g, "conv2d")

@@ -46,7 +46,7 @@ extension CPUBackend {
 
     /// `C = f(alpha · op(A) · op(B) + bias)`: each piece of the product (see ``sgemm``) gets its bias and f on the
     /// thread that computed it, while the piece is still in cache. The bias is added and f applied by the kernels
-    /// ``biasAdd`` and ``unary`` use, so the bits are theirs.
+    /// `biasAdd` and `unary` use, so the bits are theirs.
     func matmulBias(a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer, c: DeviceBuffer, shape s: MatmulShape,
                     activation: UnaryFunction?) throws {
         guard max(s.m, s.n, s.k) <= Int(Int32.max) else {

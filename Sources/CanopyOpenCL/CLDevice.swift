@@ -3,8 +3,9 @@ import COpenCL
 import Foundation
 
 /// One OpenCL device opened for work: its platform and device ids, a context, one in-order command queue,
-/// and the limits the host reads to choose kernel tunables.
-final class CLDevice {
+/// and the limits the host reads to choose kernel tunables. Its handles are immutable and OpenCL's API calls on them
+/// are thread-safe (the program builders and the binary writer use them beside the launching thread).
+final class CLDevice: @unchecked Sendable {
     let platform: cl_platform_id
     let device: cl_device_id
     let context: cl_context

@@ -27,8 +27,10 @@ public struct OpenCLCompileStatistics: Equatable, Sendable, CustomStringConverti
     }
 }
 
-/// One built program and the kernel objects made from it.
-final class CLProgram {
+/// One built program and the kernel objects made from it. The program handle may be used from any thread (OpenCL
+/// API calls are thread-safe but for setting a kernel's arguments); `kernels`, `launched` and `saved` belong to the
+/// thread that launches kernels, hence `@unchecked Sendable`.
+final class CLProgram: @unchecked Sendable {
     let program: cl_program
     let file: String
     /// Where its binary is cached on disk (nil when the disk cache is off).
@@ -69,7 +71,11 @@ private final class CLPendingBuild {
 /// program still being built waits for that one only). Binaries are saved at sync points once their kernels
 /// have run (see ``saveLaunchedBinaries()``); ``waitForBackgroundWork()`` waits for background builds and
 /// writes, and so do ``statistics`` and `deinit`.
-final class CLProgramCache {
+///
+/// Shared with its builder threads and the binary writer: the tables and counts are guarded by `lock`; a
+/// ``CLProgram``'s `launched`, `saved` and `kernels` and the sync flags are touched only by the thread that
+/// launches kernels (the backend's owner), hence `@unchecked Sendable`.
+final class CLProgramCache: @unchecked Sendable {
     let device: CLDevice
     let sources: KernelSources
     let disk: CLDiskCache?
@@ -307,7 +313,7 @@ final class CLProgramCache {
             // Marked as saved now (even if the write fails): a cache that cannot be written is not retried every step.
             program.saved = kernels
             let device = self.device, savesBinaries = self.savesBinaries
-            let save = { [self] in
+            let save: @Sendable () -> Void = { [self] in
                 do {
                     let binary = savesBinaries ? try CLCompiler.binary(of: program.program, device: device) : []
                     try disk.write(url, kernels: kernels, binary: binary)

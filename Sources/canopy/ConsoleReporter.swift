@@ -35,7 +35,7 @@ final class ConsoleReporter: TrainingObserver {
         print(String(format: "opencl: compiled %d kernel program%@ from source for the first step (%.1f s with it); "
             + "later runs on this device and driver load them from the kernel cache", built, built == 1 ? "" : "s",
             seconds))
-        fflush(stdout)
+        fflush(nil)
     }
 
     func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {
@@ -52,6 +52,6 @@ final class ConsoleReporter: TrainingObserver {
         }
         if !extra.isEmpty { print("         " + extra.joined(separator: " | ")) }
         if report.stopsEarly { print("early stopping: no improvement for \(trainer.spec.train.earlyStopping?.patience ?? 0) epochs") }
-        fflush(stdout)
+        fflush(nil)
     }
 }

@@ -36,6 +36,6 @@ struct TuneCommand: ParsableCommand {
 func tune(_ selector: OpenCLDeviceSelector, seconds: Double) throws -> OpenCLTuningReport {
     try OpenCLBackend.tune(device: selector, seconds: seconds) { line in
         print("  " + line)
-        fflush(stdout)
+        fflush(nil)
     }
 }

@@ -6,7 +6,7 @@ import XCTest
 /// size reuse the pool, loops from several threads at once and loops inside a chunk all complete.
 final class ThreadPoolTests: XCTestCase {
     /// Runs a loop of `chunks` on `threads` through the backend's own bridge to the pool.
-    private func loop(_ chunks: Int, threads: Int, _ body: (Int) -> Void) {
+    private static func loop(_ chunks: Int, threads: Int, _ body: (Int) -> Void) {
         runOnPool(chunks: chunks, threads: threads, body)
     }
 
@@ -16,7 +16,7 @@ final class ThreadPoolTests: XCTestCase {
             let counts = UnsafeMutablePointer<Int>.allocate(capacity: chunks)
             counts.initialize(repeating: 0, count: chunks)
             defer { counts.deallocate() }
-            loop(chunks, threads: threads) { counts[$0] += 1 }
+            Self.loop(chunks, threads: threads) { counts[$0] += 1 }
             XCTAssertEqual(Array(UnsafeBufferPointer(start: counts, count: chunks)), Array(repeating: 1, count: chunks),
                            "round \(round): \(chunks) chunks on \(threads) threads")
         }
@@ -34,11 +34,11 @@ final class ThreadPoolTests: XCTestCase {
                     let sums = UnsafeMutablePointer<Int>.allocate(capacity: chunks)
                     sums.initialize(repeating: 0, count: chunks)
                     // Each chunk runs an inner loop of its own (run on the chunk's thread when the pool is busy).
-                    self.loop(chunks, threads: 2) { chunk in
+                    Self.loop(chunks, threads: 2) { chunk in
                         var inner = [Int](repeating: 0, count: 5)
                         inner.withUnsafeMutableBufferPointer { cells in
                             let base = cells.baseAddress!
-                            self.loop(5, threads: 2) { base[$0] = chunk + $0 }
+                            Self.loop(5, threads: 2) { base[$0] = chunk + $0 }
                         }
                         sums[chunk] = inner.reduce(0, +)
                     }

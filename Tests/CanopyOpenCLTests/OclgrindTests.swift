@@ -62,8 +62,9 @@ final class OclgrindTests: XCTestCase {
         guard environment[Self.workloadVariable] == "1" else {
             throw XCTSkip("runs only inside oclgrind, started by Scripts/oclgrind-check")
         }
-        setvbuf(stdout, nil, _IONBF, 0)
+        // Each line is flushed at once, so that what ran is on record even if the simulator aborts.
         for kernel in CLKernels.all { print("oclgrind-kernel-declared: \(kernel.name)") }
+        fflush(nil)
         let cpu = CPUBackend()
         // gpu-style products use the local-memory tiled kernels; "gpu-registers" runs the products again with the
         // GPU family's register-blocked kernels (and their tiled transpose), which a tuning may choose instead.
@@ -81,6 +82,7 @@ final class OclgrindTests: XCTestCase {
             for call in Self.calls(seed: seed) where (only?.contains(where: call.name.contains) ?? true)
                 && (!onlyProducts || call.name.hasPrefix("matmul")) {
                 print("oclgrind-call: \(style) \(call.name)")
+                fflush(nil)
                 do {
                     try compareKernel(call, on: backend, and: cpu, quiet: true)
                 } catch {

@@ -14,14 +14,15 @@ enum OpenCLTesting {
         return url
     }
 
-    private static let shared: Result<OpenCLBackend, Error> = Result {
+    // `nonisolated(unsafe)`: a backend is used by one thread at a time, and XCTest runs the tests one after another.
+    nonisolated(unsafe) private static let shared: Result<OpenCLBackend, Error> = Result {
         try OpenCLBackend(device: .environment,
                           options: OpenCLBackendOptions(cacheDirectory: try temporaryDirectory("shared-cache")))
     }
 
     /// The same device with the other tuning family's tunables, so that both families' kernel variants
     /// (register-block sizes, vector widths, row teams, transposes) are tested on whatever device exists.
-    private static let otherTuning: Result<OpenCLBackend, Error> = Result {
+    nonisolated(unsafe) private static let otherTuning: Result<OpenCLBackend, Error> = Result {
         let automatic = try shared.get()
         return try OpenCLBackend(device: .index(automatic.deviceInfo.index),
                                  options: OpenCLBackendOptions(cacheDirectory: try temporaryDirectory("other-cache"),

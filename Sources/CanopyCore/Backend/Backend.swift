@@ -90,7 +90,7 @@ extension Backend {
 }
 
 /// Errors a backend raises. Backend-specific failures (an OpenCL status, a build log) come as ``deviceFailure``.
-public enum BackendError: Error, CustomStringConvertible, Equatable {
+public enum BackendError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The backend has no implementation of this kernel.
     case unsupportedKernel(kernel: String, backend: String)
     /// A kernel was called with buffers too small for its sizes, or with sizes that make no sense.

@@ -152,7 +152,7 @@ public struct RMSpropHyperparameters: Equatable, Sendable {
 /// `uniform(seed, i) = (hash(hash(i) ^ seed) >> 8) · 2⁻²⁴`, with Chris Wellons' "lowbias32" integer hash
 /// `x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16` in wrapping 32-bit arithmetic.
 /// OpenCL kernels implement the same lines in `uint`.
-public enum DropoutRandom {
+public enum DropoutRandom: Sendable {
     /// Chris Wellons' "lowbias32" hash of `value`, in wrapping 32-bit arithmetic.
     @inline(__always)
     public static func hash(_ value: UInt32) -> UInt32 {

@@ -18,19 +18,20 @@ public enum Kernel {
     /// A is stored m×k, or k×m when `transposeA`; B is stored k×n, or n×k when `transposeB`.
     /// With `beta == 0`, C's previous contents are ignored (even NaN).
     case matmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, shape: MatmulShape)
-    /// `C = f(alpha · op(A) · op(B) + bias)`: a ``matmul`` whose epilogue adds `bias[j]` to column j of every row
-    /// of C and applies f (nothing when `activation` is nil) as C is stored: a dense layer's product, bias and
-    /// activation in one call, which the executor plans in place of the three (``Executor``'s fusions). The
-    /// shape's `beta` must be 0. Each element is rounded as the separate calls round it (the product, then the
-    /// sum with the bias, then f), so on one backend the fused call gives the bits of ``matmul``, ``biasAdd``
-    /// and ``unary(_:x:y:count:)`` in turn.
+    /// `C = f(alpha · op(A) · op(B) + bias)`: a ``matmul(a:b:c:shape:)`` whose epilogue adds `bias[j]` to column j of
+    /// every row of C and applies f (nothing when `activation` is nil) as C is stored: a dense layer's product, bias
+    /// and activation in one call, which the executor plans in place of the three (``Executor``'s fusions). The shape's
+    /// `beta` must be 0. Each element is rounded as the separate calls round it (the product, then the sum with the
+    /// bias, then f), so on one backend the fused call gives the bits of ``matmul(a:b:c:shape:)``,
+    /// ``biasAdd(x:bias:y:outer:channels:inner:)`` and ``unary(_:x:y:count:)`` in turn.
     case matmulBias(a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer, c: DeviceBuffer, shape: MatmulShape,
                     activation: UnaryFunction?)
 
     /// `y[o, c, i] = x[o, c, i] + bias[c]` for x viewed as [outer, channels, inner].
     /// A dense layer uses inner = 1; a convolution uses outer = N, inner = H·W.
     case biasAdd(x: DeviceBuffer, bias: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int)
-    /// `dBias[c] = Σ_{o,i} dy[o, c, i]`: the gradient of ``biasAdd`` with respect to the bias.
+    /// `dBias[c] = Σ_{o,i} dy[o, c, i]`: the gradient of ``biasAdd(x:bias:y:outer:channels:inner:)`` with respect to
+    /// the bias.
     case biasGradient(dy: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int)
 
     /// 2-D cross-correlation (PyTorch's `conv2d`, no bias): input [N, C, H, W], weight [F, C/G, KH, KW],
@@ -39,19 +40,22 @@ public enum Kernel {
     case conv2d(input: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer, geometry: ConvGeometry)
     /// `output = f(conv2d(input, weight) + bias)` with `bias[f]` added to every element of filter f's planes and f
     /// applied (nothing when `activation` is nil) as the output is written: a convolution layer, its bias and
-    /// activation in one call, rounded as the separate calls round them (see ``matmulBias(a:b:bias:c:shape:activation:)``).
+    /// activation in one call, rounded as the separate calls round them (see
+    /// ``matmulBias(a:b:bias:c:shape:activation:)``).
     case conv2dBias(input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer, output: DeviceBuffer,
                     geometry: ConvGeometry, activation: UnaryFunction?)
-    /// Gradient of ``conv2d`` with respect to its input: dInput [N, C, H, W] from dOutput and weight.
+    /// Gradient of ``conv2d(input:weight:output:geometry:)`` with respect to its input: dInput [N, C, H, W] from
+    /// dOutput and weight.
     case conv2dBackwardInput(dOutput: DeviceBuffer, weight: DeviceBuffer, dInput: DeviceBuffer, geometry: ConvGeometry)
-    /// Gradient of ``conv2d`` with respect to its weight: dWeight [F, C, KH, KW] from input and dOutput.
+    /// Gradient of ``conv2d(input:weight:output:geometry:)`` with respect to its weight: dWeight [F, C, KH, KW] from
+    /// input and dOutput.
     case conv2dBackwardWeight(input: DeviceBuffer, dOutput: DeviceBuffer, dWeight: DeviceBuffer, geometry: ConvGeometry)
 
     /// Max pooling over [N, C, H, W]; output [N, C, OH, OW]. `indices` receives, per output element, the index
     /// `h·W + w` within its input plane of the chosen maximum (the first one in row-major order on ties).
     case maxPool(input: DeviceBuffer, output: DeviceBuffer, indices: DeviceBuffer, geometry: PoolGeometry)
-    /// Gradient of ``maxPool``: dInput (overwritten, zero where no maximum was taken) receives each dOutput
-    /// element at its recorded index, summed where windows overlap.
+    /// Gradient of ``maxPool(input:output:indices:geometry:)``: dInput (overwritten, zero where no maximum was taken)
+    /// receives each dOutput element at its recorded index, summed where windows overlap.
     case maxPoolBackward(dOutput: DeviceBuffer, indices: DeviceBuffer, dInput: DeviceBuffer, geometry: PoolGeometry)
 
     /// Row softmax of x [rows, cols], computed stably (subtract the row maximum).
@@ -135,7 +139,7 @@ public enum Kernel {
     case scale(x: DeviceBuffer, y: DeviceBuffer, alpha: Float, count: Int)
     /// `y[0] = Σ_i x[i]`, accumulated pairwise (or in a tree) in float32.
     case sum(x: DeviceBuffer, y: DeviceBuffer, count: Int)
-    /// `y[0] = Σ_i x[i]²`, accumulated like ``sum``: squared norms for gradient clipping and diagnostics.
+    /// `y[0] = Σ_i x[i]²`, accumulated like ``sum(x:y:count:)``: squared norms for gradient clipping and diagnostics.
     case sumOfSquares(x: DeviceBuffer, y: DeviceBuffer, count: Int)
 
     /// Inverted dropout: `mask[i] = u(seed, i) < p ? 0 : 1/(1−p)`, `y[i] = x[i] · mask[i]`, with
@@ -164,26 +168,27 @@ public enum Kernel {
                                  dx: DeviceBuffer, count: Int)
 
     /// Average pooling over [N, C, H, W]; output [N, C, OH, OW]: each output is the mean of its K×K window
-    /// (the same windows as ``maxPool``: no padding, none crossing the edge).
+    /// (the same windows as ``maxPool(input:output:indices:geometry:)``: no padding, none crossing the edge).
     case avgPool(input: DeviceBuffer, output: DeviceBuffer, geometry: PoolGeometry)
-    /// Gradient of ``avgPool``: `dInput[h, w] = Σ dOutput[oh, ow] / K²` over the windows containing (h, w)
-    /// (overwritten; zero where no window reaches).
+    /// Gradient of ``avgPool(input:output:geometry:)``: `dInput[h, w] = Σ dOutput[oh, ow] / K²` over the windows
+    /// containing (h, w) (overwritten; zero where no window reaches).
     case avgPoolBackward(dOutput: DeviceBuffer, dInput: DeviceBuffer, geometry: PoolGeometry)
 
     /// Row mean of x [rows, cols]: `y[r] = Σ_j x[r, j] / cols`. Global average pooling views [N, C, H, W] as
     /// [N·C, H·W].
     case rowMean(x: DeviceBuffer, y: DeviceBuffer, rows: Int, cols: Int)
-    /// Gradient of ``rowMean``: `dx[r, j] = dy[r] / cols`.
+    /// Gradient of ``rowMean(x:y:rows:cols:)``: `dx[r, j] = dy[r] / cols`.
     case rowMeanBackward(dy: DeviceBuffer, dx: DeviceBuffer, rows: Int, cols: Int)
 
-    /// Scaled layer normalization of each row of x [rows, cols] (PyTorch's `LayerNorm` over the last dimension,
-    /// whose shift beta is a following ``biasAdd``): `mean = Σ_j x_j / cols`, `var = Σ_j (x_j − mean)² / cols`
-    /// (biased), `rstd = 1 / sqrt(var + eps)`, `normalized = (x − mean) · rstd`, `y = normalized ⊙ gamma`; gamma
-    /// [cols], rstd [rows]. eps is finite and > 0.
+    /// Scaled layer normalization of each row of x [rows, cols] (PyTorch's `LayerNorm` over the last dimension, whose
+    /// shift beta is a following ``biasAdd(x:bias:y:outer:channels:inner:)``): `mean = Σ_j x_j / cols`, `var = Σ_j (x_j
+    /// − mean)² / cols` (biased), `rstd = 1 / sqrt(var + eps)`, `normalized = (x − mean) · rstd`, `y = normalized ⊙
+    /// gamma`; gamma [cols], rstd [rows]. eps is finite and > 0.
     case layerNorm(x: DeviceBuffer, gamma: DeviceBuffer, y: DeviceBuffer, normalized: DeviceBuffer, rstd: DeviceBuffer,
                    rows: Int, cols: Int, eps: Float)
-    /// Gradient of ``layerNorm`` with respect to x, from its normalized output x̂ and rstd: with `g = dy ⊙ gamma`,
-    /// `dx = rstd · (g − Σ_j g_j / cols − x̂ · Σ_j g_j·x̂_j / cols)` per row.
+    /// Gradient of ``layerNorm(x:gamma:y:normalized:rstd:rows:cols:eps:)`` with respect to x, from its normalized
+    /// output x̂ and rstd: with `g = dy ⊙ gamma`, `dx = rstd · (g − Σ_j g_j / cols − x̂ · Σ_j g_j·x̂_j / cols)` per
+    /// row.
     case layerNormBackward(normalized: DeviceBuffer, rstd: DeviceBuffer, gamma: DeviceBuffer, dy: DeviceBuffer,
                            dx: DeviceBuffer, rows: Int, cols: Int)
 
@@ -205,9 +210,11 @@ public enum Kernel {
     case batchNormInference(x: DeviceBuffer, gamma: DeviceBuffer, runningMean: DeviceBuffer,
                             runningVariance: DeviceBuffer, y: DeviceBuffer, outer: Int, channels: Int, inner: Int,
                             eps: Float)
-    /// Gradient of training-mode ``batchNorm`` with respect to x: with `g = dy · gamma[c]` and sums over every row
-    /// and position of the channel, `dx = rstd · (g − rowMask[n] · (Σ g + x̂ · Σ g·x̂) / M)`, M as in the forward
-    /// pass (padding rows do not move the statistics, so only their own x̂ path remains).
+    /// Gradient of training-mode
+    /// ``batchNorm(x:rowMask:gamma:y:normalized:mean:variance:rstd:outer:channels:inner:eps:)`` with respect to x: with
+    /// `g = dy · gamma[c]` and sums over every row and position of the channel, `dx = rstd · (g − rowMask[n] · (Σ g +
+    /// x̂ · Σ g·x̂) / M)`, M as in the forward pass (padding rows do not move the statistics, so only their own x̂ path
+    /// remains).
     case batchNormBackward(normalized: DeviceBuffer, rstd: DeviceBuffer, gamma: DeviceBuffer, dy: DeviceBuffer,
                            rowMask: DeviceBuffer, dx: DeviceBuffer, outer: Int, channels: Int, inner: Int)
     /// Embedding lookup: `y[t, d] = weight[ids[t], d]` for t < tokens, d < dim, with weight [vocabulary, dim]
@@ -217,14 +224,15 @@ public enum Kernel {
     /// own guarantee.)
     case embedding(ids: DeviceBuffer, weight: DeviceBuffer, y: DeviceBuffer, tokens: Int, vocabulary: Int, dim: Int,
                    padding: Int)
-    /// Gradient of ``embedding`` with respect to the weight: `dWeight[v, d] = Σ_{t: ids[t] = v} dy[t, d]`, summed in
-    /// increasing t (deterministic, the same order on every backend); rows no valid id uses, the padding row and
-    /// invalid ids contribute nothing, and dWeight is overwritten (zero elsewhere). Costs O(vocabulary·dim) to zero
-    /// plus O(tokens·dim) to add (and, on OpenCL, O(tokens²) id comparisons to link each row's tokens).
+    /// Gradient of ``embedding(ids:weight:y:tokens:vocabulary:dim:padding:)`` with respect to the weight: `dWeight[v,
+    /// d] = Σ_{t: ids[t] = v} dy[t, d]`, summed in increasing t (deterministic, the same order on every backend); rows
+    /// no valid id uses, the padding row and invalid ids contribute nothing, and dWeight is overwritten (zero
+    /// elsewhere). Costs O(vocabulary·dim) to zero plus O(tokens·dim) to add (and, on OpenCL, O(tokens²) id comparisons
+    /// to link each row's tokens).
     case embeddingBackward(ids: DeviceBuffer, dy: DeviceBuffer, dWeight: DeviceBuffer, tokens: Int, vocabulary: Int,
                            dim: Int, padding: Int)
-    /// `C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b]` for b < batch, each a ``matmul`` of `shape` on the
-    /// b-th contiguous matrix of A (m·k elements), B (k·n) and C (m·n).
+    /// `C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b]` for b < batch, each a ``matmul(a:b:c:shape:)`` of `shape` on
+    /// the b-th contiguous matrix of A (m·k elements), B (k·n) and C (m·n).
     case batchedMatmul(a: DeviceBuffer, b: DeviceBuffer, c: DeviceBuffer, batch: Int, shape: MatmulShape)
     /// Exchanges two adjacent dimensions: x [outer, first, second, inner] → y [outer, second, first, inner],
     /// `y[o, j, i, e] = x[o, i, j, e]`.

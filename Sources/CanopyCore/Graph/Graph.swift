@@ -27,7 +27,7 @@ public struct Node: Sendable {
 }
 
 /// Errors raised while building a graph: shapes that do not fit an operation.
-public struct GraphError: Error, CustomStringConvertible, Equatable {
+public struct GraphError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What went wrong, for people, naming the shapes, inputs or values involved.
     public let message: String
     /// Creates an error with the message to show.

@@ -1,5 +1,5 @@
 /// The operations a ``Graph`` node can perform. Each maps to one or more ``Kernel`` calls, or to none
-/// (``reshape`` and inference-mode ``dropout`` alias their input).
+/// (``reshape`` and inference-mode ``dropout(_:)`` alias their input).
 ///
 /// Forward operations appear in model graphs; the `…Backward`/`…Gradient` operations are emitted by ``Autodiff``.
 /// Loss operations take `(prediction, target, mask)` where the mask marks rows that have a label.

@@ -98,10 +98,10 @@ struct YAMLReader {
     /// Runs `body` on a thread with a 64 MiB stack, enough for Yams at the nesting ``checkNesting(_:)`` allows
     /// whatever thread the caller is on (a dispatch worker has only 512 KiB).
     private static func onLargeStack<T>(_ body: @escaping () throws -> T) throws -> T {
-        let box = ResultBox<T>()
+        let box = ResultBox<T>(body: body)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
-            box.result = Result { try body() }
+            box.result = Result { try box.body() }
             done.signal()
         }
         thread.stackSize = 64 << 20
@@ -149,6 +149,10 @@ struct YAMLReader {
 }
 
 /// Carries a result from the large-stack thread back to the waiting caller (the semaphore orders the accesses).
+/// The work handed to the large-stack thread and its result: unchecked, because the caller waits for that thread,
+/// so the two never touch the box at the same time.
 private final class ResultBox<T>: @unchecked Sendable {
+    let body: () throws -> T
     var result: Result<T, Error>?
+    init(body: @escaping () throws -> T) { self.body = body }
 }

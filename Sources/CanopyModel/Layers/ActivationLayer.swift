@@ -2,7 +2,7 @@ import CanopyCore
 
 /// An element-wise activation, written as its bare name: `relu`, `sigmoid`, `tanh`, `gelu`, `silu`. No parameters.
 /// (`leaky_relu` and `elu`, which take a setting, are ``ParametricActivationLayer``s.)
-public struct ActivationLayer: Layer {
+public struct ActivationLayer: Layer, Sendable {
     /// The function applied to each element.
     public var function: ActivationKind
 

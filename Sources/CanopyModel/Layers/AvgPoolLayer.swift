@@ -3,7 +3,7 @@ import CanopyCore
 /// Average pooling over square windows without padding on `[channels, height, width]`: `avgpool: 2` or
 /// `avgpool: {kernel: 2, stride: 2}` (stride defaults to the kernel). The windows are max pooling's: windows that
 /// would cross the edge are not formed, so the output side is `(side − kernel) / stride + 1`. No parameters.
-public struct AvgPoolLayer: Layer {
+public struct AvgPoolLayer: Layer, Sendable {
     /// Window side and step between windows.
     public var kernel: Int, stride: Int
 

@@ -11,7 +11,7 @@ import CanopyCore
 /// running statistics. Parameters, named as PyTorch names them: `weight` (gamma) [C], ones; `bias` (beta) [C],
 /// zeros; and, not trained but saved and loaded with the others, `running_mean` [C], zeros, and `running_var`
 /// [C], ones.
-public struct BatchNormLayer: Layer {
+public struct BatchNormLayer: Layer, Sendable {
     /// How far the running statistics move toward each batch's, in [0, 1].
     public var momentum: Float
     /// Added to the variance before the square root (finite, > 0).

@@ -10,7 +10,7 @@ import CanopyCore
 ///
 /// Parameters: `weight` [filters, channels/G, kernel] (PyTorch's `Conv1d` layout) and, unless `bias: false`,
 /// `bias` [filters], started as ``WeightInit`` says (by default He-uniform with fan-in `channels/G · kernel`).
-public struct Conv1DLayer: Layer {
+public struct Conv1DLayer: Layer, Sendable {
     /// Output channels, window length, step between windows, zeros added at each end, and channel groups.
     public var filters: Int, kernel: Int, stride: Int, padding: Int, groups: Int
     /// How the weight and bias start.

@@ -12,7 +12,7 @@ import CanopyCore
 /// Parameters: `weight` [filters, channels/G, kernelHeight, kernelWidth] (PyTorch's layout) and, unless
 /// `bias: false`, `bias` [filters], started as ``WeightInit`` says (`init: he | glorot | pytorch`; by default
 /// He-uniform with fan-in `channels/G · kernelHeight · kernelWidth`, and zeros).
-public struct Conv2DLayer: Layer {
+public struct Conv2DLayer: Layer, Sendable {
     /// Output channels, and channel groups.
     public var filters: Int, groups: Int
     /// Kernel sides, steps between windows, and zeros added on each side, each as (height, width).

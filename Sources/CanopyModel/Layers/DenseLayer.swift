@@ -5,7 +5,7 @@ import CanopyCore
 ///
 /// Parameters: `weight` [units, in] and, unless `bias: false`, `bias` [units], started as ``WeightInit`` says
 /// (by default He-uniform with fan-in `in`, and zeros). Without a bias the layer is `y = W·x`.
-public struct DenseLayer: Layer {
+public struct DenseLayer: Layer, Sendable {
     /// The output width (1...``ModelLimits/maxDimension``).
     public var units: Int
     /// How the weight and bias start.

@@ -3,7 +3,7 @@ import CanopyCore
 /// Inverted dropout with drop probability `p` in [0, 1) while training, identity otherwise: `dropout: 0.1`; in a
 /// graph, `{name: d, op: dropout, p: 0.1}`. The mask is drawn from the run's seed and the node's index. No
 /// parameters.
-public struct DropoutLayer: Layer {
+public struct DropoutLayer: Layer, Sendable {
     /// The drop probability.
     public var probability: Float
 

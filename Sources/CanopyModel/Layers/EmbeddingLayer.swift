@@ -13,7 +13,7 @@ import CanopyCore
 /// An id outside [0, vocabulary), or not a whole number, is refused by training's data check before the first
 /// step; should one reach the kernels anyway they treat it like the padding id (a zero row, no gradient) and
 /// never read outside the table.
-public struct EmbeddingLayer: Layer {
+public struct EmbeddingLayer: Layer, Sendable {
     /// The number of ids (rows of the table).
     public var vocabulary: Int
     /// The width of each embedding.

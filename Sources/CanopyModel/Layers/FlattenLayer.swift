@@ -1,7 +1,7 @@
 import CanopyCore
 
 /// Reshapes `[c, h, w]` to `[c·h·w]` (row-major); a no-op on a flat input. Written `flatten`. No parameters.
-public struct FlattenLayer: Layer {
+public struct FlattenLayer: Layer, Sendable {
     /// The flatten layer.
     public init() {}
 

@@ -2,7 +2,7 @@ import CanopyCore
 
 /// Global average pooling, written `global_avgpool`: `[channels, height, width]` → `[channels]`, each channel the
 /// mean of its plane. No parameters.
-public struct GlobalAvgPoolLayer: Layer {
+public struct GlobalAvgPoolLayer: Layer, Sendable {
     /// The global average pooling layer.
     public init() {}
 

@@ -10,7 +10,7 @@ import Foundation
 /// λ is a finite number ≥ 0 (0 blocks the gradient). By default it is constant; `schedule: ganin`
 /// (`{gradient_reversal: {lambda: 1.0, schedule: ganin}}`) ramps it up over the run as ``ReversalSchedule``
 /// says, through a one-element graph input the trainer sets before each step.
-public struct GradientReversalLayer: Layer {
+public struct GradientReversalLayer: Layer, Sendable {
     /// How strongly the gradient is reversed: the backward pass multiplies it by −λ (times the schedule's factor).
     public var lambda: Float
     /// How the factor on λ moves over training (``ReversalSchedule/constant`` by default).

@@ -6,7 +6,7 @@ import CanopyCore
 ///
 /// Parameters: `weight` (gamma) [features], ones, and `bias` (beta) [features], zeros, as PyTorch names and
 /// starts them.
-public struct LayerNormLayer: Layer {
+public struct LayerNormLayer: Layer, Sendable {
     /// Added to the variance before the square root (finite, > 0).
     public var eps: Float
 

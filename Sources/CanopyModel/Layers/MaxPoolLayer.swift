@@ -3,7 +3,7 @@ import CanopyCore
 /// Max pooling over square windows without padding on `[channels, height, width]`: `maxpool: 2` or
 /// `maxpool: {kernel: 2, stride: 2}` (stride defaults to the kernel). The output side comes from the graph's
 /// pooling rule, `(side − kernel) / stride + 1`. No parameters.
-public struct MaxPoolLayer: Layer {
+public struct MaxPoolLayer: Layer, Sendable {
     /// Window side and step between windows.
     public var kernel: Int, stride: Int
 

@@ -13,7 +13,7 @@ import CanopyCore
 /// `value.weight`, `value.bias` (the same shapes), `output.weight` [dim, dim], `output.bias` [dim] (PyTorch keeps
 /// the three input projections as one `in_proj_weight` [3·dim, features]: these are its three row blocks). Weights
 /// start Glorot-uniform and biases zero, as PyTorch starts its projections; `bias: false` drops every bias.
-public struct MultiheadAttentionLayer: Layer {
+public struct MultiheadAttentionLayer: Layer, Sendable {
     /// The number of heads (a divisor of ``dim``).
     public var heads: Int
     /// The width of the queries, keys, values and output.

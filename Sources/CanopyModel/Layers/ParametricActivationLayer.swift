@@ -4,7 +4,7 @@ import CanopyCore
 /// and below; slope 0.01 by default) and `elu` (`x` above 0, `alpha·(eˣ − 1)` at and below; alpha 1 by default).
 /// Written as the bare word, with the shorthand (`leaky_relu: 0.2`) or the mapping (`leaky_relu: {slope: 0.2}`,
 /// `elu: {alpha: 0.5}`). No parameters.
-public struct ParametricActivationLayer: Layer {
+public struct ParametricActivationLayer: Layer, Sendable {
     /// The function applied to each element.
     public var function: ParametricUnaryFunction
     /// Its setting: leaky ReLU's slope, ELU's alpha.

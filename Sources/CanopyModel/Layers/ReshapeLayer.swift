@@ -3,7 +3,7 @@ import CanopyCore
 /// The same elements, row-major, viewed with another per-example shape: `reshape: [4, 8, 8]` (or
 /// `reshape: {shape: [4, 8, 8]}`), one to three sizes whose product is the input's element count. A view: nothing
 /// is copied. No parameters.
-public struct ReshapeLayer: Layer {
+public struct ReshapeLayer: Layer, Sendable {
     /// The per-example output shape.
     public var shape: [Int]
 

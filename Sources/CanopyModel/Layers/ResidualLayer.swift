@@ -12,7 +12,7 @@ import CanopyCore
 /// The model builder appends the inner layers as a list (checked, counted, named and summarised one by one) and
 /// then the sum, so the ``Layer`` methods below only serve a block used outside a list, which no model file can
 /// write (graph nodes have no `residual` op).
-public struct ResidualLayer: Layer {
+public struct ResidualLayer: Layer, Sendable {
     /// The layers of `f`, with their key paths (`shared[2].residual[0]`, ...) and places.
     public var layers: [LayerSpec]
 

@@ -6,7 +6,7 @@ import CanopyCore
 ///
 /// Built from graph ops: swap the two axes to `[features, length]` and take each feature's mean (global average
 /// pooling of a `[features, length, 1]` view).
-public struct SequenceMeanLayer: Layer {
+public struct SequenceMeanLayer: Layer, Sendable {
     /// The sequence mean layer.
     public init() {}
 

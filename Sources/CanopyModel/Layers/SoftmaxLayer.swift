@@ -3,7 +3,7 @@ import CanopyCore
 /// Softmax over the features of a flat `[features]` input, computed stably: `softmax`. Its outputs are positive
 /// and sum to 1 per example (a mixing weight, an attention over features). Not for the end of a `cross_entropy`
 /// head, whose loss applies its own softmax to logits. No parameters.
-public struct SoftmaxLayer: Layer {
+public struct SoftmaxLayer: Layer, Sendable {
     /// The softmax layer.
     public init() {}
 

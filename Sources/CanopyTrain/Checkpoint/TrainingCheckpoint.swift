@@ -15,7 +15,7 @@ import Foundation
 /// ``read(from:)`` splits the prefixes back off. A plain parameters file (``RunOutput``'s
 /// `parameters.safetensors`, metadata format `canopy-parameters`) reads as a checkpoint whose optimizer and
 /// extra state are empty.
-public struct TrainingCheckpoint {
+public struct TrainingCheckpoint: Sendable {
     /// A named float32 tensor; a shape of `[]` is a scalar.
     public typealias Tensor = (name: String, shape: [Int], values: [Float])
 

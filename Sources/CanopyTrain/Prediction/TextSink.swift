@@ -58,7 +58,7 @@ public final class TextSink {
         guard let target else { return }
         switch target {
         case .standardOutput:
-            fflush(stdout)
+            fflush(nil)         // every C stream, standard output among them (Swift 6 forbids naming `stdout`)
             self.target = nil
         case let .file(fd, temporary, destination):
             guard fsync(fd) == 0 else { throw failure("flush the temporary file to disk") }
@@ -86,7 +86,7 @@ public final class TextSink {
         defer { buffer.removeAll(keepingCapacity: true) }
         let fd: Int32
         switch target {
-        case .standardOutput: fflush(stdout); fd = STDOUT_FILENO
+        case .standardOutput: fflush(nil); fd = STDOUT_FILENO   // what print() buffered goes first
         case let .file(descriptor, _, _): fd = descriptor
         }
         guard writeAll(buffer, to: fd) else { throw failure("write") }

@@ -34,8 +34,8 @@ public struct ProgressBar {
     /// The width is the terminal's (`TIOCGWINSZ`), else `$COLUMNS`, else 80.
     public init() {
         self.init(isTerminal: isatty(1) != 0, width: terminalWidth(), clock: monotonicSeconds, output: { text in
-            fputs(text, stdout)
-            fflush(stdout)
+            print(text, terminator: "")
+            fflush(nil)
         })
     }
 

@@ -2,7 +2,7 @@ import CanopyModel
 import Foundation
 
 /// The examples a model file names, loaded, checked against the model's tasks and split.
-public struct ModelData {
+public struct ModelData: Sendable {
     /// The rows the model trains on.
     public var train: Dataset
     /// The rows held out for validation: split off the training data at random, or read from their own file.

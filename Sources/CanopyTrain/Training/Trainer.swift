@@ -55,7 +55,7 @@ extension TrainingObserver {
 }
 
 /// Why training stopped early.
-public enum TrainingError: Error, CustomStringConvertible {
+public enum TrainingError: Error, CustomStringConvertible, Sendable {
     /// A task's loss became NaN or infinite. Losses are read back a few steps at a time (see ``Trainer``), so the
     /// parameters in memory may have moved on past that step: only the files of the last finished epoch are good.
     case nonFiniteLoss(task: String, epoch: Int, step: Int, value: Float)
