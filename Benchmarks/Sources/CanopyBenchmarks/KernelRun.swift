@@ -40,7 +40,7 @@ extension CanopyBenchmarksCommand {
 
         let timer = Timer(budget: seconds)
         var report = Report()
-        let cases = KernelSuite.cases()
+        let cases = KernelSuite.cases().filter { matching.isEmpty || $0.title.localizedCaseInsensitiveContains(matching) }
         func referenceBenchmarks(_ c: KernelCase, _ libraries: [GEMMReference]) -> [Benchmark] {
             guard let gemm = c.gemm else { return [] }
             return libraries.compactMap { reference in

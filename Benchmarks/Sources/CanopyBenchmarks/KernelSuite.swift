@@ -78,6 +78,18 @@ enum KernelSuite {
         result.append(KernelCase(title: "sum of 1M elements", work: 4 * Double(count), unit: KernelCase.gbs, gemm: nil) { _, buffer in
             [.sum(x: try buffer(count, 1), y: try buffer(count, 1), count: count)]
         })
+        // A layer's activation derivative with its bias gradient (one fused kernel in training): W2's two
+        // convolution outputs and W1's first dense layer. ReLU's derivative reads y and dy and writes dx.
+        for (outer, channels, inner, name) in [(64, 32, 28 * 28, "W2 conv 1"), (64, 64, 14 * 14, "W2 conv 2"),
+                                               (128, 512, 1, "W1 dense 512")] {
+            let elements = outer * channels * inner
+            result.append(KernelCase(title: "relu backward with bias gradient, \(name) [\(outer), \(channels), \(inner)]",
+                                     work: 12 * Double(elements), unit: KernelCase.gbs, gemm: nil) { _, buffer in
+                let y = try buffer(elements, 1), dy = try buffer(elements, 1), dx = try buffer(elements, 1)
+                return [.unaryBackwardBiasGradient(.relu, x: y, y: y, dy: dy, dx: dx, dBias: try buffer(channels, 1),
+                                                   outer: outer, channels: channels, inner: inner)]
+            })
+        }
         let (rows, experts, features) = (512, 8, 16)
         result.append(KernelCase(title: "MMoE mixture 512 rows × 8 experts × 16, forward", work: 2 * Double(rows * experts * features),
                                  unit: KernelCase.gflops, gemm: nil) { _, buffer in

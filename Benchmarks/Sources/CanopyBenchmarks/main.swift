@@ -44,6 +44,9 @@ struct CanopyBenchmarksCommand: ParsableCommand {
     @Option(help: "kernels: reference libraries run beside Canopy on the same sizes (openblas, clblast; 'none').")
     var references = "openblas,clblast"
 
+    @Option(help: "kernels: run only the rows whose title contains this text (say 'conv2d' or 'bias').")
+    var matching = ""
+
     @Option(help: .hidden)
     var parameters: String?
 
