@@ -93,6 +93,7 @@ struct TrainCommand: ParsableCommand {
                 // A NaN loss, a full disk, a device failure: the folder holds the last committed epoch, whole, once
                 // the commit in flight is done (a failure of its own is reported too, unless it is this error).
                 finishCommits(output, after: error)
+                if output.committedEpoch > 0 { try? writeReport(output) }
                 print(output.committedEpoch > 0
                     ? "kept the files of epoch \(output.committedEpoch), the last good one, in \(folder.path)"
                     : "no epoch completed; nothing was saved in \(folder.path)")
@@ -117,6 +118,7 @@ struct TrainCommand: ParsableCommand {
             print("wrote \(output.parametersURL.relativePath), \(output.checkpointURL.relativePath) and "
                 + "\(output.metricsURL.relativePath)")
             if baselines { try reportBaselines(spec: spec, trainer: trainer, output: output, backend: selected.backend) }
+            try writeReport(output)
         }
     }
 
@@ -130,6 +132,12 @@ struct TrainCommand: ParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         }
+    }
+
+    /// Writes the run's `report.html` and says so (with the log lines it left out).
+    private func writeReport(_ output: RunOutput) throws {
+        for note in try output.writeReport() { print("note: \(note)") }
+        print("wrote \(output.reportURL.relativePath)")
     }
 
     /// The model line, the memory plan, and what transfer loaded.
