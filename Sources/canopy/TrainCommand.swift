@@ -43,6 +43,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --tune: the tuning time budget in seconds.")
     var tuneSeconds: Double = 60
 
+    @Option(parsing: .unconditional,
+            help: "Also write TensorBoard event files (scalars per task and split, weights, learning rate, gradient cosines, parameter histograms) to this folder (overrides the model file's log.tensorboard).")
+    var tensorboard: String?
+
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be a whole number of at least 1, got \(epochs)") }
         if let seed, UInt64(seed) == nil {
@@ -50,6 +54,9 @@ struct TrainCommand: ParsableCommand {
         }
         if !(tuneSeconds > 0) || !tuneSeconds.isFinite {
             throw ValidationError("--tune-seconds must be above 0, got \(tuneSeconds)")
+        }
+        if let tensorboard, tensorboard.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--tensorboard is empty; give a folder for the event files")
         }
         if resume != nil, overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
         if let resume, let out, URL(fileURLWithPath: out).standardizedFileURL != URL(fileURLWithPath: resume).standardizedFileURL {
@@ -86,8 +93,10 @@ struct TrainCommand: ParsableCommand {
             let output = try RunOutput(folder: folder, trainer: trainer, resumedFrom: restored)
             printPlan(spec: spec, trainer: trainer, target: target)
             let console = ConsoleReporter(epochs: target, setUpStart: setUpStart)
+            let board = try (tensorboard ?? spec.log.tensorboard).map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }
+            if let board { print("tensorboard: writing \(board.writer.url.relativePath)") }
             do {
-                _ = try trainer.train(epochs: target, observer: ObserverGroup([console, output]))
+                _ = try trainer.train(epochs: target, observer: ObserverGroup([console, output] + (board.map { [$0] } ?? [])))
                 try output.finish() // the last epoch's commit, off the training thread until now
             } catch {
                 // A NaN loss, a full disk, a device failure: the folder holds the last committed epoch, whole, once
@@ -114,6 +123,7 @@ struct TrainCommand: ParsableCommand {
                 print("test rows (\(test.rowCount)), scored once with the parameters of epoch \(trainer.parametersEpoch):")
                 print(ScoreTable.render([("test", scores)]))
                 try output.logTest(scores, epoch: trainer.parametersEpoch)
+                try board?.logTest(scores, epoch: trainer.parametersEpoch)
             }
             print("wrote \(output.parametersURL.relativePath), \(output.checkpointURL.relativePath) and "
                 + "\(output.metricsURL.relativePath)")

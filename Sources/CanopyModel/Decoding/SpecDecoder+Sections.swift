@@ -6,7 +6,7 @@ extension SpecDecoder {
     /// The keys of the sharing schemes that may follow the `shared:` stem; at most one per file.
     static let schemeKeys = ["mmoe", "cross_stitch", "soft_sharing", "graph", "mtan"]
     static let topKeys = ["name", "description", "data", "input", "shared"] + schemeKeys
-        + ["task_gating", "init_from", "freeze", "tasks", "train"]
+        + ["task_gating", "init_from", "freeze", "tasks", "train", "log"]
 
     /// The whole spec from the document's root (without source text or file URL; ``ModelFile`` adds those).
     func modelSpec(_ root: DocumentNode, baseDirectory: URL?) throws -> ModelSpec {
@@ -25,6 +25,7 @@ extension SpecDecoder {
         spec.scheme = scheme
         spec.taskGating = try top.optional("task_gating").map { try bool($0, "task_gating") } ?? false
         spec.transfer = try transferSpec(top, baseDirectory: baseDirectory)
+        spec.log = try top.optional("log").map { try logSpec($0) } ?? LogSpec()
         spec.locations = locations
         return spec
     }
