@@ -110,8 +110,13 @@ public enum RunReport {
                                                   dashed: split != "train", points: points))
             }
         }
-        let slug = (task + "-" + key).map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
-        return SVGLineChart(title: title, identifier: slug, series: series)
+        return SVGLineChart(title: title, identifier: chartIdentifier(task: task, key: key), series: series)
+    }
+
+    /// The `data-chart` attribute of a task's chart of `key` (`loss` or a metric): `<task>-<key>` with every
+    /// character but letters and digits replaced by `-` (`digit-macro-f1`).
+    public static func chartIdentifier(task: String, key: String) -> String {
+        (task + "-" + key).map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
     }
 
     /// Δm and each metric against its single-task baseline, for the runs that have `baselines.json`.
