@@ -108,3 +108,13 @@ final class RunReportTests: XCTestCase {
         XCTAssertEqual(SVGHeatMap.colour(0), "#ffffff")
     }
 }
+
+extension RunReportTests {
+    func testEpochTicksStartAtTheFirstEpochAndUseRoundSteps() {
+        XCTAssertEqual(SVGLineChart.epochTicks(1, 30), [1, 5, 10, 15, 20, 25, 30])
+        XCTAssertEqual(SVGLineChart.epochTicks(1, 2), [1, 2])
+        XCTAssertEqual(SVGLineChart.epochTicks(1, 1), [1])
+        XCTAssertEqual(SVGLineChart.epochTicks(3, 9), [3, 4, 5, 6, 7, 8, 9])
+        XCTAssertEqual(SVGLineChart.epochTicks(1, 200), [1, 50, 100, 150, 200])
+    }
+}

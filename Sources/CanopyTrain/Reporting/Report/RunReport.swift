@@ -124,9 +124,8 @@ public enum RunReport {
         var tables = ""
         for run in runs where run.deltaM != nil || !run.baselines.isEmpty {
             let delta = run.deltaM.map { String(format: "%+.2f%%", $0) } ?? "not computed"
-            tables += "<table data-table=\"baselines\"><caption>\(CanopyTrain.html(run.name)): Δm = \(delta) "
-                + "(mean relative improvement over the single-task baselines)</caption>"
-                + "<tr><th>task</th><th>metric</th><th>multi-task</th><th>single-task</th></tr>"
+            tables += "<p><b>\(CanopyTrain.html(run.name))</b>: Δm = \(delta) (mean relative improvement over the "
+                + "single-task baselines)</p><table data-table=\"baselines\"><tr><th>task</th><th>metric</th><th>multi-task</th><th>single-task</th></tr>"
             for row in run.baselines {
                 tables += "<tr><td>\(CanopyTrain.html(row.task))</td><td>\(CanopyTrain.html(row.metric))</td>"
                     + "<td>\(String(format: "%.4f", row.multiTask))</td>"
@@ -159,8 +158,8 @@ public enum RunReport {
         svg .cell { font-size: 11px; fill: #111; } svg .grid { stroke: #e6e6e6; } svg .frame { fill: none; stroke: #bbb; }
         svg .line { fill: none; stroke-width: 1.8; }
         .notes { background: #fff6e0; border: 1px solid #f0d9a0; padding: 6px 10px; }
-        table { border-collapse: collapse; margin: 6px 0 12px; } caption { text-align: left; font-weight: 600; padding: 4px 0; }
-        td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: right; } td:first-child, td:nth-child(2) { text-align: left; }
+        table { border-collapse: collapse; margin: 6px 0 12px; }
+        td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: right; } td:first-child, td:nth-child(2), th:first-child, th:nth-child(2) { text-align: left; }
         </style></head>
         <body>
         \(body)

@@ -40,7 +40,7 @@ public struct SVGLineChart {
         self.fixedRange = fixedRange
     }
 
-    static let width = 440.0, plotHeight = 220.0
+    static let width = 420.0, plotHeight = 210.0
     static let left = 56.0, right = 12.0, top = 28.0, bottom = 34.0
 
     /// The `<svg>` element.
@@ -72,8 +72,7 @@ public struct SVGLineChart {
             out += "<text class=\"tick\" x=\"\(Self.left - 6)\" y=\"\(ty)\" text-anchor=\"end\" dy=\"0.32em\">"
                 + "\(Self.label(tick))</text>"
         }
-        let step = max(1, Int((Double(lastEpoch - firstEpoch) / 8).rounded(.up)))
-        for epoch in stride(from: firstEpoch, through: lastEpoch, by: step) {
+        for epoch in Self.epochTicks(firstEpoch, lastEpoch) {
             out += "<text class=\"tick\" x=\"\(coordinate(x(epoch)))\" y=\"\(Self.top + Self.plotHeight + 14)\" "
                 + "text-anchor=\"middle\">\(epoch)</text>"
         }
@@ -96,7 +95,7 @@ public struct SVGLineChart {
                 + "text-anchor=\"middle\">no finite values</text>"
         }
         for (i, line) in series.enumerated() {
-            let lx = Self.left + Double(i % 3) * 128, ly = Self.top + Self.plotHeight + Self.bottom + Double(i / 3) * 16 + 8
+            let lx = Self.left + Double(i % 3) * 122, ly = Self.top + Self.plotHeight + Self.bottom + Double(i / 3) * 16 + 8
             let dash = line.dashed ? " stroke-dasharray=\"5 3\"" : ""
             out += "<line x1=\"\(lx)\" x2=\"\(lx + 18)\" y1=\"\(ly)\" y2=\"\(ly)\" stroke=\"\(line.colour)\" "
                 + "stroke-width=\"2\"\(dash)/><text class=\"legend\" x=\"\(lx + 22)\" y=\"\(ly)\" dy=\"0.32em\">"
@@ -112,6 +111,20 @@ public struct SVGLineChart {
             if point.value.isFinite { runs[runs.count - 1].append(point) } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
         }
         return runs
+    }
+
+    /// The first epoch, then multiples of a round step (1, 2, 5, 10, 20, 50…) up to the last: at most ~8 labels.
+    static func epochTicks(_ first: Int, _ last: Int) -> [Int] {
+        let span = max(last - first, 1)
+        var step = 1
+        for candidate in [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] where span / candidate <= 8 {
+            step = candidate
+            break
+        }
+        if span / step > 8 { step = span / 8 }
+        let multiples = stride(from: (first / step + 1) * step, through: last, by: step)
+            .filter { $0 - first >= max(step / 2, 1) }
+        return [first] + multiples
     }
 
     /// About five round tick values covering `low…high` (steps of 1, 2 or 5 times a power of ten).
