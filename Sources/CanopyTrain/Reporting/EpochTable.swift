@@ -35,30 +35,23 @@ public enum EpochTable {
     ///   - epoch: the 1-based epoch number; padded to the width of `epochs`.
     ///   - train: each task's training numbers.
     ///   - validation: each task's validation numbers, matched to `train` by task name; may be empty.
-    ///   - seconds: the epoch's wall-clock time, shown as `[0.14 s]` at the end of the first line after the
-    ///     validation parts (padded to the widest task's), or nil for none.
+    ///   - seconds: the epoch's wall-clock time, shown as `[0.14 s]` at the end of the first line, or nil for
+    ///     none.
     public static func render(epoch: Int, epochs: Int, train: [TaskLine], validation: [TaskLine],
                               seconds: Double? = nil) -> String {
         let epochWidth = String(max(epochs, epoch)).count
         let taskWidth = train.map(\.task.count).max() ?? 0
         let trainParts = train.map(numbers)
         let trainWidth = trainParts.map(\.count).max() ?? 0
-        let validationParts = train.map { line in validation.first { $0.task == line.task }.map(numbers) }
-        let validationWidth = validationParts.map { $0?.count ?? 0 }.max() ?? 0
         return train.indices.map { t in
             var line = "epoch " + pad(String(epoch), to: epochWidth, left: true) + "  "
                 + pad(train[t].task, to: taskWidth, left: false) + "  train " + trainParts[t]
-            if let part = validationParts[t] {
+            if let v = validation.first(where: { $0.task == train[t].task }) {
                 line = pad(line, to: line.count + trainWidth - trainParts[t].count, left: false)
-                line += " | val " + part
-                if t == 0, let seconds {
-                    line = pad(line, to: line.count + validationWidth - part.count, left: false)
-                    line += String(format: "   [%.2f s]", seconds)
-                }
-            } else if t == 0, let seconds {
-                line = pad(line, to: line.count + trainWidth - trainParts[t].count, left: false)
-                line += String(format: "   [%.2f s]", seconds)
+                line += " | val " + numbers(v)
             }
+            // The first task's line has the same width every epoch, so the time column stays in place.
+            if t == 0, let seconds { line += String(format: "   [%.2f s]", seconds) }
             return line
         }.joined(separator: "\n")
     }
