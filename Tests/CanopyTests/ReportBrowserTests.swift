@@ -7,7 +7,7 @@ import XCTest
 /// the rendered page holds a loss chart per task, and the browser logged no console message and ran into no script
 /// error. Skips, saying so, when Chromium is not installed (Scripts/install-dependencies installs it).
 final class ReportBrowserTests: ScratchTestCase {
-    static let window = (width: 1400, height: 1800)
+    static let window = (width: 1400, height: 1200)
 
     func testEveryExamplesReportRendersInHeadlessChromium() throws {
         let chromium = try Self.chromium()
@@ -75,11 +75,11 @@ final class ReportBrowserTests: ScratchTestCase {
         var spec = try ModelFile.load(contentsOf: TestModels.examples.appendingPathComponent(example))
         spec.train.epochs = 2
         spec.train.earlyStopping = nil
-        if let rows = spec.data.options["rows"] { spec.data.options["rows"] = min(rows, 300) }
+        if let rows = spec.data.options["rows"] { spec.data.options["rows"] = min(rows, 128) }
         if case let .images(labels, column) = spec.data.source {
-            spec.data.source = .images(labels: try fewRows(labels, rows: 48), fileColumn: column)
+            spec.data.source = .images(labels: try fewRows(labels, rows: 24), fileColumn: column)
             if case let .images(test, testColumn)? = spec.data.testSource {
-                spec.data.testSource = .images(labels: try fewRows(test, rows: 16), fileColumn: testColumn)
+                spec.data.testSource = .images(labels: try fewRows(test, rows: 8), fileColumn: testColumn)
             }
         }
         return spec
@@ -104,30 +104,37 @@ final class ReportBrowserTests: ScratchTestCase {
         return url
     }
 
-    /// Renders each page (four browsers at a time) into a screenshot and its DOM after scripts ran.
+    /// Renders each page (as many browsers at a time as there are cores) into a screenshot and its DOM after
+    /// scripts ran.
     private func render(_ pages: [URL], with chromium: String) throws -> [Render] {
-        var renders = [Render?](repeating: nil, count: pages.count)
-        let lock = NSLock()
-        var failure: Error?
+        final class Results: @unchecked Sendable {
+            // Unchecked: `renders` and `failure` are touched only under `lock`.
+            let lock = NSLock()
+            var renders: [Render?]
+            var failure: Error?
+            init(count: Int) { renders = Array(repeating: nil, count: count) }
+        }
+        let results = Results(count: pages.count)
+        let scratch: URL = scratch
         DispatchQueue.concurrentPerform(iterations: pages.count) { i in
             do {
-                let render = try renderOne(pages[i], index: i, with: chromium)
-                lock.withLock { renders[i] = render }
+                let render = try Self.renderOne(pages[i], index: i, with: chromium, scratch: scratch)
+                results.lock.withLock { results.renders[i] = render }
             } catch {
-                lock.withLock { failure = error }
+                results.lock.withLock { results.failure = error }
             }
         }
-        if let failure { throw failure }
-        return renders.map { $0! }
+        if let failure = results.failure { throw failure }
+        return results.renders.map { $0! }
     }
 
-    private func renderOne(_ page: URL, index: Int, with chromium: String) throws -> Render {
+    private static func renderOne(_ page: URL, index: Int, with chromium: String, scratch: URL) throws -> Render {
         let shot = scratch.appendingPathComponent("shot\(index).png")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium)
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
                              "--user-data-dir=\(scratch.appendingPathComponent("profile\(index)").path)",
-                             "--window-size=\(Self.window.width),\(Self.window.height)", "--screenshot=\(shot.path)",
+                             "--window-size=\(window.width),\(window.height)", "--screenshot=\(shot.path)",
                              "--dump-dom", "--enable-logging=stderr", "--v=0", page.absoluteString]
         // Files, not pipes: a browser blocked on a full pipe would never exit.
         let domFile = scratch.appendingPathComponent("dom\(index).html"), logFile = scratch.appendingPathComponent("log\(index).txt")
@@ -145,7 +152,7 @@ final class ReportBrowserTests: ScratchTestCase {
         if let title = dom.range(of: "<title>report error:") {
             problems.append(String(dom[title.lowerBound...].prefix(200)))
         }
-        return Render(dom: dom, inked: Self.inkedShare(shot), problems: problems)
+        return Render(dom: dom, inked: inkedShare(shot), problems: problems)
     }
 
     private func assertRendered(_ render: Render, charts: [String], _ example: String,
