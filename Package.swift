@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "CStbImage"),
 
         // Data, metrics, optimizers, checkpoints and the trainer.
-        .target(name: "CanopyTrain", dependencies: ["CanopyCore", "CanopyModel", "CStbImage"],
+        .target(name: "CanopyTrain", dependencies: ["CanopyCore", "CanopyModel", "CStbImage", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 resources: [.copy("Resources/digits.csv"), .copy("Resources/DIGITS-ATTRIBUTION.md")]),
 
         // Umbrella: re-exports everything and chooses a backend.

@@ -40,9 +40,7 @@ final class ConsoleReporter: TrainingObserver {
 
     func trainer(_ trainer: Trainer, didFinishEpoch report: EpochReport) throws {
         progress.clear()
-        var lines = EpochTable.render(report, epochs: epochs).split(separator: "\n", omittingEmptySubsequences: false)
-        if !lines.isEmpty { lines[0] += String(format: "   [%.2f s]", report.seconds) }
-        print(lines.joined(separator: "\n"))
+        print(EpochTable.render(report, epochs: epochs))
         var extra: [String] = []
         if trainer.spec.train.weighting != .fixed {
             extra.append("weights " + zip(trainer.spec.tasks, report.weights).map { "\($0.name) " + String(format: "%.3f", $1) }.joined(separator: " "))

@@ -43,6 +43,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --tune: the tuning time budget in seconds.")
     var tuneSeconds: Double = 60
 
+    @Option(parsing: .unconditional,
+            help: "Also write TensorBoard event files (scalars per task and split, weights, learning rate, gradient cosines, parameter histograms) to this folder (overrides the model file's log.tensorboard).")
+    var tensorboard: String?
+
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be a whole number of at least 1, got \(epochs)") }
         if let seed, UInt64(seed) == nil {
@@ -50,6 +54,9 @@ struct TrainCommand: ParsableCommand {
         }
         if !(tuneSeconds > 0) || !tuneSeconds.isFinite {
             throw ValidationError("--tune-seconds must be above 0, got \(tuneSeconds)")
+        }
+        if let tensorboard, tensorboard.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--tensorboard is empty; give a folder for the event files")
         }
         if resume != nil, overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
         if let resume, let out, URL(fileURLWithPath: out).standardizedFileURL != URL(fileURLWithPath: resume).standardizedFileURL {
@@ -86,13 +93,16 @@ struct TrainCommand: ParsableCommand {
             let output = try RunOutput(folder: folder, trainer: trainer, resumedFrom: restored)
             printPlan(spec: spec, trainer: trainer, target: target)
             let console = ConsoleReporter(epochs: target, setUpStart: setUpStart)
+            let board = try (tensorboard ?? spec.log.tensorboard).map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }
+            if let board { print("tensorboard: writing \(board.writer.url.relativePath)") }
             do {
-                _ = try trainer.train(epochs: target, observer: ObserverGroup([console, output]))
+                _ = try trainer.train(epochs: target, observer: ObserverGroup([console, output] + (board.map { [$0] } ?? [])))
                 try output.finish() // the last epoch's commit, off the training thread until now
             } catch {
                 // A NaN loss, a full disk, a device failure: the folder holds the last committed epoch, whole, once
                 // the commit in flight is done (a failure of its own is reported too, unless it is this error).
                 finishCommits(output, after: error)
+                if output.committedEpoch > 0 { try? writeReport(output) }
                 print(output.committedEpoch > 0
                     ? "kept the files of epoch \(output.committedEpoch), the last good one, in \(folder.path)"
                     : "no epoch completed; nothing was saved in \(folder.path)")
@@ -113,10 +123,12 @@ struct TrainCommand: ParsableCommand {
                 print("test rows (\(test.rowCount)), scored once with the parameters of epoch \(trainer.parametersEpoch):")
                 print(ScoreTable.render([("test", scores)]))
                 try output.logTest(scores, epoch: trainer.parametersEpoch)
+                try board?.logTest(scores, epoch: trainer.parametersEpoch)
             }
             print("wrote \(output.parametersURL.relativePath), \(output.checkpointURL.relativePath) and "
                 + "\(output.metricsURL.relativePath)")
             if baselines { try reportBaselines(spec: spec, trainer: trainer, output: output, backend: selected.backend) }
+            try writeReport(output)
         }
     }
 
@@ -130,6 +142,12 @@ struct TrainCommand: ParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         }
+    }
+
+    /// Writes the run's `report.html` and says so (with the log lines it left out).
+    private func writeReport(_ output: RunOutput) throws {
+        for note in try output.writeReport() { print("note: \(note)") }
+        print("wrote \(output.reportURL.relativePath)")
     }
 
     /// The model line, the memory plan, and what transfer loaded.

@@ -90,9 +90,47 @@ final class ReportingTests: XCTestCase {
                           EpochTable.TaskLine(task: "digit", loss: 0.1502, metrics: [("accuracy", 0.9611), ("macro_f1", 0.96)])]
         XCTAssertEqual(EpochTable.render(epoch: 3, epochs: 30, train: train, validation: validation), """
             epoch  3  digit   train loss 0.1234 acc 0.9712 f1 0.9700 | val loss 0.1502 acc 0.9611 f1 0.9600
-            epoch  3  parity  train loss 0.0411 acc 0.9861           | val loss 0.0533 acc nan
+            epoch  3  parity  train loss 0.0411 acc 0.9861           | val loss 0.0533 acc    nan
             """)
         XCTAssertEqual(EpochTable.render(epoch: 12, epochs: 9, train: [train[1]], validation: []),
                        "epoch 12  parity  train loss 0.0411 acc 0.9861")
+    }
+
+    /// Tasks with different metric sets and name lengths, values of different magnitudes and signs, epochs from
+    /// 1 to 12 and the time column: every column starts at the same place on every line of the run.
+    func testEpochTableColumnsStayAlignedAcrossEpochsAndTasks() {
+        var lines: [String] = []
+        for (epoch, scale) in [(1, 1.0), (9, 10.0), (10, -1.0), (12, 1000.0)] {
+            let train = [EpochTable.TaskLine(task: "d", loss: 0.5 * scale, metrics: [("accuracy", 0.9), ("macro_f1", .nan)]),
+                         EpochTable.TaskLine(task: "a-long-name", loss: 0.1234 * scale, metrics: [("r2", -0.25 * scale)])]
+            let validation = train.map { EpochTable.TaskLine(task: $0.task, loss: $0.loss * 2, metrics: $0.metrics) }
+            lines += EpochTable.render(epoch: epoch, epochs: 12, train: train, validation: validation,
+                                       seconds: 0.5 * Double(epoch) * scale.magnitude)
+                .split(separator: "\n").map(String.init)
+        }
+        for line in lines { print(line) }
+        func columns(_ line: String) -> [Int] {
+            // Where each word after a space starts, but only for the label words, "|" and "[".
+            let characters = Array(line.prefix { $0 != "[" })
+            return characters.indices.filter { i in
+                i > 0 && characters[i - 1] == " " && characters[i] != " "
+                    && (characters[i].isLetter || characters[i] == "|" || characters[i] == "[" || characters[i] == "r")
+            }
+        }
+        let first = lines.filter { $0.contains(" d ") }, second = lines.filter { $0.contains("a-long-name") }
+        XCTAssertEqual(first.count, 4)
+        XCTAssertEqual(Set(first.map(columns)).count, 1, "task d's columns move:\n\(first.joined(separator: "\n"))")
+        XCTAssertEqual(Set(second.map(columns)).count, 1, "columns move:\n\(second.joined(separator: "\n"))")
+        XCTAssertEqual(Set(lines.map { Array($0).firstIndex(of: "|")! }).count, 1, "the | column moves")
+        XCTAssertEqual(Set(first.map { Array($0).firstIndex(of: "[")! }).count, 1, "the time column moves")
+        XCTAssertEqual(Set(lines.map { $0.range(of: "train")!.lowerBound.utf16Offset(in: $0) }).count, 1)
+        XCTAssertEqual(EpochTable.number(0.12344), "0.1234")
+        XCTAssertEqual(EpochTable.number(10.12344), "10.123")
+        XCTAssertEqual(EpochTable.number(-0.15117), "-0.151")
+        XCTAssertEqual(EpochTable.number(-1234.6), " -1235")
+        XCTAssertEqual(EpochTable.number(123456.7), "123457")
+        XCTAssertEqual(EpochTable.number(-1.5e7), "-2e+07")
+        XCTAssertEqual(EpochTable.number(.nan), "   nan")
+        XCTAssertEqual(EpochTable.number(-.infinity), "  -inf")
     }
 }

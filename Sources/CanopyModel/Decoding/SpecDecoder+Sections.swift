@@ -6,7 +6,7 @@ extension SpecDecoder {
     /// The keys of the sharing schemes that may follow the `shared:` stem; at most one per file.
     static let schemeKeys = ["mmoe", "cross_stitch", "soft_sharing", "graph", "mtan"]
     static let topKeys = ["name", "description", "data", "input", "shared"] + schemeKeys
-        + ["task_gating", "init_from", "freeze", "tasks", "train"]
+        + ["task_gating", "init_from", "freeze", "tasks", "train", "log"]
 
     /// The whole spec from the document's root (without source text or file URL; ``ModelFile`` adds those).
     func modelSpec(_ root: DocumentNode, baseDirectory: URL?) throws -> ModelSpec {
@@ -25,6 +25,7 @@ extension SpecDecoder {
         spec.scheme = scheme
         spec.taskGating = try top.optional("task_gating").map { try bool($0, "task_gating") } ?? false
         spec.transfer = try transferSpec(top, baseDirectory: baseDirectory)
+        spec.log = try top.optional("log").map { try logSpec($0) } ?? LogSpec()
         spec.locations = locations
         return spec
     }
@@ -58,7 +59,7 @@ extension SpecDecoder {
             if case .scalar = node.content { return Self.resolve(try string(node, "init_from"), against: baseDirectory) }
             let f = try fields(node, "init_from", allowed: ["path", "strict"],
                                what: "a path, or a mapping such as {path: runs/a/parameters.safetensors, strict: false}")
-            if let flag = try f.optional("strict") { strict = try bool(flag, "init_from.strict") }
+            if let flag = f.optional("strict") { strict = try bool(flag, "init_from.strict") }
             return Self.resolve(try string(try f.required("path"), "init_from.path"), against: baseDirectory)
         }
         let freeze: [String] = try top.optional("freeze").map { node in

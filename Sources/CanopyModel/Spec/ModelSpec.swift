@@ -37,6 +37,8 @@ public struct ModelSpec: Equatable, Sendable {
     public var fileURL: URL?
     /// The name errors use for this spec's file (the file's last path component, or `"<code>"`).
     public var fileName: String
+    /// Where logs go besides the run folder (`log:`): TensorBoard event files.
+    public var log = LogSpec()
     /// Where each value was written, by key path (`train.epochs`, `shared[0].conv2d.kernel`,
     /// `tasks.digit.metrics[1]`, ...). Empty for a spec built in code. Use ``location(of:)`` to look one up.
     public var locations: [String: SourceLocation]

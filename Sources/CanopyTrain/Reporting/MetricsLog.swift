@@ -101,7 +101,8 @@ public final class MetricsLog {
 
     /// Every line of one epoch's report: with `log_every_step`, each step's loss of each task (`"split":
     /// "step"`, with the step, its learning rate and the task's weight); then each task on each split (with its
-    /// weight, the step and, for training, the learning rate), then each pair of tasks' gradient cosine.
+    /// weight, the step and, for training, the learning rate and the epoch's wall-clock seconds
+    /// `epoch_seconds`; logs written before it was added lack it), then each pair of tasks' gradient cosine.
     public static func lines(for report: EpochReport, file: String = "metrics.jsonl") throws -> String {
         var text = ""
         let tasks = report.train.map(\.task)
@@ -118,7 +119,10 @@ public final class MetricsLog {
             for (t, score) in scores.enumerated() {
                 var extra: [String: Double] = ["step": Double(report.steps)]
                 if t < report.weights.count { extra["weight"] = report.weights[t] }
-                if split == "train" { extra["learning_rate"] = Double(report.learningRate) }
+                if split == "train" {
+                    extra["learning_rate"] = Double(report.learningRate)
+                    extra["epoch_seconds"] = report.seconds
+                }
                 text += try line(epoch: report.epoch, split: split, task: score.task, loss: score.loss,
                                  metrics: score.metrics, extra: extra, file: file)
             }

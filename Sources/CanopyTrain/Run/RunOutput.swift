@@ -189,3 +189,18 @@ extension RunOutput {
         try writeAtomically(Array(json.utf8), to: folder.baselinesURL)
     }
 }
+
+extension RunOutput {
+    /// `<folder>/report.html`.
+    public var reportURL: URL { folder.url.appendingPathComponent(RunReport.fileName) }
+
+    /// Writes `report.html` (``RunReport``) from the folder's `metrics.jsonl` and `baselines.json`, atomically,
+    /// after the epoch commit in flight; a resumed run's page covers every epoch of the log.
+    ///
+    /// - Returns: notes on log lines the page left out.
+    @discardableResult
+    public func writeReport() throws -> [String] {
+        try finish()
+        return try RunReport.write(runs: [directory], to: reportURL)
+    }
+}
