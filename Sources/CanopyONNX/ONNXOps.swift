@@ -81,8 +81,21 @@ extension ONNXGraphWalk {
         case let .concat(axis):
             return one("Concat", try node.inputs.indices.map(x), [.int("axis", axis)])
         case let .slice(axis, start, length):
-            guard try batchAxis(of: node.inputs[0]) != axis else { throw refused("it slices the batch dimension") }
-            return one("Slice", [try x(0), builder.int64s([start]), builder.int64s([start + length]),
+            guard try batchAxis(of: node.inputs[0]) == axis else {
+                return one("Slice", [try x(0), builder.int64s([start]), builder.int64s([start + length]),
+                                     builder.int64s([axis])])
+            }
+            // Along the batch dimension (cross-stitch's stacked columns [T·N, ...]): the bounds are multiples of
+            // the batch, read at run time from x's size along the axis (c·N).
+            guard case let .slice(_, pairStart, pairLength) = pairGraph.nodes[index].op,
+                  pairStart == 2 * start, pairLength == 2 * length else {
+                throw refused("it slices the batch dimension at bounds that do not grow with the batch")
+            }
+            let size = builder.one("Gather", [builder.one("Shape", [try x(0)], hint: hint), builder.int64s([axis])],
+                                   hint: hint, [.int("axis", 0)])
+            let rows = builder.one("Div", [size, builder.int64s([shape(0)[axis]])], hint: hint)
+            return one("Slice", [try x(0), builder.one("Mul", [rows, builder.int64s([start])], hint: hint),
+                                 builder.one("Mul", [rows, builder.int64s([start + length])], hint: hint),
                                  builder.int64s([axis])])
         case let .embedSlice(axis, start, length):
             guard try batchAxis(of: Value(node: index)) != axis else { throw refused("it pads the batch dimension") }
