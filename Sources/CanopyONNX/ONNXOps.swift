@@ -159,10 +159,11 @@ extension ONNXGraphWalk {
         case .sigmoid: return builder.one("Sigmoid", [x], hint: hint)
         case .tanh: return builder.one("Tanh", [x], hint: hint)
         case .gelu:
-            // x · Φ(x), Φ(x) = (1 + erf(x / √2)) / 2: the exact form Canopy (and PyTorch by default) uses.
-            let erf = builder.one("Erf", [builder.one("Div", [x, builder.scalar(Float(2).squareRoot())], hint: hint)], hint: hint)
-            let phi = builder.one("Mul", [builder.one("Add", [erf, builder.scalar(1)], hint: hint), builder.scalar(0.5)], hint: hint)
-            return builder.one("Mul", [x, phi], hint: hint)
+            // (x / 2) · (1 + erf(x · √½)): the exact form, in the order Canopy's kernels compute it.
+            let erf = builder.one("Erf", [builder.one("Mul", [x, builder.scalar(Float(0.5.squareRoot()))], hint: hint)],
+                                  hint: hint)
+            let half = builder.one("Mul", [builder.scalar(0.5), x], hint: hint)
+            return builder.one("Mul", [half, builder.one("Add", [builder.scalar(1), erf], hint: hint)], hint: hint)
         case .silu:
             return builder.one("Mul", [x, builder.one("Sigmoid", [x], hint: hint)], hint: hint)
         }

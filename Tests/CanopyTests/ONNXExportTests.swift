@@ -46,6 +46,62 @@ final class ONNXExportTests: XCTestCase {
         try runChecker(python, [manifest])
     }
 
+    /// Layers and settings the examples do not use, in two models: images (convolutions with stride, padding and
+    /// groups, batch norm on planes and on features, pooling, every activation, residual, layer norm, softmax,
+    /// standardised inputs, every loss kind) and token ids (embedding with padding and positions, causal
+    /// attention, conv1d).
+    func testEveryLayerKind() throws {
+        let python = try onnxPython()
+        let images = """
+            name: onnx-layers-images
+            data: {source: builtin:digits, validation: 0.2, seed: 7}
+            input: {shape: [1, 8, 8], normalize: standard}
+            shared:
+              - {conv2d: {filters: 4, kernel: 3, padding: 1}}
+              - batchnorm
+              - leaky_relu
+              - {conv2d: {filters: 6, kernel: [3, 1], stride: [2, 1], padding: [1, 0], groups: 2}}
+              - elu
+              - {residual: [{conv2d: {filters: 6, kernel: 1}}, gelu]}
+              - {maxpool: {kernel: 2, stride: 1}}
+              - {avgpool: 2}
+              - sigmoid
+              - {reshape: [6, 3]}
+              - flatten
+              - {dense: 16}
+              - batchnorm
+              - silu
+              - {dropout: 0.2}
+            tasks:
+              digit:  {head: [{dense: 16}, tanh, layernorm, {dense: 10}], loss: cross_entropy, metrics: [accuracy]}
+              parity: {head: [{gradient_reversal: 0.5}, {dense: 1}], loss: binary_cross_entropy, metrics: [accuracy]}
+              ink:    {head: [{dense: 8}, softmax, {dense: 1}], loss: huber, metrics: [mae]}
+              ink2:   {head: [{dense: 1}], loss: l1, label: ink, metrics: [mae]}
+            train: {optimizer: {adam: {lr: 0.01}}, batch_size: 32, epochs: 1, seed: 2}
+            """
+        let planes = """
+            name: onnx-layers-planes
+            data: {source: builtin:digits, validation: 0.2, seed: 7}
+            input: {shape: [1, 8, 8], scale: 0.0625}
+            shared: [{conv2d: {filters: 4, kernel: 3}}, relu, global_avgpool]
+            tasks:
+              digit: {head: [{dense: 10}], loss: cross_entropy, metrics: [accuracy]}
+            train: {optimizer: {adam: {lr: 0.01}}, batch_size: 32, epochs: 1, seed: 2}
+            """
+        let sequences = try String(contentsOf: TestModels.examples.appendingPathComponent("attention-sequences.yaml"),
+                                   encoding: .utf8)
+            .replacingOccurrences(of: "{multihead_attention: {heads: 2, dim: 16}}",
+                                  with: "{multihead_attention: {heads: 2, dim: 16, causal: true}}\n"
+                                      + "  - {conv1d: {filters: 8, kernel: 3, padding: 1}}")
+        XCTAssertTrue(sequences.contains("causal: true"), "the attention example changed; update this test")
+        var manifests: [URL] = []
+        for (name, text) in [("layers-images", images), ("layers-planes", planes), ("layers-sequences", sequences)] {
+            let spec = try ModelFile.parse(text, fileName: "\(name).yaml", baseDirectory: TestModels.examples)
+            manifests.append(try exportAndRecord(spec, name: name, batches: [Self.comparedRows, 1]))
+        }
+        try runChecker(python, manifests)
+    }
+
     /// A checkpoint that lacks a parameter, or holds one of another shape, is refused, naming the file.
     func testRefusesABadCheckpointNamingTheFile() throws {
         let spec = TestModels.digitsMLP(epochs: 1)
