@@ -80,9 +80,14 @@ public enum ONNXExport {
                                  type: indices ? .int64 : .float)]
         walk.inputs[ModelGraph.inputName] = transformedInput(indices: indices, transform: trained.transform,
                                                              shape: spec.input.shape, in: &walk.builder)
+        var taken: Set<String> = [ModelGraph.inputName]
         for task in trained.model.tasks {
             let logits = try walk.name(of: task.output)
             let names = outputNames(of: task.spec)
+            for name in names where !taken.insert(name).inserted {
+                throw ONNXExportError("\(spec.fileName): task '\(task.spec.name)' would name an output '\(name)', "
+                    + "which another input or output of the ONNX graph already has; rename the task")
+            }
             walk.builder.named(names[0], "Identity", [logits])
             switch task.spec.loss {
             case .crossEntropy:
@@ -92,7 +97,7 @@ public enum ONNXExport {
             case .mse, .huber, .l1:
                 break
             }
-            graph.output += names.map { valueInfo($0, shape: [1, task.width], type: .float) }
+            graph.output += names.map { valueInfo($0, shape: walk.graph.shape(of: task.output), type: .float) }
         }
         graph.node = walk.builder.nodes
         graph.initializer = walk.builder.initializers
