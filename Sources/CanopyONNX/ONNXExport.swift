@@ -80,6 +80,7 @@ public enum ONNXExport {
                                  type: indices ? .int64 : .float)]
         walk.inputs[ModelGraph.inputName] = transformedInput(indices: indices, transform: trained.transform,
                                                              shape: spec.input.shape, in: &walk.builder)
+        try walk.lowerAncestors(of: trained.model.tasks.map(\.output))
         var taken: Set<String> = [ModelGraph.inputName]
         for task in trained.model.tasks {
             let logits = try walk.name(of: task.output)

@@ -35,10 +35,33 @@ final class ONNXGraphWalk {
         self.source = source
     }
 
+    /// Lowers, in graph order, every node that `values` depend on, so that each node's inputs are lowered
+    /// before it (no lowering recurses). An input the exported graph does not provide is lowered to nothing:
+    /// inference never reads some inputs that nodes list (batch norm's row mask, a reversal's factor), and a
+    /// node that does read one fails in ``name(of:)``.
+    func lowerAncestors(of values: [Value]) throws {
+        var marks = [Bool](repeating: false, count: graph.nodes.count)
+        for value in values { marks[value.node] = true }
+        for index in stride(from: graph.nodes.count - 1, through: 0, by: -1) where marks[index] {
+            for input in graph.nodes[index].inputs { marks[input.node] = true }
+        }
+        for index in marks.indices where marks[index] && lowered[index] == nil {
+            if case let .input(name) = graph.nodes[index].op, inputs[name] == nil, constants[name] == nil {
+                lowered[index] = [nil]
+            } else {
+                lowered[index] = try lower(index)
+            }
+        }
+    }
+
     /// The ONNX name of `value`, lowering its node (and the nodes it reads) first if needed.
     func name(of value: Value) throws -> String {
         if lowered[value.node] == nil { lowered[value.node] = try lower(value.node) }
         guard let outputs = lowered[value.node], value.output < outputs.count, let name = outputs[value.output] else {
+            if case let .input(name) = graph.nodes[value.node].op {
+                throw error(at: value.node, "the inference graph reads input '\(name)', which the exported model "
+                    + "has no way to get")
+            }
             throw error(at: value.node, "its output \(value.output) is computed only in training, yet an inference "
                 + "value reads it")
         }
