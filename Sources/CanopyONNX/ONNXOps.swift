@@ -40,7 +40,10 @@ extension ONNXGraphWalk {
             // The bias runs along dimension 1: [C] → [C, 1, ...] broadcasts over an image's planes.
             var bias = try x(1)
             let trailing = shape(0).count - 2
-            if trailing > 0 { bias = builder.one("Reshape", [bias, builder.int64s([-1] + Array(repeating: 1, count: trailing))]) }
+            if trailing > 0 {
+                let planes = builder.int64s([-1] + Array(repeating: 1, count: trailing))
+                bias = builder.one("Reshape", [bias, planes], hint: hint)
+            }
             return one("Add", [try x(0), bias])
         case let .conv2d(settings):
             let weight = shape(1)
@@ -134,8 +137,9 @@ extension ONNXGraphWalk {
             return one("Transpose", [try x(0)], [.ints("perm", perm)])
         case let .causalMask(fill):
             let rows = out[out.count - 2], cols = out[out.count - 1]
-            let value = Value(node: index)
-            if let axis = try batchAxis(of: value), axis >= out.count - 2 { throw refused("its masked dimensions hold the batch") }
+            if let axis = try batchAxis(of: Value(node: index)), axis >= out.count - 2 {
+                throw refused("its masked dimensions hold the batch")
+            }
             let above = builder.bools((0..<rows * cols).map { $0 % cols > $0 / cols }, shape: [rows, cols])
             return one("Where", [above, builder.scalar(fill), try x(0)])
 
