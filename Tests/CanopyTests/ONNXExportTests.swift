@@ -1,4 +1,5 @@
 import Canopy
+@testable import CanopyONNX
 import Foundation
 import XCTest
 
@@ -100,6 +101,35 @@ final class ONNXExportTests: XCTestCase {
             manifests.append(try exportAndRecord(spec, name: name, batches: [Self.comparedRows, 1]))
         }
         try runChecker(python, manifests)
+    }
+
+    /// Without Python: the file decodes with the generated ONNX types and declares opset 17, IR version 8, the
+    /// input (int64 ids for a model that only embeds them) and every task's outputs with the dynamic batch, and
+    /// holds every parameter as an initializer named and shaped as in the checkpoint.
+    func testFileStructure() throws {
+        let spec = try ModelFile.load(contentsOf: TestModels.examples.appendingPathComponent("attention-sequences.yaml"))
+        let checkpoint = try Trainer(spec: spec, backend: CPUBackend()).checkpoint()
+        let data = try ONNXExport.model(spec: spec, checkpoint: checkpoint, backend: CPUBackend())
+        let model = try Onnx_ModelProto(serializedBytes: data)
+        XCTAssertEqual(model.irVersion, 8)
+        XCTAssertEqual(model.opsetImport.map(\.version), [17])
+        XCTAssertEqual(model.graph.input.map(\.name), ["input"])
+        let input = model.graph.input[0].type.tensorType
+        XCTAssertEqual(input.elemType, Int32(Onnx_TensorProto.DataType.int64.rawValue))
+        XCTAssertEqual(input.shape.dim.map(\.dimParam), ["batch", ""])
+        XCTAssertEqual(input.shape.dim.map(\.dimValue), [0, 12])
+        XCTAssertEqual(model.graph.output.map(\.name),
+                       ["order_logits", "order_probabilities", "many_logits", "many_probabilities"])
+        for output in model.graph.output {
+            XCTAssertEqual(output.type.tensorType.shape.dim.map(\.dimParam), ["batch", ""], output.name)
+            XCTAssertEqual(output.type.tensorType.shape.dim.map(\.dimValue), [0, 2], output.name)
+        }
+        let initializers = Dictionary(model.graph.initializer.map { ($0.name, $0.dims.map(Int.init)) },
+                                      uniquingKeysWith: { a, _ in a })
+        for parameter in checkpoint.parameters {
+            XCTAssertEqual(initializers[parameter.name], parameter.shape, parameter.name)
+        }
+        XCTAssertFalse(model.graph.node.contains { $0.opType == "Dropout" })
     }
 
     /// A checkpoint that lacks a parameter, or holds one of another shape, is refused, naming the file.
