@@ -49,8 +49,13 @@ let package = Package(
         .target(name: "CanopyTrain", dependencies: ["CanopyCore", "CanopyModel", "CStbImage", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 resources: [.copy("Resources/digits.csv"), .copy("Resources/DIGITS-ATTRIBUTION.md")]),
 
+        // ONNX export of a trained model's inference graph (generated ONNX schema code in Sources/CanopyONNX/Generated).
+        .target(name: "CanopyONNX", dependencies: ["CanopyCore", "CanopyModel", "CanopyTrain",
+                                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+
         // Umbrella: re-exports everything and chooses a backend.
-        .target(name: "Canopy", dependencies: ["CanopyCore", "CanopyCPU", "CanopyOpenCL", "CanopyModel", "CanopyTrain"]),
+        .target(name: "Canopy", dependencies: ["CanopyCore", "CanopyCPU", "CanopyOpenCL", "CanopyModel", "CanopyTrain",
+                                               "CanopyONNX"]),
 
         .executableTarget(name: "canopy", dependencies: [
             "Canopy", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,3 +3,4 @@
 @_exported import CanopyModel
 @_exported import CanopyOpenCL
 @_exported import CanopyTrain
+@_exported import CanopyONNX

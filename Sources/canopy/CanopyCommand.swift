@@ -8,7 +8,7 @@ struct CanopyCommand: ParsableCommand {
         commandName: "canopy",
         abstract: "Canopy: multi-task learning from a model file, on OpenCL or on the CPU.",
         subcommands: [TrainCommand.self, CheckCommand.self, DevicesCommand.self, EvaluateCommand.self, PredictCommand.self,
-                      TuneCommand.self, ReportCommand.self])
+                      TuneCommand.self, ReportCommand.self, ExportCommand.self])
 }
 
 /// Runs a command body; prints Canopy's errors as one `error:` line and exits with status 1.

@@ -26,13 +26,13 @@ import SwiftProtobuf
 // incompatible with the version of SwiftProtobuf to which you are linking.
 // Please ensure that you are building against the same version of the API
 // that was used to generate this file.
-fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobuf.ProtobufAPIVersionCheck {
+fileprivate struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobuf.ProtobufAPIVersionCheck {
   struct _2: SwiftProtobuf.ProtobufAPIVersion_2 {}
   typealias Version = _2
 }
 
 /// One record of an event file: the file's version (first record), or a summary of values at a step.
-nonisolated struct Tensorboard_Event: Sendable {
+struct Tensorboard_Event: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -64,7 +64,7 @@ nonisolated struct Tensorboard_Event: Sendable {
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated enum OneOf_What: Equatable, Sendable {
+  enum OneOf_What: Equatable, Sendable {
     /// "brain.Event:2" in the first record of a file.
     case fileVersion(String)
     case summary(Tensorboard_Summary)
@@ -75,7 +75,7 @@ nonisolated struct Tensorboard_Event: Sendable {
 }
 
 /// A histogram of values: bucket i counts the values in (bucket_limit[i-1], bucket_limit[i]].
-nonisolated struct Tensorboard_HistogramProto: Sendable {
+struct Tensorboard_HistogramProto: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -100,7 +100,7 @@ nonisolated struct Tensorboard_HistogramProto: Sendable {
 }
 
 /// Tagged values written at one step.
-nonisolated struct Tensorboard_Summary: Sendable {
+struct Tensorboard_Summary: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -109,7 +109,7 @@ nonisolated struct Tensorboard_Summary: Sendable {
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated struct Value: Sendable {
+  struct Value: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
@@ -137,7 +137,7 @@ nonisolated struct Tensorboard_Summary: Sendable {
 
     var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    nonisolated enum OneOf_Value: Equatable, Sendable {
+    enum OneOf_Value: Equatable, Sendable {
       case simpleValue(Float)
       case histo(Tensorboard_HistogramProto)
 
@@ -151,9 +151,9 @@ nonisolated struct Tensorboard_Summary: Sendable {
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
-fileprivate nonisolated let _protobuf_package = "tensorboard"
+fileprivate let _protobuf_package = "tensorboard"
 
-nonisolated extension Tensorboard_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+extension Tensorboard_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".Event"
   static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wall_time\0\u{1}step\0\u{3}file_version\0\u{2}\u{2}summary\0")
 
@@ -225,7 +225,7 @@ nonisolated extension Tensorboard_Event: SwiftProtobuf.Message, SwiftProtobuf._M
   }
 }
 
-nonisolated extension Tensorboard_HistogramProto: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+extension Tensorboard_HistogramProto: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".HistogramProto"
   static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}min\0\u{1}max\0\u{1}num\0\u{1}sum\0\u{3}sum_squares\0\u{3}bucket_limit\0\u{1}bucket\0")
 
@@ -285,7 +285,7 @@ nonisolated extension Tensorboard_HistogramProto: SwiftProtobuf.Message, SwiftPr
   }
 }
 
-nonisolated extension Tensorboard_Summary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+extension Tensorboard_Summary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".Summary"
   static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}value\0")
 
@@ -315,7 +315,7 @@ nonisolated extension Tensorboard_Summary: SwiftProtobuf.Message, SwiftProtobuf.
   }
 }
 
-nonisolated extension Tensorboard_Summary.Value: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+extension Tensorboard_Summary.Value: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = Tensorboard_Summary.protoMessageName + ".Value"
   static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}tag\0\u{3}simple_value\0\u{2}\u{3}histo\0")
 
