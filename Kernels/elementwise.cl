@@ -138,22 +138,23 @@ __kernel void canopy_bias_gradient(__global const float* dy, __global float* dBi
     if (c < channels && lane == 0) dBias[c] = total;
 }
 
-// The derivative of a unary function by code (the host's UnaryFunction.clCode, as matmul.cl's activation_f):
-// 1 relu, 2 sigmoid, 3 tanh, 4 gelu, 5 silu.
-inline float derivative_f(const int code, const float x, const float y, const float dy) {
-    switch (code) {
-    case 1: return relu_grad(x, y, dy);
-    case 2: return sigmoid_grad(x, y, dy);
-    case 3: return tanh_grad(x, y, dy);
-    case 4: return gelu_grad(x, y, dy);
-    case 5: return silu_grad(x, y, dy);
-    default: return dy;
-    }
-}
+// The derivative of the identity (code 0: an epilogue with a bias only), the form of the other *_grad functions.
+inline float identity_grad(float x, float y, float dy) { return dy; }
 
 // A layer's activation and bias backward in one pass: dx = f'(x, y) · dy element-wise (as the unary
 // backward kernels) over [outer, channels, inner], and dBias[c] = Σ_{o,i} dx[o, c, i] (as canopy_bias_gradient,
-// same launch and same order of sums).
+// same launch and same order of sums). The function's switch is outside the loops, one loop per function: inside
+// them it kept compilers from vectorising or unrolling the loop (PoCL ran it at a tenth of its speed).
+#define UNARY_BACKWARD_BIAS_LOOP(GRAD)                                                                \
+    for (int o = 0; o < outer; ++o) {                                                                 \
+        const int base = (o * channels + c) * inner;                                                  \
+        for (int i = lane; i < inner; i += T) {                                                       \
+            const float d = GRAD(x[base + i], y[base + i], dy[base + i]);                             \
+            dx[base + i] = d;                                                                         \
+            acc += d;                                                                                 \
+        }                                                                                             \
+    }
+
 __kernel void canopy_unary_backward_bias_gradient(__global const float* x, __global const float* y,
                                                   __global const float* dy, __global float* dx,
                                                   __global float* dBias, const int outer, const int channels,
@@ -163,17 +164,58 @@ __kernel void canopy_unary_backward_bias_gradient(__global const float* x, __glo
     const int c = (int)get_global_id(1);
     float acc = 0.0f;
     if (c < channels) {
-        for (int o = 0; o < outer; ++o) {
-            const int base = (o * channels + c) * inner;
-            for (int i = lane; i < inner; i += T) {
-                const float d = derivative_f(function, x[base + i], y[base + i], dy[base + i]);
-                dx[base + i] = d;
-                acc += d;
-            }
+        switch (function) {   // the host's UnaryFunction.clCode (as matmul.cl's activation_f)
+        case 1: UNARY_BACKWARD_BIAS_LOOP(relu_grad) break;
+        case 2: UNARY_BACKWARD_BIAS_LOOP(sigmoid_grad) break;
+        case 3: UNARY_BACKWARD_BIAS_LOOP(tanh_grad) break;
+        case 4: UNARY_BACKWARD_BIAS_LOOP(gelu_grad) break;
+        case 5: UNARY_BACKWARD_BIAS_LOOP(silu_grad) break;
+        default: UNARY_BACKWARD_BIAS_LOOP(identity_grad) break;
         }
     }
     const float total = team_sum(acc, scratch);
     if (c < channels && lane == 0) dBias[c] = total;
+}
+
+// The same for a dense layer's [outer, channels] gradient (inner = 1) on devices that run a work-group's
+// work-items one after another (CPU drivers), where one work-item per channel strides through memory: each
+// work-item takes COLUMN_BLOCK neighbouring channels through every row, so its loads and stores are contiguous
+// and its COLUMN_BLOCK sums independent (the compiler vectorises them). dBias[c] sums over the rows in order, as
+// the row kernel with one lane per channel does.
+#define COLUMN_BLOCK 8
+#define UNARY_BACKWARD_COLUMNS_LOOP(GRAD, WIDTH)                                                       \
+    for (int o = 0; o < outer; ++o) {                                                                 \
+        const int at = o * channels + c0;                                                             \
+        _Pragma("unroll")                                                                             \
+        for (int k = 0; k < WIDTH; ++k) {                                                             \
+            const float d = GRAD(x[at + k], y[at + k], dy[at + k]);                                   \
+            dx[at + k] = d;                                                                           \
+            acc[k] += d;                                                                              \
+        }                                                                                             \
+    }
+#define UNARY_BACKWARD_COLUMNS(WIDTH)                                                                  \
+    {                                                                                                 \
+        float acc[COLUMN_BLOCK] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};                   \
+        switch (function) {                                                                           \
+        case 1: UNARY_BACKWARD_COLUMNS_LOOP(relu_grad, WIDTH) break;                                  \
+        case 2: UNARY_BACKWARD_COLUMNS_LOOP(sigmoid_grad, WIDTH) break;                               \
+        case 3: UNARY_BACKWARD_COLUMNS_LOOP(tanh_grad, WIDTH) break;                                  \
+        case 4: UNARY_BACKWARD_COLUMNS_LOOP(gelu_grad, WIDTH) break;                                  \
+        case 5: UNARY_BACKWARD_COLUMNS_LOOP(silu_grad, WIDTH) break;                                  \
+        default: UNARY_BACKWARD_COLUMNS_LOOP(identity_grad, WIDTH) break;                             \
+        }                                                                                             \
+        for (int k = 0; k < WIDTH; ++k) dBias[c0 + k] = acc[k];                                       \
+    }
+
+__kernel void canopy_unary_backward_bias_gradient_columns(__global const float* x, __global const float* y,
+                                                          __global const float* dy, __global float* dx,
+                                                          __global float* dBias, const int outer,
+                                                          const int channels, const int function) {
+    const int c0 = (int)get_global_id(0) * COLUMN_BLOCK;
+    if (c0 >= channels) return;
+    const int count = min(COLUMN_BLOCK, channels - c0);
+    if (count == COLUMN_BLOCK) UNARY_BACKWARD_COLUMNS(COLUMN_BLOCK)   // a full block: constant width, unrolled
+    else UNARY_BACKWARD_COLUMNS(count)                                 // the last, partial block
 }
 
 // ---- Dropout ------------------------------------------------------------------------------------------

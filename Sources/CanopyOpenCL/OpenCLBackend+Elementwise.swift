@@ -35,12 +35,23 @@ extension OpenCLBackend {
     }
 
     /// The derivative and the bias gradient in one pass (canopy_unary_backward_bias_gradient), launched as the
-    /// bias gradient is.
+    /// bias gradient is; a dense layer's (`inner` 1) on a CPU-style device by blocks of neighbouring channels
+    /// (canopy_unary_backward_bias_gradient_columns), since one work-item per channel would stride through memory.
     func unaryBackwardBiasGradient(_ function: UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer,
                                    dx: DeviceBuffer, dBias: DeviceBuffer, outer: Int, channels: Int, inner: Int) throws {
-        let arguments = try bind(x, y, dy, dx, dBias) + [.int(outer), .int(channels), .int(inner), .int(function.clCode)]
+        let buffers = try bind(x, y, dy, dx, dBias)
+        if inner == 1 && !tunables.gpuStyle {
+            let blocks = (channels + Self.columnBlock - 1) / Self.columnBlock
+            try launch(CLKernels.unaryBackwardBiasGradientColumns,
+                       buffers + [.int(outer), .int(channels), .int(function.clCode)], global: [blocks], local: [8])
+            return
+        }
+        let arguments = buffers + [.int(outer), .int(channels), .int(inner), .int(function.clCode)]
         try launchRows(CLKernels.unaryBackwardBiasGradient, arguments, rows: channels, rowLength: inner)
     }
+
+    /// Channels per work-item of canopy_unary_backward_bias_gradient_columns (`COLUMN_BLOCK` in elementwise.cl).
+    static let columnBlock = 8
 
     func dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int) throws {
         // Computed here in Swift, exactly as the CPU backend does, so that masks match bit for bit.
