@@ -1,5 +1,6 @@
 import Canopy
 @testable import CanopyONNX
+import CanopyTestSupport
 import Foundation
 import XCTest
 
@@ -180,7 +181,7 @@ final class ONNXExportTests: XCTestCase {
             throw XCTSkip("CANOPY_PYTHON is not set (Scripts/test sets it to a virtual environment with onnx and "
                 + "onnxruntime)")
         }
-        let probe = try run(python, ["-c", "import onnx, onnxruntime, numpy"])
+        let probe = try runProcess(python, ["-c", "import onnx, onnxruntime, numpy"])
         try XCTSkipUnless(probe.status == 0, "\(python) lacks onnx or onnxruntime: \(probe.output)")
         return python
     }
@@ -287,7 +288,7 @@ final class ONNXExportTests: XCTestCase {
     /// Runs Scripts/check_onnx.py on the manifests and fails with each of its `FAIL:` lines.
     private func runChecker(_ python: String, _ manifests: [URL], file: StaticString = #filePath, line: UInt = #line) throws {
         let script = TestModels.examples.deletingLastPathComponent().appendingPathComponent("Scripts/check_onnx.py")
-        let result = try run(python, [script.path] + manifests.map(\.path))
+        let result = try runProcess(python, [script.path] + manifests.map(\.path))
         print(result.output)
         for failure in result.output.split(separator: "\n") where failure.hasPrefix("FAIL") {
             XCTFail(String(failure), file: file, line: line)
@@ -296,16 +297,4 @@ final class ONNXExportTests: XCTestCase {
         XCTAssertTrue(result.output.contains("\t"), "check_onnx.py compared nothing", file: file, line: line)
     }
 
-    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }

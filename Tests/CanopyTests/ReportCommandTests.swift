@@ -1,4 +1,5 @@
 import Canopy
+import CanopyTestSupport
 import Foundation
 import XCTest
 
@@ -82,16 +83,3 @@ final class ReportCommandTests: ScratchTestCase {
     }
 }
 
-/// Runs a program (looked up on PATH when not a path) and returns its status and its stdout and stderr together.
-func runProcess(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program.contains("/") ? program : "/usr/bin/env")
-    process.arguments = program.contains("/") ? arguments : [program] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}

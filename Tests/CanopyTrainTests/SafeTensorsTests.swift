@@ -1,3 +1,4 @@
+import CanopyTestSupport
 import XCTest
 @testable import CanopyTrain
 
@@ -143,13 +144,13 @@ final class SafeTensorsTests: XCTestCase {
     func testReferencePythonReaderLoadsCanopyFiles() throws {
         let python = ProcessInfo.processInfo.environment["CANOPY_PYTHON"] ?? "/usr/bin/env"
         let prefix = ProcessInfo.processInfo.environment["CANOPY_PYTHON"] == nil ? ["python3"] : []
-        let probe = try run(python, prefix + ["-c", "import safetensors, numpy"])
+        let probe = try runProcess(python, prefix + ["-c", "import safetensors, numpy"])
         try XCTSkipUnless(probe.status == 0, "Python package safetensors not installed (set CANOPY_PYTHON)")
         let url = directory.appendingPathComponent("check.safetensors")
         try sample().write(to: url)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Scripts/check_safetensors.py")
-        let result = try run(python, prefix + [script.path, url.path])
+        let result = try runProcess(python, prefix + [script.path, url.path])
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertEqual(result.output, """
             empty\tfloat32\t0x4\t0
@@ -162,7 +163,7 @@ final class SafeTensorsTests: XCTestCase {
 
             """)
         let fromPython = directory.appendingPathComponent("python.safetensors")
-        let written = try run(python, prefix + [script.path, "--write", fromPython.path])
+        let written = try runProcess(python, prefix + [script.path, "--write", fromPython.path])
         XCTAssertEqual(written.status, 0, written.output)
         let read = try SafeTensorsFile.read(from: fromPython)
         XCTAssertEqual(Set(read.tensors.map(\.name)), ["a", "b"])
@@ -172,16 +173,4 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(read.metadata, ["from": "python"])
     }
 
-    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }
