@@ -215,6 +215,8 @@ final class CLProgramCache: @unchecked Sendable {
         var made = OpenCLCompileStatistics()
         let source = try sources.programSource(of: file)
         var cacheURL: URL?
+        // Where the driver caches kernels itself: the kernels an earlier run's record says it compiled, if any.
+        var recorded: Set<String>?
         if let disk {
             var hash = FNV1a64()
             let info = device.info
@@ -226,14 +228,8 @@ final class CLProgramCache: @unchecked Sendable {
             cacheURL = url
             if !savesBinaries {
                 // Only a record: the driver's own cache has the kernels if an earlier run compiled them.
-                let record = disk.read(url)
-                let built = try CLCompiler.build(source: source, file: file, options: options, device: device)
-                if record == nil { made.builtFromSource += 1 } else { made.builtFromDriverCache += 1 }
-                let program = CLProgram(program: built, file: file, cacheURL: url, saved: record?.kernels ?? [])
-                try checkAgainstTable(program)
-                return (program, made)
-            }
-            if FileManager.default.fileExists(atPath: url.path) {
+                recorded = disk.read(url)?.kernels
+            } else if FileManager.default.fileExists(atPath: url.path) {
                 if let saved = disk.read(url), let built = CLCompiler.load(binary: saved.binary, options: options, device: device) {
                     made.loadedFromBinary += 1
                     let program = CLProgram(program: built, file: file, cacheURL: url, saved: saved.kernels)
@@ -244,8 +240,8 @@ final class CLProgramCache: @unchecked Sendable {
             }
         }
         let built = try CLCompiler.build(source: source, file: file, options: options, device: device)
-        made.builtFromSource += 1
-        let program = CLProgram(program: built, file: file, cacheURL: cacheURL, saved: [])
+        if recorded == nil { made.builtFromSource += 1 } else { made.builtFromDriverCache += 1 }
+        let program = CLProgram(program: built, file: file, cacheURL: cacheURL, saved: recorded ?? [])
         try checkAgainstTable(program)
         return (program, made)
     }
