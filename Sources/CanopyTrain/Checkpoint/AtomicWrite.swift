@@ -67,6 +67,19 @@ final class StagedFile {
     }
 }
 
+/// Appends `bytes` to the end of the file open at `fd` as one record: when the write fails part-way (a full disk),
+/// the file is cut back to where it was, so that it never ends in part of a record. Returns nil, or the system's
+/// reason for the failure.
+func appendWhole(_ bytes: [UInt8], to fd: Int32) -> String? {
+    let start = lseek(fd, 0, SEEK_END)
+    guard writeAll(bytes, to: fd) else {
+        let reason = String(cString: strerror(errno))
+        if start >= 0 { _ = ftruncate(fd, start) }
+        return reason
+    }
+    return nil
+}
+
 /// Writes every byte to a file descriptor, retrying after interruptions and short writes. Returns false on an
 /// error, with `errno` set.
 func writeAll<Bytes: ContiguousBytes>(_ bytes: Bytes, to fd: Int32) -> Bool {

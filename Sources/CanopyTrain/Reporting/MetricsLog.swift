@@ -68,10 +68,7 @@ public final class MetricsLog {
     ///
     /// - Throws: ``CheckpointError`` naming the file and the system's reason.
     public func appendRecord(_ lines: String) throws {
-        let start = lseek(descriptor, 0, SEEK_END)
-        guard writeAll(Array(lines.utf8), to: descriptor) else {
-            let reason = String(cString: strerror(errno))
-            if start >= 0 { _ = ftruncate(descriptor, start) }
+        if let reason = appendWhole(Array(lines.utf8), to: descriptor) {
             throw CheckpointError(file: url.relativePath, message: "cannot write the metrics log: \(reason)")
         }
     }

@@ -111,10 +111,7 @@ public final class TensorBoardWriter {
         } catch {
             throw CheckpointError(file: url.relativePath, message: "cannot encode a TensorBoard event: \(error)")
         }
-        let start = lseek(descriptor, 0, SEEK_END)
-        guard writeAll(bytes, to: descriptor) else {
-            let reason = String(cString: strerror(errno))
-            if start >= 0 { _ = ftruncate(descriptor, start) }
+        if let reason = appendWhole(bytes, to: descriptor) {
             throw CheckpointError(file: url.relativePath, message: "cannot write the TensorBoard event file: \(reason)")
         }
     }
