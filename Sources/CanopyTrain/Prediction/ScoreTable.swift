@@ -18,9 +18,9 @@ public enum ScoreTable {
         let numbersWidth = numbers.map(\.count).max() ?? 0
         return rows.indices.map { i in
             let (split, score) = rows[i]
-            var line = pad(split, splitWidth) + "  " + pad(score.task, taskWidth) + "  "
+            var line = padded(split, to: splitWidth) + "  " + padded(score.task, to: taskWidth) + "  "
             if score.labelledRows == 0 { return line + "no labelled rows" }
-            line += pad(numbers[i], numbersWidth) + "  (\(score.labelledRows) labelled rows)"
+            line += padded(numbers[i], to: numbersWidth) + "  (\(score.labelledRows) labelled rows)"
             return line
         }.joined(separator: "\n")
     }
@@ -33,9 +33,5 @@ public enum ScoreTable {
 
     private static func format(_ value: Double) -> String {
         value.isFinite ? String(format: "%.4f", value) : (value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf"))
-    }
-
-    private static func pad(_ text: String, _ width: Int) -> String {
-        text + String(repeating: " ", count: max(width - text.count, 0))
     }
 }

@@ -44,10 +44,10 @@ public enum EpochTable {
         let trainParts = train.map(numbers)
         let trainWidth = trainParts.map(\.count).max() ?? 0
         return train.indices.map { t in
-            var line = "epoch " + pad(String(epoch), to: epochWidth, left: true) + "  "
-                + pad(train[t].task, to: taskWidth, left: false) + "  train " + trainParts[t]
+            var line = "epoch " + padded(String(epoch), to: epochWidth, alignRight: true) + "  "
+                + padded(train[t].task, to: taskWidth) + "  train " + trainParts[t]
             if let v = validation.first(where: { $0.task == train[t].task }) {
-                line = pad(line, to: line.count + trainWidth - trainParts[t].count, left: false)
+                line = padded(line, to: line.count + trainWidth - trainParts[t].count)
                 line += " | val " + numbers(v)
             }
             // The first task's line has the same width every epoch, so the time column stays in place.
@@ -60,12 +60,14 @@ public enum EpochTable {
     /// fewer otherwise (`10.123`, `-0.151`, `123456`), an exponent beyond that (`1e+07`), and `nan`, `inf`, `-inf`,
     /// right-aligned.
     public static func number(_ value: Double) -> String {
-        guard value.isFinite else { return pad(value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf"), to: 6, left: true) }
+        guard value.isFinite else {
+            return padded(value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf"), to: 6, alignRight: true)
+        }
         for decimals in stride(from: 4, through: 0, by: -1) {
             let text = String(format: "%.\(decimals)f", value)
-            if text.count <= 6 { return pad(text, to: 6, left: true) }
+            if text.count <= 6 { return padded(text, to: 6, alignRight: true) }
         }
-        return pad(String(format: "%.0e", value), to: 6, left: true)
+        return padded(String(format: "%.0e", value), to: 6, alignRight: true)
     }
 
     /// The short name shown for a metric: `accuracy` → `acc`, `macro_f1` → `f1`, `r2` → `r²`; others as given.
@@ -81,11 +83,5 @@ public enum EpochTable {
     private static func numbers(_ line: TaskLine) -> String {
         (["loss " + number(line.loss)] + line.metrics.map { abbreviation($0.name) + " " + number($0.value) })
             .joined(separator: " ")
-    }
-
-
-    private static func pad(_ text: String, to width: Int, left: Bool) -> String {
-        let padding = String(repeating: " ", count: max(width - text.count, 0))
-        return left ? padding + text : text + padding
     }
 }

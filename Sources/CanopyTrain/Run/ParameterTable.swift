@@ -55,15 +55,11 @@ public struct ParameterTable: Sendable {
         for (index, row) in rows.enumerated() {
             var notes = row.role == .trained ? [] : [row.role.rawValue]
             if row.loaded { notes.append("loaded by init_from") }
-            let line = "  " + Self.padded(row.name, nameWidth) + "  " + Self.padded(shapes[index], shapeWidth) + "  "
-                + String(repeating: " ", count: countWidth - counts[index].count) + counts[index]
+            let line = "  " + padded(row.name, to: nameWidth) + "  " + padded(shapes[index], to: shapeWidth) + "  "
+                + padded(counts[index], to: countWidth, alignRight: true)
                 + (notes.isEmpty ? "" : "  " + notes.joined(separator: ", "))
             lines.append(line)
         }
         return lines
-    }
-
-    private static func padded(_ text: String, _ width: Int) -> String {
-        text + String(repeating: " ", count: max(0, width - text.count))
     }
 }
