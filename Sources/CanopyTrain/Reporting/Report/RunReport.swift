@@ -55,23 +55,13 @@ public enum RunReport {
             body += section("Task \(task)", charts.map(\.svg))
         }
         var overview: [SVGLineChart] = []
-        let weights = tasks.enumerated().flatMap { t, task in
-            runs.enumerated().map { r, run in
-                SVGLineChart.Series(name: compare ? "\(run.name) \(task)" : task,
-                                    colour: palette[(compare ? r : t) % palette.count], dashed: compare && t % 2 == 1,
-                                    points: run.series(task: task, split: "train", key: "weight"))
-            }
-        }.filter { !$0.points.isEmpty }
+        let weights = seriesByName(tasks, of: runs, compare: compare) { run, task in
+            run.series(task: task, split: "train", key: "weight")
+        }
         if !weights.isEmpty { overview.append(SVGLineChart(title: "task weights", identifier: "weights", series: weights)) }
         let pairs = runs.reduce(into: [String]()) { all, run in all += run.pairNames.filter { !all.contains($0) } }
         if !pairs.isEmpty {
-            let series = pairs.enumerated().flatMap { p, pair in
-                runs.enumerated().map { r, run in
-                    SVGLineChart.Series(name: compare ? "\(run.name) \(pair)" : pair,
-                                        colour: palette[(compare ? r : p) % palette.count], dashed: compare && p % 2 == 1,
-                                        points: run.cosines(pair: pair))
-                }
-            }.filter { !$0.points.isEmpty }
+            let series = seriesByName(pairs, of: runs, compare: compare) { run, pair in run.cosines(pair: pair) }
             overview.append(SVGLineChart(title: "gradient cosine between tasks", identifier: "gradient-cosine",
                                          series: series, fixedRange: -1...1))
         }
@@ -95,6 +85,20 @@ public enum RunReport {
         body += section("Training", overview.map(\.svg) + heatMaps)
         body += baselinesSection(runs)
         return page(title: title, body: body)
+    }
+
+    /// One line per name (a task's weight, a pair's cosine) and run, leaving out those without points: coloured
+    /// by name for one run; by run when comparing, every other name dashed.
+    private static func seriesByName(_ names: [String], of runs: [RunHistory], compare: Bool,
+                                     points: (RunHistory, String) -> [(epoch: Int, value: Double)])
+        -> [SVGLineChart.Series] {
+        names.enumerated().flatMap { n, name in
+            runs.enumerated().map { r, run in
+                SVGLineChart.Series(name: compare ? "\(run.name) \(name)" : name,
+                                    colour: palette[(compare ? r : n) % palette.count], dashed: compare && n % 2 == 1,
+                                    points: points(run, name))
+            }
+        }.filter { !$0.points.isEmpty }
     }
 
     /// A task's key over epochs: train and validation (and test, a single point) of each run.
