@@ -36,9 +36,8 @@ final class ONNXGraphWalk {
     }
 
     /// Lowers, in graph order, every node that `values` depend on, so that each node's inputs are lowered
-    /// before it (no lowering recurses). An input the exported graph does not provide is lowered to nothing:
-    /// inference never reads some inputs that nodes list (batch norm's row mask, a reversal's factor), and a
-    /// node that does read one fails in ``name(of:)``.
+    /// before it (no lowering recurses). An input the exported graph does not provide lowers to no output (see
+    /// the `.input` case of `lower(_:)`); a node that reads one fails in ``name(of:)``.
     func lowerAncestors(of values: [Value]) throws {
         var marks = [Bool](repeating: false, count: graph.nodes.count)
         for value in values { marks[value.node] = true }
@@ -46,11 +45,7 @@ final class ONNXGraphWalk {
             for input in graph.nodes[index].inputs { marks[input.node] = true }
         }
         for index in marks.indices where marks[index] && lowered[index] == nil {
-            if case let .input(name) = graph.nodes[index].op, inputs[name] == nil, constants[name] == nil {
-                lowered[index] = [nil]
-            } else {
-                lowered[index] = try lower(index)
-            }
+            lowered[index] = try lower(index)
         }
     }
 

@@ -25,7 +25,9 @@ extension ONNXGraphWalk {
         case let .input(name):
             if let provided = inputs[name] { return [provided] }
             if let values = constants[name] { return [builder.floats(values, shape: out, hint: name)] }
-            throw refused("the inference graph reads input '\(name)', which the exported model has no way to get")
+            // Inference never reads some inputs that nodes list (batch norm's row mask, a reversal's factor): an
+            // input the exported model does not provide has no output, and a node that reads it fails in name(of:).
+            return [nil]
         case let .parameter(name, _):
             guard let values = parameters[name], values.count == out.reduce(1, *) else {
                 throw refused("the checkpoint gives no \(out) values for parameter '\(name)'")
