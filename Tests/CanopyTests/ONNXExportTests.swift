@@ -7,16 +7,7 @@ import XCTest
 /// `canopy export --format onnx`: every example model, trained briefly on the CPU, exports to a file that
 /// `onnx.checker` accepts and that onnxruntime runs to the outputs Canopy predicts (Scripts/check_onnx.py, with
 /// the Python of `$CANOPY_PYTHON`, which Scripts/test prepares; the comparison tests skip without it).
-final class ONNXExportTests: XCTestCase {
-    private var scratch: URL!
-
-    override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-onnx-\(UUID())")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
-
+final class ONNXExportTests: ScratchTestCase {
     /// The rows of the validation split each example is compared on.
     private static let comparedRows = 150
 
