@@ -22,14 +22,9 @@ struct ONNXGraphBuilder {
     @discardableResult
     mutating func add(_ opType: String, _ inputs: [String], outputs: Int = 1, hint: String? = nil,
                       _ attributes: [Onnx_AttributeProto] = []) -> [String] {
-        var node = Onnx_NodeProto()
-        node.opType = opType
-        node.input = inputs
-        node.output = (0..<outputs).map { _ in fresh(hint ?? opType.lowercased()) }
-        node.name = node.output[0]
-        node.attribute = attributes
-        nodes.append(node)
-        return node.output
+        let names = (0..<outputs).map { _ in fresh(hint ?? opType.lowercased()) }
+        append(opType, inputs, outputs: names, attributes)
+        return names
     }
 
     /// Appends a one-output node and returns its output's name.
@@ -40,11 +35,18 @@ struct ONNXGraphBuilder {
 
     /// Appends a one-output node whose output has the given name (a graph output).
     mutating func named(_ name: String, _ opType: String, _ inputs: [String]) {
+        append(opType, inputs, outputs: [name])
+    }
+
+    /// Appends a node writing `outputs`, named after its first output.
+    private mutating func append(_ opType: String, _ inputs: [String], outputs: [String],
+                                 _ attributes: [Onnx_AttributeProto] = []) {
         var node = Onnx_NodeProto()
         node.opType = opType
         node.input = inputs
-        node.output = [name]
-        node.name = name
+        node.output = outputs
+        node.name = outputs[0]
+        node.attribute = attributes
         nodes.append(node)
     }
 
