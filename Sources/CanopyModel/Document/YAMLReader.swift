@@ -148,9 +148,8 @@ struct YAMLReader {
     }
 }
 
-/// Carries a result from the large-stack thread back to the waiting caller (the semaphore orders the accesses).
-/// The work handed to the large-stack thread and its result: unchecked, because the caller waits for that thread,
-/// so the two never touch the box at the same time.
+/// Carries the work to the large-stack thread and its result back to the waiting caller: unchecked `Sendable`,
+/// because the caller waits on the semaphore while the thread runs, so the two never touch the box at once.
 private final class ResultBox<T>: @unchecked Sendable {
     let body: () throws -> T
     var result: Result<T, Error>?
