@@ -53,7 +53,7 @@ extension BackendChoice {
     /// Seconds per training step of `plan` on `backend`: two steps to warm up (kernels built, buffers made), then
     /// steps until 0.3 s or 20 steps have passed, whichever comes first. The trainer is thrown away after.
     static func secondsPerStep(_ plan: RunPlan, on backend: Backend) throws -> Double {
-        let trainer = try Trainer(plan: plan, backend: backend)
+        let trainer = try Trainer(plan: plan.oneProcessShare, backend: backend)
         try trainer.runSteps(2)
         try backend.synchronize()
         let start = DispatchTime.now().uptimeNanoseconds

@@ -66,15 +66,32 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            // Started by mpirun: one of several processes training together; only rank 0 prints and writes files.
+            let group = try DataParallelLaunch.processGroup()
+            DataParallelLaunch.silenceStandardOutput(of: group)
+            if group.size > 1, baselines {
+                throw ValidationError("--baselines trains every task alone in one process; run it without mpirun")
+            }
             var spec = try loadModel(model)
             if let seed { spec = try spec.with(seed: UInt64(seed)!) }
-            let plan = try RunPlan(spec, device: nil)
-            if tune { try tuneFirstIfNeeded() }
-            let selected = try backendOptions.open(forTraining: plan)
+            let plan = try RunPlan(spec, device: nil, processes: group.size)
+            if tune, group.isRoot { try tuneFirstIfNeeded() }
+            let selected = try DataParallelLaunch.openBackend(backendOptions, plan: plan, group: group)
             print("backend: \(selected.reason)")
+            if group.size > 1 {
+                print("data-parallel: \(group.size) processes, \(plan.batchSize) of every \(plan.globalBatchSize) rows each")
+            }
 
             let setUpStart = ContinuousClock.now
-            let trainer = try Trainer(plan: plan, backend: selected.backend)
+            let trainer = try Trainer(plan: plan, backend: selected.backend, group: group)
+            guard group.isRoot else {
+                // Another rank: rank 0's state (a resumed run's), then the same collectives as rank 0, no files.
+                try trainer.adoptRootState()
+                _ = try trainer.train(epochs: epochs ?? spec.train.epochs)
+                if let test = trainer.data.test { _ = try trainer.evaluate(test) }
+                try DataParallelLaunch.finish(group)
+                return
+            }
             let target = epochs ?? spec.train.epochs
             let folder = try RunFolder(path: resume ?? out ?? "runs/\(spec.name)",
                                        start: resume != nil ? .resume : overwrite ? .overwrite : .new)
@@ -90,6 +107,7 @@ struct TrainCommand: ParsableCommand {
                     + "(step \(trainer.optimizer.stepCount))")
                 restored = checkpoint
             }
+            try trainer.adoptRootState()
             let output = try RunOutput(folder: folder, trainer: trainer, resumedFrom: restored)
             printPlan(spec: spec, trainer: trainer, target: target)
             let console = ConsoleReporter(epochs: target, setUpStart: setUpStart)
@@ -129,6 +147,7 @@ struct TrainCommand: ParsableCommand {
                 + "\(output.metricsURL.relativePath)")
             if baselines { try reportBaselines(spec: spec, trainer: trainer, output: output, backend: selected.backend) }
             try writeReport(output)
+            try DataParallelLaunch.finish(group)
         }
     }
 

@@ -132,40 +132,57 @@ public struct SafeTensorsFile: Sendable {
         let file = url.relativePath
         do {
             let input = try InputFile(url, kind: "a safetensors file")
-            var length: UInt64 = 0
-            if input.size >= 8 {
-                try withUnsafeMutableBytes(of: &length) { try input.readExactly(into: $0.baseAddress!, count: 8, at: 0) }
-                length = UInt64(littleEndian: length)
-            }
-            let headerEnd = try checkHeaderLength(length, fileSize: input.size, file: file)
-            var header = [UInt8](repeating: 0, count: headerEnd - 8)
-            try header.withUnsafeMutableBytes { try input.readExactly(into: $0.baseAddress!, count: $0.count, at: 8) }
-            let layout = try Layout(header: header[...], dataCount: input.size - headerEnd, file: file)
-            header = []
-
-            var tensors: [(name: String, shape: [Int], values: [Float])] = []
-            tensors.reserveCapacity(layout.entries.count)
-            for entry in layout.entries {
-                let count = (entry.end - entry.begin) / 4
-                // The file's values are little-endian float32, the layout of a [Float] on little-endian machines.
-                let raw = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    initialized = 0
-                    if count > 0 {
-                        try input.readExactly(into: buffer.baseAddress!, count: 4 * count, at: headerEnd + entry.begin)
-                    }
-                    initialized = count
-                }
-                #if _endian(big)
-                let values = raw.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
-                #else
-                let values = raw
-                #endif
-                tensors.append((entry.name, entry.shape, values))
-            }
-            return SafeTensorsFile(tensors: tensors, metadata: layout.metadata)
+            return try parse(size: input.size, file: file) { try input.readExactly(into: $0, count: $1, at: $2) }
         } catch let problem as InputFile.Problem {
             throw CheckpointError(file: file, message: problem.message)
         }
+    }
+
+    /// Decodes what ``encoded(file:)`` made (a file's whole contents), checked as ``read(from:)`` checks a file;
+    /// `file` names the bytes in errors.
+    public static func decoded(_ bytes: [UInt8], file: String) throws -> SafeTensorsFile {
+        try bytes.withUnsafeBytes { source in
+            try parse(size: source.count, file: file) { destination, count, offset in
+                guard offset >= 0, count >= 0, offset + count <= source.count else {
+                    throw CheckpointError(file: file, message: "\(count) bytes at \(offset) lie outside its \(source.count)")
+                }
+                if count > 0 { destination.copyMemory(from: source.baseAddress! + offset, byteCount: count) }
+            }
+        }
+    }
+
+    /// Parses a safetensors file of `size` bytes that `read(destination, count, offset)` reads from.
+    private static func parse(size: Int, file: String,
+                              read: (UnsafeMutableRawPointer, Int, Int) throws -> Void) throws -> SafeTensorsFile {
+        var length: UInt64 = 0
+        if size >= 8 {
+            try withUnsafeMutableBytes(of: &length) { try read($0.baseAddress!, 8, 0) }
+            length = UInt64(littleEndian: length)
+        }
+        let headerEnd = try checkHeaderLength(length, fileSize: size, file: file)
+        var header = [UInt8](repeating: 0, count: headerEnd - 8)
+        try header.withUnsafeMutableBytes { try read($0.baseAddress!, $0.count, 8) }
+        let layout = try Layout(header: header[...], dataCount: size - headerEnd, file: file)
+        header = []
+
+        var tensors: [(name: String, shape: [Int], values: [Float])] = []
+        tensors.reserveCapacity(layout.entries.count)
+        for entry in layout.entries {
+            let count = (entry.end - entry.begin) / 4
+            // The file's values are little-endian float32, the layout of a [Float] on little-endian machines.
+            let raw = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                initialized = 0
+                if count > 0 { try read(buffer.baseAddress!, 4 * count, headerEnd + entry.begin) }
+                initialized = count
+            }
+            #if _endian(big)
+            let values = raw.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+            #else
+            let values = raw
+            #endif
+            tensors.append((entry.name, entry.shape, values))
+        }
+        return SafeTensorsFile(tensors: tensors, metadata: layout.metadata)
     }
 }
 

@@ -100,10 +100,19 @@ public struct TrainingCheckpoint: Sendable {
     /// - Throws: ``CheckpointError`` when the file is missing or not a valid safetensors file, when its metadata
     ///   has no `format` (not written by Canopy), names an unknown format, or a checkpoint version other than 1.
     public static func read(from url: URL) throws -> TrainingCheckpoint {
-        let file = url.relativePath
+        try checkpoint(from: { try SafeTensorsFile.read(from: url) }, file: url.relativePath)
+    }
+
+    /// Decodes a checkpoint from a file's contents (as ``read(from:)`` reads it); `file` names them in errors.
+    public static func decoded(_ bytes: [UInt8], file: String) throws -> TrainingCheckpoint {
+        try checkpoint(from: { try SafeTensorsFile.decoded(bytes, file: file) }, file: file)
+    }
+
+    /// The checkpoint in the safetensors contents `read` returns.
+    private static func checkpoint(from read: () throws -> SafeTensorsFile, file: String) throws -> TrainingCheckpoint {
         let contents: SafeTensorsFile
         do {
-            contents = try SafeTensorsFile.read(from: url)
+            contents = try read()
         } catch var error as CheckpointError {
             error.message = "cannot read the checkpoint: " + error.message
             throw error

@@ -66,6 +66,10 @@ public struct Batcher: Sendable {
     public let transform: FeatureTransform
     /// The dataset row of each position in the epoch. Starts in file order.
     public private(set) var order: [Int]
+    /// Rows in one global batch: ``batchSize`` unless ``sharded(_:)`` shares batches between processes.
+    public private(set) var globalBatchSize: Int
+    /// Which run of ``batchSize`` positions of each global batch this batcher fills (see ``sharded(_:)``).
+    private var shardIndex = 0
     private let columns: [LabelColumn]
 
     /// Makes a batcher over `dataset`, starting in file order.
@@ -98,13 +102,65 @@ public struct Batcher: Sendable {
         }
         self.dataset = dataset
         self.batchSize = batchSize
+        globalBatchSize = batchSize
         self.labelColumns = labelColumns
         self.transform = transform
         self.order = Array(0..<dataset.rowCount)
     }
 
-    /// The number of batches in one pass over the dataset, `⌈rowCount / batchSize⌉`.
-    public var batchCount: Int { (dataset.rowCount + batchSize - 1) / batchSize }
+    /// One process's share of every batch in data-parallel training. A global batch is `globalBatchSize`
+    /// consecutive positions of the epoch's order; process `index` of `count` takes the `index`-th run of
+    /// ``Batcher/batchSize`` positions of it (the last processes' runs may be shorter, or empty, and are padded).
+    public struct Shard: Sendable, Equatable {
+        /// This process's place among the processes, `0..<count`.
+        public var index: Int
+        /// How many processes share each batch.
+        public var count: Int
+        /// Rows in one global batch, shared by all the processes.
+        public var globalBatchSize: Int
+
+        /// Shard `index` of `count` of global batches of `globalBatchSize` rows.
+        public init(index: Int, count: Int, globalBatchSize: Int) {
+            self.index = index; self.count = count; self.globalBatchSize = globalBatchSize
+        }
+
+        /// Rows each process's batch holds: `⌈globalBatchSize / count⌉`.
+        public static func rowsPerProcess(globalBatchSize: Int, count: Int) -> Int {
+            (globalBatchSize + count - 1) / max(count, 1)
+        }
+    }
+
+    /// This batcher filling only its shard of every global batch: every process shuffles the same order (same
+    /// seed) and takes its own positions of each global batch, so the processes together see exactly the rows, in
+    /// exactly the batches, that one process with `globalBatchSize`-row batches sees. ``batchCount`` stays
+    /// `⌈rowCount / globalBatchSize⌉`.
+    ///
+    /// - Throws: ``DataError`` when the shard is not `0 ≤ index < count`, or the shards of `count` batches of
+    ///   ``batchSize`` rows do not cover a global batch.
+    public func sharded(_ shard: Shard) throws -> Batcher {
+        guard shard.count >= 1, (0..<shard.count).contains(shard.index) else {
+            throw DataError(message: "shard \(shard.index) of \(shard.count) does not exist")
+        }
+        guard shard.globalBatchSize >= 1, batchSize * shard.count >= shard.globalBatchSize else {
+            throw DataError(message: "\(shard.count) batches of \(batchSize) rows cannot hold a global batch of "
+                                + "\(shard.globalBatchSize) rows")
+        }
+        var copy = self
+        copy.globalBatchSize = shard.globalBatchSize
+        copy.shardIndex = shard.index
+        return copy
+    }
+
+    /// The number of batches in one pass over the dataset, `⌈rowCount / globalBatchSize⌉`.
+    public var batchCount: Int { (dataset.rowCount + globalBatchSize - 1) / globalBatchSize }
+
+    /// The positions of the epoch's order that batch `index` of this batcher's shard fills.
+    func positions(ofBatch index: Int) -> Range<Int> {
+        let globalStart = index * globalBatchSize
+        let globalEnd = min(globalStart + globalBatchSize, dataset.rowCount)
+        let start = min(globalStart + shardIndex * batchSize, globalEnd)
+        return start..<min(start + batchSize, globalEnd)
+    }
 
     /// Sets a new row order for an epoch: the same as `SeededRandom(seed: seed).permutation(rowCount)`.
     ///
@@ -162,8 +218,8 @@ public struct Batcher: Sendable {
             throw DataError(message: "batch arrays have the wrong sizes: expected features \(batchSize * f), "
                                 + "\(columns.count) label and mask arrays of \(batchSize), sourceRows \(batchSize)")
         }
-        let start = index * batchSize
-        let real = min(batchSize, dataset.rowCount - start)
+        let positions = self.positions(ofBatch: index)
+        let start = positions.lowerBound, real = positions.count
         features.withUnsafeMutableBufferPointer { out in
             dataset.features.withUnsafeBufferPointer { source in
                 transform.offset.withUnsafeBufferPointer { offset in

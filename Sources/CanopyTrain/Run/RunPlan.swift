@@ -16,8 +16,13 @@ public struct RunPlan {
     public let summary: ModelSummary
     /// The training and validation rows.
     public let data: ModelData
-    /// The training graph, built for ``MemoryPlan/batchSize`` rows per step.
+    /// The training graph, built for ``MemoryPlan/batchSize`` rows per step (each process's share of a global
+    /// batch in data-parallel training).
     public let model: ModelGraph
+    /// How many processes share each batch (1 unless the run is data-parallel).
+    public private(set) var processes: Int
+    /// Rows in one global batch, whatever the number of processes: ``batchSize(_:rows:)``.
+    public private(set) var globalBatchSize: Int
     /// The memory the run's buffers take.
     public let memory: MemoryPlan
     /// The map applied to every feature (`input.scale`, or `input.normalize` fitted on the training rows).
@@ -35,10 +40,14 @@ public struct RunPlan {
     ///
     /// - Parameters:
     ///   - data: the rows to use, already split (default: load and split `spec.data`).
-    ///   - limits: the device the run will use; a plan that does not fit is refused (nil: not checked).
+    ///   - device: the device the run will use; a plan that does not fit is refused (nil: not checked).
+    ///   - processes: how many processes share each batch (data-parallel training): the global batch is still
+    ///     `train.batch_size` rows, and each process's graph holds `⌈batch / processes⌉` of them, so a run's steps,
+    ///     schedule and results do not depend on how many processes train it.
     /// - Throws: ``ModelFileError``, ``DataError`` or ``CheckpointError`` naming the file and the place.
-    public init(_ spec: ModelSpec, data: ModelData? = nil, device: Backend?) throws {
+    public init(_ spec: ModelSpec, data: ModelData? = nil, device: Backend?, processes: Int = 1) throws {
         self.spec = spec
+        self.processes = max(1, processes)
         summary = try summarize(spec)   // a spec built in code gets the checks a model file gets
         if let data {
             // Rows given in code get the rule loaded rows get: every task needs a labelled training row.
@@ -48,7 +57,9 @@ public struct RunPlan {
             self.data = try Self.load(spec)
         }
         try ModelData.checkTokenIDs(self.data, spec: spec)
-        model = try ModelGraph.build(spec, batchSize: Self.batchSize(spec, rows: self.data.train.rowCount),
+        globalBatchSize = Self.batchSize(spec, rows: self.data.train.rowCount)
+        model = try ModelGraph.build(spec, batchSize: Batcher.Shard.rowsPerProcess(globalBatchSize: globalBatchSize,
+                                                                                   count: self.processes),
                                      training: true)
         memory = try MemoryPlan.measure(model)
         if let device { try memory.check(against: device, spec: spec) }
@@ -79,9 +90,18 @@ public struct RunPlan {
         }
     }
 
-    /// Rows per step: `train.batch_size`, or all the training rows when there are fewer (a larger batch would only
-    /// add masked padding rows and memory).
+    /// Rows per step in this process: `train.batch_size`, or all the training rows when there are fewer (a larger
+    /// batch would only add masked padding rows and memory); its share of them in data-parallel training.
     public var batchSize: Int { model.batchSize }
+
+    /// This plan as one process's run with this plan's batch (each process's share of a global batch): the work
+    /// one process of a data-parallel run does in a step, for measuring it alone.
+    public var oneProcessShare: RunPlan {
+        var copy = self
+        copy.processes = 1
+        copy.globalBatchSize = batchSize
+        return copy
+    }
 
     /// Rows per step for `rows` rows of data: `train.batch_size`, or `rows` when there are fewer (at least 1).
     /// Training plans with it, and evaluation and prediction size their graphs with it too.

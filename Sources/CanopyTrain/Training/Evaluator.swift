@@ -37,13 +37,18 @@ public final class Evaluator {
     public let parameters: ParameterStore
     /// The map applied to the features of every row (`input.scale`, or the normalisation fitted in training).
     public let transform: FeatureTransform?
+    /// The processes that share the evaluation, each scoring every `size`-th batch from its rank on; the scores
+    /// are those of the whole data set on every process (one process by default).
+    public let group: ProcessGroup
     private let executor: Executor
     private let readings: TaskReadings
 
     /// Plans inference of `model` with the given parameters (on their backend); `transform` defaults to
     /// `input.scale` (pass the trainer's or the checkpoint's when the model normalises its input).
-    public init(model: ModelGraph, parameters: ParameterStore, transform: FeatureTransform? = nil) throws {
+    public init(model: ModelGraph, parameters: ParameterStore, transform: FeatureTransform? = nil,
+                group: ProcessGroup = LocalProcessGroup()) throws {
         self.model = model
+        self.group = group
         self.parameters = parameters
         self.transform = transform
         var outputs: [Value] = []
@@ -55,7 +60,8 @@ public final class Evaluator {
     }
 
     /// Scores every task on `dataset` (rows without a task's label do not count for that task). The batches'
-    /// outputs are read back a record at a time (see ``TaskReadings``), not batch by batch.
+    /// outputs are read back a record at a time (see ``TaskReadings``), not batch by batch. A collective when the
+    /// group has several processes.
     public func evaluate(_ dataset: Dataset) throws -> [TaskScore] {
         let spec = model.spec
         var batcher = try Batcher(dataset: dataset, batchSize: model.batchSize, labelColumns: model.tasks.map(\.spec.label),
@@ -70,7 +76,7 @@ public final class Evaluator {
             pending.removeAll(keepingCapacity: true)
         }
         batcher.resetOrder()
-        for index in 0..<batcher.batchCount {
+        for index in stride(from: group.rank, to: batcher.batchCount, by: group.size) {
             if readings.isFull { try readPending() }
             try batcher.fill(&batch, index: index)
             try TaskInputs.upload(batch, model: model, to: executor, rowMask: &rowMask)
@@ -79,7 +85,7 @@ public final class Evaluator {
             pending.append(BatchLabels(batch))
         }
         try readPending()
-        return accumulators.map { $0.score() }
+        return try accumulators.map { try $0.merged(over: group).score() }
     }
 }
 

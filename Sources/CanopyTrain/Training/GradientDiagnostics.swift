@@ -11,8 +11,13 @@ final class GradientDiagnostics {
     private let executor: Executor
     private var batcher: Batcher
     private var batch: Batch
+    private let group: ProcessGroup
 
-    init?(model: ModelGraph, parameters: ParameterStore, train: Dataset, transform: FeatureTransform) throws {
+    /// Plans the measurement; nil when there is nothing to measure (one task, nothing shared, no rows). With
+    /// several processes (`shard`, `group`), each measures its share of the same batches and the gradients are
+    /// summed over the processes, so every process gets the cosines one process gets with the whole batches.
+    init?(model: ModelGraph, parameters: ParameterStore, train: Dataset, transform: FeatureTransform,
+          shard: Batcher.Shard, group: ProcessGroup) throws {
         guard model.tasks.count > 1, !model.sharedParameters.isEmpty, train.rowCount > 0 else { return nil }
         self.model = model
         let outputs = model.taskGradients.flatMap { gradients in model.sharedParameters.compactMap { gradients[$0] } }
@@ -20,8 +25,9 @@ final class GradientDiagnostics {
                                 outputs: outputs, mode: .training)
         try model.uploadConstants(to: executor)
         batcher = try Batcher(dataset: train, batchSize: model.batchSize, labelColumns: model.tasks.map(\.spec.label),
-                              transform: transform)
+                              transform: transform).sharded(shard)
         batch = batcher.makeBatch()
+        self.group = group
     }
 
     /// Every pair's cosine, in task order (first < second), with gradient reversals at training progress
@@ -33,8 +39,11 @@ final class GradientDiagnostics {
         for index in 0..<min(Self.batchCount, batcher.batchCount) {
             try batcher.fill(&batch, index: index)
             try TaskInputs.upload(batch, model: model, to: executor, rowMask: &rowMask)
-            for task in model.tasks where executor.inputNames.contains(task.weightInput) {
-                try executor.setInput(task.weightInput, [1])
+            // The losses here have no class weights (the upload above gives none), so neither have the shares.
+            let shares = group.size > 1 ? batcher.processShares(ofBatch: index, classWeights: [])
+                                        : model.tasks.map { _ in 1 }
+            for (task, share) in zip(model.tasks, shares) where executor.inputNames.contains(task.weightInput) {
+                try executor.setInput(task.weightInput, [share])
             }
             // A measurement: batch norm's running statistics must not move.
             try executor.run(seed: 0x4449_4147 &+ UInt64(index), updatingState: false)
@@ -46,6 +55,9 @@ final class GradientDiagnostics {
                     vector.withUnsafeBufferPointer { terms in for i in terms.indices { sum[i] += terms[i] } }
                 }
             }
+        }
+        if group.size > 1 {
+            for t in sums.indices { try sums[t].withUnsafeMutableBufferPointer { try group.allreduceSum($0) } }
         }
         var result: [(first: String, second: String, cosine: Double)] = []
         for a in model.tasks.indices {
@@ -62,7 +74,10 @@ extension Trainer {
     func measureGradientConflict() throws -> [(first: String, second: String, cosine: Double)] {
         if diagnostics == nil {
             diagnostics = try GradientDiagnostics(model: model, parameters: parameters, train: data.train,
-                                                  transform: batcher.transform)
+                                                  transform: batcher.transform,
+                                                  shard: Batcher.Shard(index: group.rank, count: group.size,
+                                                                       globalBatchSize: batcher.globalBatchSize),
+                                                  group: group)
         }
         return try diagnostics?.measure(progress: schedule.progress(atStep: max(optimizer.stepCount, 1))) ?? []
     }

@@ -13,21 +13,33 @@ final class StepRunner {
     /// The joint gradients end to end, laid out like the parameters (nil when the backend makes no views): the
     /// plan writes them there, so that the optimizer can update every parameter in one launch.
     let gradientArena: GradientArena?
-    /// The current step's seed (dropout masks; PCGrad's projection order).
+    /// The processes that share each batch, whose gradients ``jointGradients()`` and ``summedOverProcesses(_:)``
+    /// add up (one process in an ordinary run).
+    let group: ProcessGroup
+    /// Each task's loss-seed factor for the current batch: its share of the global batch's labelled rows (see
+    /// ``Batcher/processShares(ofBatch:classWeights:)``); all 1 in a one-process run.
+    var seedFactors: [Float]
+    /// The current step's seed, the same in every process (PCGrad's projection order; dropout masks draw from
+    /// this process's own seed derived from it).
     private(set) var seed: UInt64 = 0
-    private let classWeights: [[Float]?]
+    /// Each task's class weights (nil for a task without them).
+    let classWeights: [[Float]?]
     private var rowMask: [Float]
     /// The loss seed last uploaded for each task (nil before the first, and for NaN).
     private var uploadedSeeds: [Float?]
     private var scratch: [String: DeviceBuffer] = [:]
     private var squaredNorms: [String: DeviceBuffer] = [:]
     private var clipped: GradientArena?
+    private let exchange: GradientExchange
 
     /// Plans the step: each task's output, loss and labelled count, and the gradients the method needs.
     ///
     /// - Throws: ``ModelFileError`` when the model cannot support the weighting method; what planning throws.
-    init(model: ModelGraph, parameters: ParameterStore, weighting: TaskWeighting, classWeights: [[Float]?]) throws {
+    init(model: ModelGraph, parameters: ParameterStore, weighting: TaskWeighting, classWeights: [[Float]?],
+         group: ProcessGroup = LocalProcessGroup()) throws {
         self.model = model
+        self.group = group
+        seedFactors = model.tasks.map { _ in 1 }
         self.parameters = parameters
         self.weighting = weighting
         self.classWeights = classWeights
@@ -41,6 +53,14 @@ final class StepRunner {
                                 outputs: outputs, mode: .training, gradientArena: gradientArena,
                                 gradientValues: model.gradients)
         try model.uploadConstants(to: executor)
+        exchange = GradientExchange(group: group, backend: parameters.backend)
+        if group.size > 1 {
+            // Every process adds the whole penalty's gradient, so each adds its share: their sum is the penalty's.
+            for penalty in model.penalties where executor.hasInput(penalty.seedInput) {
+                let seed = model.constants[penalty.seedInput]!.map { $0 / Float(group.size) }
+                try executor.setInput(penalty.seedInput, seed)
+            }
+        }
     }
 
     var backend: Backend { parameters.backend }
@@ -96,19 +116,21 @@ final class StepRunner {
 
     // MARK: For weighting methods
 
-    /// Sets each task's loss seed: the weight its loss gets in the backward pass. Uploads only seeds that
-    /// changed since the last call (fixed weights upload once per run, not once per step).
+    /// Sets each task's loss seed: the weight its loss gets in the backward pass, times the task's
+    /// ``seedFactors`` (its process's share of the batch). Uploads only seeds that changed since the last call
+    /// (fixed weights upload once per run, not once per step).
     func setSeeds(_ seeds: [Float]) throws {
-        for (t, (task, seed)) in zip(model.tasks, seeds).enumerated() where executor.hasInput(task.weightInput) {
+        for (t, (task, weight)) in zip(model.tasks, seeds).enumerated() where executor.hasInput(task.weightInput) {
+            let seed = weight * seedFactors[t]
             guard uploadedSeeds[t] != seed else { continue }
             try executor.setInput(task.weightInput, [seed])
             uploadedSeeds[t] = seed
         }
     }
 
-    /// Runs the step's nodes in `nodes` (all of them by default) with the step's seed.
+    /// Runs the step's nodes in `nodes` (all of them by default), dropout drawing from this process's seed.
     func run(nodes: Range<Int>? = nil) throws {
-        try executor.run(seed: seed, nodes: nodes)
+        try executor.run(seed: SeedMixer.processSeed(seed, rank: group.rank), nodes: nodes)
     }
 
     /// Sets the loss seeds and runs the whole step: the forward pass and the backward pass.
@@ -120,11 +142,37 @@ final class StepRunner {
     /// The outputs ``jointGradients()`` reads: the joint backward pass's gradient of every parameter.
     static func jointGradientOutputs(of model: ModelGraph) -> [Value] { Array(model.gradients.values) }
 
-    /// The joint backward pass's gradient buffers: `∂(Σ_t seed_t·L_t + penalties)/∂θ` for every parameter.
+    /// The joint backward pass's gradient buffers: `∂(Σ_t seed_t·L_t + penalties)/∂θ` for every parameter, summed
+    /// over the processes (in place) when several share the batch.
     func jointGradients() throws -> [String: DeviceBuffer] {
         var gradients: [String: DeviceBuffer] = [:]
         for (name, value) in model.gradients { gradients[name] = try executor.buffer(for: value) }
+        guard group.size > 1 else { return gradients }
+        if let arena = gradientArena, arena.isWhole(gradients) {
+            try exchange.sum(arena.buffer, count: arena.layout.count)
+        } else {
+            for name in parameters.names {
+                guard let buffer = gradients[name] else { continue }
+                try exchange.sum(buffer, count: parameters.count(named: name))
+            }
+        }
         return gradients
+    }
+
+    /// A gradient buffer as large as parameter `name`, summed over the processes in place (returned as it is in a
+    /// one-process run).
+    func summedOverProcesses(_ buffer: DeviceBuffer, parameter name: String) throws -> DeviceBuffer {
+        try exchange.sum(buffer, count: parameters.count(named: name))
+        return buffer
+    }
+
+    /// `values` summed element-wise over the processes (itself in a one-process run): for host-side work on
+    /// gradients that must see the whole batch's (PCGrad's per-task gradients, MGDA's Gram matrix).
+    func summedOverProcesses(_ values: [Float]) throws -> [Float] {
+        guard group.size > 1 else { return values }
+        var result = values
+        try result.withUnsafeMutableBufferPointer { try group.allreduceSum($0) }
+        return result
     }
 
     /// `‖x‖²` of a buffer as large as parameter `name`, reduced on the device into a one-element buffer kept

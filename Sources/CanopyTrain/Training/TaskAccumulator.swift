@@ -95,3 +95,22 @@ struct TaskAccumulator {
                          labelledRows: labelled, metrics: metrics)
     }
 }
+
+extension TaskAccumulator {
+    /// This accumulator with every process's rows: loss sums and counts added, predictions and labels gathered in
+    /// rank order (the metrics do not depend on row order). Itself in a one-process group; a collective.
+    func merged(over group: ProcessGroup) throws -> TaskAccumulator {
+        guard group.size > 1 else { return self }
+        var merged = self
+        let sums = try group.allreduceSum([lossSum, lossWeight, Double(labelled)])
+        merged.lossSum = sums[0]
+        merged.lossWeight = sums[1]
+        merged.labelled = Int(sums[2])
+        merged.predictedClasses = try group.allgather(predictedClasses.map(Float.init)).joined().map { Int($0) }
+        merged.labelRanks = try group.allgather(labelRanks.map(Float.init)).joined().map { Int($0) }
+        merged.labels = Array(try group.allgather(labels).joined())
+        merged.predictedValues = Array(try group.allgather(predictedValues).joined())
+        merged.positiveScores = DoubleBits.decode(Array(try group.allgather(DoubleBits.encode(positiveScores)).joined()))
+        return merged
+    }
+}

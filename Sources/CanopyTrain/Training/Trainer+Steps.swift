@@ -38,6 +38,8 @@ extension Trainer {
                                             readingAtLeastEvery interval: Double?,
                                             each: (PendingStep, [Double]) throws -> Void) throws {
         var pending: [PendingStep] = []
+        // Every process must read (a collective, see readPending) after the same steps: not on a clock.
+        let interval = group.size > 1 ? nil : interval
         readings.discard()
         var lastRead = DispatchTime.now().uptimeNanoseconds
         func readPending() throws {
@@ -60,7 +62,9 @@ extension Trainer {
     func step(batch index: Int) throws -> PendingStep {
         let step = optimizer.stepCount + 1
         try batcher.fill(&batch, index: index, augmentation: augmentation,
-                         seed: SeedMixer.mix(spec.train.seed, 0x4155_474D, UInt64(step)))
+                         seed: SeedMixer.processSeed(SeedMixer.mix(spec.train.seed, 0x4155_474D, UInt64(step)),
+                                                     rank: group.rank))
+        if group.size > 1 { steps.seedFactors = batcher.processShares(ofBatch: index, classWeights: steps.classWeights) }
         try steps.compute(batch: batch, seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)),
                           progress: schedule.progress(atStep: step))
         try readings.record()
@@ -72,20 +76,21 @@ extension Trainer {
 
     /// Reads the pending steps' readings in one download and, step by step in order, adds them to `accumulators`,
     /// checks every loss is finite, tells the weighting method (``TaskWeighting/didStep(losses:)``) and calls
-    /// `each` with the step and its per-task losses (model-file order); empties `pending`.
+    /// `each` with the step and its per-task losses (model-file order); empties `pending`. The losses are the
+    /// whole global batch's (``globalLosses(_:)``), so every process of a group sees and checks the same ones.
     ///
     /// - Throws: ``TrainingError/nonFiniteLoss(task:epoch:step:value:)`` for the first loss that is not finite.
     func readPending(_ pending: inout [PendingStep], epoch: Int, accumulators: inout [TaskAccumulator],
                      each: (PendingStep, [Double]) throws -> Void) throws {
         let steps = pending
         pending.removeAll(keepingCapacity: true)
-        for (readings, step) in zip(try readings.read(), steps) {
-            for (t, reading) in readings.enumerated() where !reading.loss.isFinite {
+        let read = try readings.read()
+        for (losses, (readings, step)) in zip(try globalLosses(read), zip(read, steps)) {
+            for (t, loss) in losses.enumerated() where !loss.isFinite {
                 throw TrainingError.nonFiniteLoss(task: model.tasks[t].spec.name, epoch: epoch, step: step.step,
-                                                  value: reading.loss)
+                                                  value: Float(loss))
             }
             step.labels.add(readings, to: &accumulators)
-            let losses = readings.map { Double($0.loss) }
             try each(step, losses)
             weighting.didStep(losses: losses)
         }

@@ -105,6 +105,9 @@ public final class Trainer {
     public let transfer: TransferReport?
     /// The memory the run's buffers take, measured before allocating them.
     public let memoryPlan: MemoryPlan
+    /// The processes that train the model together, each on its share of every batch (one process in an
+    /// ordinary run; see ``init(plan:backend:group:)``).
+    public let group: ProcessGroup
     let steps: StepRunner
     /// Where each step records its tasks' losses and outputs on the device, read back several steps at once.
     let readings: TaskReadings
@@ -129,8 +132,22 @@ public final class Trainer {
 
     /// Starts a run from its plan (see ``RunPlan``), allocating its buffers on `backend` once the plan's memory
     /// is known to fit it.
-    public init(plan: RunPlan, backend: Backend) throws {
+    ///
+    /// With a `group` of several processes (data-parallel training; the plan made for as many), every process of
+    /// the group makes its trainer the same way and they train as one: each takes its share of every global
+    /// batch, the gradients are summed over the processes before each optimizer step, the losses, metrics and
+    /// validation scores are those of the whole batches and data sets, and the processes start from rank 0's
+    /// parameters and state (see ``adoptRootState()``). Every public method that trains or evaluates is then a
+    /// collective: all the processes must call it.
+    ///
+    /// - Throws: ``GraphError`` when the plan was made for another number of processes; what planning and
+    ///   allocation throw.
+    public init(plan: RunPlan, backend: Backend, group: ProcessGroup = LocalProcessGroup()) throws {
         let spec = plan.spec
+        guard plan.processes == group.size else {
+            throw GraphError("the run was planned for \(plan.processes) processes, but the group has \(group.size)")
+        }
+        self.group = group
         try plan.memory.check(against: backend, spec: spec)
         self.spec = spec
         data = plan.data
@@ -146,13 +163,16 @@ public final class Trainer {
                                   learningRate: spec.train.optimizer.learningRate)
         batcher = try Batcher(dataset: data.train, batchSize: model.batchSize,
                               labelColumns: model.tasks.map(\.spec.label), transform: plan.transform)
+            .sharded(Batcher.Shard(index: group.rank, count: group.size, globalBatchSize: plan.globalBatchSize))
         batch = batcher.makeBatch()
         augmentation = ImageAugmentation(spec.input.augment, shape: spec.input.shape)
         schedule = LearningRateSchedule(base: spec.train.optimizer.learningRate, spec: spec.train.schedule,
                                         stepsPerEpoch: batcher.batchCount, epochs: spec.train.epochs)
-        steps = try StepRunner(model: model, parameters: parameters, weighting: weighting, classWeights: plan.classWeights)
+        steps = try StepRunner(model: model, parameters: parameters, weighting: weighting,
+                               classWeights: plan.classWeights, group: group)
         readings = try TaskReadings(tasks: model.tasks, executor: steps.executor)
-        evaluator = try Evaluator(model: model, parameters: parameters, transform: plan.transform)
+        evaluator = try Evaluator(model: model, parameters: parameters, transform: plan.transform, group: group)
+        try adoptRootState()
     }
 
     /// The backend the trainer runs on.
@@ -214,7 +234,8 @@ public final class Trainer {
         try backend.synchronize()
         epochsCompleted = epoch
         parametersEpoch = epoch
-        let train = accumulators.map { $0.score() }
+        let train = try accumulators.map { try $0.merged(over: group).score() }
+        try averageStateOverProcesses()
         weighting.didFinishEpoch(meanLosses: train.map(\.loss))
         let validation = data.validation.rowCount > 0 ? try evaluator.evaluate(data.validation) : []
         var report = EpochReport(epoch: epoch, train: train, validation: validation, steps: optimizer.stepCount,

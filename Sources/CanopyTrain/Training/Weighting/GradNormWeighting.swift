@@ -35,6 +35,14 @@ struct GradNormWeighting: WeightingMethod {
         try step.runForwardAndBackward(seeds: seeds)
         // ‖g_t‖ over the shared parameters, reduced on the device: only one scalar per tensor comes back.
         let model = step.model
+        if step.group.size > 1 {
+            // The norm of the whole batch's gradient: each task's shared gradients summed over the processes first.
+            weightedNorms = try model.taskGradients.indices.map { t in
+                let summed = try step.summedOverProcesses(model.sharedGradient(ofTask: t, in: step.executor))
+                return MultiTaskMath.dot(summed, summed).squareRoot()
+            }
+            return
+        }
         weightedNorms = try model.taskGradients.enumerated().map { t, gradients in
             var total = 0.0
             for name in model.sharedParameters {

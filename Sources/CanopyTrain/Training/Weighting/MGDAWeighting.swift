@@ -29,7 +29,11 @@ struct MGDAWeighting: WeightingMethod {
         try step.setSeeds([Float](repeating: 1, count: model.tasks.count))
         try step.run(nodes: 0..<model.jointBackwardStart)
         let gradients = try model.representationGradients.map { try step.executor.read($0) }
-        let alpha = MultiTaskMath.minNormWeights(gram: MultiTaskMath.gram(gradients))
+        // Each process holds its rows of the representation: the whole batch's Gram matrix is the sum of theirs.
+        let local = MultiTaskMath.gram(gradients)
+        let summed = try step.group.allreduceSum(local.flatMap { $0 })
+        let gram = local.indices.map { i in Array(summed[(i * local.count)..<((i + 1) * local.count)]) }
+        let alpha = MultiTaskMath.minNormWeights(gram: gram)
         weights = alpha.map { $0 * Double(alpha.count) }
         try step.setSeeds(seeds)
         try step.run(nodes: model.jointBackwardStart..<Int.max)

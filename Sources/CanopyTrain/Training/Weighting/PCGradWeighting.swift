@@ -20,12 +20,15 @@ struct PCGradWeighting: WeightingMethod {
     mutating func runStep(_ step: StepRunner) throws { try step.runForwardAndBackward(seeds: seeds) }
 
     /// Per-task gradients; where several tasks (or a penalty) reach a parameter, the host combines them:
-    /// PCGrad over the concatenated shared parameters, plus the penalty's gradient.
+    /// PCGrad over the concatenated shared parameters, plus the penalty's gradient. With several processes,
+    /// every gradient is summed over them before it is combined (the projections are not linear).
     func gradients(_ step: StepRunner) throws -> [String: DeviceBuffer] {
         let model = step.model, executor = step.executor, parameters = step.parameters
         var result: [String: DeviceBuffer] = [:]
         let shared = Set(model.sharedParameters)
-        let perTask = try model.taskGradients.indices.map { try model.sharedGradient(ofTask: $0, in: executor) }
+        let perTask = try model.taskGradients.indices.map {
+            try step.summedOverProcesses(model.sharedGradient(ofTask: $0, in: executor))
+        }
         var random = SeededRandom(seed: step.seed ^ 0x5043_4752_4144)
         let orders = model.tasks.indices.map { _ in random.permutation(model.tasks.count) }
         let projected = MultiTaskMath.pcGrad(perTask, order: { orders[$0] })
@@ -37,16 +40,17 @@ struct PCGradWeighting: WeightingMethod {
             let isShared = shared.contains(name)
             if isShared || (penalty != nil && !sources.isEmpty) {
                 // A parameter that is not shared is reached by one task only.
-                var values = isShared ? Array(projected[offset..<offset + count]) : try executor.read(sources[0])
+                var values = isShared ? Array(projected[offset..<offset + count])
+                                      : try step.summedOverProcesses(executor.read(sources[0]))
                 if let penalty {
-                    let extra = try executor.read(penalty)
+                    let extra = try step.summedOverProcesses(executor.read(penalty))
                     for i in values.indices { values[i] += extra[i] }
                 }
                 let target = try step.scratchBuffer(named: name, count: count)
                 try step.backend.upload(values, to: target)
                 result[name] = target
             } else if let only = sources.first ?? penalty {
-                result[name] = try executor.buffer(for: only)
+                result[name] = try step.summedOverProcesses(executor.buffer(for: only), parameter: name)
             }
             if isShared { offset += count }
         }

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Canopy
+import CanopyTrain
+import Foundation
+#if MPI
+import CanopyMPI
+#endif
+
+/// How `canopy train` joins a data-parallel run: started by `mpirun` from a build with the MPI trait, it trains
+/// as one of the processes mpirun started; otherwise alone.
+enum DataParallelLaunch {
+    /// The processes this one trains with: those `mpirun` started (Open MPI is initialised only then), or this
+    /// process alone.
+    ///
+    /// - Throws: when `mpirun` started several processes but this `canopy` was built without MPI (each would
+    ///   train alone, into the same run folder), or when Open MPI cannot start.
+    static func processGroup(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ProcessGroup {
+        #if MPI
+        if MPIProcessGroup.launchedByMPIRun(environment: environment) { return try MPIProcessGroup.start() }
+        #else
+        if let size = environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size > 1 {
+            throw ValidationError("mpirun started \(size) processes, but this canopy was built without MPI: each would "
+                + "train alone; build it with `swift build -c release --traits MPI`")
+        }
+        #endif
+        return LocalProcessGroup()
+    }
+
+    /// Ends this process's part in the group after a successful run (Open MPI's finalisation). A failed process
+    /// exits without it, so that `mpirun` stops the others instead of leaving them waiting in a collective.
+    static func finish(_ group: ProcessGroup) throws {
+        #if MPI
+        try (group as? MPIProcessGroup)?.shutdown()
+        #endif
+    }
+
+    /// Sends everything a process other than rank 0 prints to standard output nowhere: only rank 0 prints (errors
+    /// still reach standard error).
+    static func silenceStandardOutput(of group: ProcessGroup) {
+        guard !group.isRoot else { return }
+        fflush(nil)   // every stream, so nothing printed before goes to /dev/null later
+        let null = open("/dev/null", O_WRONLY)
+        guard null >= 0 else { return }
+        dup2(null, STDOUT_FILENO)
+        close(null)
+    }
+
+    /// Opens the backend every process trains on: rank 0 chooses (`auto` measures one process's share of a
+    /// step) and says why; the others open the same kind, so every process runs the same kernels and their
+    /// parameters stay equal bit for bit.
+    static func openBackend(_ options: BackendOptions, plan: RunPlan, group: ProcessGroup) throws -> SelectedBackend {
+        guard group.size > 1 else { return try options.open(forTraining: plan) }
+        let chosen = group.isRoot ? try options.open(forTraining: plan) : nil
+        let name = try group.broadcast(Array((chosen?.backend.name ?? "").utf8), from: 0)
+        if let chosen { return chosen }
+        guard let choice = BackendChoice(rawValue: String(decoding: name, as: UTF8.self)) else {
+            throw ValidationError("rank 0 chose backend '\(String(decoding: name, as: UTF8.self))', which this process cannot open")
+        }
+        return try choice.open(device: options.device)
+    }
+}
