@@ -13,8 +13,33 @@ final class DataParallelTests: XCTestCase {
     /// of 11 rows that leaves the third process nothing; every 5th row lacks its digit label.
     func testTwoAndThreeProcessesTrainWhatOneProcessTrains() throws {
         for processes in [2, 3] {
-            try assertSameTraining(weighting: "fixed", processes: processes, epochs: 2)
+            let results = try assertSameTraining(weighting: "fixed", processes: processes, epochs: 2)
+            // 9 steps an epoch, each summing the arena's one bucket while the backward pass runs.
+            XCTAssertEqual(results.map(\.asynchronousSums), Array(repeating: 18, count: processes))
         }
+    }
+
+    /// The arena's buckets, from its end (the last layers), become final one after another as the backward
+    /// pass goes on, so that each can be summed while the rest of it runs.
+    func testTheLastLayersBucketsAreFinalBeforeTheBackwardPassEnds() throws {
+        let spec = try Self.spec(weighting: "fixed", epochs: 1, classWeights: false)
+        let trainer = try Trainer(plan: RunPlan(spec, data: Self.data(for: spec), device: nil), backend: CPUBackend())
+        let arena = try XCTUnwrap(trainer.steps.gradientArena)
+        let writes = try trainer.steps.executor.gradientArenaWrites()
+        let exchange = GradientExchange(group: LocalProcessGroup(), backend: trainer.backend, bucketElements: 100)
+        let plan = exchange.plan(count: arena.layout.count, writes: writes)
+        XCTAssertEqual(plan.buckets.count, (arena.layout.count + 99) / 100)
+        XCTAssertEqual(plan.buckets.first?.upperBound, arena.layout.count)
+        XCTAssertEqual(plan.buckets.last?.lowerBound, 0)
+        // Every parameter's gradient is written by some kernel of the step.
+        for name in trainer.parameters.trainableNames {
+            let offset = arena.layout.offsets[name]!, count = arena.layout.counts[name]!
+            XCTAssertTrue(writes.joined().contains { $0.contains(offset) && $0.contains(offset + count - 1) }, name)
+        }
+        XCTAssertTrue(plan.readyAfter.allSatisfy { $0 >= 0 })
+        // The heads' bucket is final well before the first layer's, which the backward pass computes last.
+        XCTAssertLessThan(plan.readyAfter.first!, plan.readyAfter.last!)
+        XCTAssertLessThan(plan.readyAfter.first!, writes.lastIndex { !$0.isEmpty }!)
     }
 
     func testEveryWeightingMethodTrainsTheSameInTwoProcesses() throws {
@@ -49,16 +74,19 @@ final class DataParallelTests: XCTestCase {
     private struct Result {
         var parameters: [String: [Float]]
         var reports: [EpochReport]
+        var asynchronousSums: Int
     }
 
+    @discardableResult
     private func assertSameTraining(weighting: String, processes: Int, epochs: Int, classWeights: Bool = false,
-                                    file: StaticString = #filePath, line: UInt = #line) throws {
+                                    file: StaticString = #filePath, line: UInt = #line) throws -> [Result] {
         let spec = try Self.spec(weighting: weighting, epochs: epochs, classWeights: classWeights)
         let data = try Self.data(for: spec)
         let single = try Trainer(plan: RunPlan(spec, data: data, device: nil), backend: CPUBackend())
         _ = try single.train()
         let results = try trainInThreads(spec, data: data, processes: processes, epochs: epochs)
         try assertAgree(results, with: single, label: "\(weighting), \(processes) processes", file: file, line: line)
+        return results
     }
 
     private func assertAgree(_ results: [Result], with single: Trainer, label: String,
@@ -107,7 +135,8 @@ final class DataParallelTests: XCTestCase {
                                               backend: CPUBackend(), group: group)
                     try prepare(trainer)
                     let reports = try trainer.train(epochs: epochs)
-                    return Result(parameters: try trainer.parameters.snapshot(), reports: reports)
+                    return Result(parameters: try trainer.parameters.snapshot(), reports: reports,
+                                  asynchronousSums: group.asynchronousSums.value)
                 }
                 results.update { $0[group.rank] = outcome }
             }

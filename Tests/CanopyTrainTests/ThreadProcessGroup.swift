@@ -4,7 +4,9 @@ import Foundation
 /// A ``ProcessGroup`` whose "processes" are threads of this test process: for testing data-parallel training
 /// without Open MPI. Every collective is one exchange through a shared ``Hub``: each member hands in its bytes,
 /// and once all have, each gets every member's, and computes the result from them in rank order (so a sum is
-/// the same bits on every member, as the contract asks).
+/// the same bits on every member, as the contract asks). Like Open MPI's group, each member runs its collectives
+/// in order on a communication thread of its own (a serial queue): ``startAllreduceSum(_:)`` returns at once, and
+/// the member's thread goes on while the sum runs.
 final class ThreadProcessGroup: ProcessGroup, @unchecked Sendable {
     /// The rendezvous of one group's members.
     final class Hub: @unchecked Sendable {
@@ -45,10 +47,15 @@ final class ThreadProcessGroup: ProcessGroup, @unchecked Sendable {
     let hub: Hub
     let rank: Int
     var size: Int { hub.size }
+    private let queue: DispatchQueue
+    /// How many sums were started asynchronously, and how many of them were still running when the caller
+    /// went on to its next collective or kernel (the overlap the trainer gains).
+    let asynchronousSums = Locked(0)
 
     init(rank: Int, hub: Hub) {
         self.rank = rank
         self.hub = hub
+        queue = DispatchQueue(label: "thread-group-\(rank)")
     }
 
     /// The members of a new group of `size`.
@@ -58,6 +65,11 @@ final class ThreadProcessGroup: ProcessGroup, @unchecked Sendable {
     }
 
     private func sum<T: BinaryFloatingPoint & BitwiseCopyable>(_ values: UnsafeMutableBufferPointer<T>) {
+        nonisolated(unsafe) let values = values
+        queue.sync { sumNow(values) }
+    }
+
+    private func sumNow<T: BinaryFloatingPoint & BitwiseCopyable>(_ values: UnsafeMutableBufferPointer<T>) {
         let all = hub.exchange(rank: rank, Array(UnsafeRawBufferPointer(values)))
         for i in values.indices { values[i] = 0 }
         for bytes in all {
@@ -72,24 +84,36 @@ final class ThreadProcessGroup: ProcessGroup, @unchecked Sendable {
     func allreduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws { sum(values) }
 
     func startAllreduceSum(_ values: UnsafeMutableBufferPointer<Float>) -> CollectiveRequest {
-        sum(values)
-        return Done()
+        nonisolated(unsafe) let values = values
+        let done = DispatchSemaphore(value: 0)
+        asynchronousSums.update { $0 += 1 }
+        queue.async {
+            self.sumNow(values)
+            done.signal()
+        }
+        return Pending(done: done)
     }
 
     func broadcast(_ bytes: UnsafeMutableRawBufferPointer, from root: Int) throws {
-        let all = hub.exchange(rank: rank, Array(UnsafeRawBufferPointer(bytes)))
-        all[root].withUnsafeBytes { bytes.copyMemory(from: $0) }
-    }
-
-    func allgather(_ values: [Float]) throws -> [[Float]] {
-        hub.exchange(rank: rank, values.withUnsafeBytes { Array($0) }).map { bytes in
-            bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        nonisolated(unsafe) let bytes = bytes
+        queue.sync {
+            let all = hub.exchange(rank: rank, Array(UnsafeRawBufferPointer(bytes)))
+            all[root].withUnsafeBytes { bytes.copyMemory(from: $0) }
         }
     }
 
-    func barrier() throws { _ = hub.exchange(rank: rank, []) }
+    func allgather(_ values: [Float]) throws -> [[Float]] {
+        queue.sync {
+            hub.exchange(rank: rank, values.withUnsafeBytes { Array($0) }).map { bytes in
+                bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            }
+        }
+    }
 
-    private struct Done: CollectiveRequest {
-        func wait() throws {}
+    func barrier() throws { queue.sync { _ = hub.exchange(rank: rank, []) } }
+
+    private struct Pending: CollectiveRequest {
+        let done: DispatchSemaphore
+        func wait() throws { done.wait() }
     }
 }

@@ -26,6 +26,8 @@ public final class Executor {
     /// The total element count of those buffers (each at least 1).
     public private(set) var intermediateElementCount = 0
 
+    /// Where each view of the gradient arena that the plan computes into starts in the arena, by buffer.
+    private var gradientArenaOffsets: [ObjectIdentifier: Int] = [:]
     private var storage: [Value: DeviceBuffer] = [:]
     private var inputBuffers: [String: DeviceBuffer] = [:]
     private var placed: [Value: DeviceBuffer] = [:]
@@ -82,9 +84,12 @@ public final class Executor {
     ///     keeps its planned buffer until its last use.
     ///   - updatingState: whether training-mode kernels that update state parameters run (batch norm's running
     ///     statistics); a measurement that must leave the model as it was (gradient diagnostics) passes false.
-    public func run(seed: UInt64 = 0, nodes: Range<Int>? = nil, updatingState: Bool = true) throws {
+    ///   - afterKernel: called with a kernel's index in ``plannedKernels`` once it has been executed (enqueued, on
+    ///     a backend with a queue): what it wrote is ready for a read, which waits for it.
+    public func run(seed: UInt64 = 0, nodes: Range<Int>? = nil, updatingState: Bool = true,
+                    afterKernel: ((Int) throws -> Void)? = nil) throws {
         let base = UInt32(truncatingIfNeeded: seed ^ (seed >> 32))
-        for (planned, node) in zip(plannedKernels, plannedNodes) {
+        for (index, (planned, node)) in zip(plannedKernels, plannedNodes).enumerated() {
             if let nodes, !nodes.contains(node) { continue }
             switch planned {
             case let .fixed(kernel):
@@ -94,6 +99,19 @@ public final class Executor {
             case let .dropout(x, y, mask, probability, count, node):
                 let stepSeed = DropoutRandom.hash(base ^ DropoutRandom.hash(UInt32(truncatingIfNeeded: node)))
                 try backend.execute(.dropout(x: x, y: y, mask: mask, probability: probability, seed: stepSeed, count: count))
+            }
+            try afterKernel?(index)
+        }
+    }
+
+    /// For each planned kernel, in order, the ranges of the gradient arena (see ``init(graph:backend:parameters:
+    /// outputs:mode:gradientArena:gradientValues:fusing:)``) it writes: empty for all but the kernels that compute
+    /// placed gradients. A range of the arena is final once the last kernel writing it has run.
+    public func gradientArenaWrites() throws -> [[Range<Int>]] {
+        try plannedKernels.map { planned in
+            try planned.preparedKernel.operands().compactMap { operand -> Range<Int>? in
+                guard operand.access.writes, let offset = gradientArenaOffsets[ObjectIdentifier(operand.buffer)] else { return nil }
+                return offset..<(offset + operand.count)
             }
         }
     }
@@ -136,6 +154,7 @@ public final class Executor {
                       view.count == max(graph.count(of: owner), 1) else { continue }
                 placed[owner] = view
                 gradientNames[owner] = name
+                gradientArenaOffsets[ObjectIdentifier(view)] = gradientArena.layout.offsets[name]
             }
         }
         var readers: [Value: [Int]] = [:]
@@ -240,8 +259,10 @@ public final class Executor {
                     return slice.start == next && layout.offsets[slice.name] == layout.offsets[slices[0].name]! + slice.start * rowSize
                 }
                 guard tiles, next == rows, contiguous(slices.map(\.name), in: layout) else { continue }
-                placed[stack] = try backend.makeView(of: gradientArena.buffer, offset: layout.offsets[slices[0].name]!,
-                                                     count: max(graph.count(of: stack), 1))
+                let view = try backend.makeView(of: gradientArena.buffer, offset: layout.offsets[slices[0].name]!,
+                                                count: max(graph.count(of: stack), 1))
+                placed[stack] = view
+                gradientArenaOffsets[ObjectIdentifier(view)] = layout.offsets[slices[0].name]
                 skipped.formUnion(slices.map(\.index))
             }
         }

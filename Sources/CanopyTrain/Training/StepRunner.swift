@@ -31,6 +31,9 @@ final class StepRunner {
     private var squaredNorms: [String: DeviceBuffer] = [:]
     private var clipped: GradientArena?
     private let exchange: GradientExchange
+    /// When the joint gradients lie whole in the arena and the processes sum them: which arena buckets are final
+    /// after which planned kernel, so that each is summed while the backward pass goes on (nil otherwise).
+    private var overlappedExchange: GradientExchange.Plan?
 
     /// Plans the step: each task's output, loss and labelled count, and the gradients the method needs.
     ///
@@ -54,6 +57,10 @@ final class StepRunner {
                                 gradientValues: model.gradients)
         try model.uploadConstants(to: executor)
         exchange = GradientExchange(group: group, backend: parameters.backend)
+        if group.size > 1, let arena = gradientArena, Set(outputs).isSuperset(of: model.gradients.values),
+           arena.isWhole(try model.gradients.mapValues { try executor.buffer(for: $0) }) {
+            overlappedExchange = exchange.plan(count: arena.layout.count, writes: try executor.gradientArenaWrites())
+        }
         if group.size > 1 {
             // Every process adds the whole penalty's gradient, so each adds its share: their sum is the penalty's.
             for penalty in model.penalties where executor.hasInput(penalty.seedInput) {
@@ -128,9 +135,16 @@ final class StepRunner {
         }
     }
 
-    /// Runs the step's nodes in `nodes` (all of them by default), dropout drawing from this process's seed.
+    /// Runs the step's nodes in `nodes` (all of them by default), dropout drawing from this process's seed. With
+    /// several processes, the joint gradients' buckets start summing as the kernels finish them.
     func run(nodes: Range<Int>? = nil) throws {
-        try executor.run(seed: SeedMixer.processSeed(seed, rank: group.rank), nodes: nodes)
+        guard let overlappedExchange, let arena = gradientArena else {
+            return try executor.run(seed: SeedMixer.processSeed(seed, rank: group.rank), nodes: nodes)
+        }
+        if !exchange.isActive { try exchange.begin(arena.buffer, count: arena.layout.count, plan: overlappedExchange) }
+        try executor.run(seed: SeedMixer.processSeed(seed, rank: group.rank), nodes: nodes) { [exchange] in
+            try exchange.kernelFinished($0)
+        }
     }
 
     /// Sets the loss seeds and runs the whole step: the forward pass and the backward pass.
@@ -148,7 +162,9 @@ final class StepRunner {
         var gradients: [String: DeviceBuffer] = [:]
         for (name, value) in model.gradients { gradients[name] = try executor.buffer(for: value) }
         guard group.size > 1 else { return gradients }
-        if let arena = gradientArena, arena.isWhole(gradients) {
+        if overlappedExchange != nil {
+            try exchange.finish()
+        } else if let arena = gradientArena, arena.isWhole(gradients) {
             try exchange.sum(arena.buffer, count: arena.layout.count)
         } else {
             for name in parameters.names {
