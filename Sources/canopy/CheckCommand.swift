@@ -28,9 +28,12 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            // Started by mpirun: --plan measures a data-parallel step; only rank 0 prints.
+            let group = try DataParallelLaunch.processGroup()
+            DataParallelLaunch.silenceStandardOutput(of: group)
             let spec = try loadModel(model)
             let device = try backend.open(device: self.device).backend
-            let plan = try RunPlan(spec, device: device)
+            let plan = try RunPlan(spec, device: device, processes: group.size)
             print(plan.summary.render())
             print("data: \(spec.data.source), \(plan.data.train.rowCount) training and "
                 + "\(plan.data.validation.rowCount) validation rows")
@@ -41,8 +44,9 @@ struct CheckCommand: ParsableCommand {
                 for line in ParameterTable(plan).lines { print(line) }
             }
             if self.plan {
-                for line in try StepProfile.measure(plan, on: device).lines { print(line) }
+                for line in try StepProfile.measure(plan, on: device, group: group).lines { print(line) }
             }
+            try DataParallelLaunch.finish(group)
         }
     }
 }

@@ -131,6 +131,12 @@ struct TrainCommand: ParsableCommand {
                 }
                 throw error
             }
+            if group.size > 1 {
+                let stats = trainer.communication, steps = max(1, stats.exchanges)
+                print("data-parallel: each process summed " + MemoryPlan.format(stats.bytes / steps) + " of gradients a "
+                    + String(format: "step with the others, waiting %.2f ms a step beyond the backward pass for it",
+                             stats.waitSeconds / Double(steps) * 1e3))
+            }
             if trainer.parametersEpoch != trainer.epochsCompleted {
                 try output.saveParameters(epoch: trainer.parametersEpoch)
                 print("early stopping kept the parameters of epoch \(trainer.parametersEpoch), the best one "

@@ -1,6 +1,17 @@
 import CanopyCore
 import Foundation
 
+/// What summing gradients over the processes has cost a run so far.
+public struct CommunicationStatistics: Sendable {
+    /// Gradient buffers summed (one a step for the joint gradients, more for methods that sum per-task ones).
+    public var exchanges = 0
+    /// Bytes of gradients summed, as each process hands them in.
+    public var bytes = 0
+    /// Seconds the training thread waited for sums after the work they overlap with was done: the part of the
+    /// communication the step could not hide.
+    public var waitSeconds = 0.0
+}
+
 /// Sums gradient buffers over the processes of a data-parallel run, in place.
 ///
 /// A buffer comes to the host (a download, a copy on the CPU backend) and is summed in buckets of
@@ -19,6 +30,8 @@ final class GradientExchange {
     /// this one goes on (an array's storage may not be used outside its access closure).
     private var host = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     private var overlap: Overlap?
+    /// What the exchanges so far have cost.
+    private(set) var statistics = CommunicationStatistics()
 
     /// When each bucket of the arena is final: the buckets in the order they start (from the arena's end), and
     /// for each the index of the last planned kernel writing into it (-1 for none: it is zeros from the start).
@@ -104,10 +117,15 @@ final class GradientExchange {
         defer { overlap = nil }
         try startReadyBuckets(after: Int.max)
         // Wait for every request, even after a failure, so no bucket is still being written when this returns.
+        let clock = ContinuousClock(), waitStart = clock.now
         var failure: Error?
         for request in overlap!.requests {
             do { try request.wait() } catch { failure = failure ?? error }
         }
+        let waited = clock.now - waitStart
+        statistics.exchanges += 1
+        statistics.bytes += overlap!.count * MemoryLayout<Float>.size
+        statistics.waitSeconds += Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18
         if let failure { throw failure }
         try backend.upload(UnsafeBufferPointer(rebasing: host[0..<overlap!.count]), to: overlap!.buffer, offset: 0)
     }

@@ -10,6 +10,9 @@ extension SeedMixer {
 }
 
 extension Trainer {
+    /// What summing gradient buffers over the processes has cost the run so far (all zero in one process).
+    public var communication: CommunicationStatistics { steps.communication }
+
     /// Makes every process of ``group`` hold rank 0's run: its parameters, optimizer, weighting and early-stopping
     /// state and progress, sent as the checkpoint rank 0 would write (``checkpoint()``) and restored through the
     /// same checks as a file (``restore(_:)``). The initialiser calls it; call it again after rank 0 alone has

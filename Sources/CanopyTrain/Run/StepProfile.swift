@@ -29,23 +29,35 @@ public struct StepProfile: Sendable {
     /// parameter arena.
     public var fusions: [String] = []
 
+    /// The processes sharing each batch (1 unless data-parallel).
+    public var processes = 1
+    /// Data-parallel: gradient bytes each process sums with the others in one step, and the seconds a step waits
+    /// for those sums beyond the backward pass they overlap with.
+    public var communicatedBytes = 0, communicationWaitSeconds = 0.0
     /// Every kernel call of the step.
     public var kernelCallCount: Int { kernelCalls.reduce(0) { $0 + $1.count } }
 
     /// Sets up `plan`'s run on `backend`, takes one step to warm up and measures the next `steps` (at most as
     /// many as the trainer reads back at once).
-    public static func measure(_ plan: RunPlan, on backend: Backend, steps: Int = 8) throws -> StepProfile {
+    ///
+    /// With a `group` of several processes (every one calling it), the step is a data-parallel one: the
+    /// profile adds what summing the gradients costs.
+    public static func measure(_ plan: RunPlan, on backend: Backend, steps: Int = 8,
+                               group: ProcessGroup = LocalProcessGroup()) throws -> StepProfile {
         let tracer = TracingBackend(wrapping: backend)
-        let trainer = try Trainer(plan: plan, backend: tracer)
+        let trainer = try Trainer(plan: plan, backend: tracer, group: group)
         let batches = trainer.stepsPerEpoch
         try trainer.runSteps(1)
         try tracer.synchronize()
         tracer.reset()
         let measured = max(1, min(steps, trainer.readings.capacity))
+        try group.barrier()   // every process starts the clock together
+        let communicated = trainer.communication
         let clock = ContinuousClock(), start = clock.now
         try trainer.runSteps(measured, firstBatch: batches > 1 ? 1 : 0)
         try tracer.synchronize()
         let stepSeconds = seconds(clock.now - start) / Double(measured)
+        let communication = trainer.communication
         let calls = tracer.kernelCalls.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         let bytes = MemoryLayout<Float>.size
         var profile = StepProfile(steps: measured, kernelCalls: calls.map { (name: $0.key, count: $0.value / measured) },
@@ -53,6 +65,9 @@ public struct StepProfile: Sendable {
                                   downloads: tracer.downloads, downloadedBytes: tracer.downloadedElements * bytes,
                                   buffersAllocated: tracer.buffersMade, stepSeconds: stepSeconds, kernelSeconds: [])
         profile.fusions = Self.fusions(in: plan, calls: profile.kernelCalls)
+        profile.processes = group.size
+        profile.communicatedBytes = (communication.bytes - communicated.bytes) / measured
+        profile.communicationWaitSeconds = (communication.waitSeconds - communicated.waitSeconds) / Double(measured)
         tracer.reset()
         tracer.timesKernels = true
         try trainer.runSteps(measured, firstBatch: batches > 1 ? 1 : 0)
@@ -65,7 +80,7 @@ public struct StepProfile: Sendable {
     public var lines: [String] {
         let top = kernelCalls.prefix(12).map { "\($0.name) \($0.count)" }.joined(separator: ", ")
         let more = kernelCalls.count > 12 ? ", …" : ""
-        return [
+        var lines = [
             "step: \(kernelCallCount) kernel calls (\(top)\(more))",
             "step: \(uploads) uploads (\(MemoryPlan.format(uploadedBytes))), \(buffersAllocated) buffers allocated after "
                 + "warm-up; \(downloads) download\(downloads == 1 ? "" : "s") (\(MemoryPlan.format(downloadedBytes))) in "
@@ -73,6 +88,12 @@ public struct StepProfile: Sendable {
             "step: \(Self.milliseconds(stepSeconds)) a step; time by kernel (each call waited for): \(timeShares)",
             "fusions: " + (fusions.isEmpty ? "none" : fusions.joined(separator: "; ")),
         ]
+        if processes > 1 {
+            let waited: String = Self.milliseconds(communicationWaitSeconds)
+            lines.append("data-parallel: \(processes) processes; each sums \(MemoryPlan.format(communicatedBytes)) of "
+                + "gradients a step with the others, waiting \(waited) beyond the backward pass for it")
+        }
+        return lines
     }
 
     private static func fusions(in plan: RunPlan, calls: [(name: String, count: Int)]) -> [String] {

@@ -182,6 +182,9 @@ final class StepRunner {
         return buffer
     }
 
+    /// What summing gradients over the processes has cost so far.
+    var communication: CommunicationStatistics { exchange.statistics }
+
     /// `values` summed element-wise over the processes (itself in a one-process run): for host-side work on
     /// gradients that must see the whole batch's (PCGrad's per-task gradients, MGDA's Gram matrix).
     func summedOverProcesses(_ values: [Float]) throws -> [Float] {
