@@ -27,13 +27,15 @@ public final class CPUBackend: Backend {
 
     /// Creates a CPU backend.
     /// - Parameters:
-    ///   - threads: worker threads for large kernels; defaults to the active processor count. Values below 1 are
-    ///     treated as 1. The thread count never changes results. OpenBLAS itself is set to one thread (process-wide):
+    ///   - threads: worker threads for large kernels; defaults to `CANOPY_CPU_THREADS` when set to a whole number,
+    ///     else the active processor count (`canopy train` under `mpirun` sets it to the cores each process of the
+    ///     machine gets). Values below 1 are treated as 1. The thread count never changes results. OpenBLAS itself is set to one thread (process-wide):
     ///     large matrix products are split into pieces spread over these threads instead (see
     ///     ``blasThreadingThreshold``), so BLAS's own threads never wake or spin between small products.
     ///   - columnBudget: the most floats of convolution scratch (im2col columns) to use at once, 16 MiB by default.
     public init(threads: Int? = nil, columnBudget: Int = 1 << 22) {
-        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let asked = ProcessInfo.processInfo.environment["CANOPY_CPU_THREADS"].flatMap { Int($0) }
+        self.threads = max(1, threads ?? asked ?? ProcessInfo.processInfo.activeProcessorCount)
         self.columnBudget = max(1, columnBudget)
         self.matrixProductEngine = CPUMatrixProductEngine.chosen()
         openblas_set_num_threads(1)

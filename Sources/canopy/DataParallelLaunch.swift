@@ -16,7 +16,10 @@ enum DataParallelLaunch {
     ///   train alone, into the same run folder), or when Open MPI cannot start.
     static func processGroup(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ProcessGroup {
         #if MPI
-        if MPIProcessGroup.launchedByMPIRun(environment: environment) { return try MPIProcessGroup.start() }
+        if MPIProcessGroup.launchedByMPIRun(environment: environment) {
+            shareCores(environment: environment)
+            return try MPIProcessGroup.start()
+        }
         #else
         if let size = environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size > 1 {
             throw ValidationError("mpirun started \(size) processes, but this canopy was built without MPI: each would "
@@ -24,6 +27,15 @@ enum DataParallelLaunch {
         }
         #endif
         return LocalProcessGroup()
+    }
+
+    /// Gives each of the processes mpirun started on this machine its share of the cores for the cpu backend's
+    /// threads (`CANOPY_CPU_THREADS`, unless set), so that they do not contend for the same cores.
+    static func shareCores(environment: [String: String]) {
+        guard environment["CANOPY_CPU_THREADS"] == nil,
+              let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init), local > 1 else { return }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        setenv("CANOPY_CPU_THREADS", String(max(1, cores / local)), 1)
     }
 
     /// Ends this process's part in the group after a successful run (Open MPI's finalisation). A failed process
