@@ -5,13 +5,14 @@ import Foundation
 /// `canopy-benchmarks kernels [--backends cpu,opencl] [--references openblas,clblast] [--seconds S] [--json FILE]`;
 /// `canopy-benchmarks training [--backends cpu,opencl] [--seconds S] [--json FILE]`;
 /// `canopy-benchmarks workloads [--no-peers] [--steps 50] [--reps 7] [--json FILE]` (W1–W3 against PyTorch and JAX).
+/// `canopy-benchmarks scaling [--workloads w1,w3] [--reps 5] [--json FILE]` (data-parallel on Open MPI).
 /// `canopy-child` (not for people) is one Canopy measurement of `workloads` in a process of its own.
 struct CanopyBenchmarksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "canopy-benchmarks",
         abstract: "Time Canopy's kernels and training steps on each backend and report ratios from one run.")
 
-    @Argument(help: "kernels, training, or workloads (W1–W3 against PyTorch and JAX).")
+    @Argument(help: "kernels, training, workloads (W1–W3 against PyTorch and JAX) or scaling (data-parallel W1 and W3 on Open MPI).")
     var suite: String
 
     @Option(help: "Comma-separated backends; the first is the reference for ratios.")
@@ -63,8 +64,9 @@ struct CanopyBenchmarksCommand: ParsableCommand {
         case "workloads": return try runWorkloads()
         case "kernels": return try runKernels()
         case "canopy-child": return try runChild()
+        case "scaling": return try runScaling()
         case "training": break
-        default: throw ValidationError("suite must be kernels, training or workloads")
+        default: throw ValidationError("suite must be kernels, training, workloads or scaling")
         }
         let opened = try backends.split(separator: ",").map { name -> Backend in
             guard let choice = BackendChoice(rawValue: String(name)) else { throw ValidationError("unknown backend '\(name)'") }
@@ -124,6 +126,17 @@ struct CanopyBenchmarksCommand: ParsableCommand {
 }
 
 extension CanopyBenchmarksCommand {
+    /// Data-parallel scaling of W1 and W3 on Open MPI (see ``ScalingSuite``).
+    func runScaling() throws {
+        let chosen = workloads == "w1,w2,w3" ? ["w1", "w3"] : workloads.split(separator: ",").map(String.init)
+        let rows = try ScalingSuite(directory: directory, reps: reps == 7 ? 5 : reps).run(workloads: chosen)
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
+        }
+    }
+
     /// `canopy-child --workloads wN --backends NAME …`: one Canopy measurement, one JSON line on stdout.
     func runChild() throws {
         guard let workload = Workload.all.first(where: { $0.id == workloads }) else {
