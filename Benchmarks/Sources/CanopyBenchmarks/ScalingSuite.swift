@@ -79,7 +79,51 @@ struct ScalingSuite {
                     two.samplesPerSecond / (2 * one.samplesPerSecond), two.samplesPerSecond / both.samplesPerSecond))
             }
         }
+        try project(rows, workloads: workloads, mpirun: mpirun)
         return rows
+    }
+
+    var probe: URL { canopy.deletingLastPathComponent().appendingPathComponent("canopy-mpi-probe") }
+
+    /// Fits α and β to allreduces timed here (`canopy-mpi-probe bench` over 2 processes, on shared memory and on
+    /// TCP), then projects each workload's efficiency to 8, 64 and 512 processes (``ScalingModel``) on those and on
+    /// the stated networks, with the bucket size that maximises overlap.
+    func project(_ rows: [Row], workloads: [String], mpirun: URL) throws {
+        var networks: [ScalingModel.Network] = []
+        for (name, transport) in [("here, shared memory", ["--mca", "btl", "self,vader"]), ("here, TCP loopback", ["--mca", "btl", "self,tcp"])] {
+            guard FileManager.default.isExecutableFile(atPath: probe.path) else { break }
+            var arguments = ["-np", "2", "--oversubscribe", "--bind-to", "none"] + transport
+            if getuid() == 0 { arguments.append("--allow-run-as-root") }
+            let (status, output) = Peers.run(mpirun, arguments + [probe.path, "bench"])
+            let samples = output.split(separator: "\n").compactMap { line -> (bytes: Double, seconds: Double)? in
+                let fields = line.split(separator: " ")
+                guard fields.count == 3, fields[0] == "allreduce", let bytes = Double(fields[1]),
+                      let seconds = Double(fields[2]) else { return nil }
+                return (bytes, seconds)
+            }
+            guard status == 0, let network = ScalingModel.fit(samples, processes: 2, name: name) else {
+                print("# \(name): allreduce timing failed (\(status)):\n\(output.suffix(1000))")
+                continue
+            }
+            print(String(format: "# allreduce %@: α %.1f µs, %.2f GB/s (fitted to %d sizes, 2 processes)",
+                         name, network.latency * 1e6, network.bytesPerSecond / 1e9, samples.count))
+            networks.append(network)
+        }
+        networks += ScalingModel.statedNetworks
+        print("projection (α–β ring allreduce, weak scaling, compute per process as measured here on one core, "
+            + "backward = last 2/3 of it): efficiency at 8 / 64 / 512 processes, best bucket")
+        for id in workloads {
+            guard let one = rows.first(where: { $0.workload == id && $0.processes == 1 && $0.threadsPerProcess == 1 }),
+                  let two = rows.first(where: { $0.workload == id && $0.processes == 2 }) else { continue }
+            let model = ScalingModel(compute: one.stepMilliseconds / 1000, gradientBytes: two.gradientBytesPerStep)
+            for network in networks {
+                let cells = [8, 64, 512].map { p -> String in
+                    let best = model.best(processes: p, network: network)
+                    return String(format: "%.2f (%@)", best.efficiency, Self.format(bytes: best.bucket))
+                }
+                print("\(id) | \(network.name) | " + cells.joined(separator: " | "))
+            }
+        }
     }
 
     /// The row `canopy check --plan` printed: "step: X ms a step" and, with several processes, "each sums B of
