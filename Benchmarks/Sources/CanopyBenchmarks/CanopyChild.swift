@@ -66,7 +66,7 @@ struct CanopyChild {
         result.samples_per_s = Double(workload.batchSize) / result.reps_s.sorted()[reps / 2]
         result.peak_rss_mb = Self.peakResidentMB()
         if let openCL { result.device_launches_per_step = Double(openCL.launchCount - launchesBefore) / Double(reps * steps) }
-        try measureEpochs(trainer, into: &result)
+        try measureEpochs(of: spec, data: trainer.data, on: backend, into: &result)
 
         let profile = try StepProfile.measure(try RunPlan(spec, device: backend), on: backend)
         result.kernel_calls_per_step = profile.kernelCallCount
@@ -79,20 +79,36 @@ struct CanopyChild {
         return result
     }
 
+    /// Rounds of the workload's rows in one epoch of the whole-epoch measurement: an epoch of 160 steps, validated
+    /// on the workload's 16 batches (a tenth of the epoch's rows), as a training set would be split.
+    static let epochRounds = 10
+
     /// Times three whole epochs as `canopy train` runs them (steps, validation, gradient diagnostics and the commit
-    /// of the run folder's files, in a temporary folder) and validation alone after each.
-    private func measureEpochs(_ trainer: Trainer, into result: inout EngineResult) throws {
+    /// of the run folder's files, in a temporary folder) and validation alone after each. The epochs train on the
+    /// workload's rows ``epochRounds`` times over and validate on them once: the fixed work of an epoch (its
+    /// diagnostics and commit) weighs on it as it would on a real epoch, not on one of 16 steps.
+    private func measureEpochs(of spec: ModelSpec, data: ModelData, on backend: Backend,
+                               into result: inout EngineResult) throws {
+        let rows = Array(0..<data.train.rowCount)
+        let epochData = ModelData(train: data.train.subset(rows: Array(repeating: rows, count: Self.epochRounds).flatMap { $0 }),
+                                  validation: data.train)
+        let trainer = try Trainer(plan: RunPlan(spec, data: epochData, device: nil), backend: backend)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-bench-epochs-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let output = try RunOutput(folder: try RunFolder(path: path, start: .overwrite), trainer: trainer)
-        var epochs: [Double] = [], validations: [Double] = []
+        var epochs: [Double] = [], validations: [Double] = [], steps: [Double] = []
         // Epoch after epoch, as `canopy train` runs them: each epoch's commit runs in the background while the next
         // epoch trains, and the next epoch's end waits for it (so the epochs' times include what did not overlap).
+        // Between epochs, the same number of steps alone, so that both see the same load on the machine.
         for _ in 0..<3 {
             let start = now()
             let report = try trainer.runEpoch()
             try output.trainer(trainer, didFinishEpoch: report)
             epochs.append(now() - start)
+            let stepping = now()
+            try trainer.runSteps(trainer.stepsPerEpoch)
+            try backend.synchronize()
+            steps.append(now() - stepping)
         }
         try output.finish()
         for _ in 0..<3 {
@@ -101,6 +117,7 @@ struct CanopyChild {
             validations.append(now() - validating)
         }
         result.epoch_s = epochs.sorted()[1]
+        result.epoch_steps_s = steps.sorted()[1]
         result.validation_s = validations.sorted()[1]
         result.epoch_steps = trainer.stepsPerEpoch
     }

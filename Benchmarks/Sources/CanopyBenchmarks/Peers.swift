@@ -45,6 +45,8 @@ struct EngineResult: Codable {
     var epoch_s: Double?
     var validation_s: Double?
     var epoch_steps: Int?
+    /// The same number of training steps alone, timed between the epochs.
+    var epoch_steps_s: Double?
 }
 
 /// Runs the PyTorch and JAX scripts in `Benchmarks/peers/` with the virtual environment `peers/setup.sh` makes
