@@ -1,6 +1,6 @@
 import Foundation
 
-/// `scaling`: data-parallel training on Open MPI on this machine. W1 and W3 with 1 and 2 processes under
+/// `scaling`: data-parallel training on Open MPI on this machine. W1–W3 with 1 and 2 processes under
 /// `mpirun`, measured by `canopy check --plan` (a warm training step, and what summing the gradients costs):
 ///
 /// - weak scaling, as data-parallel training is used: every process keeps the workload's batch, so 2 processes

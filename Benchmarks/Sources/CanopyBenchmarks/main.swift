@@ -5,14 +5,14 @@ import Foundation
 /// `canopy-benchmarks kernels [--backends cpu,opencl] [--references openblas,clblast] [--seconds S] [--json FILE]`;
 /// `canopy-benchmarks training [--backends cpu,opencl] [--seconds S] [--json FILE]`;
 /// `canopy-benchmarks workloads [--no-peers] [--steps 50] [--reps 7] [--json FILE]` (W1–W3 against PyTorch and JAX).
-/// `canopy-benchmarks scaling [--workloads w1,w3] [--reps 5] [--json FILE]` (data-parallel on Open MPI).
+/// `canopy-benchmarks scaling [--workloads w1,w2,w3] [--reps 5] [--json FILE]` (data-parallel on Open MPI).
 /// `canopy-child` (not for people) is one Canopy measurement of `workloads` in a process of its own.
 struct CanopyBenchmarksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "canopy-benchmarks",
         abstract: "Time Canopy's kernels and training steps on each backend and report ratios from one run.")
 
-    @Argument(help: "kernels, training, workloads (W1–W3 against PyTorch and JAX) or scaling (data-parallel W1 and W3 on Open MPI).")
+    @Argument(help: "kernels, training, workloads (W1–W3 against PyTorch and JAX) or scaling (data-parallel W1–W3 on Open MPI).")
     var suite: String
 
     @Option(help: "Comma-separated backends; the first is the reference for ratios.")
@@ -128,7 +128,7 @@ struct CanopyBenchmarksCommand: ParsableCommand {
 extension CanopyBenchmarksCommand {
     /// Data-parallel scaling of W1 and W3 on Open MPI (see ``ScalingSuite``).
     func runScaling() throws {
-        let chosen = workloads == "w1,w2,w3" ? ["w1", "w3"] : workloads.split(separator: ",").map(String.init)
+        let chosen = workloads.split(separator: ",").map(String.init)
         let rows = try ScalingSuite(directory: directory, reps: reps == 7 ? 5 : reps).run(workloads: chosen)
         if let json {
             let encoder = JSONEncoder()
