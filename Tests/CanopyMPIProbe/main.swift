@@ -1,5 +1,6 @@
 // canopy-mpi-probe: runs every collective of MPIProcessGroup under mpirun and prints one line per check,
 //   probe rank=R size=S check=NAME value=VALUE status=ok|FAIL[ detail]
+// and lines `probe rank=R size=S info=NAME value=VALUE` that may differ between ranks (its network namespace).
 // CanopyMPITests compares VALUE across ranks (every rank must print the same) and wants status=ok everywhere and
 // a `check=done` line from every rank. Arguments: none (every check), `launch` (only whether mpirun started it),
 // `die` (rank 1 exits with status 3 while the others wait in a barrier: mpirun must end the job).
@@ -68,6 +69,9 @@ func summand(rank: Int, _ i: Int) -> Double {
 
 @MainActor func run() throws {
     report("launched", "true", ok: MPIProcessGroup.launchedByMPIRun())
+    // Which network namespace this rank runs in (the TCP test puts the ranks in two); differs between ranks.
+    let namespace = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? "unknown"
+    FileHandle.standardOutput.write(Data("probe rank=\(group.rank) size=\(group.size) info=netns value=\(namespace)\n".utf8))
     if mode == "launch" { return }
     if mode == "die" {
         if group.rank == 1 { exit(3) }
