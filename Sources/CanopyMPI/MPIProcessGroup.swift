@@ -6,7 +6,8 @@ import Foundation
 /// The processes `mpirun` started, as a ``ProcessGroup`` over Open MPI's `MPI_COMM_WORLD`.
 ///
 /// Make one with ``startIfLaunchedByMPIRun(environment:)`` (a plain `canopy train` never initialises MPI) and end it
-/// with ``shutdown()`` on every process once the run has succeeded:
+/// with ``shutdown()`` on every process once the run has succeeded (a process that exits with status 0 without it
+/// makes `mpirun` report an error):
 ///
 /// ```swift
 /// let group: ProcessGroup = try MPIProcessGroup.startIfLaunchedByMPIRun() ?? LocalProcessGroup()
@@ -46,11 +47,11 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     private static let broadcastPiece = 1 << 30
 
     /// Whether `mpirun` started this process: Open MPI sets `OMPI_COMM_WORLD_SIZE`, and PMIx `PMIX_RANK`, in every
-    /// process it launches.
+    /// process it launches (``MPILaunch/launchedByMPIRun(environment:)``).
     public static func launchedByMPIRun(
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> Bool {
-        environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMIX_RANK"] != nil
+        MPILaunch.launchedByMPIRun(environment: environment)
     }
 
     /// The group of every process `mpirun` started, or `nil` (without touching MPI) when `mpirun` did not start
@@ -88,8 +89,9 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         self.size = Int(size)
     }
 
+    /// Frees the group's buffer. It does not finalise MPI: `MPI_Finalize` waits for every process, so a group
+    /// released while unwinding from an error would hang instead of letting the process exit; call ``shutdown()``.
     deinit {
-        try? shutdown()
         scratch.deallocate()
     }
 
