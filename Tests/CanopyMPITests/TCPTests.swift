@@ -67,6 +67,7 @@ struct TwoHostNetwork {
     init() throws {
         let id = "canopy-mpi-\(getpid())"
         namespaces = [id + "-a", id + "-b"]
+        Self.removeLeftovers()
         do {
             for namespace in namespaces { try ip(["netns", "add", namespace]) }
             try ip(["link", "add", interfaces[0], "netns", namespaces[0], "type", "veth",
@@ -85,6 +86,18 @@ struct TwoHostNetwork {
     /// Deletes both namespaces (the veth pair goes with them). Safe to call after a partial setup.
     func remove() {
         for namespace in namespaces { try? ip(["netns", "delete", namespace]) }
+    }
+
+    /// Deletes the namespaces of earlier runs whose process no longer exists (a run killed before its cleanup).
+    static func removeLeftovers() {
+        guard let list = try? runWithTimeout("/usr/bin/env", ["ip", "netns", "list"], timeout: 30) else { return }
+        for line in list.output.split(separator: "\n") {
+            let name = String(line.split(separator: " ").first ?? "")
+            let parts = name.split(separator: "-")
+            guard name.hasPrefix("canopy-mpi-"), parts.count == 4, let pid = Int32(parts[2]), kill(pid, 0) != 0,
+                  errno == ESRCH else { continue }
+            _ = try? runWithTimeout("/usr/bin/env", ["ip", "netns", "delete", name], timeout: 30)
+        }
     }
 
     /// Bytes the first host's end of the link has sent.
