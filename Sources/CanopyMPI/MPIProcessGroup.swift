@@ -42,7 +42,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     /// The padded buffer of the reductions, grown on demand; only jobs on `thread` touch it.
     private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// The most elements one reduction step sums: longer buffers are summed piece by piece (bounds `scratch`).
-    private static let reductionPiece = 1 << 24
+    private let reductionPiece: Int
     /// The most bytes one `MPI_Bcast` sends (MPI counts are 32-bit).
     private static let broadcastPiece = 1 << 30
 
@@ -55,16 +55,21 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     }
 
     /// The group of every process `mpirun` started, or `nil` (without touching MPI) when `mpirun` did not start
-    /// this process; see ``launchedByMPIRun(environment:)``.
+    /// this process; see ``launchedByMPIRun(environment:)`` and ``init(reductionPiece:)``.
     public static func startIfLaunchedByMPIRun(
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment, reductionPiece: Int = 1 << 24
     ) throws -> MPIProcessGroup? {
-        launchedByMPIRun(environment: environment) ? try MPIProcessGroup() : nil
+        launchedByMPIRun(environment: environment) ? try MPIProcessGroup(reductionPiece: reductionPiece) : nil
     }
 
     /// Initialises MPI on a new communication thread and joins `MPI_COMM_WORLD`. Collective: every process of the
     /// job must make its group. At most one group per process (MPI cannot be initialised twice).
-    public init() throws {
+    ///
+    /// - Parameter reductionPiece: the most elements one reduction step sums (at least 1; every process must give
+    ///   the same). Longer buffers are summed piece by piece, which bounds the group's scratch buffer to about
+    ///   `reductionPiece` elements (every process still gets the same bits).
+    public init(reductionPiece: Int = 1 << 24) throws {
+        precondition(reductionPiece >= 1, "reductionPiece must be at least 1")
         try Self.initialization.claim()
         let thread = CommunicationThread(name: "canopy-mpi")
         var rank: Int32 = 0
@@ -85,6 +90,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
             throw error
         }
         self.thread = thread
+        self.reductionPiece = reductionPiece
         self.rank = Int(rank)
         self.size = Int(size)
     }
@@ -138,18 +144,22 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
     }
 
     /// Sums `values` over every process in place (on the communication thread): piece by piece, each piece
-    /// padded with zeros to a multiple of `size` elements, reduce-scattered and then allgathered.
+    /// reduce-scattered and then allgathered, in `values` itself when its count is a multiple of `size`, else in
+    /// `scratch` padded with zeros to one.
     private func sum<Element>(_ values: UnsafeMutableBufferPointer<Element>, _ type: MPI_Datatype) throws {
         let stride = MemoryLayout<Element>.stride
         var start = 0
         while start < values.count {
-            let count = min(Self.reductionPiece, values.count - start)
+            let count = min(reductionPiece, values.count - start)
             let chunk = (count + size - 1) / size
-            let buffer = scratchBuffer(bytes: chunk * size * stride)
-            let source = UnsafeRawPointer(values.baseAddress! + start)
-            buffer.copyMemory(from: UnsafeRawBufferPointer(start: source, count: count * stride))
-            (buffer.baseAddress! + count * stride).initializeMemory(as: UInt8.self, repeating: 0,
-                                                                    count: (chunk * size - count) * stride)
+            let piece = UnsafeMutableRawBufferPointer(start: values.baseAddress! + start, count: count * stride)
+            let padded = count % size != 0
+            let buffer = padded ? scratchBuffer(bytes: chunk * size * stride) : piece
+            if padded {
+                buffer.copyMemory(from: UnsafeRawBufferPointer(piece))
+                (buffer.baseAddress! + count * stride).initializeMemory(as: UInt8.self, repeating: 0,
+                                                                        count: (chunk * size - count) * stride)
+            }
             // In place: the input is the whole buffer; this process's summed chunk lands at its start.
             try check(MPI_Reduce_scatter_block(cmpi_in_place(), buffer.baseAddress, Int32(chunk), type, cmpi_sum(),
                                                cmpi_comm_world()), "MPI_Reduce_scatter_block")
@@ -159,8 +169,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
             }
             try check(MPI_Allgather(cmpi_in_place(), 0, type, buffer.baseAddress, Int32(chunk), type,
                                     cmpi_comm_world()), "MPI_Allgather")
-            UnsafeMutableRawPointer(values.baseAddress! + start).copyMemory(from: buffer.baseAddress!,
-                                                                           byteCount: count * stride)
+            if padded { piece.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<count * stride])) }
             start += count
         }
     }

@@ -19,7 +19,7 @@ struct ProbeOutput {
     /// Every check the full probe reports, on every rank.
     static let checks = ["launched", "async-buckets", "broadcast", "broadcast-array", "allgather", "barrier", "error",
                          "after-shutdown", "done"]
-        + [1, 7, 33, 129, 1_000_003].flatMap { ["allreduce-float.\($0)", "allreduce-double.\($0)"] }
+        + [1, 7, 33, 129, 1_000_003, 1_000_002].flatMap { ["allreduce-float.\($0)", "allreduce-double.\($0)"] }
 
     init(_ output: String) {
         lines = output.split(separator: "\n").compactMap { text in
