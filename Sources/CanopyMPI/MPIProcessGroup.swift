@@ -152,6 +152,7 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         while start < values.count {
             let count = min(reductionPiece, values.count - start)
             let chunk = (count + size - 1) / size
+            let chunk32 = try mpiCount(chunk, "MPI_Reduce_scatter_block")
             let piece = UnsafeMutableRawBufferPointer(start: values.baseAddress! + start, count: count * stride)
             let padded = count % size != 0
             let buffer = padded ? scratchBuffer(bytes: chunk * size * stride) : piece
@@ -161,13 +162,13 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
                                                                         count: (chunk * size - count) * stride)
             }
             // In place: the input is the whole buffer; this process's summed chunk lands at its start.
-            try check(MPI_Reduce_scatter_block(cmpi_in_place(), buffer.baseAddress, Int32(chunk), type, cmpi_sum(),
+            try check(MPI_Reduce_scatter_block(cmpi_in_place(), buffer.baseAddress, chunk32, type, cmpi_sum(),
                                                cmpi_comm_world()), "MPI_Reduce_scatter_block")
             // In place: each process's chunk is read from its own slot, `rank * chunk`.
             if rank != 0 {
                 (buffer.baseAddress! + rank * chunk * stride).copyMemory(from: buffer.baseAddress!, byteCount: chunk * stride)
             }
-            try check(MPI_Allgather(cmpi_in_place(), 0, type, buffer.baseAddress, Int32(chunk), type,
+            try check(MPI_Allgather(cmpi_in_place(), 0, type, buffer.baseAddress, chunk32, type,
                                     cmpi_comm_world()), "MPI_Allgather")
             if padded { piece.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<count * stride])) }
             start += count
