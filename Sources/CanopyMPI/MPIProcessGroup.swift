@@ -18,7 +18,9 @@ import Foundation
 /// **Threads.** Every MPI call runs on one communication thread the group owns (MPI is initialised with
 /// `MPI_THREAD_FUNNELED` from that thread, and finalised from it): the methods may be called from any thread; the
 /// blocking ones submit a job and wait for it, ``startAllreduceSum(_:)`` submits one and returns. Jobs run strictly
-/// in submission order, which is the contract's ordering guarantee.
+/// in submission order, which is the contract's ordering guarantee. Every process must start the same collectives
+/// in the same order, so collectives called from several threads at once (whose order is then a race) must be
+/// ordered by the caller: call them from one thread, as the trainer does, or hand them to one in a fixed order.
 ///
 /// **Bit-identical sums.** `MPI_Allreduce` does not promise that every process gets the same bits (recursive
 /// doubling adds in rank-dependent orders when there are more than two processes). The sums here are

@@ -3,15 +3,18 @@
 // and lines `probe rank=R size=S info=NAME value=VALUE` that may differ between ranks (its network namespace).
 // CanopyMPITests compares VALUE across ranks (every rank must print the same) and wants status=ok everywhere and
 // a `check=done` line from every rank. Arguments: none (every check), `launch` (only whether mpirun started it),
-// `die` (rank 1 exits with status 3 while the others wait in a barrier: mpirun must end the job).
+// `die` (rank 1 exits with status 3 while the others wait in a barrier: mpirun must end the job), `bench` (the
+// time of a float sum by size, printed by rank 0).
 #if MPI
 import CanopyMPI
 import CanopyTrain
 import Foundation
 
 let mode = CommandLine.arguments.dropFirst().first ?? "all"
-// Sums of more than 100,000 elements go in pieces (1,000,003 in eleven, the last of 3 elements).
-guard let group = try MPIProcessGroup.startIfLaunchedByMPIRun(reductionPiece: 100_000) else {
+// Sums of more than 100,000 elements go in pieces (1,000,003 in eleven, the last of 3 elements); `bench` measures
+// the default pieces.
+let piece = mode == "bench" ? 1 << 24 : 100_000
+guard let group = try MPIProcessGroup.startIfLaunchedByMPIRun(reductionPiece: piece) else {
     print("probe rank=0 size=1 check=launched value=false status=ok")
     exit(0)
 }
@@ -74,6 +77,26 @@ func summand(rank: Int, _ i: Int) -> Double {
     let namespace = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? "unknown"
     FileHandle.standardOutput.write(Data("probe rank=\(group.rank) size=\(group.size) info=netns value=\(namespace)\n".utf8))
     if mode == "launch" { return }
+    if mode == "bench" {
+        // Not a test (timing never is): the time of one float sum over the group by size, the median of 9 after a
+        // warm-up, for the α–β model of allreduce (latency α, per-byte cost β).
+        for count in [1, 256, 4096, 65_536, 262_144, 1 << 20, 4 << 20, 16 << 20] {
+            var values = [Float](repeating: 1, count: count)
+            var times: [Double] = []
+            for _ in 0..<10 {
+                try group.barrier()
+                let start = Date()
+                try values.withUnsafeMutableBufferPointer { try group.allreduceSum($0) }
+                times.append(Date().timeIntervalSince(start))
+            }
+            let median = times.dropFirst().sorted()[4]
+            if group.rank == 0 {
+                print("bench ranks=\(group.size) floats=\(count) bytes=\(count * 4) seconds=\(median) "
+                      + "GB/s=\(Double(count * 4) / median / 1e9)")
+            }
+        }
+        return
+    }
     if mode == "die" {
         if group.rank == 1 { exit(3) }
         try group.barrier()
