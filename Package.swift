@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -7,6 +7,11 @@ let package = Package(
         .library(name: "Canopy", targets: ["Canopy"]),
         .library(name: "CanopyCore", targets: ["CanopyCore"]),
         .executable(name: "canopy", targets: ["canopy"]),
+    ],
+    traits: [
+        // `swift build --traits MPI`: CanopyMPI's process group over Open MPI, and `mpirun -np N canopy train`.
+        // Off by default: without it nothing links libmpi or needs mpi.h.
+        .trait(name: "MPI", description: "Data-parallel training on Open MPI (links libmpi)."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,8 +62,17 @@ let package = Package(
         .target(name: "Canopy", dependencies: ["CanopyCore", "CanopyCPU", "CanopyOpenCL", "CanopyModel", "CanopyTrain",
                                                "CanopyONNX"]),
 
+        // Open MPI's C API (pkg-config ompi-c) and a shim for the constants Swift cannot import (Sources/CMPI).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+        // The process group over Open MPI; compiled empty without the MPI trait (its sources are in `#if MPI`).
+        .target(name: "CanopyMPI", dependencies: [
+            "CanopyTrain", .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+        ]),
+
         .executableTarget(name: "canopy", dependencies: [
             "Canopy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .target(name: "CanopyMPI", condition: .when(traits: ["MPI"])),
         ]),
 
         // Shared test helpers (finite differences, backend conformance); not a product.
@@ -70,6 +84,15 @@ let package = Package(
         .testTarget(name: "CanopyModelTests", dependencies: ["CanopyModel"]),
         .testTarget(name: "CanopyTrainTests", dependencies: ["CanopyTrain", "CanopyCPU", "CanopyTestSupport"]),
         .testTarget(name: "CanopyTests", dependencies: ["Canopy", "canopy", "CanopyTestSupport"]),
+
+        // Exercises every collective of MPIProcessGroup under mpirun (CanopyMPITests runs it); with the MPI trait
+        // only, else it says so and exits 1.
+        .executableTarget(name: "canopy-mpi-probe", dependencies: [
+            .target(name: "CanopyMPI", condition: .when(traits: ["MPI"])),
+        ], path: "Tests/CanopyMPIProbe"),
+        // Runs the MPI build's binaries (CANOPY_MPI_BUILD, made by Scripts/test) under mpirun: shared memory and
+        // TCP between two network namespaces; and checks that the default build links no MPI.
+        .testTarget(name: "CanopyMPITests", dependencies: ["canopy"]),
     ],
     swiftLanguageModes: [.v6]
 )
