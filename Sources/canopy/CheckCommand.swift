@@ -29,7 +29,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             // Started by mpirun: --plan measures a data-parallel step; only rank 0 prints.
-            let group = try DataParallelLaunch.processGroup()
+            let group = try DataParallelLaunch.join()
             DataParallelLaunch.silenceStandardOutput(of: group)
             let spec = try loadModel(model)
             let device = try backend.open(device: self.device).backend

@@ -9,24 +9,30 @@ import CanopyMPI
 /// How `canopy train` joins a data-parallel run: started by `mpirun` from a build with the MPI trait, it trains
 /// as one of the processes mpirun started; otherwise alone.
 enum DataParallelLaunch {
-    /// The processes this one trains with: those `mpirun` started (Open MPI is initialised only then), or this
-    /// process alone.
+    /// The processes this one trains with: those `mpirun` started (Open MPI is initialised only then, in the MPI
+    /// build), or this process alone.
     ///
-    /// - Throws: when `mpirun` started several processes but this `canopy` was built without MPI (each would
-    ///   train alone, into the same run folder), or when Open MPI cannot start.
-    static func processGroup(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ProcessGroup {
+    /// - Throws: when `mpirun` started several processes but this `canopy` was built without the MPI trait (each
+    ///   would train alone, into the same run folder), or when Open MPI cannot start.
+    static func join(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ProcessGroup {
         #if MPI
-        if MPIProcessGroup.launchedByMPIRun(environment: environment) {
+        if MPILaunch.launchedByMPIRun(environment: environment) {
             shareCores(environment: environment)
-            return try MPIProcessGroup.start()
+            if let group = try MPIProcessGroup.startIfLaunchedByMPIRun(environment: environment) { return group }
         }
         #else
-        if let size = environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size > 1 {
-            throw ValidationError("mpirun started \(size) processes, but this canopy was built without MPI: each would "
-                + "train alone; build it with `swift build -c release --traits MPI`")
-        }
+        if let size = MPILaunch.worldSize(environment: environment), size > 1 { throw MPIMissing(processes: size) }
         #endif
         return LocalProcessGroup()
+    }
+
+    /// `mpirun` started a `canopy` built without the MPI trait.
+    struct MPIMissing: Error, CustomStringConvertible {
+        var processes: Int
+        var description: String {
+            "mpirun started \(processes) processes, but this canopy was built without the MPI trait; build it with "
+                + "`swift build -c release --traits MPI` (README, \"Data-parallel training (Open MPI)\")"
+        }
     }
 
     /// Gives each of the processes mpirun started on this machine its share of the cores for the cpu backend's
@@ -38,8 +44,9 @@ enum DataParallelLaunch {
         setenv("CANOPY_CPU_THREADS", String(max(1, cores / local)), 1)
     }
 
-    /// Ends this process's part in the group after a successful run (Open MPI's finalisation). A failed process
-    /// exits without it, so that `mpirun` stops the others instead of leaving them waiting in a collective.
+    /// Ends this process's part in the group after a successful run (Open MPI's finalisation, which waits for every
+    /// process). A failed process exits non-zero without it, so that `mpirun` ends the others instead of leaving
+    /// them waiting in a collective.
     static func finish(_ group: ProcessGroup) throws {
         #if MPI
         try (group as? MPIProcessGroup)?.shutdown()

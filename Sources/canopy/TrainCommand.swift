@@ -67,7 +67,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             // Started by mpirun: one of several processes training together; only rank 0 prints and writes files.
-            let group = try DataParallelLaunch.processGroup()
+            let group = try DataParallelLaunch.join()
             DataParallelLaunch.silenceStandardOutput(of: group)
             if group.size > 1, baselines {
                 throw ValidationError("--baselines trains every task alone in one process; run it without mpirun")

@@ -64,17 +64,20 @@ struct ScalingModel {
         Network(name: "200 Gb/s InfiniBand", latency: 1.5e-6, bytesPerSecond: 200e9 / 8),
     ]
 
-    /// α and β fitted by least squares to measured (bytes, seconds) of allreduces over `processes`.
+    /// α and β from measured (bytes, seconds) of allreduces over `processes`: α from the smallest message (all
+    /// latency), β from a least-squares line through the sizes from 256 KiB on (all bandwidth, where one noisy
+    /// small size cannot tilt it).
     static func fit(_ samples: [(bytes: Double, seconds: Double)], processes p: Int, name: String) -> Network? {
-        guard samples.count >= 2, p > 1 else { return nil }
-        let n = Double(samples.count)
-        let mx = samples.map(\.bytes).reduce(0, +) / n, my = samples.map(\.seconds).reduce(0, +) / n
-        let sxy = samples.reduce(0) { $0 + ($1.bytes - mx) * ($1.seconds - my) }
-        let sxx = samples.reduce(0) { $0 + ($1.bytes - mx) * ($1.bytes - mx) }
-        guard sxx > 0 else { return nil }
-        let slope = sxy / sxx, intercept = my - slope * mx
+        guard p > 1, let smallest = samples.min(by: { $0.bytes < $1.bytes }) else { return nil }
+        let large = samples.filter { $0.bytes >= 262_144 }
+        guard large.count >= 2 else { return nil }
         let steps = Double(p - 1)
-        return Network(name: name, latency: max(intercept, 0) / (2 * steps),
-                       bytesPerSecond: 2 * steps / Double(p) / max(slope, 1e-15))
+        let n = Double(large.count)
+        let mx = large.map(\.bytes).reduce(0, +) / n, my = large.map(\.seconds).reduce(0, +) / n
+        let sxy = large.reduce(0) { $0 + ($1.bytes - mx) * ($1.seconds - my) }
+        let sxx = large.reduce(0) { $0 + ($1.bytes - mx) * ($1.bytes - mx) }
+        guard sxx > 0, sxy > 0 else { return nil }
+        return Network(name: name, latency: smallest.seconds / (2 * steps),
+                       bytesPerSecond: 2 * steps / Double(p) / (sxy / sxx))
     }
 }

@@ -90,23 +90,31 @@ struct ScalingSuite {
     /// the stated networks, with the bucket size that maximises overlap.
     func project(_ rows: [Row], workloads: [String], mpirun: URL) throws {
         var networks: [ScalingModel.Network] = []
-        for (name, transport) in [("here, shared memory", ["--mca", "btl", "self,vader"]), ("here, TCP loopback", ["--mca", "btl", "self,tcp"])] {
+        let transports = [("here, shared memory", ["--mca", "btl", "self,vader", "--mca", "btl_vader_single_copy_mechanism", "none"]),
+                          ("here, TCP loopback", ["--mca", "btl", "self,tcp"])]
+        for (name, transport) in transports {
             guard FileManager.default.isExecutableFile(atPath: probe.path) else { break }
             var arguments = ["-np", "2", "--oversubscribe", "--bind-to", "none"] + transport
             if getuid() == 0 { arguments.append("--allow-run-as-root") }
             let (status, output) = Peers.run(mpirun, arguments + [probe.path, "bench"])
+            // `bench ranks=2 floats=N bytes=B seconds=S GB/s=R`, one line a size.
             let samples = output.split(separator: "\n").compactMap { line -> (bytes: Double, seconds: Double)? in
-                let fields = line.split(separator: " ")
-                guard fields.count == 3, fields[0] == "allreduce", let bytes = Double(fields[1]),
-                      let seconds = Double(fields[2]) else { return nil }
+                guard line.hasPrefix("bench ") else { return nil }
+                var fields: [String: Double] = [:]
+                for field in line.split(separator: " ") {
+                    let parts = field.split(separator: "=")
+                    if parts.count == 2 { fields[String(parts[0])] = Double(parts[1]) }
+                }
+                guard let bytes = fields["bytes"], let seconds = fields["seconds"] else { return nil }
                 return (bytes, seconds)
             }
             guard status == 0, let network = ScalingModel.fit(samples, processes: 2, name: name) else {
                 print("# \(name): allreduce timing failed (\(status)):\n\(output.suffix(1000))")
                 continue
             }
-            print(String(format: "# allreduce %@: α %.1f µs, %.2f GB/s (fitted to %d sizes, 2 processes)",
-                         name, network.latency * 1e6, network.bytesPerSecond / 1e9, samples.count))
+            print(String(format: "# allreduce %@: α %.1f µs, %.2f GB/s a link (%d sizes, 2 processes: %@)",
+                         name, network.latency * 1e6, network.bytesPerSecond / 1e9, samples.count,
+                         samples.map { String(format: "%.0f B %.1f µs", $0.bytes, $0.seconds * 1e6) }.joined(separator: ", ")))
             networks.append(network)
         }
         networks += ScalingModel.statedNetworks
