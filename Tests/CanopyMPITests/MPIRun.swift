@@ -80,7 +80,7 @@ struct Finished {
 func runWithTimeout(_ program: String, _ arguments: [String], environment: [String: String] = MPIRun.environment,
          timeout: TimeInterval) throws -> Finished {
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-mpi-\(UUID().uuidString).log")
-    FileManager.default.createFile(atPath: output.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: output) }
     let handle = try FileHandle(forWritingTo: output)
     let process = Process()

@@ -13,32 +13,9 @@ final class TCPTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-mpi-tcp-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let hostfile = folder.appendingPathComponent("hostfile")
-        try "\(network.addresses[0]) slots=1\n\(network.addresses[1]) slots=1\n".write(to: hostfile, atomically: true,
-                                                                                         encoding: .utf8)
-        // Open MPI calls the agent as `agent [options] HOST COMMAND...` (as it would ssh); the agent logs the call
-        // and runs COMMAND (the remote daemon, orted) in the second host's namespace.
-        let agent = folder.appendingPathComponent("rsh-agent")
-        let log = folder.appendingPathComponent("rsh-agent.log")
-        try """
-            #!/bin/sh
-            echo "$*" >> '\(log.path)'
-            while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done
-            shift
-            exec ip netns exec '\(network.namespaces[1])' /bin/sh -c "$*"
-
-            """.write(to: agent, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: agent.path)
-
         let sentBefore = try network.bytesSent()
-        let subnet = network.subnet
-        let arguments = ["--hostfile", hostfile.path, "--map-by", "node", "--mca", "plm_rsh_agent", agent.path,
-                         "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", subnet,
-                         "--mca", "oob_tcp_if_include", subnet]
         let started = Date()
-        let finished = try runWithTimeout("/usr/bin/env", ["ip", "netns", "exec", network.namespaces[0], mpi.mpirun]
-                                   + MPIRun.options(ranks: 2) + arguments + [mpi.binary("canopy-mpi-probe")],
-                               timeout: 180)
+        let (finished, agentCalls) = try network.run(mpi, [mpi.binary("canopy-mpi-probe")], in: folder)
         XCTAssertFalse(finished.timedOut, "mpirun over TCP hung:\n\(finished.output)")
         XCTAssertEqual(finished.status, 0, finished.output)
         let output = ProbeOutput(finished.output)
@@ -48,7 +25,6 @@ final class TCPTests: XCTestCase {
         // Each rank ran in its own host's namespace, the second one started through the agent, and the
         // collectives' bytes crossed the veth pair (the probe's sums alone move several megabytes).
         XCTAssertEqual(output.info("netns"), [0: try network.namespaceIdentity(0), 1: try network.namespaceIdentity(1)])
-        let agentCalls = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         XCTAssertTrue(agentCalls.contains(network.addresses[1]) && agentCalls.contains("orted"), agentCalls)
         let sent = try network.bytesSent() - sentBefore
         XCTAssertGreaterThan(sent, 8_000_000, "bytes sent over the veth pair")
@@ -57,6 +33,35 @@ final class TCPTests: XCTestCase {
 
 /// Two network namespaces, each one end of a veth pair with an address of a private /24; removed by ``remove()``.
 struct TwoHostNetwork {
+    /// Runs `command` (a program and its arguments) as two ranks, one on each "host": `mpirun` in the first
+    /// namespace with a hostfile naming the two addresses (one slot each), reaching the second host through an rsh
+    /// agent that runs Open MPI's daemon in the second namespace, with the TCP transport only and the out-of-band
+    /// and TCP traffic held to the veth subnet. Writes the hostfile and the agent into `folder`; returns how mpirun
+    /// finished and the agent's calls.
+    func run(_ mpi: MPIRun, _ command: [String], in folder: URL, timeout: TimeInterval = 180) throws -> (Finished, String) {
+        let hostfile = folder.appendingPathComponent("hostfile")
+        try "\(addresses[0]) slots=1\n\(addresses[1]) slots=1\n".write(to: hostfile, atomically: true, encoding: .utf8)
+        // Open MPI calls the agent as `agent [options] HOST COMMAND...` (as it would ssh); the agent logs the call
+        // and runs COMMAND (the remote daemon, orted) in the second host's namespace.
+        let agent = folder.appendingPathComponent("rsh-agent")
+        let log = folder.appendingPathComponent("rsh-agent.log")
+        try """
+            #!/bin/sh
+            echo "$*" >> '\(log.path)'
+            while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done
+            shift
+            exec ip netns exec '\(namespaces[1])' /bin/sh -c "$*"
+
+            """.write(to: agent, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: agent.path)
+        let arguments = ["--hostfile", hostfile.path, "--map-by", "node", "--mca", "plm_rsh_agent", agent.path,
+                         "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", subnet,
+                         "--mca", "oob_tcp_if_include", subnet]
+        let finished = try runWithTimeout("/usr/bin/env", ["ip", "netns", "exec", namespaces[0], mpi.mpirun]
+                                              + MPIRun.options(ranks: 2) + arguments + command, timeout: timeout)
+        return (finished, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
     let namespaces: [String]
     let interfaces = ["cmpi0", "cmpi1"]
     let addresses = ["10.251.77.1", "10.251.77.2"]
