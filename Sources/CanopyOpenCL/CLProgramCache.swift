@@ -218,13 +218,7 @@ final class CLProgramCache: @unchecked Sendable {
         // Where the driver caches kernels itself: the kernels an earlier run's record says it compiled, if any.
         var recorded: Set<String>?
         if let disk {
-            var hash = FNV1a64()
-            let info = device.info
-            for field in ["canopy-program-cache-1", info.platformName, info.platformVersion, info.name,
-                          info.driverVersion, info.deviceVersion, options, source] {
-                hash.add(field: field)
-            }
-            let url = disk.url(file: file, key: hash.value, binary: savesBinaries)
+            let url = diskURL(disk, file: file, options: options, source: source)
             cacheURL = url
             if !savesBinaries {
                 // Only a record: the driver's own cache has the kernels if an earlier run compiled them.
@@ -244,6 +238,25 @@ final class CLProgramCache: @unchecked Sendable {
         let program = CLProgram(program: built, file: file, cacheURL: cacheURL, saved: recorded ?? [])
         try checkAgainstTable(program)
         return (program, made)
+    }
+
+    /// The disk cache file of `file`'s program built with `options` from `source` on this device and driver.
+    private func diskURL(_ disk: CLDiskCache, file: String, options: String, source: String) -> URL {
+        var hash = FNV1a64()
+        let info = device.info
+        for field in ["canopy-program-cache-1", info.platformName, info.platformVersion, info.name,
+                      info.driverVersion, info.deviceVersion, options, source] {
+            hash.add(field: field)
+        }
+        return disk.url(file: file, key: hash.value, binary: savesBinaries)
+    }
+
+    /// Whether the disk cache has a file (binary or record) for `key`'s program: false when this device and driver
+    /// have not compiled it in an earlier run, or when the disk cache is off.
+    func isOnDisk(_ key: CLProgramKey) -> Bool {
+        guard let disk, let source = try? sources.programSource(of: key.file.rawValue) else { return false }
+        let url = diskURL(disk, file: key.file.rawValue, options: key.options, source: source)
+        return FileManager.default.fileExists(atPath: url.path)
     }
 
     /// Throws unless every kernel of a freshly loaded program is in the table generated from `Kernels/` at build
