@@ -134,13 +134,16 @@ public enum OpenCLCompileHelper {
     }
 
     /// Builds each launch's program (once) and runs the launch on fresh zero-filled buffers of the recorded
-    /// lengths, waiting for each; skips a launch that cannot be made. Stops when `keepGoing` says so.
+    /// lengths, waiting for each; skips a launch that cannot be made. Stops when `keepGoing` says so. Returns how
+    /// many launches ran.
+    @discardableResult
     static func replay(_ launches: [CLWarmupLaunch], on device: CLDevice, sources: KernelSources,
-                       keepGoing: () -> Bool = { true }) {
+                       keepGoing: () -> Bool = { true }) -> Int {
         var programs: [String: cl_program] = [:]
         defer { programs.values.forEach { clReleaseProgram($0) } }
+        var ran = 0
         for launch in launches {
-            guard keepGoing() else { return }
+            guard keepGoing() else { return ran }
             guard let signature = CLKernels.byName[launch.kernel], signature.file.rawValue == launch.file else { continue }
             let key = launch.file + "\n" + launch.options
             if programs[key] == nil {
@@ -163,7 +166,8 @@ public enum OpenCLCompileHelper {
             else { continue }
             guard (try? CLLaunch.enqueue(kernel, signature, on: device, arguments: arguments, global: launch.global,
                                          local: launch.local)) != nil else { continue }
-            clFinish(device.queue)
+            if clFinish(device.queue) == CL_SUCCESS { ran += 1 }
         }
+        return ran
     }
 }

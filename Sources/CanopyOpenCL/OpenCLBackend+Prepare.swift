@@ -66,6 +66,7 @@ extension OpenCLBackend {
             }
         }
         preparedLaunches.formUnion(current.launches)
+        preparedWarmups = current.warmups
         programs.savesWaitForQuietSync = true
         programs.prepare(current.programs)
         startCompileHelper(current)

@@ -102,6 +102,8 @@ public final class OpenCLBackend: Backend {
     var rehearsal: CLRehearsal?
     /// Every launch shape the plans prepared so far make (kernel, global and local sizes asked for).
     var preparedLaunches: Set<CLLaunchShape> = []
+    /// The launches of the last plan prepared, as a compile helper replays them (see ``OpenCLCompileHelper``).
+    var preparedWarmups: [CLWarmupLaunch] = []
     /// The compile helper process started for the last plan prepared, if any (see ``OpenCLCompileHelper``).
     var compileHelper: Process?
 
