@@ -143,7 +143,8 @@ final class CLProgramCache: @unchecked Sendable {
 
     /// Starts building (or loading) in the background every program of `keys` not built or started yet, in the
     /// order given, on up to as many threads as the host has cores (OpenCL allows building different programs
-    /// from different threads). Returns at once. A program that fails to build throws when a launch needs it,
+    /// from different threads), or on one where the driver compiles one program at a time
+    /// (``OpenCLDeviceInfo/compilesOneKernelAtATime``). Returns at once. A program that fails to build throws when a launch needs it,
     /// as it would have without preparing.
     func prepare(_ keys: [CLProgramKey]) {
         let fresh: [CLProgramKey] = lock.withLock {
@@ -156,7 +157,10 @@ final class CLProgramCache: @unchecked Sendable {
             return fresh
         }
         guard !fresh.isEmpty else { return }
-        let threads = min(fresh.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        // One thread where the driver compiles one program at a time anyway (a second would only hold the lock
+        // the first-needed program's kernels wait for).
+        let cores = device.info.compilesOneKernelAtATime ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let threads = min(fresh.count, max(1, cores))
         for _ in 0..<threads {
             backgroundWork.enter()
             // Threads of their own, not the shared pool: a caller waiting for a build must never hold the thread
