@@ -20,6 +20,9 @@ struct CLWarmupLaunch: Codable, Hashable {
     let local: [Int]
     let arguments: [Argument]
 
+    /// The program this launch needs (nil for a file this build does not know).
+    var programKey: CLProgramKey? { CLKernelFile(rawValue: file).map { CLProgramKey(file: $0, options: options) } }
+
     init(_ signature: CLKernelSignature, options: String, arguments: [CLArgument], global: [Int], local: [Int]) {
         file = signature.file.rawValue
         self.options = options
@@ -59,12 +62,13 @@ struct CLWarmupJob: Codable {
 /// The helper replays the plan's launches from the last to the first (this process compiles from the first), each
 /// on zero-filled buffers of its own with the lengths and scalars the real launch has, so every launch stays in
 /// bounds exactly as the real one does; it shares no memory with this process and cannot change its buffers. It
-/// stops when its parent exits. If it fails or is slow, this process compiles what it needs itself, as it would
+/// stops when its parent exits. A helper starts only when the host has an idle core (``hasIdleCore``), unless
+/// `CANOPY_OPENCL_COMPILE_HELPER` is `1` (always) or `0` (never). If it fails or is slow, this process compiles what it needs itself, as it would
 /// without it: the helper only ever saves work.
 public enum OpenCLCompileHelper {
     /// The environment variable naming the job file of a helper process.
     static let jobVariable = "CANOPY_OPENCL_COMPILE_JOB"
-    /// `CANOPY_OPENCL_COMPILE_HELPER=0` turns helpers off (to measure without them).
+    /// `CANOPY_OPENCL_COMPILE_HELPER=0` turns helpers off, `=1` starts them even on a busy host (to measure).
     static let switchVariable = "CANOPY_OPENCL_COMPILE_HELPER"
 
     private static let lock = NSLock()
@@ -88,7 +92,8 @@ public enum OpenCLCompileHelper {
     /// to spare, and helpers are not switched off.
     static func isUseful(for device: OpenCLDeviceInfo, environment: [String: String]) -> Bool {
         lock.withLock { offered } && environment[switchVariable] != "0" && device.compilesOneKernelAtATime
-            && device.keepsCompiledKernels(environment: environment) && hasIdleCore
+            && device.keepsCompiledKernels(environment: environment)
+            && (environment[switchVariable] == "1" || hasIdleCore)
     }
 
     /// Whether the host has a core that nothing else uses: more than one core, and a load average (last minute,

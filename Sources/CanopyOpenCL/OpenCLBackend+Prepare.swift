@@ -68,19 +68,28 @@ extension OpenCLBackend {
         preparedLaunches.formUnion(current.launches)
         preparedWarmups = current.warmups
         programs.savesWaitForQuietSync = true
-        programs.prepare(current.programs)
-        startCompileHelper(current)
+        if startCompileHelper(current) {
+            // The helper compiles from the last launch back: build ahead only the programs the first half of the
+            // launches needs; the others are built at their first launch, by when the helper has usually put
+            // them in the driver's cache (building them here too would compile them twice).
+            let firstHalf = Set(current.warmups.prefix((current.warmups.count + 1) / 2).compactMap(\.programKey))
+            programs.prepare(current.programs.filter { firstHalf.contains($0) })
+        } else {
+            programs.prepare(current.programs)
+        }
     }
 
     /// Starts a compile helper (``OpenCLCompileHelper``) for the rehearsed launches when one is useful on this
     /// device and some program of the plan has never been compiled here (by the disk cache's records): a plan
     /// whose programs are all known compiled starts nothing, so a warm first step costs no extra process.
-    private func startCompileHelper(_ rehearsal: CLRehearsal) {
+    /// Returns whether it started one.
+    private func startCompileHelper(_ rehearsal: CLRehearsal) -> Bool {
         let environment = ProcessInfo.processInfo.environment
         guard compileHelper?.isRunning != true, !rehearsal.warmups.isEmpty,
               OpenCLCompileHelper.isUseful(for: device.info, environment: environment),
               rehearsal.programs.contains(where: { !programs.isOnDisk($0) })
-        else { return }
+        else { return false }
         compileHelper = OpenCLCompileHelper.start(rehearsal.warmups, device: device.info)
+        return compileHelper != nil
     }
 }

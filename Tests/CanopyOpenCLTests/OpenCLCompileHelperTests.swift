@@ -61,6 +61,7 @@ final class OpenCLCompileHelperTests: OpenCLScratchTestCase {
                        backend.preparedLaunches)
         for warmup in warmups {
             let signature = try XCTUnwrap(CLKernels.byName[warmup.kernel])
+            XCTAssertEqual(warmup.programKey, CLProgramKey(file: signature.file, options: warmup.options), warmup.kernel)
             XCTAssertEqual(warmup.arguments.count, signature.parameters.count, warmup.kernel)
             for argument in warmup.arguments {
                 if case let .buffer(count) = argument { XCTAssertGreaterThan(count, 0, warmup.kernel) }
@@ -68,6 +69,8 @@ final class OpenCLCompileHelperTests: OpenCLScratchTestCase {
         }
         // This process never called serveIfAsked(): re-running the test runner as a helper would run the tests.
         XCTAssertNil(backend.compileHelper)
+        XCTAssertFalse(OpenCLCompileHelper.isUseful(for: backend.deviceInfo,
+                                                    environment: [OpenCLCompileHelper.switchVariable: "1"]))
         let job = CLWarmupJob(platform: 0, device: 1, launches: warmups)
         let decoded = try JSONDecoder().decode(CLWarmupJob.self, from: try JSONEncoder().encode(job))
         XCTAssertEqual(decoded.launches, warmups)
