@@ -51,8 +51,8 @@ struct CLWarmupJob: Codable {
 /// A second process that compiles a plan's kernels into the driver's persistent kernel cache while this process
 /// compiles the others, for a driver that compiles one kernel at a time per process and keeps what it compiled
 /// for every process (PoCL: ``OpenCLDeviceInfo/compilesOneKernelAtATime`` and
-/// ``OpenCLDeviceInfo/keepsCompiledKernels(environment:)``). On a machine with two or more cores this process's
-/// first step finds about half its kernels compiled when it reaches them.
+/// ``OpenCLDeviceInfo/keepsCompiledKernels(environment:)``). With a second core idle, this process's first step
+/// finds part of its kernels (and programs) compiled when it reaches them.
 ///
 /// The helper is this same executable, started again with `CANOPY_OPENCL_COMPILE_JOB` naming a job file: an
 /// executable offers itself by calling ``serveIfAsked()`` first thing in `main` (the `canopy` command does); in a
@@ -62,9 +62,9 @@ struct CLWarmupJob: Codable {
 /// The helper replays the plan's launches from the last to the first (this process compiles from the first), each
 /// on zero-filled buffers of its own with the lengths and scalars the real launch has, so every launch stays in
 /// bounds exactly as the real one does; it shares no memory with this process and cannot change its buffers. It
-/// stops when its parent exits. A helper starts only when the host has an idle core (``hasIdleCore``), unless
-/// `CANOPY_OPENCL_COMPILE_HELPER` is `1` (always) or `0` (never). If it fails or is slow, this process compiles what it needs itself, as it would
-/// without it: the helper only ever saves work.
+/// stops when its parent exits, and after two minutes in any case. A helper starts only when the host has an idle
+/// core (``hasIdleCore``), unless `CANOPY_OPENCL_COMPILE_HELPER` is `1` (always) or `0` (never). If it fails or
+/// is slow, this process compiles what it needs itself, as it would without it: the helper only ever saves work.
 public enum OpenCLCompileHelper {
     /// The environment variable naming the job file of a helper process.
     static let jobVariable = "CANOPY_OPENCL_COMPILE_JOB"
@@ -115,7 +115,8 @@ public enum OpenCLCompileHelper {
         do {
             try JSONEncoder().encode(job).write(to: file)
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            guard let executable = Bundle.main.executableURL else { return nil }
+            process.executableURL = executable
             process.arguments = []
             var environment = ProcessInfo.processInfo.environment
             environment[jobVariable] = file.path
@@ -135,6 +136,8 @@ public enum OpenCLCompileHelper {
     /// The helper's work: reads and deletes the job file, opens the device, and replays the launches, stopping
     /// early when the parent has gone. Failures end the helper quietly (the parent compiles for itself).
     static func serve(jobFile: URL, environment: [String: String]) {
+        // Whatever happens (a launch that never ends on zeros, a parent that never ends), gone in two minutes.
+        alarm(120)
         let parent = getppid()
         guard let data = try? Data(contentsOf: jobFile) else { return }
         try? FileManager.default.removeItem(at: jobFile)
@@ -159,7 +162,9 @@ public enum OpenCLCompileHelper {
         var ran = 0
         for launch in launches {
             guard keepGoing() else { return ran }
-            guard let signature = CLKernels.byName[launch.kernel], signature.file.rawValue == launch.file else { continue }
+            guard let signature = CLKernels.byName[launch.kernel], signature.file.rawValue == launch.file else {
+                continue
+            }
             let key = launch.file + "\n" + launch.options
             if programs[key] == nil {
                 guard let source = try? sources.programSource(of: launch.file),

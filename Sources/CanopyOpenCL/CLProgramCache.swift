@@ -67,10 +67,10 @@ private final class CLPendingBuild {
 /// Programs by (file, build options), built once per backend; binaries cached on disk across processes.
 ///
 /// Programs are built when a kernel first needs one, or ahead of need by ``prepare(_:)``: in the background, in
-/// the order given, on as many threads as the host has cores, while the caller goes on (a launch that needs a
-/// program still being built waits for that one only). Binaries are saved at sync points once their kernels
-/// have run (see ``saveLaunchedBinaries()``); ``waitForBackgroundWork()`` waits for background builds and
-/// writes, and so do ``statistics`` and `deinit`.
+/// the order given, on as many threads as the host has cores (one where the driver compiles one program at a
+/// time), while the caller goes on (a launch that needs a program still being built waits for that one only).
+/// Binaries are saved at sync points once their kernels have run (see ``saveLaunchedBinaries()``);
+/// ``waitForBackgroundWork()`` waits for background builds and writes, and so do ``statistics`` and `deinit`.
 ///
 /// Shared with its builder threads and the binary writer: the tables and counts are guarded by `lock`; a
 /// ``CLProgram``'s `launched`, `saved` and `kernels` and the sync flags are touched only by the thread that
@@ -144,8 +144,8 @@ final class CLProgramCache: @unchecked Sendable {
     /// Starts building (or loading) in the background every program of `keys` not built or started yet, in the
     /// order given, on up to as many threads as the host has cores (OpenCL allows building different programs
     /// from different threads), or on one where the driver compiles one program at a time
-    /// (``OpenCLDeviceInfo/compilesOneKernelAtATime``). Returns at once. A program that fails to build throws when a launch needs it,
-    /// as it would have without preparing.
+    /// (``OpenCLDeviceInfo/compilesOneKernelAtATime``). Returns at once. A program that fails to build throws
+    /// when a launch needs it, as it would have without preparing.
     func prepare(_ keys: [CLProgramKey]) {
         let fresh: [CLProgramKey] = lock.withLock {
             var fresh: [CLProgramKey] = []

@@ -25,11 +25,13 @@ final class CLRehearsal {
         if seen.insert(key).inserted { programs.append(key) }
     }
 
-    func noteLaunch(_ signature: CLKernelSignature, options: String, arguments: [CLArgument], global: [Int], local: [Int]) {
+    func noteLaunch(_ signature: CLKernelSignature, options: String, arguments: [CLArgument], global: [Int],
+                    local: [Int]) {
         note(CLProgramKey(file: signature.file, options: options))
         launches.insert(CLLaunchShape(kernel: signature.name, global: global, local: local))
         if warmed.insert([signature.name, options, "\(global)", "\(local)"]).inserted {
-            warmups.append(CLWarmupLaunch(signature, options: options, arguments: arguments, global: global, local: local))
+            warmups.append(CLWarmupLaunch(signature, options: options, arguments: arguments, global: global,
+                                          local: local))
         }
     }
 

@@ -61,7 +61,8 @@ final class OpenCLCompileHelperTests: OpenCLScratchTestCase {
                        backend.preparedLaunches)
         for warmup in warmups {
             let signature = try XCTUnwrap(CLKernels.byName[warmup.kernel])
-            XCTAssertEqual(warmup.programKey, CLProgramKey(file: signature.file, options: warmup.options), warmup.kernel)
+            XCTAssertEqual(warmup.programKey, CLProgramKey(file: signature.file, options: warmup.options),
+                           warmup.kernel)
             XCTAssertEqual(warmup.arguments.count, signature.parameters.count, warmup.kernel)
             for argument in warmup.arguments {
                 if case let .buffer(count) = argument { XCTAssertGreaterThan(count, 0, warmup.kernel) }
