@@ -181,7 +181,7 @@ __kernel void canopy_unary_backward_bias_gradient(__global const float* x, __glo
 // work-items one after another (CPU drivers), where one work-item per channel strides through memory: each
 // work-item takes COLUMN_BLOCK neighbouring channels through every row, so its loads and stores are contiguous
 // and its COLUMN_BLOCK sums independent (the compiler vectorises them). dBias[c] sums over the rows in order, as
-// the row kernel with one lane per channel does.
+// the row kernel with one lane per channel does; so does the last, partial block.
 #define COLUMN_BLOCK 8
 #define UNARY_BACKWARD_COLUMNS_LOOP(GRAD, WIDTH)                                                       \
     for (int o = 0; o < outer; ++o) {                                                                 \
@@ -207,6 +207,18 @@ __kernel void canopy_unary_backward_bias_gradient(__global const float* x, __glo
         for (int k = 0; k < WIDTH; ++k) dBias[c0 + k] = acc[k];                                       \
     }
 
+// f'(x, y) · dy for the host's UnaryFunction.clCode chosen at run time, one element at a time.
+inline float unary_grad_of(const int function, const float x, const float y, const float dy) {
+    switch (function) {
+    case 1: return relu_grad(x, y, dy);
+    case 2: return sigmoid_grad(x, y, dy);
+    case 3: return tanh_grad(x, y, dy);
+    case 4: return gelu_grad(x, y, dy);
+    case 5: return silu_grad(x, y, dy);
+    default: return identity_grad(x, y, dy);
+    }
+}
+
 __kernel void canopy_unary_backward_bias_gradient_columns(__global const float* x, __global const float* y,
                                                           __global const float* dy, __global float* dx,
                                                           __global float* dBias, const int outer,
@@ -214,8 +226,22 @@ __kernel void canopy_unary_backward_bias_gradient_columns(__global const float* 
     const int c0 = (int)get_global_id(0) * COLUMN_BLOCK;
     if (c0 >= channels) return;
     const int count = min(COLUMN_BLOCK, channels - c0);
-    if (count == COLUMN_BLOCK) UNARY_BACKWARD_COLUMNS(COLUMN_BLOCK)   // a full block: constant width, unrolled
-    else UNARY_BACKWARD_COLUMNS(count)                                 // the last, partial block
+    if (count == COLUMN_BLOCK) {
+        UNARY_BACKWARD_COLUMNS(COLUMN_BLOCK)   // a full block: constant width, unrolled, one loop per function
+    } else {
+        // The last, partial block, a column at a time with the function's switch per element: slow, but one loop
+        // instead of one more per function, which halves the kernel's compile time (PoCL compiles at first launch).
+        for (int k = 0; k < count; ++k) {
+            float acc = 0.0f;
+            for (int o = 0; o < outer; ++o) {
+                const int at = o * channels + c0 + k;
+                const float d = unary_grad_of(function, x[at], y[at], dy[at]);
+                dx[at] = d;
+                acc += d;
+            }
+            dBias[c0 + k] = acc;
+        }
+    }
 }
 
 // ---- Dropout ------------------------------------------------------------------------------------------

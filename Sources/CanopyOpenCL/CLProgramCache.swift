@@ -67,10 +67,10 @@ private final class CLPendingBuild {
 /// Programs by (file, build options), built once per backend; binaries cached on disk across processes.
 ///
 /// Programs are built when a kernel first needs one, or ahead of need by ``prepare(_:)``: in the background, in
-/// the order given, on as many threads as the host has cores, while the caller goes on (a launch that needs a
-/// program still being built waits for that one only). Binaries are saved at sync points once their kernels
-/// have run (see ``saveLaunchedBinaries()``); ``waitForBackgroundWork()`` waits for background builds and
-/// writes, and so do ``statistics`` and `deinit`.
+/// the order given, on as many threads as the host has cores (one where the driver compiles one program at a
+/// time), while the caller goes on (a launch that needs a program still being built waits for that one only).
+/// Binaries are saved at sync points once their kernels have run (see ``saveLaunchedBinaries()``);
+/// ``waitForBackgroundWork()`` waits for background builds and writes, and so do ``statistics`` and `deinit`.
 ///
 /// Shared with its builder threads and the binary writer: the tables and counts are guarded by `lock`; a
 /// ``CLProgram``'s `launched`, `saved` and `kernels` and the sync flags are touched only by the thread that
@@ -143,8 +143,9 @@ final class CLProgramCache: @unchecked Sendable {
 
     /// Starts building (or loading) in the background every program of `keys` not built or started yet, in the
     /// order given, on up to as many threads as the host has cores (OpenCL allows building different programs
-    /// from different threads). Returns at once. A program that fails to build throws when a launch needs it,
-    /// as it would have without preparing.
+    /// from different threads), or on one where the driver compiles one program at a time
+    /// (``OpenCLDeviceInfo/compilesOneKernelAtATime``). Returns at once. A program that fails to build throws
+    /// when a launch needs it, as it would have without preparing.
     func prepare(_ keys: [CLProgramKey]) {
         let fresh: [CLProgramKey] = lock.withLock {
             var fresh: [CLProgramKey] = []
@@ -156,7 +157,10 @@ final class CLProgramCache: @unchecked Sendable {
             return fresh
         }
         guard !fresh.isEmpty else { return }
-        let threads = min(fresh.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        // One thread where the driver compiles one program at a time anyway (a second would only hold the lock
+        // the first-needed program's kernels wait for).
+        let cores = device.info.compilesOneKernelAtATime ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let threads = min(fresh.count, max(1, cores))
         for _ in 0..<threads {
             backgroundWork.enter()
             // Threads of their own, not the shared pool: a caller waiting for a build must never hold the thread
@@ -218,13 +222,7 @@ final class CLProgramCache: @unchecked Sendable {
         // Where the driver caches kernels itself: the kernels an earlier run's record says it compiled, if any.
         var recorded: Set<String>?
         if let disk {
-            var hash = FNV1a64()
-            let info = device.info
-            for field in ["canopy-program-cache-1", info.platformName, info.platformVersion, info.name,
-                          info.driverVersion, info.deviceVersion, options, source] {
-                hash.add(field: field)
-            }
-            let url = disk.url(file: file, key: hash.value, binary: savesBinaries)
+            let url = diskURL(disk, file: file, options: options, source: source)
             cacheURL = url
             if !savesBinaries {
                 // Only a record: the driver's own cache has the kernels if an earlier run compiled them.
@@ -244,6 +242,25 @@ final class CLProgramCache: @unchecked Sendable {
         let program = CLProgram(program: built, file: file, cacheURL: cacheURL, saved: recorded ?? [])
         try checkAgainstTable(program)
         return (program, made)
+    }
+
+    /// The disk cache file of `file`'s program built with `options` from `source` on this device and driver.
+    private func diskURL(_ disk: CLDiskCache, file: String, options: String, source: String) -> URL {
+        var hash = FNV1a64()
+        let info = device.info
+        for field in ["canopy-program-cache-1", info.platformName, info.platformVersion, info.name,
+                      info.driverVersion, info.deviceVersion, options, source] {
+            hash.add(field: field)
+        }
+        return disk.url(file: file, key: hash.value, binary: savesBinaries)
+    }
+
+    /// Whether the disk cache has a file (binary or record) for `key`'s program: false when this device and driver
+    /// have not compiled it in an earlier run, or when the disk cache is off.
+    func isOnDisk(_ key: CLProgramKey) -> Bool {
+        guard let disk, let source = try? sources.programSource(of: key.file.rawValue) else { return false }
+        let url = diskURL(disk, file: key.file.rawValue, options: key.options, source: source)
+        return FileManager.default.fileExists(atPath: url.path)
     }
 
     /// Throws unless every kernel of a freshly loaded program is in the table generated from `Kernels/` at build

@@ -1,4 +1,5 @@
 import CanopyCore
+import Foundation
 
 /// One kernel launch as a rehearsal sees it: the kernel and the sizes asked for (before any shrinking to the
 /// kernel's work-group limit).
@@ -15,14 +16,23 @@ final class CLRehearsal {
     private(set) var programs: [CLProgramKey] = []
     private var seen: Set<CLProgramKey> = []
     private(set) var launches: Set<CLLaunchShape> = []
+    /// The first launch of each kernel with each shape and build options, in the order the plan makes them, with
+    /// its arguments' kinds, lengths and scalars (for a compile helper, ``OpenCLCompileHelper``).
+    private(set) var warmups: [CLWarmupLaunch] = []
+    private var warmed: Set<[String]> = []
 
     private func note(_ key: CLProgramKey) {
         if seen.insert(key).inserted { programs.append(key) }
     }
 
-    func noteLaunch(_ signature: CLKernelSignature, options: String, global: [Int], local: [Int]) {
+    func noteLaunch(_ signature: CLKernelSignature, options: String, arguments: [CLArgument], global: [Int],
+                    local: [Int]) {
         note(CLProgramKey(file: signature.file, options: options))
         launches.insert(CLLaunchShape(kernel: signature.name, global: global, local: local))
+        if warmed.insert([signature.name, options, "\(global)", "\(local)"]).inserted {
+            warmups.append(CLWarmupLaunch(signature, options: options, arguments: arguments, global: global,
+                                          local: local))
+        }
     }
 
     /// The kernel object when its program is built already, else a stand-in with the device's work-group limit:
@@ -58,7 +68,30 @@ extension OpenCLBackend {
             }
         }
         preparedLaunches.formUnion(current.launches)
+        preparedWarmups = current.warmups
         programs.savesWaitForQuietSync = true
-        programs.prepare(current.programs)
+        if startCompileHelper(current) {
+            // The helper compiles from the last launch back: build ahead only the programs the first half of the
+            // launches needs; the others are built at their first launch, by when the helper has usually put
+            // them in the driver's cache (building them here too would compile them twice).
+            let firstHalf = Set(current.warmups.prefix((current.warmups.count + 1) / 2).compactMap(\.programKey))
+            programs.prepare(current.programs.filter { firstHalf.contains($0) })
+        } else {
+            programs.prepare(current.programs)
+        }
+    }
+
+    /// Starts a compile helper (``OpenCLCompileHelper``) for the rehearsed launches when one is useful on this
+    /// device and some program of the plan has never been compiled here (by the disk cache's records): a plan
+    /// whose programs are all known compiled starts nothing, so a warm first step costs no extra process.
+    /// Returns whether it started one.
+    private func startCompileHelper(_ rehearsal: CLRehearsal) -> Bool {
+        let environment = ProcessInfo.processInfo.environment
+        guard compileHelper?.isRunning != true, !rehearsal.warmups.isEmpty,
+              OpenCLCompileHelper.isUseful(for: device.info, environment: environment),
+              rehearsal.programs.contains(where: { !programs.isOnDisk($0) })
+        else { return false }
+        compileHelper = OpenCLCompileHelper.start(rehearsal.warmups, device: device.info)
+        return compileHelper != nil
     }
 }

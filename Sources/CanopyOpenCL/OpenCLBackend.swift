@@ -102,6 +102,10 @@ public final class OpenCLBackend: Backend {
     var rehearsal: CLRehearsal?
     /// Every launch shape the plans prepared so far make (kernel, global and local sizes asked for).
     var preparedLaunches: Set<CLLaunchShape> = []
+    /// The launches of the last plan prepared, as a compile helper replays them (see ``OpenCLCompileHelper``).
+    var preparedWarmups: [CLWarmupLaunch] = []
+    /// The compile helper process started for the last plan prepared, if any (see ``OpenCLCompileHelper``).
+    var compileHelper: Process?
 
     /// Opens an OpenCL device.
     /// - Parameters:
@@ -205,6 +209,8 @@ public final class OpenCLBackend: Backend {
 
     deinit {
         waitForDiskCache()
+        // A helper still compiling works for a process that no longer needs it.
+        if let compileHelper, compileHelper.isRunning { compileHelper.terminate() }
     }
 
     // MARK: - Helpers for the kernel families
@@ -227,7 +233,7 @@ public final class OpenCLBackend: Backend {
     func launch(_ kernel: CLKernelSignature, _ arguments: [CLArgument], global: [Int], local: [Int]) throws {
         let options = tunables.options(for: kernel.file)
         if let rehearsal {
-            return rehearsal.noteLaunch(kernel, options: options, global: global, local: local)
+            return rehearsal.noteLaunch(kernel, options: options, arguments: arguments, global: global, local: local)
         }
         let object = try programs.kernel(kernel, options: options)
         try CLLaunch.enqueue(object, kernel, on: device, arguments: arguments, global: global, local: local)

@@ -35,6 +35,12 @@ public struct OpenCLDeviceInfo: Equatable, Sendable, CustomStringConvertible {
         platformName == "Portable Computing Language" && environment["POCL_KERNEL_CACHE"] != "0"
     }
 
+    /// Whether the driver compiles one kernel at a time in a process, however many threads ask (PoCL 3 holds one
+    /// process-wide lock around its LLVM work and another around each kernel's code generation and linking): then
+    /// a second process compiling into the driver's persistent cache (see ``keepsCompiledKernels(environment:)``)
+    /// is the only way to use a second core for compiling.
+    public var compilesOneKernelAtATime: Bool { platformName == "Portable Computing Language" }
+
     /// The `P:D` selector that picks exactly this device.
     public var selector: String { "\(platformIndex):\(deviceIndex)" }
 

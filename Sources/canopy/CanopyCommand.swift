@@ -9,6 +9,12 @@ struct CanopyCommand: ParsableCommand {
         abstract: "Canopy: multi-task learning from a model file, on OpenCL or on the CPU.",
         subcommands: [TrainCommand.self, CheckCommand.self, DevicesCommand.self, EvaluateCommand.self, PredictCommand.self,
                       TuneCommand.self, ReportCommand.self, ExportCommand.self])
+
+    /// Does the work of an OpenCL compile helper when started as one (``OpenCLCompileHelper``), else runs the command.
+    static func main() {
+        OpenCLCompileHelper.serveIfAsked()
+        main(nil)
+    }
 }
 
 /// Runs a command body; prints Canopy's errors as one `error:` line and exits with status 1.

@@ -153,4 +153,6 @@ extension CanopyBenchmarksCommand {
     }
 }
 
+// A cold OpenCL first step starts this executable again as its compile helper (OpenCLCompileHelper).
+OpenCLCompileHelper.serveIfAsked()
 CanopyBenchmarksCommand.main()

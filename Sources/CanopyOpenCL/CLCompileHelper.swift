@@ -1,0 +1,194 @@
+import CanopyCore
+import COpenCL
+import Foundation
+
+/// One launch a rehearsal saw, as a compile helper replays it: the program, the kernel, the sizes asked for and
+/// the arguments' kinds, with each buffer's length and each scalar's value (never a buffer's contents).
+struct CLWarmupLaunch: Codable, Hashable {
+    /// One argument: a buffer of `count` floats, or a scalar of the kernel's type.
+    enum Argument: Codable, Hashable {
+        case buffer(count: Int)
+        case int(Int)
+        case float(Float)
+        case uint(UInt32)
+    }
+
+    let file: String
+    let options: String
+    let kernel: String
+    let global: [Int]
+    let local: [Int]
+    let arguments: [Argument]
+
+    /// The program this launch needs (nil for a file this build does not know).
+    var programKey: CLProgramKey? { CLKernelFile(rawValue: file).map { CLProgramKey(file: $0, options: options) } }
+
+    init(_ signature: CLKernelSignature, options: String, arguments: [CLArgument], global: [Int], local: [Int]) {
+        file = signature.file.rawValue
+        self.options = options
+        kernel = signature.name
+        self.global = global
+        self.local = local
+        self.arguments = arguments.map {
+            switch $0 {
+            case let .buffer(buffer): return .buffer(count: buffer.count)
+            case let .int(value): return .int(value)
+            case let .float(value): return .float(value)
+            case let .uint(value): return .uint(value)
+            }
+        }
+    }
+}
+
+/// What a compile helper process is asked to do: open the device `platform:device`, and replay `launches` in
+/// order on buffers of its own.
+struct CLWarmupJob: Codable {
+    let platform: Int
+    let device: Int
+    let launches: [CLWarmupLaunch]
+}
+
+/// A second process that compiles a plan's kernels into the driver's persistent kernel cache while this process
+/// compiles the others, for a driver that compiles one kernel at a time per process and keeps what it compiled
+/// for every process (PoCL: ``OpenCLDeviceInfo/compilesOneKernelAtATime`` and
+/// ``OpenCLDeviceInfo/keepsCompiledKernels(environment:)``). With a second core idle, this process's first step
+/// finds part of its kernels (and programs) compiled when it reaches them.
+///
+/// The helper is this same executable, started again with `CANOPY_OPENCL_COMPILE_JOB` naming a job file: an
+/// executable offers itself by calling ``serveIfAsked()`` first thing in `main` (the `canopy` command does); in a
+/// process that has not called it (a test runner, a program embedding Canopy) no helper is started and nothing
+/// changes.
+///
+/// The helper replays the plan's launches from the last to the first (this process compiles from the first), each
+/// on zero-filled buffers of its own with the lengths and scalars the real launch has, so every launch stays in
+/// bounds exactly as the real one does; it shares no memory with this process and cannot change its buffers. It
+/// stops when its parent exits, and after two minutes in any case. A helper starts only when the host has an idle
+/// core (``hasIdleCore``), unless `CANOPY_OPENCL_COMPILE_HELPER` is `1` (always) or `0` (never). If it fails or
+/// is slow, this process compiles what it needs itself, as it would without it: the helper only ever saves work.
+public enum OpenCLCompileHelper {
+    /// The environment variable naming the job file of a helper process.
+    static let jobVariable = "CANOPY_OPENCL_COMPILE_JOB"
+    /// `CANOPY_OPENCL_COMPILE_HELPER=0` turns helpers off, `=1` starts them even on a busy host (to measure).
+    static let switchVariable = "CANOPY_OPENCL_COMPILE_HELPER"
+
+    private static let lock = NSLock()
+    /// Whether this executable called ``serveIfAsked()`` (guarded by `lock`).
+    nonisolated(unsafe) private static var offered = false
+
+    /// Call first thing in an executable's `main`: in a helper process started by an ``OpenCLBackend`` this does the
+    /// helper's work and exits the process; otherwise it returns at once, and from then on backends in this process
+    /// may start this executable as a helper.
+    public static func serveIfAsked() {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment[jobVariable], !path.isEmpty {
+            serve(jobFile: URL(fileURLWithPath: path), environment: environment)
+            exit(0)
+        }
+        lock.withLock { offered = true }
+    }
+
+    /// Whether a helper may be started for `device` in this process: the executable offered itself, the driver
+    /// compiles one kernel at a time per process and keeps its kernels for other processes, the host has a core
+    /// to spare, and helpers are not switched off.
+    static func isUseful(for device: OpenCLDeviceInfo, environment: [String: String]) -> Bool {
+        lock.withLock { offered } && environment[switchVariable] != "0" && device.compilesOneKernelAtATime
+            && device.keepsCompiledKernels(environment: environment)
+            && (environment[switchVariable] == "1" || hasIdleCore)
+    }
+
+    /// Whether the host has a core that nothing else uses: more than one core, and a load average (last minute,
+    /// this process included) more than half a core below their number. Measured on 2 cores (PoCL, W1–W3 cold
+    /// first steps): at load 1.3 a helper cut them from 3.2–4.8 s to 2.0–3.4 s; from load 1.5 it gained nothing;
+    /// at load 5 it made them 20–40 % slower (it only takes time from this process and from the others).
+    static var hasIdleCore: Bool {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var load = [Double](repeating: 0, count: 1)
+        guard cores > 1, getloadavg(&load, 1) == 1 else { return false }
+        return load[0] < Double(cores) - 0.5
+    }
+
+    /// Starts a helper replaying `launches` (in the order the plan makes them; the helper takes them last first) on
+    /// `device`. Returns the running process, or nil when it could not be started (nothing else happens then).
+    static func start(_ launches: [CLWarmupLaunch], device: OpenCLDeviceInfo) -> Process? {
+        let job = CLWarmupJob(platform: device.platformIndex, device: device.deviceIndex, launches: launches.reversed())
+        let file = FileManager.default.temporaryDirectory
+            .appendingPathComponent("canopy-compile-job-\(getpid())-\(UUID().uuidString).json")
+        do {
+            try JSONEncoder().encode(job).write(to: file)
+            let process = Process()
+            guard let executable = Bundle.main.executableURL else { return nil }
+            process.executableURL = executable
+            process.arguments = []
+            var environment = ProcessInfo.processInfo.environment
+            environment[jobVariable] = file.path
+            process.environment = environment
+            // Never the parent's output: a parent whose output is read to its end must not wait for the helper.
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        } catch {
+            try? FileManager.default.removeItem(at: file)
+            return nil
+        }
+    }
+
+    /// The helper's work: reads and deletes the job file, opens the device, and replays the launches, stopping
+    /// early when the parent has gone. Failures end the helper quietly (the parent compiles for itself).
+    static func serve(jobFile: URL, environment: [String: String]) {
+        // Whatever happens (a launch that never ends on zeros, a parent that never ends), gone in two minutes.
+        alarm(120)
+        let parent = getppid()
+        guard let data = try? Data(contentsOf: jobFile) else { return }
+        try? FileManager.default.removeItem(at: jobFile)
+        guard let job = try? JSONDecoder().decode(CLWarmupJob.self, from: data),
+              let device = try? CLDevice(selector: .platformDevice(platform: job.platform, device: job.device),
+                                         environment: environment)
+        else { return }
+        let sources = KernelSources(directory: environment["CANOPY_KERNEL_DIR"].flatMap {
+            $0.isEmpty ? nil : URL(fileURLWithPath: $0)
+        })
+        replay(job.launches, on: device, sources: sources) { getppid() == parent }
+    }
+
+    /// Builds each launch's program (once) and runs the launch on fresh zero-filled buffers of the recorded
+    /// lengths, waiting for each; skips a launch that cannot be made. Stops when `keepGoing` says so. Returns how
+    /// many launches ran.
+    @discardableResult
+    static func replay(_ launches: [CLWarmupLaunch], on device: CLDevice, sources: KernelSources,
+                       keepGoing: () -> Bool = { true }) -> Int {
+        var programs: [String: cl_program] = [:]
+        defer { programs.values.forEach { clReleaseProgram($0) } }
+        var ran = 0
+        for launch in launches {
+            guard keepGoing() else { return ran }
+            guard let signature = CLKernels.byName[launch.kernel], signature.file.rawValue == launch.file else {
+                continue
+            }
+            let key = launch.file + "\n" + launch.options
+            if programs[key] == nil {
+                guard let source = try? sources.programSource(of: launch.file),
+                      let program = try? CLCompiler.build(source: source, file: launch.file, options: launch.options,
+                                                          device: device)
+                else { continue }
+                programs[key] = program
+            }
+            guard let program = programs[key],
+                  let kernel = try? CLKernel(program: program, name: launch.kernel, device: device, file: launch.file),
+                  let arguments = try? launch.arguments.map({ argument -> CLArgument in
+                      switch argument {
+                      case let .buffer(count): return .buffer(try CLBuffer(device: device, count: count))
+                      case let .int(value): return .int(value)
+                      case let .float(value): return .float(value)
+                      case let .uint(value): return .uint(value)
+                      }
+                  })
+            else { continue }
+            guard (try? CLLaunch.enqueue(kernel, signature, on: device, arguments: arguments, global: launch.global,
+                                         local: launch.local)) != nil else { continue }
+            if clFinish(device.queue) == CL_SUCCESS { ran += 1 }
+        }
+        return ran
+    }
+}
