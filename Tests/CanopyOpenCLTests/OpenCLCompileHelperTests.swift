@@ -21,7 +21,7 @@ final class OpenCLCompileHelperTests: OpenCLScratchTestCase {
             let x = g.input("x", shape: [9, 12])
             let w1 = g.parameter("w1", shape: [12, 7], initializer: .heUniform(fanIn: 12))
             let w2 = g.parameter("w2", shape: [7, 5], initializer: .heUniform(fanIn: 7))
-            let logits = try g.matmul(try g.unary(.relu, try g.matmul(x, w1)), w2)
+            let logits = try g.matmul(g.unary(.relu, g.matmul(x, w1)), w2)
             let mask = g.input("mask", shape: [9])
             let rows = try g.softmaxCrossEntropy(logits: logits, labels: g.input("labels", shape: [9]), mask: mask)
             loss = try g.maskedMean(rows.rowLoss, mask: mask).loss
