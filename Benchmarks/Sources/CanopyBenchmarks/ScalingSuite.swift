@@ -46,7 +46,12 @@ struct ScalingSuite {
         print("# \(Date()): weak scaling, median of \(reps) runs of `mpirun -np N canopy check --plan --backend cpu`")
         print("workload | processes × threads | global batch | step (ms) | samples/s | gradients summed / step | wait / step (ms)")
         for id in workloads {
+            guard let workload = Workload.all.first(where: { $0.id == id }) else { throw ScalingError("unknown workload '\(id)'") }
+            // The workload's data as `workloads` writes it, and its model file pointing there from the scratch folder.
+            let data = directory.appendingPathComponent(".scratch")
+            try workload.writeData(to: data.appendingPathComponent("data/\(id)"))
             let source = try String(contentsOf: directory.appendingPathComponent("workloads/\(id).yaml"), encoding: .utf8)
+                .replacingOccurrences(of: "../.scratch/", with: data.path + "/")
             guard let batch = Self.batchSize(in: source) else { throw ScalingError("no batch_size in \(id).yaml") }
             for (processes, threads) in [(1, 1), (1, 2), (2, 1)] {
                 let model = scratch.appendingPathComponent("\(id)-\(processes).yaml")
