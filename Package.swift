@@ -92,7 +92,7 @@ let package = Package(
         ], path: "Tests/CanopyMPIProbe"),
         // Runs the MPI build's binaries (CANOPY_MPI_BUILD, made by Scripts/test) under mpirun: shared memory and
         // TCP between two network namespaces; and checks that the default build links no MPI.
-        .testTarget(name: "CanopyMPITests", dependencies: ["canopy", "CanopyTrain"]),
+        .testTarget(name: "CanopyMPITests", dependencies: ["canopy", "CanopyTrain", "CanopyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

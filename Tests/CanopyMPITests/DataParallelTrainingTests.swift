@@ -1,3 +1,4 @@
+import CanopyTestSupport
 import CanopyTrain
 import Foundation
 import XCTest
@@ -81,7 +82,7 @@ final class DataParallelTrainingTests: XCTestCase {
 
     /// `canopy train MODEL --backend cpu ARGUMENTS` alone (`ranks` nil) or under `mpirun -np ranks`.
     private func train(_ mpi: MPIRun, ranks: Int?, _ arguments: [String],
-                       file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
+                       file: StaticString = #filePath, line: UInt = #line) throws -> BoundedRun {
         let command = [mpi.binary("canopy"), "train", model.path, "--backend", "cpu"] + arguments
         let finished = ranks.map { ranks in
             try? runWithTimeout(mpi.mpirun, MPIRun.options(ranks: ranks) + command, timeout: 300)

@@ -1,3 +1,4 @@
+import CanopyTestSupport
 import XCTest
 
 /// The default build (no MPI trait) links no MPI: single-machine users need no Open MPI.

@@ -1,3 +1,4 @@
+import CanopyTestSupport
 import Foundation
 import XCTest
 
@@ -65,43 +66,9 @@ struct MPIRun {
     }
 }
 
-/// The end of a process run by ``runWithTimeout(_:_:environment:timeout:)``.
-struct Finished {
-    /// Its exit status (or the signal that ended it).
-    var status: Int32
-    /// Its standard output and error together.
-    var output: String
-    /// Whether it was killed for outliving its timeout.
-    var timedOut: Bool
-}
-
-/// Runs `program` with `arguments` to its end, or kills it (SIGTERM, then SIGKILL five seconds later) after
-/// `timeout` seconds, so that a hung collective fails the test instead of blocking the suite.
+/// Runs `program` with `arguments` to its end, with `MPIRun`'s environment by default, or kills it after `timeout`
+/// seconds, so that a hung collective fails the test instead of blocking the suite.
 func runWithTimeout(_ program: String, _ arguments: [String], environment: [String: String] = MPIRun.environment,
-         timeout: TimeInterval) throws -> Finished {
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-mpi-\(UUID().uuidString).log")
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: output) }
-    let handle = try FileHandle(forWritingTo: output)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = arguments
-    process.environment = environment
-    process.standardOutput = handle
-    process.standardError = handle
-    let ended = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in ended.signal() }
-    try process.run()
-    var timedOut = false
-    if ended.wait(timeout: .now() + timeout) == .timedOut {
-        timedOut = true
-        process.terminate()
-        if ended.wait(timeout: .now() + 5) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            ended.wait()
-        }
-    }
-    try handle.close()
-    return Finished(status: process.terminationStatus, output: try String(contentsOf: output, encoding: .utf8),
-                    timedOut: timedOut)
+                    timeout: TimeInterval) throws -> BoundedRun {
+    try runProcess(URL(fileURLWithPath: program), arguments, environment: environment, timeout: timeout)
 }

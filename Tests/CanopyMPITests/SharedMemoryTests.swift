@@ -1,3 +1,4 @@
+import CanopyTestSupport
 import XCTest
 
 /// `canopy-mpi-probe` under `mpirun` on this machine (Open MPI's shared-memory transport): every collective of

@@ -1,3 +1,4 @@
+import CanopyTestSupport
 import XCTest
 
 /// Two ranks on two "hosts" over TCP: two network namespaces joined by a veth pair with private addresses, a
@@ -38,7 +39,7 @@ struct TwoHostNetwork {
     /// agent that runs Open MPI's daemon in the second namespace, with the TCP transport only and the out-of-band
     /// and TCP traffic held to the veth subnet. Writes the hostfile and the agent into `folder`; returns how mpirun
     /// finished and the agent's calls.
-    func run(_ mpi: MPIRun, _ command: [String], in folder: URL, timeout: TimeInterval = 180) throws -> (Finished, String) {
+    func run(_ mpi: MPIRun, _ command: [String], in folder: URL, timeout: TimeInterval = 180) throws -> (BoundedRun, String) {
         let hostfile = folder.appendingPathComponent("hostfile")
         try "\(addresses[0]) slots=1\n\(addresses[1]) slots=1\n".write(to: hostfile, atomically: true, encoding: .utf8)
         // Open MPI calls the agent as `agent [options] HOST COMMAND...` (as it would ssh); the agent logs the call

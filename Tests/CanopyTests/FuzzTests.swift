@@ -1,4 +1,5 @@
 import Canopy
+import CanopyTestSupport
 import Foundation
 import XCTest
 
@@ -252,39 +253,11 @@ enum Mutator {
 
 extension FuzzRandom: RandomNumberGenerator {}
 
-/// What a bounded run of the executable did.
-struct BoundedResult {
-    var status: Int32, signalled: Bool, timedOut: Bool, stdout: String, stderr: String
-}
-
-/// Runs `canopy` with a time limit; output goes through files so that a chatty process never blocks on a pipe.
-func runCanopyBounded(_ arguments: [String], in directory: URL, timeout: TimeInterval) throws -> BoundedResult {
+/// Runs `canopy` with a time limit (``runProcess(_:_:environment:directory:timeout:)``) in `directory`.
+func runCanopyBounded(_ arguments: [String], in directory: URL, timeout: TimeInterval) throws -> BoundedRun {
     let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("canopy")
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
         throw XCTSkip("the canopy executable is not built next to the tests (\(executable.path))")
     }
-    let outURL = directory.appendingPathComponent(".fuzz-stdout"), errURL = directory.appendingPathComponent(".fuzz-stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-    defer { try? out.close(); try? err.close() }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    process.standardOutput = out
-    process.standardError = err
-    let finished = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in finished.signal() }
-    try process.run()
-    var timedOut = false
-    if finished.wait(timeout: .now() + timeout) == .timedOut {
-        timedOut = true
-        process.terminate()
-        finished.wait()
-    }
-    return BoundedResult(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-                         timedOut: timedOut,
-                         stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                         stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
+    return try runProcess(executable, arguments, directory: directory, timeout: timeout)
 }
