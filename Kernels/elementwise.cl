@@ -256,14 +256,15 @@ inline uint lowbias32(uint x) {
     return x;
 }
 
-// Inverted dropout: u = (hash(hash(i) ^ seed) >> 8) · 2⁻²⁴ (bit-identical to DropoutRandom.uniform);
+// Inverted dropout: u = (hash(hash(firstIndex + i) ^ seed) >> 8) · 2⁻²⁴ (bit-identical to DropoutRandom.uniform);
 // mask[i] = u < p ? 0 : keepScale, y[i] = x[i] · mask[i]. keepScale = 1/(1−p) is computed by the host,
 // because OpenCL's float division need not be correctly rounded and the masks must match bit for bit.
 __kernel void canopy_dropout(__global const float* x, __global float* y, __global float* mask,
-                             const float p, const float keepScale, const uint seed, const int count) {
+                             const float p, const float keepScale, const uint seed, const uint firstIndex,
+                             const int count) {
     const int i = (int)get_global_id(0);
     if (i >= count) return;
-    const float u = (float)(lowbias32(lowbias32((uint)i) ^ seed) >> 8) * (1.0f / 16777216.0f);
+    const float u = (float)(lowbias32(lowbias32(firstIndex + (uint)i) ^ seed) >> 8) * (1.0f / 16777216.0f);
     const float m = u < p ? 0.0f : keepScale;
     mask[i] = m;
     y[i] = x[i] * m;

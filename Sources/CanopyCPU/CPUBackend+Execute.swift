@@ -109,8 +109,8 @@ extension CPUBackend {
             try sum(x: x, y: y, count: count, squares: false)
         case let .sumOfSquares(x, y, count):
             try sum(x: x, y: y, count: count, squares: true)
-        case let .dropout(x, y, mask, probability, seed, count):
-            try dropout(x: x, y: y, mask: mask, probability: probability, seed: seed, count: count)
+        case let .dropout(x, y, mask, probability, seed, count, firstIndex):
+            try dropout(x: x, y: y, mask: mask, probability: probability, seed: seed, count: count, firstIndex: firstIndex)
         case let .sgdUpdate(param, grad, velocity, count, hyper):
             try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper)
         case let .adamUpdate(param, grad, m, v, count, hyper):

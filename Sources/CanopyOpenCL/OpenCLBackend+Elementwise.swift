@@ -53,10 +53,12 @@ extension OpenCLBackend {
     /// Channels per work-item of canopy_unary_backward_bias_gradient_columns (`COLUMN_BLOCK` in elementwise.cl).
     static let columnBlock = 8
 
-    func dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int) throws {
+    func dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int,
+                 firstIndex: Int) throws {
         // Computed here in Swift, exactly as the CPU backend does, so that masks match bit for bit.
         let keepScale: Float = 1 / (1 - probability)
-        try elementwise(CLKernels.dropout, [x, y, mask], count: count, extra: [.float(probability), .float(keepScale), .uint(seed)])
+        try elementwise(CLKernels.dropout, [x, y, mask], count: count,
+                        extra: [.float(probability), .float(keepScale), .uint(seed), .uint(UInt32(truncatingIfNeeded: firstIndex))])
     }
 
     /// Launches a row-team kernel (see common.cl): `rows` rows of `rowLength` elements, one work-item per row

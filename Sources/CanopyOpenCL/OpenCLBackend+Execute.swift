@@ -109,8 +109,8 @@ extension OpenCLBackend {
             try reduce(CLKernels.sumPartial, x: x, y: y, count: count)
         case let .sumOfSquares(x, y, count):
             try reduce(CLKernels.sumOfSquaresPartial, x: x, y: y, count: count)
-        case let .dropout(x, y, mask, probability, seed, count):
-            try dropout(x: x, y: y, mask: mask, probability: probability, seed: seed, count: count)
+        case let .dropout(x, y, mask, probability, seed, count, firstIndex):
+            try dropout(x: x, y: y, mask: mask, probability: probability, seed: seed, count: count, firstIndex: firstIndex)
         case let .sgdUpdate(param, grad, velocity, count, hyper):
             try sgdUpdate(param: param, grad: grad, velocity: velocity, count: count, hyper: hyper)
         case let .adamUpdate(param, grad, m, v, count, hyper):

@@ -12,12 +12,13 @@ final class DataParallelTrainingTests: XCTestCase {
     override func setUpWithError() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("canopy-dp-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        // About 1440 training rows in global batches of 64 (the last one partial), three tasks.
+        // About 1440 training rows in global batches of 64 (the last one partial), three tasks, dropout (each
+        // process draws its rows' masks as one process does).
         try """
             name: parallel
             data: {source: builtin:digits, validation: 0.2, seed: 3}
             input: {shape: [64], scale: 0.0625}
-            shared: [{dense: 32}, tanh]
+            shared: [{dense: 32}, tanh, {dropout: 0.1}]
             tasks:
               digit: {head: [{dense: 10}], loss: cross_entropy, metrics: [accuracy, macro_f1]}
               parity: {head: [{dense: 2}], loss: cross_entropy, metrics: [accuracy, auc]}

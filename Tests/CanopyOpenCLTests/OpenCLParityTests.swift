@@ -112,7 +112,8 @@ final class OpenCLParityTests: XCTestCase {
         }
         calls += [KernelCalls.sum(count: 1 << 20, squares: true), KernelCalls.sum(count: 65_537, squares: false)]
         calls += [KernelCalls.dropout(count: 100_003, probability: 0.5, seed: 0xdead_beef),
-                  KernelCalls.dropout(count: 33, probability: 0.96875, seed: 5)]
+                  KernelCalls.dropout(count: 33, probability: 0.96875, seed: 5),
+                  KernelCalls.dropout(count: 129, probability: 0.25, seed: 9, firstIndex: 4_000_000_007)]
         compareAllKernels(on: openCL, and: CPUBackend(), calls: calls)
     }
 
@@ -122,12 +123,17 @@ final class OpenCLParityTests: XCTestCase {
         let count = 4099, p: Float = 0.3, seed: UInt32 = 123_456_789
         let x = try backend.makeBuffer([Float](repeating: 1, count: count))
         let y = try backend.makeBuffer(count: count), mask = try backend.makeBuffer(count: count)
-        try backend.execute(.dropout(x: x, y: y, mask: mask, probability: p, seed: seed, count: count))
-        let got = try backend.download(mask)
         var mismatches = 0
-        for i in 0..<count {
-            let expected: Float = DropoutRandom.uniform(seed: seed, index: UInt32(i)) < p ? 0 : 1 / (1 - p)
-            if got[i].bitPattern != expected.bitPattern { mismatches += 1 }
+        // From the start, and as the rows of a larger tensor that start at element 1000 (a data-parallel shard).
+        for firstIndex in [0, 1000] {
+            try backend.execute(.dropout(x: x, y: y, mask: mask, probability: p, seed: seed, count: count,
+                                         firstIndex: firstIndex))
+            let got = try backend.download(mask)
+            for i in 0..<count {
+                let u = DropoutRandom.uniform(seed: seed, index: UInt32(firstIndex + i))
+                let expected: Float = u < p ? 0 : 1 / (1 - p)
+                if got[i].bitPattern != expected.bitPattern { mismatches += 1 }
+            }
         }
         print("dropout mask: \(mismatches) of \(count) elements differ from DropoutRandom")
         XCTAssertEqual(mismatches, 0)

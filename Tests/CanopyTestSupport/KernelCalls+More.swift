@@ -125,12 +125,13 @@ extension KernelCalls {
     }
 
     /// Dropout: both the mask and the output must match exactly, as the mask is specified bit for bit.
-    public static func dropout(count: Int, probability: Float, seed: UInt32) -> KernelCall {
+    public static func dropout(count: Int, probability: Float, seed: UInt32, firstIndex: Int = 0) -> KernelCall {
         var random = TestRandom(seed: UInt64(seed))
-        return KernelCall("dropout \(count) p=\(probability) seed=\(seed)", buffers: ["x": random.floats(count),
-                          "y": .nan(count), "mask": .nan(count)], outputs: ["y", "mask"], tolerance: .exact) {
+        return KernelCall("dropout \(count) p=\(probability) seed=\(seed) from \(firstIndex)",
+                          buffers: ["x": random.floats(count), "y": .nan(count), "mask": .nan(count)],
+                          outputs: ["y", "mask"], tolerance: .exact) {
             .dropout(x: try $0["x"], y: try $0["y"], mask: try $0["mask"], probability: probability, seed: seed,
-                     count: count)
+                     count: count, firstIndex: firstIndex)
         }
     }
 

@@ -7,7 +7,8 @@ import XCTest
 /// Data-parallel training with its processes as threads (``ThreadProcessGroup``): N processes sharing every
 /// global batch must train exactly what one process with the whole batches trains (within float rounding), with
 /// every process holding the same parameters bit for bit, for every weighting method, with missing labels,
-/// class weights, uneven shares and a partial last batch. The same logic runs under Open MPI (CanopyMPITests).
+/// class weights, uneven shares, a partial last batch and dropout (each element's mask drawn from its place in
+/// the global batch). The same logic runs under Open MPI (CanopyMPITests).
 final class DataParallelTests: XCTestCase {
     /// 203 training rows in global batches of 24: shares of 12/12 (2 processes) or 8/8/8 (3), and a last batch
     /// of 11 rows that leaves the third process nothing; every 5th row lacks its digit label.
@@ -17,6 +18,15 @@ final class DataParallelTests: XCTestCase {
             // 9 steps an epoch, each summing the arena's one bucket while the backward pass runs.
             XCTAssertEqual(results.map(\.asynchronousSums), Array(repeating: 18, count: processes))
         }
+    }
+
+    /// A shard's rows draw the augmentation the same rows draw in the whole batch.
+    func testAShardsRowsAreAugmentedAsInTheWholeBatch() throws {
+        let augmentation = try XCTUnwrap(ImageAugmentation(AugmentSpec(horizontalFlip: true, cropPadding: 2), shape: [1, 8, 8]))
+        let whole = augmentation.draws(rows: 40, seed: 77)
+        XCTAssertEqual(augmentation.draws(rows: 12, seed: 77, skipping: 20), Array(whole[20..<32]))
+        XCTAssertEqual(augmentation.draws(rows: 40, seed: 77, skipping: 0), whole)
+        XCTAssertNotEqual(augmentation.draws(rows: 12, seed: 77), Array(whole[20..<32]))
     }
 
     /// The arena's buckets, from its end (the last layers), become final one after another as the backward
@@ -153,7 +163,7 @@ final class DataParallelTests: XCTestCase {
             name: parallel
             data: {source: builtin:digits, validation: 0.2, seed: 3}
             input: {shape: [64], scale: 0.0625}
-            shared: [{dense: 16}, tanh]
+            shared: [{dense: 16}, tanh, {dropout: 0.2}]
             tasks:
               digit: {head: [{dense: 10}], loss: cross_entropy, metrics: [accuracy, macro_f1]\(classWeights ? ", class_weights: balanced" : "")}
               value: {head: [{dense: 1}], loss: mse, metrics: [r2, mae], weight: 0.5}

@@ -147,9 +147,12 @@ extension Kernel {
             try SizeRule.positive(count, "count")
             return KernelContract(.read("x", x, count), .write("y", y, 1))
 
-        case let .dropout(x, y, mask, probability, _, count):
+        case let .dropout(x, y, mask, probability, _, count, firstIndex):
             try SizeRule.positive(count, "count")
-            guard count <= 1 << 32 else { throw ContractViolation("count \(count) exceeds 2³² elements (the mask's index)") }
+            guard firstIndex >= 0 else { throw ContractViolation("firstIndex must be at least 0, got \(firstIndex)") }
+            guard count <= (1 << 32) - firstIndex else {
+                throw ContractViolation("firstIndex \(firstIndex) + count \(count) exceeds 2³² elements (the mask's index)")
+            }
             guard probability >= 0 && probability < 1 else {
                 throw ContractViolation("probability must be in [0, 1), got \(probability)")
             }

@@ -142,10 +142,12 @@ public enum Kernel {
     /// `y[0] = Σ_i x[i]²`, accumulated like ``sum(x:y:count:)``: squared norms for gradient clipping and diagnostics.
     case sumOfSquares(x: DeviceBuffer, y: DeviceBuffer, count: Int)
 
-    /// Inverted dropout: `mask[i] = u(seed, i) < p ? 0 : 1/(1−p)`, `y[i] = x[i] · mask[i]`, with
-    /// ``DropoutRandom/uniform(seed:index:)`` as u so that every backend draws the same mask. `p` is in [0, 1)
-    /// and `count` at most 2³² (i is a 32-bit index).
-    case dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int)
+    /// Inverted dropout: `mask[i] = u(seed, firstIndex + i) < p ? 0 : 1/(1−p)`, `y[i] = x[i] · mask[i]`, with
+    /// ``DropoutRandom/uniform(seed:index:)`` as u so that every backend draws the same mask. `p` is in [0, 1),
+    /// `firstIndex ≥ 0` (where the buffer starts in a larger tensor whose masks it shares: one process's rows of a
+    /// data-parallel batch) and `firstIndex + count` at most 2³² (the index is 32-bit).
+    case dropout(x: DeviceBuffer, y: DeviceBuffer, mask: DeviceBuffer, probability: Float, seed: UInt32, count: Int,
+                 firstIndex: Int = 0)
 
     /// SGD with momentum and L2 weight decay (PyTorch's `SGD`): `g = grad + wd·param`,
     /// `velocity = momentum·velocity + g`, `param −= lr·velocity`. param and velocity are updated in place;

@@ -26,6 +26,11 @@ public final class Executor {
     /// The total element count of those buffers (each at least 1).
     public private(set) var intermediateElementCount = 0
 
+    /// The row of a larger batch that this plan's first row is (0 by default): dropout draws each element's mask
+    /// from its place in that batch, so processes sharing a batch (data-parallel training) draw the masks one
+    /// process with the whole batch draws. Dropout's input is batch-major, so row `r` starts at element
+    /// `r · (count / rows)`.
+    public var firstRowOfBatch = 0
     /// Where each view of the gradient arena that the plan computes into starts in the arena, by buffer.
     private var gradientArenaOffsets: [ObjectIdentifier: Int] = [:]
     private var storage: [Value: DeviceBuffer] = [:]
@@ -98,7 +103,9 @@ public final class Executor {
                 if updatingState { try backend.execute(kernel) }
             case let .dropout(x, y, mask, probability, count, node):
                 let stepSeed = DropoutRandom.hash(base ^ DropoutRandom.hash(UInt32(truncatingIfNeeded: node)))
-                try backend.execute(.dropout(x: x, y: y, mask: mask, probability: probability, seed: stepSeed, count: count))
+                let rows = max(1, graph.nodes[node].outputShapes[0].first ?? 1)
+                try backend.execute(.dropout(x: x, y: y, mask: mask, probability: probability, seed: stepSeed,
+                                             count: count, firstIndex: firstRowOfBatch * (count / rows)))
             }
             try afterKernel?(index)
         }

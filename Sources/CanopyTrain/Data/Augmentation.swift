@@ -45,25 +45,29 @@ public struct ImageAugmentation: Equatable, Sendable {
         public var dy: Int, dx: Int
     }
 
-    /// The choices for the first `rows` examples of a batch augmented with `seed`.
-    public func draws(rows: Int, seed: UInt64) -> [Draw] {
+    /// The choices for the `rows` examples after the first `skipping` of a batch augmented with `seed` (one
+    /// process's rows of a data-parallel batch draw what one process with the whole batch draws for them).
+    public func draws(rows: Int, seed: UInt64, skipping: Int = 0) -> [Draw] {
         var random = SeededRandom(seed: seed)
-        return (0..<rows).map { _ in
+        func draw() -> Draw {
             let flip = random.next() & 1 == 1
             let dy = random.nextInt(below: 2 * cropPadding + 1), dx = random.nextInt(below: 2 * cropPadding + 1)
             return Draw(flip: horizontalFlip && flip, dy: dy, dx: dx)
         }
+        for _ in 0..<max(0, skipping) { _ = draw() }
+        return (0..<rows).map { _ in draw() }
     }
 
-    /// Augments the first `rows` examples of `features` (row-major, `C·H·W` floats each) in place.
+    /// Augments the first `rows` examples of `features` (row-major, `C·H·W` floats each) in place, as the rows
+    /// after the first `skipping` of the batch (see ``draws(rows:seed:skipping:)``).
     ///
     /// - Precondition: `features` holds at least `rows` examples.
-    public func apply(to features: inout [Float], rows: Int, seed: UInt64) {
+    public func apply(to features: inout [Float], rows: Int, seed: UInt64, skipping: Int = 0) {
         let size = channels * height * width
         precondition(features.count >= rows * size, "ImageAugmentation: \(features.count) floats for \(rows) rows")
         var scratch = [Float](repeating: 0, count: size)
         let p = cropPadding
-        for (row, draw) in draws(rows: rows, seed: seed).enumerated() {
+        for (row, draw) in draws(rows: rows, seed: seed, skipping: skipping).enumerated() {
             if !draw.flip && draw.dy == p && draw.dx == p { continue }
             let base = row * size
             features.withUnsafeMutableBufferPointer { out in
@@ -88,10 +92,12 @@ public struct ImageAugmentation: Equatable, Sendable {
 
 extension Batcher {
     /// Fills `batch` with batch number `index` of the current order, then augments its real rows with
-    /// `augmentation` (when not nil) drawn from `seed` — the trainer's hook; evaluation and prediction use
+    /// `augmentation` (when not nil) drawn from `seed` as the rows they are of the global batch (a shard's rows
+    /// draw what they would in one process) — the trainer's hook; evaluation and prediction use
     /// ``fill(_:index:)`` and are never augmented.
     public func fill(_ batch: inout Batch, index: Int, augmentation: ImageAugmentation?, seed: UInt64) throws {
         try fill(&batch, index: index)
-        augmentation?.apply(to: &batch.features, rows: batch.realRowCount, seed: seed)
+        let before = positions(ofBatch: index).lowerBound - globalPositions(ofBatch: index).lowerBound
+        augmentation?.apply(to: &batch.features, rows: batch.realRowCount, seed: seed, skipping: before)
     }
 }

@@ -1,14 +1,5 @@
 import CanopyCore
 
-extension SeedMixer {
-    /// A seed for process `rank`'s own random draws (dropout masks, augmentation of its rows) from the run's seed
-    /// for them: rank 0 keeps it, so a one-process run draws what it always did; the others get their own. Draws
-    /// every process must agree on (the shuffle, PCGrad's projection order) take the run's seed as it is.
-    static func processSeed(_ seed: UInt64, rank: Int) -> UInt64 {
-        rank == 0 ? seed : mix(seed, 0x5241_4E4B, UInt64(rank))
-    }
-}
-
 extension Trainer {
     /// What summing gradient buffers over the processes has cost the run so far (all zero in one process).
     public var communication: CommunicationStatistics { steps.communication }

@@ -28,6 +28,7 @@ final class GradientDiagnostics {
                               transform: transform).sharded(shard)
         batch = batcher.makeBatch()
         self.group = group
+        executor.firstRowOfBatch = shard.index * model.batchSize
     }
 
     /// Every pair's cosine, in task order (first < second), with gradient reversals at training progress

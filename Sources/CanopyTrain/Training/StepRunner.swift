@@ -19,8 +19,7 @@ final class StepRunner {
     /// Each task's loss-seed factor for the current batch: its share of the global batch's labelled rows (see
     /// ``Batcher/processShares(ofBatch:classWeights:)``); all 1 in a one-process run.
     var seedFactors: [Float]
-    /// The current step's seed, the same in every process (PCGrad's projection order; dropout masks draw from
-    /// this process's own seed derived from it).
+    /// The current step's seed, the same in every process (dropout masks, PCGrad's projection order).
     private(set) var seed: UInt64 = 0
     /// Each task's class weights (nil for a task without them).
     let classWeights: [[Float]?]
@@ -57,6 +56,8 @@ final class StepRunner {
                                 gradientValues: model.gradients)
         try model.uploadConstants(to: executor)
         exchange = GradientExchange(group: group, backend: parameters.backend)
+        // Dropout draws each element's mask from its place in the global batch, as one process would.
+        executor.firstRowOfBatch = group.rank * model.batchSize
         if group.size > 1, let arena = gradientArena, Set(outputs).isSuperset(of: model.gradients.values),
            arena.isWhole(try model.gradients.mapValues { try executor.buffer(for: $0) }) {
             overlappedExchange = exchange.plan(count: arena.layout.count, writes: try executor.gradientArenaWrites())
@@ -135,14 +136,12 @@ final class StepRunner {
         }
     }
 
-    /// Runs the step's nodes in `nodes` (all of them by default), dropout drawing from this process's seed. With
-    /// several processes, the joint gradients' buckets start summing as the kernels finish them.
+    /// Runs the step's nodes in `nodes` (all of them by default) with the step's seed. With several processes, the
+    /// joint gradients' buckets start summing as the kernels finish them.
     func run(nodes: Range<Int>? = nil) throws {
-        guard let overlappedExchange, let arena = gradientArena else {
-            return try executor.run(seed: SeedMixer.processSeed(seed, rank: group.rank), nodes: nodes)
-        }
+        guard let overlappedExchange, let arena = gradientArena else { return try executor.run(seed: seed, nodes: nodes) }
         if !exchange.isActive { try exchange.begin(arena.buffer, count: arena.layout.count, plan: overlappedExchange) }
-        try executor.run(seed: SeedMixer.processSeed(seed, rank: group.rank), nodes: nodes) { [exchange] in
+        try executor.run(seed: seed, nodes: nodes) { [exchange] in
             try exchange.kernelFinished($0)
         }
     }

@@ -62,8 +62,7 @@ extension Trainer {
     func step(batch index: Int) throws -> PendingStep {
         let step = optimizer.stepCount + 1
         try batcher.fill(&batch, index: index, augmentation: augmentation,
-                         seed: SeedMixer.processSeed(SeedMixer.mix(spec.train.seed, 0x4155_474D, UInt64(step)),
-                                                     rank: group.rank))
+                         seed: SeedMixer.mix(spec.train.seed, 0x4155_474D, UInt64(step)))
         if group.size > 1 { steps.seedFactors = batcher.processShares(ofBatch: index, classWeights: steps.classWeights) }
         try steps.compute(batch: batch, seed: SeedMixer.mix(spec.train.seed, 0x4452_4F50, UInt64(step)),
                           progress: schedule.progress(atStep: step))
