@@ -30,8 +30,7 @@ final class ConsoleReporter: TrainingObserver {
         guard let openCL = trainer.backend as? OpenCLBackend else { return }
         let built = openCL.compileStatistics.builtFromSource
         guard built > 0 else { return }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - start).seconds
         print(String(format: "opencl: compiled %d kernel program%@ from source for the first step (%.1f s with it); "
             + "later runs on this device and driver load them from the kernel cache", built, built == 1 ? "" : "s",
             seconds))

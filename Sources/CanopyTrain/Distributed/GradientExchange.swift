@@ -122,10 +122,9 @@ final class GradientExchange {
         for request in overlap!.requests {
             do { try request.wait() } catch { failure = failure ?? error }
         }
-        let waited = clock.now - waitStart
         statistics.exchanges += 1
         statistics.bytes += overlap!.count * MemoryLayout<Float>.size
-        statistics.waitSeconds += Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18
+        statistics.waitSeconds += (clock.now - waitStart).seconds
         if let failure { throw failure }
         try backend.upload(UnsafeBufferPointer(rebasing: host[0..<overlap!.count]), to: overlap!.buffer, offset: 0)
     }

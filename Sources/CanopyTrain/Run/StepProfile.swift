@@ -56,7 +56,7 @@ public struct StepProfile: Sendable {
         let clock = ContinuousClock(), start = clock.now
         try trainer.runSteps(measured, firstBatch: batches > 1 ? 1 : 0)
         try tracer.synchronize()
-        let stepSeconds = seconds(clock.now - start) / Double(measured)
+        let stepSeconds = (clock.now - start).seconds / Double(measured)
         let communication = trainer.communication
         let calls = tracer.kernelCalls.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         let bytes = MemoryLayout<Float>.size
@@ -146,8 +146,4 @@ public struct StepProfile: Sendable {
         let value = seconds * 1000
         return value >= 10 ? "\(Int(value.rounded())) ms" : "\((value * 100).rounded() / 100) ms"
     }
-}
-
-private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }
