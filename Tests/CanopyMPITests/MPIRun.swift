@@ -32,8 +32,7 @@ struct MPIRun {
                     + "--scratch-path .build-mpi` and sets CANOPY_MPI_BUILD)", file: file, line: line)
             return nil
         }
-        let path = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        guard let mpirun = path.map({ "\($0)/mpirun" }).first(where: FileManager.default.isExecutableFile) else {
+        guard let mpirun = executableOnPath("mpirun", environment: environment) else {
             XCTFail("no mpirun on PATH: run Scripts/install-dependencies (it installs openmpi-bin)", file: file, line: line)
             return nil
         }

@@ -118,8 +118,7 @@ final class OclgrindTests: XCTestCase {
             print("skipping: CANOPY_OCLGRIND_CHECK=off")
             throw XCTSkip("CANOPY_OCLGRIND_CHECK=off")
         }
-        let paths = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        guard paths.contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/oclgrind") }) else {
+        guard executableOnPath("oclgrind", environment: environment) != nil else {
             print("skipping: oclgrind is not installed (Scripts/install-dependencies installs it)")
             throw XCTSkip("oclgrind is not installed (Scripts/install-dependencies installs it)")
         }

@@ -68,3 +68,10 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
                       timedOut: timedOut, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                       stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
 }
+
+/// The path of the executable `name` in a folder of `PATH` (of `environment`), or nil when none has it.
+public func executableOnPath(_ name: String,
+                             environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(name)" }
+        .first(where: FileManager.default.isExecutableFile)
+}
