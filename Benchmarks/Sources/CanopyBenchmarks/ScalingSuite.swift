@@ -1,3 +1,4 @@
+import Canopy
 import Foundation
 
 /// `scaling`: data-parallel training on Open MPI on this machine. W1–W3 with 1 and 2 processes under
@@ -74,7 +75,7 @@ struct ScalingSuite {
                 rows.append(row)
                 print(String(format: "%@ | %d × %d | %d | %.2f | %.0f | %@ | %.3f", id, processes, threads, row.globalBatch,
                              row.stepMilliseconds, row.samplesPerSecond,
-                             Self.format(bytes: row.gradientBytesPerStep), row.waitMilliseconds))
+                             MemoryPlan.format(Int(row.gradientBytesPerStep)), row.waitMilliseconds))
             }
             if let one = rows.first(where: { $0.workload == id && $0.processes == 1 && $0.threadsPerProcess == 1 }),
                let both = rows.first(where: { $0.workload == id && $0.processes == 1 && $0.threadsPerProcess == 2 }),
@@ -132,7 +133,7 @@ struct ScalingSuite {
             for network in networks {
                 let cells = [8, 64, 512].map { p -> String in
                     let best = model.best(processes: p, network: network)
-                    return String(format: "%.2f (%@)", best.efficiency, Self.format(bytes: best.bucket))
+                    return String(format: "%.2f (%@)", best.efficiency, MemoryPlan.format(Int(best.bucket)))
                 }
                 print("\(id) | \(network.name) | " + cells.joined(separator: " | "))
             }
@@ -168,10 +169,6 @@ struct ScalingSuite {
         guard parts.count == 2, let value = Double(parts[0]) else { return nil }
         let units = ["B": 1.0, "KiB": 1024, "MiB": 1_048_576, "GiB": 1_073_741_824]
         return units[String(parts[1])].map { value * $0 }
-    }
-
-    static func format(bytes: Double) -> String {
-        bytes >= 1_048_576 ? String(format: "%.2f MiB", bytes / 1_048_576) : String(format: "%.1f KiB", bytes / 1024)
     }
 
     /// A program on PATH.
