@@ -85,8 +85,9 @@ struct TrainCommand: ParsableCommand {
             let setUpStart = ContinuousClock.now
             let trainer = try Trainer(plan: plan, backend: selected.backend, group: group)
             guard group.isRoot else {
-                // Another rank: rank 0's state (a resumed run's), then the same collectives as rank 0, no files.
-                try trainer.adoptRootState()
+                // Another rank: rank 0's resumed state when resuming (the trainer adopted its initial state when
+                // it started), then the same collectives as rank 0, no files.
+                if resume != nil { try trainer.adoptRootState() }
                 _ = try trainer.train(epochs: epochs ?? spec.train.epochs)
                 if let test = trainer.data.test { _ = try trainer.evaluate(test) }
                 try DataParallelLaunch.finish(group)
@@ -106,8 +107,8 @@ struct TrainCommand: ParsableCommand {
                 print("resuming \(folder.checkpointURL.relativePath) after epoch \(trainer.epochsCompleted) "
                     + "(step \(trainer.optimizer.stepCount))")
                 restored = checkpoint
+                try trainer.adoptRootState()   // the other processes take the restored state
             }
-            try trainer.adoptRootState()
             let output = try RunOutput(folder: folder, trainer: trainer, resumedFrom: restored)
             printPlan(spec: spec, trainer: trainer, target: target)
             let console = ConsoleReporter(epochs: target, setUpStart: setUpStart)
