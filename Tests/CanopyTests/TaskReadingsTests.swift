@@ -45,11 +45,16 @@ final class TaskReadingsTests: XCTestCase {
 
     func testARecordIsBoundedByItsBudgetAndRefusesAStepWhenFull() throws {
         let trainer = try Trainer(spec: TestModels.digitsMLP(), backend: CPUBackend())
-        // A slot: 3 tasks × (loss, count) + 50 × (10 + 2 + 1) outputs = 656 floats.
+        // A slot: 3 tasks × (loss, count) + 50 × (10 + 2 + 1) outputs, each at a multiple of 16 floats (the cpu
+        // backend's view alignment): 0, 16, 32 ..< 532; 544, 560, 576 ..< 676; 688, 704, 720 ..< 770.
+        let gathered = try XCTUnwrap(trainer.steps.executor.gathered)
+        XCTAssertEqual(gathered.offsets, [0, 16, 32, 544, 560, 576, 688, 704, 720])
+        XCTAssertEqual(gathered.count, 770)
+        XCTAssertEqual(gathered.copiedCount, 0, "every recorded value is computed in place")
         let readings = try TaskReadings(tasks: trainer.model.tasks, executor: trainer.steps.executor, budget: 2000)
-        XCTAssertEqual(readings.capacity, 3)
+        XCTAssertEqual(readings.capacity, 2)
         XCTAssertEqual(try TaskReadings(tasks: trainer.model.tasks, executor: trainer.steps.executor, budget: 10).capacity, 1)
-        for _ in 0..<3 { try readings.record() }
+        for _ in 0..<2 { try readings.record() }
         XCTAssertThrowsError(try readings.record())
         readings.discard()
         XCTAssertFalse(readings.isFull)

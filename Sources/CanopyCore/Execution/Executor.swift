@@ -31,6 +31,9 @@ public final class Executor {
     /// process with the whole batch draws. Dropout's input is batch-major, so row `r` starts at element
     /// `r · (count / rows)`.
     public var firstRowOfBatch = 0
+    /// The values asked to lie end to end in one buffer after every step (see ``init(graph:backend:parameters:
+    /// outputs:mode:gradientArena:gradientValues:gathered:fusing:)``); nil when none were asked for.
+    public private(set) var gathered: GatheredValues?
     /// Where each view of the gradient arena that the plan computes into starts in the arena, by buffer.
     private var gradientArenaOffsets: [ObjectIdentifier: Int] = [:]
     private var storage: [Value: DeviceBuffer] = [:]
@@ -48,11 +51,15 @@ public final class Executor {
     ///     parameter, an input or another placed value); and a value whose only readers are axis-0 slices that are
     ///     such gradients, tiling it in arena order, is computed straight into the arena (the slices are views).
     ///     ``buffer(for:)`` says where each output ended up.
+    ///   - gathered: values (outputs too) that every step leaves end to end in one buffer, ``gathered``: each is
+    ///     computed straight into its place where it can be (a view of that buffer), or else copied there at the
+    ///     end of the plan.
     ///   - fusing: whether a product followed by its bias and activation (a dense layer) runs as one
     ///     ``Kernel/matmulBias(a:b:bias:c:shape:activation:)`` where nothing else reads the intermediate values
     ///     (the default; the results are the same bits either way on one backend).
     public init(graph: Graph, backend: Backend, parameters: ParameterStore, outputs: [Value], mode: Mode,
-                gradientArena: GradientArena? = nil, gradientValues: [String: Value] = [:], fusing: Bool = true) throws {
+                gradientArena: GradientArena? = nil, gradientValues: [String: Value] = [:], gathered: [Value] = [],
+                fusing: Bool = true) throws {
         guard parameters.backend === backend else {
             throw GraphError("the parameter store lives on backend '\(parameters.backend.name)', not '\(backend.name)'")
         }
@@ -60,7 +67,8 @@ public final class Executor {
         self.backend = backend
         self.parameters = parameters
         self.mode = mode
-        try plan(outputs: outputs, gradientArena: gradientArena, gradientValues: gradientValues, fusing: fusing)
+        try plan(outputs: outputs + gathered, gradientArena: gradientArena, gradientValues: gradientValues,
+                 gathered: gathered, fusing: fusing)
         try backend.prepare(kernels: plannedKernels.map(\.preparedKernel))
     }
 
@@ -149,7 +157,7 @@ public final class Executor {
     // MARK: Planning
 
     private func plan(outputs: [Value], gradientArena: GradientArena?, gradientValues: [String: Value],
-                      fusing: Bool) throws {
+                      gathered gatheredValues: [Value], fusing: Bool) throws {
         let needed = neededNodes(for: outputs)
         let order = needed.indices.filter { needed[$0] }
         let root = aliasRoots(order: order)
@@ -164,6 +172,7 @@ public final class Executor {
                 gradientArenaOffsets[ObjectIdentifier(view)] = gradientArena.layout.offsets[name]
             }
         }
+        let copiedIntoPlace = try placeGathered(gatheredValues, root: root)
         var readers: [Value: [Int]] = [:]
         for index in order { for input in graph.nodes[index].inputs { readers[input, default: []].append(index) } }
         let viewNodes = try arenaViews(order: order, root: root, readers: readers, gradientArena: gradientArena,
@@ -226,6 +235,44 @@ public final class Executor {
                 pool[graph.count(of: value), default: []].append(buffer)
             }
         }
+        // Gathered values that could not be computed in place: copied there once everything is computed.
+        if let gathered {
+            for index in copiedIntoPlace {
+                let value = gathered.values[index]
+                let copy = gathered.copy(index, from: try buffer(for: value))
+                try copy.validate()
+                plannedKernels.append(.fixed(copy))
+                plannedNodes.append(value.node)
+            }
+        }
+    }
+
+    /// Lays out ``gathered`` and places each value that a kernel of its own computes (not an alias's source
+    /// shared with another gathered value, a parameter, an input or a value placed elsewhere) in its view.
+    /// Returns the indices of the values to copy into place instead.
+    private func placeGathered(_ values: [Value], root: [Value: Value]) throws -> [Int] {
+        guard !values.isEmpty else { return [] }
+        var layout = try GatheredValues(values: values, counts: values.map { max(graph.count(of: $0), 1) },
+                                        backend: backend)
+        var copied: [Int] = []
+        var makesViews = true
+        for (index, value) in values.enumerated() {
+            let owner = root[value] ?? value
+            guard makesViews, isPooled(owner), placed[owner] == nil,
+                  graph.count(of: owner) == graph.count(of: value), graph.count(of: value) >= 1 else {
+                copied.append(index)
+                continue
+            }
+            do {
+                placed[owner] = try backend.makeView(of: layout.buffer, offset: layout.offsets[index], count: layout.counts[index])
+            } catch BackendError.unsupportedKernel {
+                makesViews = false
+                copied.append(index)
+            }
+        }
+        layout.copiedCount = copied.count
+        gathered = layout
+        return copied
     }
 
     /// Stacks of parameters, and their gradients, that can be views of the arenas instead of copies: a
@@ -242,7 +289,8 @@ public final class Executor {
         // Forward: stacked parameters.
         if let layout = parameters.layout, let arena = parameters.arena {
             for index in order {
-                guard let names = graph.stackedParameters(at: index), names.allSatisfy({ layout.offsets[$0] != nil }),
+                guard placed[Value(node: index)] == nil, let names = graph.stackedParameters(at: index),
+                      names.allSatisfy({ layout.offsets[$0] != nil }),
                       contiguous(names, in: layout) else { continue }
                 placed[Value(node: index)] = try backend.makeView(of: arena, offset: layout.offsets[names[0]]!,
                                                                  count: max(graph.count(of: Value(node: index)), 1))

@@ -54,7 +54,7 @@ public final class Evaluator {
         var outputs: [Value] = []
         for task in model.tasks { outputs += [task.output, task.loss, task.labelledCount] }
         executor = try Executor(graph: model.graph, backend: parameters.backend, parameters: parameters,
-                                outputs: outputs, mode: .inference)
+                                outputs: outputs, mode: .inference, gathered: TaskReadings.recordedValues(of: model.tasks))
         readings = try TaskReadings(tasks: model.tasks, executor: executor)
         try model.uploadConstants(to: executor)
     }

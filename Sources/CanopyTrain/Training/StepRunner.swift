@@ -53,7 +53,7 @@ final class StepRunner {
         gradientArena = try GradientArena(for: parameters)
         executor = try Executor(graph: model.graph, backend: parameters.backend, parameters: parameters,
                                 outputs: outputs, mode: .training, gradientArena: gradientArena,
-                                gradientValues: model.gradients)
+                                gradientValues: model.gradients, gathered: TaskReadings.recordedValues(of: model.tasks))
         try model.uploadConstants(to: executor)
         exchange = GradientExchange(group: group, backend: parameters.backend)
         // Dropout draws each element's mask from its place in the global batch, as one process would.

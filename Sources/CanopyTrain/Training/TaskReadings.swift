@@ -4,14 +4,17 @@ import CanopyModel
 /// Each task's loss, labelled-row count and outputs for a run of steps, gathered on the device and read back to
 /// the host in one download, so that a step makes no blocking read of its own.
 ///
-/// After each step's forward pass, ``record()`` enqueues device-to-device copies of every task's `loss`,
-/// `labelledCount` and `output` into the next slot of one record buffer (`copyBlock` kernels, asynchronous like
-/// the rest of the step). ``read()`` downloads the filled slots at once, after everything enqueued before it, and
-/// empties the record. The values are exactly those an immediate read would have given: the copies run in queue
-/// order, after the step's forward pass and before anything later writes those buffers.
+/// The executor gathers every task's `loss`, `labelledCount` and `output` end to end in one buffer
+/// (``recordedValues(of:)`` passed as its `gathered` values: each computed in place). After each step's forward
+/// pass, ``record()`` enqueues one device-to-device copy of that buffer into the next slot of a record buffer (a
+/// `copyBlock` kernel, asynchronous like the rest of the step; with an executor that gathers nothing, one copy per
+/// value). ``read()`` downloads the filled slots at once, after everything enqueued before it, and empties the
+/// record. The values are exactly those an immediate read would have given: the copies run in queue order, after
+/// the step's forward pass and before anything later writes those buffers.
 ///
-/// A slot holds, task after task, `[loss, labelled count, outputs…]`. The record holds ``capacity`` slots: at
-/// most `maxSteps`, fewer when that would exceed `budget` floats (a wide output), and at least one.
+/// A slot holds, task after task, `[loss, labelled count, outputs…]`, each at its offset in the gathered buffer.
+/// The record holds ``capacity`` slots: at most `maxSteps`, fewer when that would exceed `budget` floats (a wide
+/// output), and at least one.
 final class TaskReadings {
     /// One task's values for one step, as read back.
     struct Reading {
@@ -31,20 +34,36 @@ final class TaskReadings {
     private let executor: Executor
     private let slots: DeviceBuffer
     private let outputCounts: [Int]
-    /// Floats per slot, and each task's first float in a slot.
+    /// The executor's gathered values when they are exactly ``recordedValues(of:)``: the slot is a copy of them.
+    private let gathered: GatheredValues?
+    /// Floats per slot, and where each recorded value (``recordedValues(of:)``'s order) lies in a slot.
     private let stride: Int
-    private let taskOffsets: [Int]
+    private let valueOffsets: [Int]
     private var host: [Float]
+
+    /// The values a step records, in slot order: each task's loss, labelled count and output. Pass them as the
+    /// executor's `gathered` values, so that a step's record is one copy.
+    static func recordedValues(of tasks: [TaskGraph]) -> [Value] {
+        tasks.flatMap { [$0.loss, $0.labelledCount, $0.output] }
+    }
 
     /// Makes the record on the executor's backend.
     init(tasks: [TaskGraph], executor: Executor, maxSteps: Int = 64, budget: Int = 1 << 22) throws {
         self.tasks = tasks
         self.executor = executor
         outputCounts = tasks.map { $0.outputShape.reduce(1, *) }
-        var offsets: [Int] = [], offset = 0
-        for count in outputCounts { offsets.append(offset); offset += 2 + count }
-        taskOffsets = offsets
-        stride = max(offset, 1)
+        let recorded = TaskReadings.recordedValues(of: tasks)
+        if let gathered = executor.gathered, gathered.values == recorded {
+            self.gathered = gathered
+            valueOffsets = gathered.offsets
+            stride = gathered.count
+        } else {
+            gathered = nil
+            var offsets: [Int] = [], offset = 0
+            for count in outputCounts { offsets += [offset, offset + 1, offset + 2]; offset += 2 + count }
+            valueOffsets = offsets
+            stride = max(offset, 1)
+        }
         capacity = max(1, min(maxSteps, budget / stride))
         slots = try executor.backend.makeBuffer(count: capacity * stride)
         host = [Float](repeating: 0, count: capacity * stride)
@@ -59,11 +78,15 @@ final class TaskReadings {
             throw BackendError.invalidArguments(kernel: "record", reason: "the record of \(capacity) steps is full")
         }
         let slot = count * stride
-        for (t, task) in tasks.enumerated() {
-            let at = slot + taskOffsets[t]
-            try copy(task.loss, count: 1, to: at)
-            try copy(task.labelledCount, count: 1, to: at + 1)
-            try copy(task.output, count: outputCounts[t], to: at + 2)
+        if let gathered {
+            try executor.backend.execute(.copyBlock(x: gathered.buffer, y: slots, rows: 1, cols: stride, xStride: stride,
+                                                    xOffset: 0, yStride: stride, yOffset: slot))
+        } else {
+            for (t, task) in tasks.enumerated() {
+                try copy(task.loss, count: 1, to: slot + valueOffsets[3 * t])
+                try copy(task.labelledCount, count: 1, to: slot + valueOffsets[3 * t + 1])
+                try copy(task.output, count: outputCounts[t], to: slot + valueOffsets[3 * t + 2])
+            }
         }
         count += 1
     }
@@ -78,8 +101,9 @@ final class TaskReadings {
         }
         let steps = (0..<count).map { step in
             tasks.indices.map { t -> Reading in
-                let at = step * stride + taskOffsets[t]
-                return Reading(loss: host[at], labelled: host[at + 1], outputs: host[(at + 2)..<(at + 2 + outputCounts[t])])
+                let at = step * stride, output = at + valueOffsets[3 * t + 2]
+                return Reading(loss: host[at + valueOffsets[3 * t]], labelled: host[at + valueOffsets[3 * t + 1]],
+                               outputs: host[output..<(output + outputCounts[t])])
             }
         }
         count = 0
