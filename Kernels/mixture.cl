@@ -63,3 +63,56 @@ __kernel void canopy_mixture_backward_values(__global const float* gates, __glob
     const int q = n * experts + e;
     dValues[q * features + f] = gates[q] * dy[n * features + f];
 }
+
+// A softmax gate and its mixture (the executor's fusion of canopy_softmax and canopy_mixture). Row-team
+// launch (common.cl), one team per sample n: the team takes the maximum and the exp-sum of logits[n]
+// (team_row_max_and_exp_sum, as canopy_softmax), writes gates[n, e] = exp(logits[n, e] − max) / sum for
+// e ≡ lane (mod T), waits at a barrier until the team's gates are in memory, and then computes y[n, f]
+// for f ≡ lane (mod T) as canopy_mixture does. Every work-item reaches the barriers (no early return).
+__kernel void canopy_mixture_softmax(__global const float* logits, __global const float* values,
+                                     __global float* gates, __global float* y, const int rows,
+                                     const int experts, const int features) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0), n = (int)get_global_id(1);
+    const bool live = n < rows;
+    __global const float* ln = logits + (live ? n : 0) * experts;
+    float m, s;
+    team_row_max_and_exp_sum(ln, experts, live, lane, T, scratch, &m, &s);
+    __global float* gn = gates + (live ? n : 0) * experts;
+    if (live) for (int e = lane; e < experts; e += T) gn[e] = exp(ln[e] - m) / s;
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    if (!live) return;
+    __global const float* vn = values + n * experts * features;
+    for (int f = lane; f < features; f += T) {
+        float acc = gn[0] * vn[f];
+        for (int e = 1; e < experts; ++e) acc += gn[e] * vn[e * features + f];
+        y[n * features + f] = acc;
+    }
+}
+
+// The gates gradient through their softmax (the executor's fusion of canopy_mixture_backward_gates and
+// canopy_softmax_backward). Row-team launch, one team per sample n: for each expert e the team sums
+// dGates[n, e] = Σ_f dy[n, f] · values[n, e, f] (lanes over f ≡ lane (mod T), then team_sum, which every
+// lane gets), and every lane accumulates dot = Σ_e dGates · gates in the same order; lane 0 keeps each
+// dGates in dLogits[n, e] and finally rewrites it as gates · (dGates − dot), as canopy_softmax_backward.
+__kernel void canopy_mixture_backward_logits(__global const float* values, __global const float* gates,
+                                             __global const float* dy, __global float* dLogits,
+                                             const int rows, const int experts, const int features) {
+    __local float scratch[ROW_TEAM_WG];
+    const int T = (int)get_local_size(0), lane = (int)get_local_id(0), n = (int)get_global_id(1);
+    const bool live = n < rows;
+    const int row = live ? n : 0;
+    __global const float* dyn = dy + row * features;
+    __global const float* gn = gates + row * experts;
+    __global float* dn = dLogits + row * experts;
+    float dot = 0.0f;
+    for (int e = 0; e < experts; ++e) {
+        __global const float* ve = values + (row * experts + e) * features;
+        float acc = 0.0f;
+        if (live) for (int f = lane; f < features; f += T) acc += dyn[f] * ve[f];
+        const float dGate = team_sum(acc, scratch);
+        dot += dGate * gn[e];
+        if (live && lane == 0) dn[e] = dGate;
+    }
+    if (live && lane == 0) for (int e = 0; e < experts; ++e) dn[e] = gn[e] * (dn[e] - dot);
+}

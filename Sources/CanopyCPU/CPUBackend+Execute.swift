@@ -128,6 +128,12 @@ extension CPUBackend {
         case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features):
             try mixtureBackwardValues(gates: gates, dy: dy, dValues: dValues, rows: rows, experts: experts,
                                       features: features)
+        case let .mixtureSoftmax(logits, values, gates, y, rows, experts, features):
+            try mixtureSoftmax(logits: logits, values: values, gates: gates, y: y, rows: rows, experts: experts,
+                               features: features)
+        case let .mixtureBackwardLogits(values, gates, dy, dLogits, rows, experts, features):
+            try mixtureBackwardLogits(values: values, gates: gates, dy: dy, dLogits: dLogits, rows: rows,
+                                      experts: experts, features: features)
         case let .embedding(ids, weight, y, tokens, vocabulary, dim, padding):
             try embedding(ids: ids, weight: weight, y: y, tokens: tokens, vocabulary: vocabulary, dim: dim, padding: padding)
         case let .embeddingBackward(ids, dy, dWeight, tokens, vocabulary, dim, padding):

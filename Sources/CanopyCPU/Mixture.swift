@@ -72,3 +72,42 @@ extension CPUBackend {
         }
     }
 }
+
+extension CPUBackend {
+    /// A softmax gate with its mixture: per sample n, `gates[n] = softmax(logits[n])` (as ``softmax(x:y:rows:cols:log:)``
+    /// computes it), then `y[n]` as ``mixture(gates:values:y:rows:experts:features:)`` does: the same bits as the
+    /// two calls.
+    func mixtureSoftmax(logits: DeviceBuffer, values: DeviceBuffer, gates: DeviceBuffer, y: DeviceBuffer, rows: Int,
+                        experts: Int, features: Int) throws {
+        let logits = reading(logits)
+        let values = reading(values)
+        let gates = writing(gates)
+        let y = writing(y)
+        parallelRows(rows: rows, rowCost: experts * features) { range in
+            for n in range {
+                let gn = gates + n * experts
+                RowMath.softmax(logits + n * experts, into: gn, experts)
+                canopy_mixture_row(gn, values + n * experts * features, y + n * features, experts, features)
+            }
+        }
+    }
+
+    /// The gates gradient through their softmax: per sample n, `dGates[n, e]` as ``mixtureBackwardGates(values:dy:
+    /// dGates:rows:experts:features:)`` computes it (held in dLogits' row), then `dLogits[n] = gates[n] ⊙ (dGates[n] −
+    /// Σ_e dGates·gates)` as ``softmaxBackward(y:dy:dx:rows:cols:log:)`` does: the same bits as the two calls.
+    func mixtureBackwardLogits(values: DeviceBuffer, gates: DeviceBuffer, dy: DeviceBuffer, dLogits: DeviceBuffer,
+                               rows: Int, experts: Int, features: Int) throws {
+        let values = reading(values)
+        let gates = reading(gates)
+        let dy = reading(dy)
+        let dLogits = writing(dLogits)
+        parallelRows(rows: rows, rowCost: experts * features) { range in
+            for n in range {
+                let dyn = dy + n * features, gn = gates + n * experts, dn = dLogits + n * experts
+                for e in 0..<experts { dn[e] = canopy_dot(dyn, values + (n * experts + e) * features, features) }
+                let dot = pairwiseSum(count: experts) { dn[$0] * gn[$0] }
+                for e in 0..<experts { dn[e] = gn[e] * (dn[e] - dot) }
+            }
+        }
+    }
+}

@@ -42,6 +42,24 @@ extension OpenCLBackend {
                    global: [features, experts, rows], local: [across, down, 1])
     }
 
+    /// One team of work-items per sample (the row-team launch), over the sample's experts × features.
+    func mixtureSoftmax(logits: DeviceBuffer, values: DeviceBuffer, gates: DeviceBuffer, y: DeviceBuffer, rows: Int,
+                        experts: Int, features: Int) throws {
+        try launchRows(CLKernels.mixtureSoftmax, [.buffer(try own(logits)), .buffer(try own(values)),
+                                                  .buffer(try own(gates)), .buffer(try own(y)), .int(rows),
+                                                  .int(experts), .int(features)],
+                       rows: rows, rowLength: features)
+    }
+
+    /// One team of work-items per sample (the row-team launch), each lane over its features of every expert.
+    func mixtureBackwardLogits(values: DeviceBuffer, gates: DeviceBuffer, dy: DeviceBuffer, dLogits: DeviceBuffer,
+                               rows: Int, experts: Int, features: Int) throws {
+        try launchRows(CLKernels.mixtureBackwardLogits, [.buffer(try own(values)), .buffer(try own(gates)),
+                                                         .buffer(try own(dy)), .buffer(try own(dLogits)), .int(rows),
+                                                         .int(experts), .int(features)],
+                       rows: rows, rowLength: features)
+    }
+
     // MARK: - Helpers
 
     /// Launches a 2-D element-wise kernel of mixture.cl over `width` (dimension 0, the contiguous axis) by `height`.

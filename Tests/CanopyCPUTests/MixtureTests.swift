@@ -109,6 +109,47 @@ final class MixtureTests: XCTestCase {
         }
     }
 
+    /// The fused gate kernels give exactly the bits of the two calls they replace (softmax then mixture;
+    /// mixtureBackwardGates then softmaxBackward), on one thread and on several.
+    func testSoftmaxGateKernelsMatchTheCallsTheyReplaceBitForBit() throws {
+        let shapes = KernelCalls.mixtureShapes + [(rows: 5, experts: 16, features: 1), (rows: 300, experts: 8, features: 70)]
+        for backend in [cpu, CPUBackend(threads: 1)] {
+            for s in shapes {
+                let (rows, experts, features) = (s.rows, s.experts, s.features)
+                let forward = KernelCalls.mixtureSoftmax(rows: rows, experts: experts, features: features, seed: 26)
+                let fused = try forward.run(on: backend)
+                let softmax = KernelCall("softmax", buffers: ["x": forward.values("logits"), "y": .nan(rows * experts)],
+                                         outputs: ["y"]) {
+                    .softmax(x: try $0["x"], y: try $0["y"], rows: rows, cols: experts)
+                }
+                let gates = try softmax.run(on: backend)["y"]!
+                let mixture = KernelCall("mixture", buffers: ["g": gates, "v": forward.values("values"),
+                                                              "y": .nan(rows * features)], outputs: ["y"]) {
+                    .mixture(gates: try $0["g"], values: try $0["v"], y: try $0["y"], rows: rows, experts: experts,
+                             features: features)
+                }
+                let shape = "\(rows)×\(experts)×\(features)"
+                XCTAssertEqual(fused["gates"]!.map(\.bitPattern), gates.map(\.bitPattern), "gates \(shape)")
+                XCTAssertEqual(fused["y"]!.map(\.bitPattern), try mixture.run(on: backend)["y"]!.map(\.bitPattern), "y \(shape)")
+
+                let backward = KernelCalls.mixtureBackwardLogits(rows: rows, experts: experts, features: features, seed: 27)
+                let dLogits = try backward.run(on: backend)["dLogits"]!
+                let dGates = try KernelCall("gates gradient", buffers: ["v": backward.values("values"),
+                                                                        "dy": backward.values("dy"), "d": .nan(rows * experts)],
+                                            outputs: ["d"]) {
+                    .mixtureBackwardGates(values: try $0["v"], dy: try $0["dy"], dGates: try $0["d"], rows: rows,
+                                          experts: experts, features: features)
+                }.run(on: backend)["d"]!
+                let unfused = try KernelCall("softmax gradient", buffers: ["y": backward.values("gates"), "dy": dGates,
+                                                                          "dx": .nan(rows * experts)], outputs: ["dx"]) {
+                    .softmaxBackward(y: try $0["y"], dy: try $0["dy"], dx: try $0["dx"], rows: rows, cols: experts)
+                }.run(on: backend)["dx"]!
+                XCTAssertEqual(dLogits.map(\.bitPattern), unfused.map(\.bitPattern), "dLogits \(shape)")
+                XCTAssertTrue(dLogits.allSatisfy(\.isFinite))
+            }
+        }
+    }
+
     /// With one-hot gates the mixture picks one expert's output exactly.
     func testOneHotGatesSelectAnExpert() throws {
         let rows = 4, experts = 3, features = 6

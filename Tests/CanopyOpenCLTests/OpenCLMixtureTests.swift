@@ -17,6 +17,8 @@ final class OpenCLMixtureTests: XCTestCase {
                         KernelCalls.mixture(rows: rows, experts: experts, features: features, seed: seed),
                         KernelCalls.mixtureBackwardGates(rows: rows, experts: experts, features: features, seed: seed),
                         KernelCalls.mixtureBackwardValues(rows: rows, experts: experts, features: features, seed: seed),
+                        KernelCalls.mixtureSoftmax(rows: rows, experts: experts, features: features, seed: seed),
+                        KernelCalls.mixtureBackwardLogits(rows: rows, experts: experts, features: features, seed: seed),
                     ]
                 }
             }
@@ -24,6 +26,11 @@ final class OpenCLMixtureTests: XCTestCase {
         // Long feature rows: teams of work-items per (sample, expert) row in the gates gradient.
         calls.append(KernelCalls.mixtureBackwardGates(rows: 2, experts: 3, features: 1031, seed: seed))
         calls.append(KernelCalls.mixture(rows: 3, experts: 2, features: 1031, seed: seed))
+        calls.append(KernelCalls.mixtureSoftmax(rows: 3, experts: 2, features: 1031, seed: seed))
+        calls.append(KernelCalls.mixtureBackwardLogits(rows: 2, experts: 3, features: 1031, seed: seed))
+        // Many experts: a gate row longer than a team (softmax over 300 logits) and a loop of 300 team sums.
+        calls.append(KernelCalls.mixtureSoftmax(rows: 5, experts: 300, features: 3, seed: seed))
+        calls.append(KernelCalls.mixtureBackwardLogits(rows: 5, experts: 300, features: 3, seed: seed))
         return calls
     }
 

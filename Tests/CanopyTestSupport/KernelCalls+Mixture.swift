@@ -1,4 +1,5 @@
 import CanopyCore
+import Foundation
 
 // KernelCalls for block copies (concatenation, slicing) and the mixture of experts with its two gradients.
 
@@ -71,6 +72,36 @@ extension KernelCalls {
         }
     }
 
+    /// A softmax gate with its mixture: logits in [-4, 4] (a row of one expert included), values in [-1, 1];
+    /// gates and y start as NaN.
+    public static func mixtureSoftmax(rows: Int, experts: Int, features: Int, seed: UInt64 = 1) -> KernelCall {
+        var random = TestRandom(seed: seed)
+        return KernelCall("mixtureSoftmax \(rows)×\(experts)×\(features)", buffers: [
+            "logits": random.floats(rows * experts, in: -4...4), "values": random.floats(rows * experts * features),
+            "gates": .nan(rows * experts), "y": .nan(rows * features)], outputs: ["gates", "y"], tolerance: product) {
+            .mixtureSoftmax(logits: try $0["logits"], values: try $0["values"], gates: try $0["gates"], y: try $0["y"],
+                            rows: rows, experts: experts, features: features)
+        }
+    }
+
+    /// The gates gradient through their softmax: gates a softmax of random logits (rows summing to 1), values
+    /// and dy in [-1, 1]; dLogits starts as NaN.
+    public static func mixtureBackwardLogits(rows: Int, experts: Int, features: Int, seed: UInt64 = 1) -> KernelCall {
+        var random = TestRandom(seed: seed)
+        let logits = random.floats(rows * experts, in: -3...3)
+        let gates = (0..<rows).flatMap { n -> [Float] in
+            let row = logits[(n * experts)..<((n + 1) * experts)]
+            let top = row.max()!, exps = row.map { Float(exp(Double($0 - top))) }, total = exps.reduce(0, +)
+            return exps.map { $0 / total }
+        }
+        return KernelCall("mixtureBackwardLogits \(rows)×\(experts)×\(features)", buffers: [
+            "values": random.floats(rows * experts * features), "gates": gates, "dy": random.floats(rows * features),
+            "dLogits": .nan(rows * experts)], outputs: ["dLogits"], tolerance: product) {
+            .mixtureBackwardLogits(values: try $0["values"], gates: try $0["gates"], dy: try $0["dy"],
+                                   dLogits: try $0["dLogits"], rows: rows, experts: experts, features: features)
+        }
+    }
+
     /// Every block copy and mixture call of ``standard(seed:)``.
     public static func standardMixtureCalls(seed: UInt64 = 1) -> [KernelCall] {
         var calls: [KernelCall] = []
@@ -81,7 +112,9 @@ extension KernelCalls {
         for s in mixtureShapes {
             calls += [mixture(rows: s.rows, experts: s.experts, features: s.features, seed: seed),
                       mixtureBackwardGates(rows: s.rows, experts: s.experts, features: s.features, seed: seed),
-                      mixtureBackwardValues(rows: s.rows, experts: s.experts, features: s.features, seed: seed)]
+                      mixtureBackwardValues(rows: s.rows, experts: s.experts, features: s.features, seed: seed),
+                      mixtureSoftmax(rows: s.rows, experts: s.experts, features: s.features, seed: seed),
+                      mixtureBackwardLogits(rows: s.rows, experts: s.experts, features: s.features, seed: seed)]
         }
         return calls
     }

@@ -105,4 +105,5 @@ public let kernelNameCount = 48 - 5 + 2 * UnaryFunction.allCases.count + 2 * Par
     + BinaryFunction.allCases.count - 2 + 2 * 3
     + 5   // issue 7's sequence kernels: embedding, embeddingBackward, batchedMatmul, swapAxes, causalMask
     + 2   // issue 8's matmulBias and conv2dBias (a product or convolution with its bias and activation)
+    + 2   // issue 8's mixtureSoftmax and mixtureBackwardLogits (a softmax gate in its mixture's kernels)
     + UnaryFunction.allCases.count   // issue 8's unaryBackwardBiasGradient, one name per function

@@ -46,6 +46,30 @@ final class StepProfileTests: ScratchTestCase {
                       "\(profile.fusions)")
     }
 
+    /// An MMoE's step: each task's softmax gate runs in its mixture's kernel and its gates gradient through the
+    /// softmax in one kernel; the step records its tasks' losses, counts and outputs with one copy.
+    func testMixtureOfExpertsGatesRunInTheirMixturesKernels() throws {
+        let spec = try ModelFile.parse("""
+            name: m
+            data: {source: builtin:synthetic-mmoe}
+            input: {shape: [100]}
+            mmoe: {experts: 4, expert: [{dense: 16}, relu]}
+            tasks:
+              y1: {head: [{dense: 1}], loss: mse}
+              y2: {head: [{dense: 1}], loss: mse}
+            train: {optimizer: adam, batch_size: 16, epochs: 1}
+            """, fileName: "m.yaml", baseDirectory: nil)
+        let profile = try StepProfile.measure(try RunPlan(spec, device: nil), on: CPUBackend())
+        let calls = Dictionary(uniqueKeysWithValues: profile.kernelCalls.map { ($0.name, $0.count) })
+        XCTAssertEqual(calls["mixtureSoftmax"], 2, profile.lines.joined(separator: "\n"))
+        XCTAssertEqual(calls["mixtureBackwardLogits"], 2)
+        for unfused in ["softmax", "softmaxBackward", "mixture", "mixtureBackwardGates"] { XCTAssertNil(calls[unfused], unfused) }
+        // Experts of 16 units: their weights and biases stack as views of the arena (no gaps on the cpu backend).
+        XCTAssertEqual(calls["copyBlock"], 1, "one record copy a step")
+        XCTAssertTrue(profile.fusions.contains("2 softmax gates in their mixtures' kernel, 2 gates gradients through the "
+                                               + "softmax in one kernel"), "\(profile.fusions)")
+    }
+
     /// Timing waits for each call on the wrapped backend, and its counts are those of an untimed run.
     func testTimedKernelsAreWaitedForAndCounted() throws {
         let tracer = TracingBackend(wrapping: CPUBackend())

@@ -126,6 +126,14 @@ extension Kernel {
             let n = try mixtureCounts(rows, experts, features)
             return KernelContract(.read("gates", gates, n.gates), .read("dy", dy, n.samples),
                                   .write("dValues", dValues, n.values))
+        case let .mixtureSoftmax(logits, values, gates, y, rows, experts, features):
+            let n = try mixtureCounts(rows, experts, features)
+            return KernelContract(.read("logits", logits, n.gates), .read("values", values, n.values),
+                                  .write("gates", gates, n.gates), .write("y", y, n.samples))
+        case let .mixtureBackwardLogits(values, gates, dy, dLogits, rows, experts, features):
+            let n = try mixtureCounts(rows, experts, features)
+            return KernelContract(.read("values", values, n.values), .read("gates", gates, n.gates),
+                                  .read("dy", dy, n.samples), .write("dLogits", dLogits, n.gates))
 
         case let .unary(_, x, y, count), let .scale(x, y, _, count):
             try SizeRule.positive(count, "count")

@@ -121,6 +121,18 @@ public enum Kernel {
     /// `dValues[n, e, f] = gates[n, e] · dy[n, f]`.
     case mixtureBackwardValues(gates: DeviceBuffer, dy: DeviceBuffer, dValues: DeviceBuffer,
                                rows: Int, experts: Int, features: Int)
+    /// A softmax gate and its mixture in one call: `gates = softmax(logits)` per row (the row maximum subtracted
+    /// before `exp`, as ``softmax(x:y:rows:cols:)``), written for the backward pass, and `y[n, f] = Σ_e gates[n, e] ·
+    /// values[n, e, f]` as ``mixture(gates:values:y:rows:experts:features:)``. The executor plans it in place of
+    /// the two when the softmax's output is read first by the mixture.
+    case mixtureSoftmax(logits: DeviceBuffer, values: DeviceBuffer, gates: DeviceBuffer, y: DeviceBuffer,
+                        rows: Int, experts: Int, features: Int)
+    /// The gates gradient through their softmax in one call: `dGates[n, e] = Σ_f dy[n, f] · values[n, e, f]` as
+    /// ``mixtureBackwardGates(values:dy:dGates:rows:experts:features:)``, then `dLogits = gates ⊙ (dGates − Σ_e
+    /// dGates · gates)` per row as ``softmaxBackward(y:dy:dx:rows:cols:)``, without writing dGates. The executor
+    /// plans it in place of the two when nothing else reads the gates gradient.
+    case mixtureBackwardLogits(values: DeviceBuffer, gates: DeviceBuffer, dy: DeviceBuffer, dLogits: DeviceBuffer,
+                               rows: Int, experts: Int, features: Int)
 
     /// `y = f(x)` element-wise.
     case unary(UnaryFunction, x: DeviceBuffer, y: DeviceBuffer, count: Int)
@@ -275,6 +287,8 @@ extension Kernel {
         case .mixture: return "mixture"
         case .mixtureBackwardGates: return "mixtureBackwardGates"
         case .mixtureBackwardValues: return "mixtureBackwardValues"
+        case .mixtureSoftmax: return "mixtureSoftmax"
+        case .mixtureBackwardLogits: return "mixtureBackwardLogits"
         case let .unary(function, _, _, _): return "unary.\(function.rawValue)"
         case let .unaryBackward(function, _, _, _, _, _): return "unaryBackward.\(function.rawValue)"
         case let .unaryBackwardBiasGradient(function, _, _, _, _, _, _, _, _):

@@ -12,6 +12,9 @@
 /// as one ``Kernel/unaryBackwardBiasGradient(_:x:y:dy:dx:dBias:outer:channels:inner:)`` at the derivative's node:
 /// the derivative is still written (the products' gradients read it), the sums are taken while it is in cache,
 /// and the bias gradient's buffer is allocated there.
+///
+/// A mixture of experts' softmax gate runs in its mixture's kernel, forward and backward (see
+/// `EpilogueFusion+Gates.swift`).
 struct EpilogueFusion {
     /// One fused chain: the nodes of the product, the bias and (when fused) the activation.
     struct Chain {
@@ -24,10 +27,16 @@ struct EpilogueFusion {
     private(set) var chains: [Int: Chain] = [:]
     /// Bias-gradient nodes by the derivative node that computes them.
     private(set) var biasGradients: [Int: Int] = [:]
-    /// The nodes computed at a later (chains) or earlier (bias gradients) node, by that node: they get no kernels
-    /// of their own; a chain's product and bias values get no buffers, a bias gradient's output gets its buffer at
-    /// the derivative's node.
-    private(set) var absorbed: [Int: Int] = [:]
+    /// Softmax nodes whose gates their mixture's node computes (``Kernel/mixtureSoftmax(logits:values:gates:y:rows:
+    /// experts:features:)``), by that mixture node.
+    var softmaxGates: [Int: Int] = [:]
+    /// Gates-gradient nodes (`mixtureBackwardGates`) computed at the softmax-gradient node that reads them
+    /// (``Kernel/mixtureBackwardLogits(values:gates:dy:dLogits:rows:experts:features:)``), by that node.
+    var gateGradients: [Int: Int] = [:]
+    /// The nodes computed at a later (chains, softmax gates, gates gradients) or earlier (bias gradients) node, by
+    /// that node: they get no kernels of their own; a chain's product and bias values and a gates gradient get no
+    /// buffers, a bias gradient's and a softmax gate's outputs get their buffers at the node computing them.
+    var absorbed: [Int: Int] = [:]
 
     /// An empty set of fusions (a plan that fuses nothing).
     init() {}
@@ -65,6 +74,7 @@ struct EpilogueFusion {
             biasGradients[source.node] = index
             absorbed[index] = source.node
         }
+        findGateFusions(graph: graph, order: order, readers: readers, onlyReader: onlyReader(of:))
     }
 
     /// The node at which `index`'s reads happen: the chain's last node for an absorbed node, else itself.

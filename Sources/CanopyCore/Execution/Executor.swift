@@ -195,8 +195,9 @@ public final class Executor {
         var pool: [Int: [DeviceBuffer]] = [:]
         for index in order where fusion.absorbed[index] == nil {
             let node = graph.nodes[index]
-            // The node's outputs, and those of a bias gradient computed here.
+            // The node's outputs, and those of a bias gradient or softmax gate computed here.
             let computed = [index] + (fusion.biasGradients[index].map { [$0] } ?? [])
+                + (fusion.softmaxGates[index].map { [$0] } ?? [])
             for producer in computed {
                 for output in graph.nodes[producer].outputShapes.indices {
                     let value = Value(node: producer, output: output)
@@ -209,6 +210,13 @@ public final class Executor {
                 kernels = [.fixed(try EpilogueFusion.kernel(derivative: index, biasGradient: biasGradient, graph: graph) {
                     try self.buffer(for: $0)
                 })]
+            } else if let softmax = fusion.softmaxGates[index] {
+                kernels = [.fixed(try EpilogueFusion.kernel(mixture: index, softmax: softmax, graph: graph) {
+                    try self.buffer(for: $0)
+                })]
+            } else if let gatesGradient = fusion.gateGradients[index] {
+                kernels = [.fixed(try EpilogueFusion.kernel(softmaxGradient: index, gatesGradient: gatesGradient,
+                                                            graph: graph) { try self.buffer(for: $0) })]
             } else if let chain = fusion.chains[index] {
                 kernels = [.fixed(try EpilogueFusion.kernel(for: chain, graph: graph) { try self.buffer(for: $0) })]
             } else if viewNodes.contains(index) {
@@ -222,9 +230,7 @@ public final class Executor {
             plannedKernels += kernels
             plannedNodes += Array(repeating: index, count: kernels.count)
             // Release what this node was the last to read, and outputs nobody reads.
-            var reads = node.inputs
-            if let chain = fusion.chains[index] { reads += graph.nodes[chain.product].inputs + graph.nodes[chain.bias].inputs }
-            if let biasGradient = fusion.biasGradients[index] { reads += graph.nodes[biasGradient].inputs }
+            let reads = node.inputs + fusion.extraReads(at: index, graph: graph)
             var released: [Value] = reads.map { root[$0] ?? $0 }.filter { lastUse[$0] == index }
             released += computed.flatMap { producer in
                 graph.nodes[producer].outputShapes.indices.map { Value(node: producer, output: $0) }

@@ -25,8 +25,8 @@ public struct StepProfile: Sendable {
     /// work with the host.
     public var kernelSeconds: [(name: String, seconds: Double)]
     /// The fusions the plan made, for people: stacked experts computed as one product, dense layers' products with
-    /// their bias and activation, softmax with its cross-entropy in one kernel, one optimizer update over the
-    /// parameter arena.
+    /// their bias and activation, softmax gates in their mixtures' kernels, softmax with its cross-entropy in one
+    /// kernel, one optimizer update over the parameter arena.
     public var fusions: [String] = []
 
     /// The processes sharing each batch (1 unless data-parallel).
@@ -120,6 +120,11 @@ public struct StepProfile: Sendable {
         if gradients > 0 {
             found.append("\(gradients) activation derivative\(gradients == 1 ? "" : "s") with \(gradients == 1 ? "its" : "their") "
                 + "bias gradient in one kernel")
+        }
+        let gates = count("mixtureSoftmax"), gateGradients = count("mixtureBackwardLogits")
+        if gates + gateGradients > 0 {
+            found.append("\(gates) softmax gate\(gates == 1 ? "" : "s") in \(gates == 1 ? "its mixture's" : "their mixtures'") "
+                + "kernel, \(gateGradients) gates gradient\(gateGradients == 1 ? "" : "s") through the softmax in one kernel")
         }
         let softmaxLosses = graph.nodes.filter { if case .softmaxCrossEntropy = $0.op { return true } else { return false } }.count
         if softmaxLosses > 0 { found.append("softmax with cross-entropy in one kernel (\(softmaxLosses) task\(softmaxLosses == 1 ? "" : "s"))") }
