@@ -24,6 +24,17 @@ final class ExecutorFusionTests: XCTestCase {
 
     private func names(_ executor: Executor) -> [String] { executor.plannedKernels.map(\.preparedKernel.name) }
 
+    /// A store of `g`'s parameters holding values in [-1, 1] (a new store is all zeros).
+    private func randomStore(_ g: Graph) throws -> ParameterStore {
+        let store = try ParameterStore(graph: g, backend: backend)
+        var values: [String: [Float]] = [:]
+        for (offset, name) in store.names.enumerated() {
+            values[name] = (0..<store.count(named: name)).map { Float(($0 * 37 + offset * 11) % 41) / 20 - 1 }
+        }
+        try store.load(values)
+        return store
+    }
+
     /// Runs both plans on the same inputs and returns each output's values, fused first.
     private func runBoth(_ g: Graph, outputs: [Value], mode: Executor.Mode, store: ParameterStore,
                          inputs: [String: [Float]]) throws -> (fused: Executor, plain: Executor, values: [([Float], [Float])]) {
@@ -163,7 +174,7 @@ final class ExecutorFusionTests: XCTestCase {
                 pairs.append((loss, g.input("seed\(task)", shape: [1])))
             }
             let gradients = try Autodiff.gradients(of: pairs, withRespectTo: g.trainableParameters, in: g)
-            let store = try ParameterStore(graph: g, backend: backend)
+            let store = try randomStore(g)
             let inputs: [String: [Float]] = ["x": (0..<35).map { Float($0 % 9) / 4 - 1 }, "mask": .init(repeating: 1, count: 28),
                                              "gateMask": .init(repeating: 1, count: 21), "seed0": [1], "seed1": [0.5], "seed2": [2]]
             return try runBoth(g, outputs: pairs.map(\.0) + g.trainableParameters.map { gradients[$0]! }, mode: .training,
@@ -183,5 +194,53 @@ final class ExecutorFusionTests: XCTestCase {
         XCTAssertEqual(readNames.filter { $0 == "softmax" }.count, 1)
         XCTAssertEqual(readNames.filter { $0 == "mixtureBackwardLogits" }.count, 1, "the second gates gradient is a sum")
         for (fused, plain) in read.values { XCTAssertEqual(fused.map(\.bitPattern), plain.map(\.bitPattern)) }
+    }
+
+    /// Three task heads on a shared trunk: the trunk's gradient is the sum of three products, which the second and
+    /// third products accumulate into the first's buffer (beta 1) instead of two adds; the losses and gradients
+    /// agree with the unfused plan to float rounding. A term that the plan returns is not overwritten: its sum
+    /// keeps its add (and the next sum accumulates into that add's output).
+    func testHeadGradientsAccumulateIntoOneBuffer() throws {
+        func plans(returningTerm: Bool) throws -> (fused: Executor, plain: Executor, values: [([Float], [Float])]) {
+            let g = Graph()
+            let x = g.input("x", shape: [6, 9])
+            let trunk = g.unary(.tanh, try dense(g, x, "trunk", inputs: 9, units: 11))
+            var pairs: [(Value, Value)] = []
+            for task in 0..<3 {
+                let head = try dense(g, trunk, "head\(task)", inputs: 11, units: task + 2)
+                let loss = try g.maskedMean(try g.reshape(head, to: [6 * (task + 2)]),
+                                            mask: g.input("mask\(task)", shape: [6 * (task + 2)])).loss
+                pairs.append((loss, g.input("seed\(task)", shape: [1])))
+            }
+            let gradients = try Autodiff.gradients(of: pairs, withRespectTo: g.trainableParameters, in: g)
+            let sums = g.nodes.indices.filter { g.nodes[$0].op == .binary(.add) }
+            XCTAssertEqual(sums.count, 2, "the trunk's gradient: three terms")
+            let store = try randomStore(g)
+            var inputs: [String: [Float]] = ["x": (0..<54).map { Float($0 % 7) / 3 - 1 }]
+            for task in 0..<3 {
+                inputs["mask\(task)"] = .init(repeating: 1, count: 6 * (task + 2))
+                inputs["seed\(task)"] = [Float(task + 1) / 2]
+            }
+            let extra = returningTerm ? [g.nodes[sums[0]].inputs[0]] : []
+            return try runBoth(g, outputs: pairs.map(\.0) + g.trainableParameters.map { gradients[$0]! } + extra,
+                               mode: .training, store: store, inputs: inputs)
+        }
+        let run = try plans(returningTerm: false)
+        XCTAssertFalse(names(run.fused).contains("binary.add"))
+        XCTAssertEqual(names(run.plain).filter { $0 == "binary.add" }.count, 2)
+        let accumulating = run.fused.plannedKernels.filter { planned in
+            guard case let .fixed(.matmul(_, _, _, shape)) = planned else { return false }
+            return shape.beta == 1
+        }
+        XCTAssertEqual(accumulating.count, 2)
+        for (fused, plain) in run.values {
+            XCTAssertEqual(fused.count, plain.count)
+            for (a, b) in zip(fused, plain) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b))) }
+        }
+        let returned = try plans(returningTerm: true)
+        XCTAssertEqual(names(returned.fused).filter { $0 == "binary.add" }.count, 1, "the returned term's sum keeps its add")
+        for (fused, plain) in returned.values {
+            for (a, b) in zip(fused, plain) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b))) }
+        }
     }
 }

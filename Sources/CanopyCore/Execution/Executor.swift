@@ -160,7 +160,7 @@ public final class Executor {
                       gathered gatheredValues: [Value], fusing: Bool) throws {
         let needed = neededNodes(for: outputs)
         let order = needed.indices.filter { needed[$0] }
-        let root = aliasRoots(order: order)
+        var root = aliasRoots(order: order)
         var gradientNames: [Value: String] = [:]
         if let gradientArena {
             for (name, value) in gradientValues {
@@ -177,6 +177,19 @@ public final class Executor {
         for index in order { for input in graph.nodes[index].inputs { readers[input, default: []].append(index) } }
         let viewNodes = try arenaViews(order: order, root: root, readers: readers, gradientArena: gradientArena,
                                        gradientNames: gradientNames)
+        // Sums that a product accumulates into: the product's and the sum's values share the term's buffer.
+        let accumulation: ProductAccumulation
+        if fusing {
+            let outputOwners = Set(outputs.map { root[$0] ?? $0 }), sources = Set(root.values)
+            accumulation = ProductAccumulation(graph: graph, order: order, readers: readers, isFree: { value in
+                self.isPooled(value) && root[value] == nil && !sources.contains(value) && self.placed[value] == nil
+                    && !outputOwners.contains(value)
+            }, isPlaced: { self.placed[$0] != nil })
+            for (value, term) in accumulation.aliases { root[value] = term }
+            for (value, source) in root { if let term = accumulation.aliases[source] { root[value] = term } }
+        } else {
+            accumulation = ProductAccumulation()
+        }
         let pinned = Set(outputs.map { root[$0] ?? $0 })
         let aliased = Set(root.values)
         let fusion = fusing ? EpilogueFusion(graph: graph, order: order, readers: readers) { value in
@@ -219,10 +232,11 @@ public final class Executor {
                                                             graph: graph) { try self.buffer(for: $0) })]
             } else if let chain = fusion.chains[index] {
                 kernels = [.fixed(try EpilogueFusion.kernel(for: chain, graph: graph) { try self.buffer(for: $0) })]
-            } else if viewNodes.contains(index) {
+            } else if viewNodes.contains(index) || accumulation.sums.contains(index) {
                 kernels = []
             } else {
                 kernels = try KernelEmitter.kernels(for: node, at: index, graph: graph, mode: mode) { try self.buffer(for: $0) }
+                    .map { accumulation.kernel($0, at: index) }
             }
             // Checked once here against each kernel's contract, so that every backend, including one with no
             // checks of its own, gets a bad plan as an error before any step runs.

@@ -65,6 +65,14 @@ public struct StepProfile: Sendable {
                                   downloads: tracer.downloads, downloadedBytes: tracer.downloadedElements * bytes,
                                   buffersAllocated: tracer.buffersMade, stepSeconds: stepSeconds, kernelSeconds: [])
         profile.fusions = Self.fusions(in: plan, calls: profile.kernelCalls)
+        let accumulating = trainer.steps.executor.plannedKernels.filter { planned in
+            if case let .fixed(.matmul(_, _, _, shape)) = planned { return shape.beta != 0 }
+            return false
+        }.count
+        if accumulating > 0 {
+            profile.fusions.append("\(accumulating) product\(accumulating == 1 ? "" : "s") accumulating into \(accumulating == 1 ? "its" : "their") "
+                + "gradient sum (task heads' input gradients; no add)")
+        }
         profile.processes = group.size
         profile.communicatedBytes = (communication.bytes - communicated.bytes) / measured
         profile.communicationWaitSeconds = (communication.waitSeconds - communicated.waitSeconds) / Double(measured)
