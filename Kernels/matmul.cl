@@ -181,20 +181,34 @@ MATMUL_KERNEL(canopy_matmul_tn, A_TN)
 #if MMNT_V == 4
   #define floatNTV float4
   #define vloadNTV vload4
-  inline float sum_lanes_nt(const float4 v) { const float2 t = v.lo + v.hi; return t.x + t.y; }
+  #define vstoreNTV vstore4
 #elif MMNT_V == 8
   #define floatNTV float8
   #define vloadNTV vload8
-  inline float sum_lanes_nt(const float8 v) { const float4 s = v.lo + v.hi; const float2 t = s.lo + s.hi; return t.x + t.y; }
+  #define vstoreNTV vstore8
 #elif MMNT_V == 16
   #define floatNTV float16
   #define vloadNTV vload16
-  inline float sum_lanes_nt(const float16 v) {
-      const float8 h = v.lo + v.hi; const float4 s = h.lo + h.hi; const float2 t = s.lo + s.hi; return t.x + t.y;
-  }
+  #define vstoreNTV vstore16
 #else
   #error "MMNT_V must be 4, 8 or 16"
 #endif
+
+// The sum of v's lanes, halving pairwise. (Through a private array rather than .lo/.hi: Oclgrind's
+// uninitialised-value check loses track of the halves of a vector.)
+inline float sum_lanes_nt(const floatNTV v) {
+    float t[MMNT_V];
+    vstoreNTV(v, 0, t);
+#if MMNT_V == 16
+    _Pragma("unroll")
+    for (int l = 0; l < 8; ++l) t[l] += t[l + 8];
+#endif
+#if MMNT_V >= 8
+    _Pragma("unroll")
+    for (int l = 0; l < 4; ++l) t[l] += t[l + 4];
+#endif
+    return (t[0] + t[2]) + (t[1] + t[3]);
+}
 
 __kernel void canopy_matmul_nt(const int m, const int n, const int k, const float alpha, const float beta,
                                __global const float* A, const int offsetA, const int strideA,
