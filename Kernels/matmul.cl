@@ -15,14 +15,18 @@
 // Register blocking: work-item (x, y) computes the MM_TM × MM_TN block of C at rows y·MM_TM and
 // columns x·MM_TN, keeping it in MM_TM vectors of MM_TN floats. Each step p loads one MM_TN-wide
 // vector of B's row p (vloadN needs only float alignment) and MM_TM scalars of A's column p, and does
-// MM_TM vector FMAs. Blocks entirely inside C take that fast path; blocks on the right or bottom edge
-// run the same arithmetic on a zero-padded block with bounds-checked loads and stores, so m, n, k may
-// be any size ≥ 1 (and a narrow C, such as n = 10 classes, still runs vectorised).
+// MM_TM vector FMAs. Every block runs that arithmetic, so m, n, k may be any size ≥ 1 and a narrow or
+// short C (n = 10 classes, m = 5 rows of a head's dW) still runs vectorised: rows past C's bottom edge
+// repeat its last row; a block on the right edge moves left to end at column n (when n ≥ MM_TN) and
+// stores only its own columns; when n < MM_TN a vector of B's row p spills into row p + 1 (discarded
+// lanes), and the last steps, whose vector would pass B's end, load lane by lane. Blocks inside C store
+// whole vectors, edge blocks element by element.
 //
-// Two kernels: canopy_matmul_nn (A stored m×k) and canopy_matmul_tn (A stored k×m, op(A) = Aᵀ).
-// (A local-memory tiled variant for GPUs follows the transposes at the end of this file.)
-// B is always stored k×n here: the host transposes a stored n×k B first (canopy_transpose on GPUs,
-// canopy_transpose_direct on CPUs), so that B's rows are contiguous for the vector loads.
+// Two kernels: canopy_matmul_nn (A stored m×k) and canopy_matmul_tn (A stored k×m, op(A) = Aᵀ), B stored
+// k×n. A stored n×k B: on CPU drivers canopy_matmul_nt below (dot products along k, no transpose pass)
+// when A is stored m×k; otherwise the host transposes B first (canopy_transpose on GPUs,
+// canopy_transpose_direct on CPUs), so that B's rows are contiguous for the vector loads. (A local-memory
+// tiled variant for GPUs follows the transposes at the end of this file.)
 // =================================================================================================
 
 #ifndef MM_TM
@@ -87,16 +91,35 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
     const int j0 = (int)get_global_id(0) * MM_TN;                                                     \
     const int i0 = (int)get_global_id(1) * MM_TM;                                                     \
     if (i0 >= m || j0 >= n) return;                                                                   \
-    if (i0 + MM_TM <= m && j0 + MM_TN <= n) {                                                         \
-        /* Fast path: the whole block is inside C. */                                                 \
-        floatTN acc[MM_TM];                                                                           \
+    const int rows = min(MM_TM, m - i0);                                                              \
+    /* The block's columns jb ..< jb + MM_TN: inside C when n >= MM_TN (a right-edge block moves */   \
+    /* left and stores only its own columns j0 ..< n), else jb = 0 and lanes >= n are discarded. */   \
+    const int jb = max(0, min(j0, n - MM_TN));                                                        \
+    /* Steps p < pVector load B's whole vector (for n < MM_TN, lanes >= n read B's next row, which */ \
+    /* exists); the last steps of a narrow B load lane by lane. */                                    \
+    const int pVector = n >= MM_TN ? k : (k * n >= MM_TN ? (k * n - MM_TN) / n + 1 : 0);              \
+    /* Rows past C's edge repeat its last row (the loads stay inside A) and are never stored. */      \
+    int rowA[MM_TM];                                                                                  \
+    _Pragma("unroll")                                                                                 \
+    for (int r = 0; r < MM_TM; ++r) rowA[r] = min(i0 + r, m - 1);                                     \
+    floatTN acc[MM_TM];                                                                               \
+    _Pragma("unroll")                                                                                 \
+    for (int r = 0; r < MM_TM; ++r) acc[r] = (floatTN)(0.0f);                                         \
+    for (int p = 0; p < pVector; ++p) {                                                               \
+        const floatTN bv = vloadTN(0, b + p * n + jb);                                                \
         _Pragma("unroll")                                                                             \
-        for (int r = 0; r < MM_TM; ++r) acc[r] = (floatTN)(0.0f);                                     \
-        for (int p = 0; p < k; ++p) {                                                                 \
-            const floatTN bv = vloadTN(0, b + p * n + j0);                                            \
-            _Pragma("unroll")                                                                         \
-            for (int r = 0; r < MM_TM; ++r) acc[r] = fma((floatTN)(A_AT(i0 + r, p)), bv, acc[r]);    \
-        }                                                                                             \
+        for (int r = 0; r < MM_TM; ++r) acc[r] = fma((floatTN)(A_AT(rowA[r], p)), bv, acc[r]);       \
+    }                                                                                                 \
+    float bt[MM_TN];                                                                                  \
+    for (int p = pVector; p < k; ++p) {                                                               \
+        _Pragma("unroll")                                                                             \
+        for (int q = 0; q < MM_TN; ++q) bt[q] = q < n ? b[p * n + q] : 0.0f;                         \
+        const floatTN bv = vloadTN(0, bt);                                                            \
+        _Pragma("unroll")                                                                             \
+        for (int r = 0; r < MM_TM; ++r) acc[r] = fma((floatTN)(A_AT(rowA[r], p)), bv, acc[r]);       \
+    }                                                                                                 \
+    if (rows == MM_TM && jb == j0 && j0 + MM_TN <= n) {                                               \
+        /* The whole block is C's: vector loads and stores. */                                        \
         _Pragma("unroll")                                                                             \
         for (int r = 0; r < MM_TM; ++r) {                                                             \
             __global float* row = c + (i0 + r) * n + j0;                                              \
@@ -115,30 +138,14 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
             vstoreTN(out, 0, row);                                                                    \
         }                                                                                             \
     } else {                                                                                          \
-        /* Edge path: the same vector arithmetic on a block padded with zeros; loads and stores */    \
-        /* outside C are skipped, so the padding never touches memory. */                             \
-        const int rows = min(MM_TM, m - i0), cols = min(MM_TN, n - j0);                               \
-        floatTN acc[MM_TM];                                                                           \
-        _Pragma("unroll")                                                                             \
-        for (int r = 0; r < MM_TM; ++r) acc[r] = (floatTN)(0.0f);                                     \
-        float bt[MM_TN];                                                                              \
-        for (int p = 0; p < k; ++p) {                                                                 \
-            _Pragma("unroll")                                                                         \
-            for (int q = 0; q < MM_TN; ++q) bt[q] = q < cols ? b[p * n + j0 + q] : 0.0f;              \
-            const floatTN bv = vloadTN(0, bt);                                                        \
-            _Pragma("unroll")                                                                         \
-            for (int r = 0; r < MM_TM; ++r) {                                                         \
-                const float av = r < rows ? A_AT(i0 + r, p) : 0.0f;                                   \
-                acc[r] = fma((floatTN)(av), bv, acc[r]);                                              \
-            }                                                                                         \
-        }                                                                                             \
+        /* An edge block: element by element, only C's elements of this work-item's columns. */       \
         for (int r = 0; r < rows; ++r) {                                                              \
             vstoreTN(acc[r], 0, bt);                                                                  \
-            for (int q = 0; q < cols; ++q) {                                                          \
-                const int at = (i0 + r) * n + j0 + q;                                                 \
+            for (int q = j0 - jb; q < MM_TN && jb + q < n; ++q) {                                     \
+                const int at = (i0 + r) * n + jb + q;                                                 \
                 float out = beta != 0.0f ? alpha * bt[q] + beta * c[at] : alpha * bt[q];              \
                 if (epilogue >= 0) {                                                                  \
-                    const float v = out + EPILOGUE_BIAS(i0 + r, j0 + q);                              \
+                    const float v = out + EPILOGUE_BIAS(i0 + r, jb + q);                              \
                     out = activation_f(epilogue & 15, v);                                             \
                 }                                                                                     \
                 c[at] = out;                                                                          \
@@ -150,9 +157,135 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
 MATMUL_KERNEL(canopy_matmul_nn, A_NN)
 MATMUL_KERNEL(canopy_matmul_tn, A_TN)
 
+// =================================================================================================
+// canopy_matmul_nt: B stored n×k (a dense layer's x·Wᵀ, W stored [out, in]), A stored m×k: both operands
+// are contiguous along k, so no transpose pass is needed. Work-item (x, y) computes the MMNT_TM × MMNT_TN
+// block of C at rows y·MMNT_TM and columns x·MMNT_TN as dot products along k: each step loads one
+// MMNT_V-wide vector of each of its MMNT_TM rows of A and MMNT_TN rows of B and does MMNT_TM · MMNT_TN
+// vector FMAs into as many vector accumulators, which are summed across their lanes after the last full
+// vector; the last k mod MMNT_V products are scalar. Rows and columns past C's edge repeat C's last row
+// and column (their loads stay inside A and B) and are never stored, so m, n, k may be any size ≥ 1 with
+// one code path. Same arguments, batching, beta and epilogue contract as the kernels above.
+// =================================================================================================
+
+#ifndef MMNT_TM
+#define MMNT_TM 4        // rows of C per work-item
+#endif
+#ifndef MMNT_TN
+#define MMNT_TN 4        // columns of C per work-item
+#endif
+#ifndef MMNT_V
+#define MMNT_V 16        // floats per load along k: 4, 8 or 16
+#endif
+
+#if MMNT_V == 4
+  #define floatNTV float4
+  #define vloadNTV vload4
+  #define vstoreNTV vstore4
+#elif MMNT_V == 8
+  #define floatNTV float8
+  #define vloadNTV vload8
+  #define vstoreNTV vstore8
+#elif MMNT_V == 16
+  #define floatNTV float16
+  #define vloadNTV vload16
+  #define vstoreNTV vstore16
+#else
+  #error "MMNT_V must be 4, 8 or 16"
+#endif
+
+// The sum of v's lanes, halving pairwise. (Through a private array rather than .lo/.hi: Oclgrind's
+// uninitialised-value check loses track of the halves of a vector.)
+inline float sum_lanes_nt(const floatNTV v) {
+    float t[MMNT_V];
+    vstoreNTV(v, 0, t);
+#if MMNT_V == 16
+    _Pragma("unroll")
+    for (int l = 0; l < 8; ++l) t[l] += t[l + 8];
+#endif
+#if MMNT_V >= 8
+    _Pragma("unroll")
+    for (int l = 0; l < 4; ++l) t[l] += t[l + 4];
+#endif
+    return (t[0] + t[2]) + (t[1] + t[3]);
+}
+
+__kernel void canopy_matmul_nt(const int m, const int n, const int k, const float alpha, const float beta,
+                               __global const float* A, const int offsetA, const int strideA,
+                               __global const float* B, const int offsetB, const int strideB,
+                               __global float* C, const int offsetC, const int strideC,
+                               __global const float* bias, const int biasOffset, const int biasStride,
+                               const int epilogue) {
+    const int batch = (int)get_global_id(2);
+    __global const float* a = A + offsetA + batch * strideA;
+    __global const float* b = B + offsetB + batch * strideB;
+    __global float* c = C + offsetC + batch * strideC;
+    __global const float* bb = bias + biasOffset + batch * biasStride;
+    const int j0 = (int)get_global_id(0) * MMNT_TN;
+    const int i0 = (int)get_global_id(1) * MMNT_TM;
+    if (i0 >= m || j0 >= n) return;
+    // Where each row of the block starts in A and B (past the edge: C's last row or column again).
+    int rowA[MMNT_TM], rowB[MMNT_TN];
+    _Pragma("unroll")
+    for (int r = 0; r < MMNT_TM; ++r) rowA[r] = min(i0 + r, m - 1) * k;
+    _Pragma("unroll")
+    for (int q = 0; q < MMNT_TN; ++q) rowB[q] = min(j0 + q, n - 1) * k;
+    floatNTV acc[MMNT_TM][MMNT_TN];
+    _Pragma("unroll")
+    for (int r = 0; r < MMNT_TM; ++r) {
+        _Pragma("unroll")
+        for (int q = 0; q < MMNT_TN; ++q) acc[r][q] = (floatNTV)(0.0f);
+    }
+    int p = 0;
+    for (; p + MMNT_V <= k; p += MMNT_V) {
+        floatNTV av[MMNT_TM], bv[MMNT_TN];
+        _Pragma("unroll")
+        for (int r = 0; r < MMNT_TM; ++r) av[r] = vloadNTV(0, a + rowA[r] + p);
+        _Pragma("unroll")
+        for (int q = 0; q < MMNT_TN; ++q) bv[q] = vloadNTV(0, b + rowB[q] + p);
+        _Pragma("unroll")
+        for (int r = 0; r < MMNT_TM; ++r) {
+            _Pragma("unroll")
+            for (int q = 0; q < MMNT_TN; ++q) acc[r][q] = fma(av[r], bv[q], acc[r][q]);
+        }
+    }
+    float sum[MMNT_TM][MMNT_TN];
+    _Pragma("unroll")
+    for (int r = 0; r < MMNT_TM; ++r) {
+        _Pragma("unroll")
+        for (int q = 0; q < MMNT_TN; ++q) sum[r][q] = sum_lanes_nt(acc[r][q]);
+    }
+    for (; p < k; ++p) {
+        _Pragma("unroll")
+        for (int r = 0; r < MMNT_TM; ++r) {
+            const float av = a[rowA[r] + p];
+            _Pragma("unroll")
+            for (int q = 0; q < MMNT_TN; ++q) sum[r][q] = fma(av, b[rowB[q] + p], sum[r][q]);
+        }
+    }
+    _Pragma("unroll")
+    for (int r = 0; r < MMNT_TM; ++r) {
+        const int i = i0 + r;
+        _Pragma("unroll")
+        for (int q = 0; q < MMNT_TN; ++q) {
+            const int j = j0 + q;
+            if (i < m && j < n) {
+                const int at = i * n + j;
+                float out = beta != 0.0f ? alpha * sum[r][q] + beta * c[at] : alpha * sum[r][q];
+                if (epilogue >= 0) {
+                    const float v = out + EPILOGUE_BIAS(i, j);
+                    out = activation_f(epilogue & 15, v);
+                }
+                c[at] = out;
+            }
+        }
+    }
+}
+
 // dst (cols × rows) = transpose of src (rows × cols), without local memory (for CPU drivers, where local
-// memory is ordinary RAM and barriers cost more than they save). Work-item (x, y) writes dst[x][y]: the
-// writes of neighbouring work-items are contiguous, the reads strided.
+// memory is ordinary RAM and barriers cost more than they save; there only a product with both operands
+// transposed needs it). Work-item (x, y) writes dst[x][y]: the writes of neighbouring work-items are
+// contiguous, the reads strided.
 __kernel void canopy_transpose_direct(__global const float* src, __global float* dst, const int rows, const int cols) {
     const int y = (int)get_global_id(0), x = (int)get_global_id(1);   // y: row of src, x: column of src
     if (y < rows && x < cols) dst[x * rows + y] = src[y * cols + x];

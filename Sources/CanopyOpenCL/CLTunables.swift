@@ -10,6 +10,9 @@ struct CLTunables: Codable, Equatable, Sendable {
     var gpuStyle: Bool
     /// Rows and columns of C each matmul work-item computes (a register block), and the work-group shape.
     var matmulRows: Int, matmulColumns: Int, matmulGroupX: Int, matmulGroupY: Int
+    /// `canopy_matmul_nt` (B stored n×k, on CPU drivers): rows and columns of C each work-item computes as dot
+    /// products (`MMNT_TM` × `MMNT_TN`), and the floats it loads at once along k (`MMNT_V`: 4, 8 or 16).
+    var matmulNTRows: Int, matmulNTColumns: Int, matmulNTVector: Int
     /// Whether matrix products use the local-memory tiled kernels (`canopy_matmul_tiled_*`) instead of the
     /// register-blocked ones.
     var matmulTiled: Bool
@@ -52,6 +55,7 @@ struct CLTunables: Codable, Equatable, Sendable {
             // Many threads with small register blocks; work-groups of 16×8.
             matmulRows = 4; matmulColumns = 4
             matmulGroupX = min(16, powerOfTwo(maxGroup)); matmulGroupY = max(1, min(8, maxGroup / matmulGroupX))
+            matmulNTRows = 2; matmulNTColumns = 2; matmulNTVector = 4
             rowTeamThreshold = 32
             rowTeamMaximum = 256
             reduceVector = 4
@@ -60,6 +64,8 @@ struct CLTunables: Codable, Equatable, Sendable {
             // CPU drivers (PoCL) vectorise across a register block: 8×16 per work-item, float16 loads.
             matmulRows = 8; matmulColumns = 16
             matmulGroupX = min(4, powerOfTwo(maxGroup)); matmulGroupY = max(1, min(4, maxGroup / matmulGroupX))
+            // Dot products: 4×4 float16 accumulators plus 8 loads fit AVX-512's 32 vector registers.
+            matmulNTRows = 4; matmulNTColumns = 4; matmulNTVector = 16
             rowTeamThreshold = 64
             rowTeamMaximum = 16
             reduceVector = 16
@@ -99,6 +105,10 @@ struct CLTunables: Codable, Equatable, Sendable {
         let maxGroup = info.maxWorkGroupSize
         if !(1...16).contains(matmulRows) { problems.append("matmulRows \(matmulRows) is not 1...16") }
         if ![4, 8, 16].contains(matmulColumns) { problems.append("matmulColumns \(matmulColumns) is not 4, 8 or 16") }
+        if !(1...8).contains(matmulNTRows) || !(1...8).contains(matmulNTColumns) {
+            problems.append("NT block \(matmulNTRows)×\(matmulNTColumns) is not within 1...8 × 1...8")
+        }
+        if ![4, 8, 16].contains(matmulNTVector) { problems.append("matmulNTVector \(matmulNTVector) is not 4, 8 or 16") }
         if matmulGroupX < 1 || matmulGroupY < 1 || matmulGroupX * matmulGroupY > maxGroup {
             problems.append("matmul work-group \(matmulGroupX)×\(matmulGroupY) exceeds the device's \(maxGroup)")
         }
@@ -133,7 +143,8 @@ struct CLTunables: Codable, Equatable, Sendable {
         case .matmul:
             defines = ["MM_TM": matmulRows, "MM_TN": matmulColumns, "TRANSPOSE_TILE": transposeTile,
                        "MMT_TSM": tileRows, "MMT_TSN": tileColumns, "MMT_TSK": tileDepth,
-                       "MMT_WPTM": tileWorkRows, "MMT_WPTN": tileWorkColumns]
+                       "MMT_WPTM": tileWorkRows, "MMT_WPTN": tileWorkColumns,
+                       "MMNT_TM": matmulNTRows, "MMNT_TN": matmulNTColumns, "MMNT_V": matmulNTVector]
         case .reduce:
             defines = ["REDUCE_WG": reduceGroup, "REDUCE_VEC": reduceVector]
         case .softmax, .loss, .elementwise, .mixture, .norm:

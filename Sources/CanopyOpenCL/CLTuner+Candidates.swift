@@ -54,11 +54,18 @@ extension CLTuner {
 
     // MARK: Candidates (each group starts from the choice in force, `t`)
 
-    /// Register-blocked products with each MM_TM × MM_TN block.
+    /// Register-blocked products with each MM_TM × MM_TN block, then (CPU choices, where `canopy_matmul_nt` runs
+    /// the products of a stored n×k B) each MMNT_TM × MMNT_TN block and load width of the dot products.
     static func registerBlocks(from t: CLTunables) -> [CLTunables] {
-        [(4, 4), (4, 8), (8, 4), (8, 8), (4, 16), (8, 16)].map { rows, columns in
+        let blocks = [(4, 4), (4, 8), (8, 4), (8, 8), (4, 16), (8, 16)].map { rows, columns in
             var c = t
             c.matmulTiled = false; c.matmulRows = rows; c.matmulColumns = columns
+            return c
+        }
+        guard !t.gpuStyle else { return blocks }
+        return blocks + [(4, 4, 16), (4, 4, 8), (8, 4, 16), (2, 4, 16), (4, 8, 8)].map { rows, columns, vector in
+            var c = t
+            c.matmulTiled = false; c.matmulNTRows = rows; c.matmulNTColumns = columns; c.matmulNTVector = vector
             return c
         }
     }
@@ -114,7 +121,8 @@ extension CLTuner {
         default:
             return t.matmulTiled
                 ? "tiled \(t.tileRows)×\(t.tileColumns)×\(t.tileDepth), \(t.tileWorkRows)×\(t.tileWorkColumns) per item"
-                : "register \(t.matmulRows)×\(t.matmulColumns), group \(t.matmulGroupX)×\(t.matmulGroupY)"
+                : "register \(t.matmulRows)×\(t.matmulColumns), NT \(t.matmulNTRows)×\(t.matmulNTColumns)×\(t.matmulNTVector), "
+                    + "group \(t.matmulGroupX)×\(t.matmulGroupY)"
         }
     }
 }

@@ -67,8 +67,14 @@ extension OpenCLBackend {
                                           b: MatrixOperand(buffer: right), c: MatrixOperand(buffer: out),
                                           epilogue: epilogue)
         }
+        if s.transposeB && !s.transposeA && !tunables.gpuStyle {
+            // CPU drivers: A (m×k) and B (n×k) are both contiguous along k; dot products, no transpose pass.
+            return try enqueueMatmulNT(m: s.m, n: s.n, k: s.k, alpha: s.alpha, beta: s.beta,
+                                       a: MatrixOperand(buffer: left), b: MatrixOperand(buffer: right),
+                                       c: MatrixOperand(buffer: out), epilogue: epilogue)
+        }
         if s.transposeB {
-            // B is stored n×k; the kernels want it k×n with contiguous rows.
+            // B is stored n×k; the kernels below want it k×n with contiguous rows.
             let transposed = try scratchBuffer(ScratchSlot.transpose, count: s.k * s.n)
             try transpose(right, into: transposed, rows: s.n, cols: s.k)
             right = transposed
@@ -76,6 +82,24 @@ extension OpenCLBackend {
         try enqueueMatmul(transposeA: s.transposeA, m: s.m, n: s.n, k: s.k, alpha: s.alpha, beta: s.beta,
                           a: MatrixOperand(buffer: left), b: MatrixOperand(buffer: right), c: MatrixOperand(buffer: out),
                           epilogue: epilogue)
+    }
+
+    /// Enqueues `batch` products `C_b = alpha · A_b · B_bᵀ + beta · C_b`, A stored m×k and B stored n×k, then
+    /// `epilogue`, with `canopy_matmul_nt` (the register-blocked kernel for CPU drivers; each work-item a
+    /// ``CLTunables/matmulNTRows`` × ``CLTunables/matmulNTColumns`` block of C).
+    func enqueueMatmulNT(m: Int, n: Int, k: Int, alpha: Float, beta: Float, a: MatrixOperand, b: MatrixOperand,
+                         c: MatrixOperand, batch: Int = 1, epilogue: ProductEpilogue? = nil) throws {
+        let arguments: [CLArgument] = [
+            .int(m), .int(n), .int(k), .float(alpha), .float(beta),
+            .buffer(a.buffer), .int(a.offset), .int(a.stride),
+            .buffer(b.buffer), .int(b.offset), .int(b.stride),
+            .buffer(c.buffer), .int(c.offset), .int(c.stride),
+        ] + ProductEpilogue.arguments(epilogue, c: c)
+        let columns = (n + tunables.matmulNTColumns - 1) / tunables.matmulNTColumns
+        let rows = (m + tunables.matmulNTRows - 1) / tunables.matmulNTRows
+        // The register-blocked kernels' one work-group shape (compiled once; work-items past the edge return).
+        try launch(CLKernels.matmulNt, arguments, global: [columns, rows, batch],
+                   local: [tunables.matmulGroupX, tunables.matmulGroupY, 1])
     }
 
     /// `dst` (cols × rows) = transpose of `src` (rows × cols).
