@@ -53,15 +53,17 @@ __kernel void canopy_mixture_backward_gates(__global const float* values, __glob
     if (live && lane == 0) dGates[q] = total;
 }
 
-// dValues[n, e, f] = gates[n, e] · dy[n, f]. A 3-D launch: work-item (f, e, n) writes one element (no
-// division to split a flat index, which devices without vector integer division scalarise).
+// dValues[n, e, f] = gates[n, e] · dy[n, f], or with accumulate ≠ 0 dValues[n, e, f] += that product (a
+// gradient sum computed into). A 3-D launch: work-item (f, e, n) writes one element (no division to split a
+// flat index, which devices without vector integer division scalarise).
 __kernel void canopy_mixture_backward_values(__global const float* gates, __global const float* dy,
                                              __global float* dValues, const int rows, const int experts,
-                                             const int features) {
+                                             const int features, const int accumulate) {
     const int f = (int)get_global_id(0), e = (int)get_global_id(1), n = (int)get_global_id(2);
     if (f >= features || e >= experts || n >= rows) return;
-    const int q = n * experts + e;
-    dValues[q * features + f] = gates[q] * dy[n * features + f];
+    const int q = n * experts + e, at = q * features + f;
+    const float term = gates[q] * dy[n * features + f];
+    dValues[at] = accumulate ? dValues[at] + term : term;
 }
 
 // A softmax gate and its mixture (the executor's fusion of canopy_softmax and canopy_mixture). Row-team

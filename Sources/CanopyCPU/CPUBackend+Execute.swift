@@ -125,9 +125,9 @@ extension CPUBackend {
         case let .mixtureBackwardGates(values, dy, dGates, rows, experts, features):
             try mixtureBackwardGates(values: values, dy: dy, dGates: dGates, rows: rows, experts: experts,
                                      features: features)
-        case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features):
+        case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features, accumulate):
             try mixtureBackwardValues(gates: gates, dy: dy, dValues: dValues, rows: rows, experts: experts,
-                                      features: features)
+                                      features: features, accumulate: accumulate)
         case let .mixtureSoftmax(logits, values, gates, y, rows, experts, features):
             try mixtureSoftmax(logits: logits, values: values, gates: gates, y: y, rows: rows, experts: experts,
                                features: features)

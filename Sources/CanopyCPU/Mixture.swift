@@ -56,9 +56,10 @@ extension CPUBackend {
     }
 
     /// `dValues[n, e, f] = gates[n, e] · dy[n, f]`: every expert of sample n gets the sample's output gradient,
-    /// scaled by its gate.
+    /// scaled by its gate. With `accumulate` the scaled gradient is added to dValues (each product rounded, then
+    /// added: the bits of a separate add).
     func mixtureBackwardValues(gates: DeviceBuffer, dy: DeviceBuffer, dValues: DeviceBuffer, rows: Int, experts: Int,
-                               features: Int) throws {
+                               features: Int, accumulate: Bool) throws {
         let gates = reading(gates)
         let dy = reading(dy)
         let dValues = writing(dValues)
@@ -66,7 +67,12 @@ extension CPUBackend {
             for n in range {
                 let dyn = dy + n * features
                 for e in 0..<experts {
-                    canopy_scale(dyn, gates[n * experts + e], dValues + (n * experts + e) * features, features)
+                    let gate = gates[n * experts + e], out = dValues + (n * experts + e) * features
+                    if accumulate {
+                        for f in 0..<features { out[f] += gate * dyn[f] }
+                    } else {
+                        canopy_scale(dyn, gate, out, features)
+                    }
                 }
             }
         }

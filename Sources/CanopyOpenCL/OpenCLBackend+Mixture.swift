@@ -29,7 +29,7 @@ extension OpenCLBackend {
     }
 
     func mixtureBackwardValues(gates: DeviceBuffer, dy: DeviceBuffer, dValues: DeviceBuffer, rows: Int, experts: Int,
-                               features: Int) throws {
+                               features: Int, accumulate: Bool) throws {
         let g = try own(gates)
         let d = try own(dy)
         let out = try own(dValues)
@@ -38,7 +38,8 @@ extension OpenCLBackend {
         let across = min(group, OpenCLBackend.powerOfTwo(atMost: features))
         let down = min(group / across, OpenCLBackend.powerOfTwo(atMost: experts))
         try launch(CLKernels.mixtureBackwardValues,
-                   [.buffer(g), .buffer(d), .buffer(out), .int(rows), .int(experts), .int(features)],
+                   [.buffer(g), .buffer(d), .buffer(out), .int(rows), .int(experts), .int(features),
+                    .int(accumulate ? 1 : 0)],
                    global: [features, experts, rows], local: [across, down, 1])
     }
 

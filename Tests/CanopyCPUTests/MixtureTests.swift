@@ -106,6 +106,15 @@ final class MixtureTests: XCTestCase {
                                                                       experts: experts, features: features),
                                  tolerance: .exact, "mixtureBackwardValues \(rows)×\(experts)×\(features)")
             print("mixture \(rows)×\(experts)×\(features) vs naive: y \(dy); dGates \(dg); dValues \(dv)")
+
+            // Accumulating: the products rounded, then added to what dValues held (the bits of a separate add).
+            let accumulating = KernelCalls.mixtureBackwardValues(rows: rows, experts: experts, features: features,
+                                                                 accumulate: true, seed: 28)
+            let sums = try accumulating.run(on: cpu)["dValues"]!
+            let terms = Naive.mixtureBackwardValues(gates: accumulating.values("gates"), dy: accumulating.values("dy"),
+                                                    rows: rows, experts: experts, features: features)
+            let expected = zip(accumulating.values("dValues"), terms).map { $0 + $1 }
+            XCTAssertEqual(sums.map(\.bitPattern), expected.map(\.bitPattern), "accumulating \(rows)×\(experts)×\(features)")
         }
     }
 

@@ -185,6 +185,9 @@ final class ExecutorFusionTests: XCTestCase {
         XCTAssertEqual(fusedNames.filter { $0 == "mixtureSoftmax" }.count, 2)
         XCTAssertEqual(fusedNames.filter { $0 == "mixtureBackwardLogits" }.count, 2)
         XCTAssertFalse(fusedNames.contains { ["softmax", "softmaxBackward", "mixture", "mixtureBackwardGates"].contains($0) })
+        // The experts' gradient: the second mixture's values gradient adds into the first's (no add).
+        XCTAssertEqual(run.fused.plannedKernels.filter(\.accumulates).map(\.preparedKernel.name), ["mixtureBackwardValues"])
+        XCTAssertFalse(fusedNames.contains("binary.add"))
         for (fused, plain) in run.values { XCTAssertEqual(fused.map(\.bitPattern), plain.map(\.bitPattern)) }
         XCTAssertTrue(run.values.allSatisfy { $0.0.allSatisfy(\.isFinite) })
 

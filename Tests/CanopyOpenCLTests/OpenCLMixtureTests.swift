@@ -17,6 +17,8 @@ final class OpenCLMixtureTests: XCTestCase {
                         KernelCalls.mixture(rows: rows, experts: experts, features: features, seed: seed),
                         KernelCalls.mixtureBackwardGates(rows: rows, experts: experts, features: features, seed: seed),
                         KernelCalls.mixtureBackwardValues(rows: rows, experts: experts, features: features, seed: seed),
+                        KernelCalls.mixtureBackwardValues(rows: rows, experts: experts, features: features,
+                                                          accumulate: true, seed: seed),
                         KernelCalls.mixtureSoftmax(rows: rows, experts: experts, features: features, seed: seed),
                         KernelCalls.mixtureBackwardLogits(rows: rows, experts: experts, features: features, seed: seed),
                     ]

@@ -61,14 +61,19 @@ extension KernelCalls {
         }
     }
 
-    /// `dValues[n, e, f] = gates[n, e] · dy[n, f]`: one product per element, so backends agree exactly.
-    public static func mixtureBackwardValues(rows: Int, experts: Int, features: Int, seed: UInt64 = 1) -> KernelCall {
+    /// `dValues[n, e, f] = gates[n, e] · dy[n, f]`: one product per element, so backends agree exactly; dValues
+    /// starts as NaN. With `accumulate` it starts with values in [-1, 1] and the products are added to them (a
+    /// device may fuse the product and the sum, so backends agree to a rounding).
+    public static func mixtureBackwardValues(rows: Int, experts: Int, features: Int, accumulate: Bool = false,
+                                             seed: UInt64 = 1) -> KernelCall {
         var random = TestRandom(seed: seed)
-        return KernelCall("mixtureBackwardValues \(rows)×\(experts)×\(features)", buffers: [
-            "gates": random.floats(rows * experts, in: 0...1), "dy": random.floats(rows * features),
-            "dValues": .nan(rows * experts * features)], outputs: ["dValues"], tolerance: .exact) {
+        let gates = random.floats(rows * experts, in: 0...1), dy = random.floats(rows * features)
+        let start: [Float] = accumulate ? random.floats(rows * experts * features) : .nan(rows * experts * features)
+        return KernelCall("mixtureBackwardValues \(rows)×\(experts)×\(features)\(accumulate ? " accumulating" : "")",
+                          buffers: ["gates": gates, "dy": dy, "dValues": start], outputs: ["dValues"],
+                          tolerance: accumulate ? .float32 : .exact) {
             .mixtureBackwardValues(gates: try $0["gates"], dy: try $0["dy"], dValues: try $0["dValues"], rows: rows,
-                                   experts: experts, features: features)
+                                   experts: experts, features: features, accumulate: accumulate)
         }
     }
 
@@ -113,6 +118,8 @@ extension KernelCalls {
             calls += [mixture(rows: s.rows, experts: s.experts, features: s.features, seed: seed),
                       mixtureBackwardGates(rows: s.rows, experts: s.experts, features: s.features, seed: seed),
                       mixtureBackwardValues(rows: s.rows, experts: s.experts, features: s.features, seed: seed),
+                      mixtureBackwardValues(rows: s.rows, experts: s.experts, features: s.features, accumulate: true,
+                                            seed: seed),
                       mixtureSoftmax(rows: s.rows, experts: s.experts, features: s.features, seed: seed),
                       mixtureBackwardLogits(rows: s.rows, experts: s.experts, features: s.features, seed: seed)]
         }

@@ -34,8 +34,8 @@ final class StepProfileTests: ScratchTestCase {
                       "\(profile.fusions)")
         XCTAssertTrue(profile.fusions.contains("softmax with cross-entropy in one kernel (1 task)"), "\(profile.fusions)")
         // The two heads' input gradients: the second product accumulates into the first's buffer.
-        XCTAssertTrue(profile.fusions.contains("1 product accumulating into its gradient sum (task heads' input "
-                                               + "gradients; no add)"), "\(profile.fusions)")
+        XCTAssertTrue(profile.fusions.contains("1 gradient term computed into its sum, no add (task heads' input "
+                                               + "gradients, mixtures' expert gradients)"), "\(profile.fusions)")
         XCTAssertNil(calls["binary.add"], profile.lines.joined(separator: "\n"))
         // Every dense layer's product takes its bias (and the activation after it) as its epilogue.
         let graph = plan.model.graph
@@ -72,9 +72,10 @@ final class StepProfileTests: ScratchTestCase {
         XCTAssertEqual(calls["copyBlock"], 1, "one record copy a step")
         XCTAssertTrue(profile.fusions.contains("2 softmax gates in their mixtures' kernel, 2 gates gradients through the "
                                                + "softmax in one kernel"), "\(profile.fusions)")
-        // The two towers' input gradients are not summed (each task has its own mixture); the experts' gradient
-        // is the sum of the two mixtures' values gradients, which no product computes.
-        XCTAssertFalse(profile.fusions.contains { $0.contains("accumulating") }, "\(profile.fusions)")
+        // The experts' gradient sums the two mixtures' values gradients: the second adds into the first's buffer.
+        XCTAssertEqual(calls["mixtureBackwardValues"], 2)
+        XCTAssertNil(calls["binary.add"], profile.lines.joined(separator: "\n"))
+        XCTAssertTrue(profile.fusions.contains { $0.hasPrefix("1 gradient term computed into its sum") }, "\(profile.fusions)")
     }
 
     /// Timing waits for each call on the wrapped backend, and its counts are those of an untimed run.

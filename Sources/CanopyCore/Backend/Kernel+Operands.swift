@@ -122,10 +122,10 @@ extension Kernel {
             let n = try mixtureCounts(rows, experts, features)
             return KernelContract(.read("values", values, n.values), .read("dy", dy, n.samples),
                                   .write("dGates", dGates, n.gates))
-        case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features):
+        case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features, accumulate):
             let n = try mixtureCounts(rows, experts, features)
             return KernelContract(.read("gates", gates, n.gates), .read("dy", dy, n.samples),
-                                  .write("dValues", dValues, n.values))
+                                  accumulate ? .readWrite("dValues", dValues, n.values) : .write("dValues", dValues, n.values))
         case let .mixtureSoftmax(logits, values, gates, y, rows, experts, features):
             let n = try mixtureCounts(rows, experts, features)
             return KernelContract(.read("logits", logits, n.gates), .read("values", values, n.values),

@@ -118,9 +118,10 @@ public enum Kernel {
     /// `dGates[n, e] = Σ_f dy[n, f] · values[n, e, f]`.
     case mixtureBackwardGates(values: DeviceBuffer, dy: DeviceBuffer, dGates: DeviceBuffer,
                               rows: Int, experts: Int, features: Int)
-    /// `dValues[n, e, f] = gates[n, e] · dy[n, f]`.
+    /// `dValues[n, e, f] = gates[n, e] · dy[n, f]`; with `accumulate`, `dValues[n, e, f] += gates[n, e] · dy[n, f]`
+    /// (the product rounded, then added: a gradient sum the executor computes into, see `ProductAccumulation`).
     case mixtureBackwardValues(gates: DeviceBuffer, dy: DeviceBuffer, dValues: DeviceBuffer,
-                               rows: Int, experts: Int, features: Int)
+                               rows: Int, experts: Int, features: Int, accumulate: Bool = false)
     /// A softmax gate and its mixture in one call: `gates = softmax(logits)` per row (the row maximum subtracted
     /// before `exp`, as ``softmax(x:y:rows:cols:)``), written for the backward pass, and `y[n, f] = Σ_e gates[n, e] ·
     /// values[n, e, f]` as ``mixture(gates:values:y:rows:experts:features:)``. The executor plans it in place of

@@ -1,11 +1,13 @@
 /// Gradient sums that products accumulate into.
 ///
 /// Autodiff sums a value's gradient contributions with `add` nodes (``Autodiff``): a shared trunk's input
-/// gradient is `dX = Σ_t dY_t · W_t`, one product per task head and an `add` per extra head. Where one term of an
-/// `add` is a plain product (`matmul`, not a fused layer) read by nothing else, and the other term is computed
-/// before that product and read by nothing else, the product accumulates into the other term's buffer
-/// (`C = A·B + 1·C`) and the sum *is* that buffer: one kernel call and one pass over the sum fewer per extra term.
-/// A sum of several terms chains: each later product accumulates into the same buffer.
+/// gradient is `dX = Σ_t dY_t · W_t`, one product per task head and an `add` per extra head; shared experts'
+/// gradient is the sum of every task mixture's values gradient. Where one term of an `add` is computed by a
+/// kernel that can accumulate — a plain product (`matmul`, not a fused layer: `C = A·B + 1·C`) or a mixture's
+/// values gradient (`mixtureBackwardValues` with `accumulate`) — and read by nothing else, and the other term is
+/// computed before it and read by nothing else, that kernel accumulates into the other term's buffer and the sum
+/// *is* that buffer: one kernel call and one pass over the sum fewer per extra term. A sum of several terms
+/// chains: each later term accumulates into the same buffer.
 ///
 /// The sum's value and the product's value alias the accumulated term's buffer, which must be free to change:
 /// a pooled value of its own (not a parameter, an input, an alias, an alias's source, a placed view or an output
@@ -36,8 +38,7 @@ struct ProductAccumulation {
             guard case .binary(.add) = node.op, node.inputs.count == 2, node.inputs[0] != node.inputs[1],
                   !isPlaced(Value(node: index)) else { continue }
             for (term, product) in [(node.inputs[0], node.inputs[1]), (node.inputs[1], node.inputs[0])] {
-                guard product.output == 0, case .matmul = graph.nodes[product.node].op,
-                      readers[product] == [index], isFree(product), !accumulating.contains(product.node),
+                guard product.output == 0, Self.accumulates(graph.nodes[product.node].op), readers[product] == [index], isFree(product), !accumulating.contains(product.node),
                       readers[term] == [index], term.node < product.node,
                       aliases[term] != nil || isFree(term) else { continue }
                 let buffer = aliases[term] ?? term
@@ -50,10 +51,38 @@ struct ProductAccumulation {
         }
     }
 
-    /// The product call at node `index`, accumulating when the node is one of ``accumulating``.
+    /// Whether an op's kernel can add its result to its output's contents instead of overwriting them.
+    static func accumulates(_ op: Op) -> Bool {
+        switch op {
+        case .matmul, .mixtureBackwardValues: return true
+        default: return false
+        }
+    }
+
+    /// The call at node `index`, accumulating when the node is one of ``accumulating``.
     func kernel(_ kernel: PlannedKernel, at index: Int) -> PlannedKernel {
-        guard accumulating.contains(index), case var .fixed(.matmul(a, b, c, shape)) = kernel else { return kernel }
-        shape.beta = 1
-        return .fixed(.matmul(a: a, b: b, c: c, shape: shape))
+        guard accumulating.contains(index), case let .fixed(call) = kernel else { return kernel }
+        switch call {
+        case var .matmul(a, b, c, shape):
+            shape.beta = 1
+            return .fixed(.matmul(a: a, b: b, c: c, shape: shape))
+        case let .mixtureBackwardValues(gates, dy, dValues, rows, experts, features, _):
+            return .fixed(.mixtureBackwardValues(gates: gates, dy: dy, dValues: dValues, rows: rows, experts: experts,
+                                                 features: features, accumulate: true))
+        default:
+            return kernel
+        }
+    }
+}
+
+extension PlannedKernel {
+    /// Whether the call adds its result to its output's contents (a product or a mixture's values gradient
+    /// computing a gradient sum in place of an add; see `ProductAccumulation`).
+    public var accumulates: Bool {
+        switch self {
+        case let .fixed(.matmul(_, _, _, shape)): return shape.beta != 0
+        case let .fixed(.mixtureBackwardValues(_, _, _, _, _, _, accumulate)): return accumulate
+        default: return false
+        }
     }
 }

@@ -65,13 +65,10 @@ public struct StepProfile: Sendable {
                                   downloads: tracer.downloads, downloadedBytes: tracer.downloadedElements * bytes,
                                   buffersAllocated: tracer.buffersMade, stepSeconds: stepSeconds, kernelSeconds: [])
         profile.fusions = Self.fusions(in: plan, calls: profile.kernelCalls)
-        let accumulating = trainer.steps.executor.plannedKernels.filter { planned in
-            if case let .fixed(.matmul(_, _, _, shape)) = planned { return shape.beta != 0 }
-            return false
-        }.count
+        let accumulating = trainer.steps.executor.plannedKernels.filter(\.accumulates).count
         if accumulating > 0 {
-            profile.fusions.append("\(accumulating) product\(accumulating == 1 ? "" : "s") accumulating into \(accumulating == 1 ? "its" : "their") "
-                + "gradient sum (task heads' input gradients; no add)")
+            profile.fusions.append("\(accumulating) gradient term\(accumulating == 1 ? "" : "s") computed into \(accumulating == 1 ? "its" : "their") "
+                + "sum, no add (task heads' input gradients, mixtures' expert gradients)")
         }
         profile.processes = group.size
         profile.communicatedBytes = (communication.bytes - communicated.bytes) / measured
