@@ -109,6 +109,7 @@ struct TrainCommand: ParsableCommand {
                 restored = checkpoint
                 try trainer.adoptRootState()   // the other processes take the restored state
             }
+            let firstStep = trainer.optimizer.stepCount   // the steps before this run (a resumed one's)
             let output = try RunOutput(folder: folder, trainer: trainer, resumedFrom: restored)
             printPlan(spec: spec, trainer: trainer, target: target)
             let console = ConsoleReporter(epochs: target, setUpStart: setUpStart)
@@ -133,7 +134,8 @@ struct TrainCommand: ParsableCommand {
                 throw error
             }
             if group.size > 1 {
-                let stats = trainer.communication, steps = max(1, stats.exchanges)
+                // Per step taken here (PCGrad sums one buffer per task and parameter each step, not one).
+                let stats = trainer.communication, steps = max(1, trainer.optimizer.stepCount - firstStep)
                 print("data-parallel: each process summed " + MemoryPlan.format(stats.bytes / steps) + " of gradients a "
                     + String(format: "step with the others, waiting %.2f ms a step beyond the backward pass for it",
                              stats.waitSeconds / Double(steps) * 1e3))
