@@ -7,6 +7,18 @@ struct MatrixOperand {
     var stride = 0
 }
 
+extension MatrixOperand {
+    /// The arguments every product kernel of matmul.cl takes, in its order: sizes, scales, the three operands with
+    /// their offsets and batch strides, and the epilogue's four.
+    static func productArguments(m: Int, n: Int, k: Int, alpha: Float, beta: Float, a: MatrixOperand, b: MatrixOperand,
+                                 c: MatrixOperand, epilogue: ProductEpilogue?) -> [CLArgument] {
+        [.int(m), .int(n), .int(k), .float(alpha), .float(beta),
+         .buffer(a.buffer), .int(a.offset), .int(a.stride),
+         .buffer(b.buffer), .int(b.offset), .int(b.stride),
+         .buffer(c.buffer), .int(c.offset), .int(c.stride)] + ProductEpilogue.arguments(epilogue, c: c)
+    }
+}
+
 /// What a product does to each element of C as it stores it (matmul.cl's epilogue): add the bias of its column
 /// (a dense layer) or of its row (a convolution's filter), then apply `activation`.
 struct ProductEpilogue {
@@ -89,12 +101,8 @@ extension OpenCLBackend {
     /// ``CLTunables/matmulNTRows`` × ``CLTunables/matmulNTColumns`` block of C).
     func enqueueMatmulNT(m: Int, n: Int, k: Int, alpha: Float, beta: Float, a: MatrixOperand, b: MatrixOperand,
                          c: MatrixOperand, batch: Int = 1, epilogue: ProductEpilogue? = nil) throws {
-        let arguments: [CLArgument] = [
-            .int(m), .int(n), .int(k), .float(alpha), .float(beta),
-            .buffer(a.buffer), .int(a.offset), .int(a.stride),
-            .buffer(b.buffer), .int(b.offset), .int(b.stride),
-            .buffer(c.buffer), .int(c.offset), .int(c.stride),
-        ] + ProductEpilogue.arguments(epilogue, c: c)
+        let arguments = MatrixOperand.productArguments(m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c,
+                                                       epilogue: epilogue)
         let columns = (n + tunables.matmulNTColumns - 1) / tunables.matmulNTColumns
         let rows = (m + tunables.matmulNTRows - 1) / tunables.matmulNTRows
         // The register-blocked kernels' one work-group shape (compiled once; work-items past the edge return).
@@ -124,12 +132,8 @@ extension OpenCLBackend {
             return try enqueueTiledMatmul(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, alpha: alpha,
                                           beta: beta, a: a, b: b, c: c, batch: batch, epilogue: epilogue)
         }
-        let arguments: [CLArgument] = [
-            .int(m), .int(n), .int(k), .float(alpha), .float(beta),
-            .buffer(a.buffer), .int(a.offset), .int(a.stride),
-            .buffer(b.buffer), .int(b.offset), .int(b.stride),
-            .buffer(c.buffer), .int(c.offset), .int(c.stride),
-        ] + ProductEpilogue.arguments(epilogue, c: c)
+        let arguments = MatrixOperand.productArguments(m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c,
+                                                       epilogue: epilogue)
         let columns = (n + tunables.matmulColumns - 1) / tunables.matmulColumns
         let rows = (m + tunables.matmulRows - 1) / tunables.matmulRows
         // One work-group shape for every matrix size: a driver that compiles a kernel per work-group shape (PoCL)
@@ -164,12 +168,8 @@ extension OpenCLBackend {
     func enqueueTiledMatmul(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
                             a: MatrixOperand, b: MatrixOperand, c: MatrixOperand, batch: Int = 1,
                             epilogue: ProductEpilogue? = nil) throws {
-        let arguments: [CLArgument] = [
-            .int(m), .int(n), .int(k), .float(alpha), .float(beta),
-            .buffer(a.buffer), .int(a.offset), .int(a.stride),
-            .buffer(b.buffer), .int(b.offset), .int(b.stride),
-            .buffer(c.buffer), .int(c.offset), .int(c.stride),
-        ] + ProductEpilogue.arguments(epilogue, c: c)
+        let arguments = MatrixOperand.productArguments(m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c,
+                                                       epilogue: epilogue)
         let group = tunables.tileGroup
         let tilesX = (n + tunables.tileColumns - 1) / tunables.tileColumns
         let tilesY = (m + tunables.tileRows - 1) / tunables.tileRows
