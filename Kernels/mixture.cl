@@ -66,37 +66,55 @@ __kernel void canopy_mixture_backward_values(__global const float* gates, __glob
     dValues[at] = accumulate ? dValues[at] + term : term;
 }
 
-// A softmax gate and its mixture (the executor's fusion of canopy_softmax and canopy_mixture). Row-team
-// launch (common.cl), one team per sample n: the team takes the maximum and the exp-sum of logits[n]
-// (team_row_max_and_exp_sum, as canopy_softmax), writes gates[n, e] = exp(logits[n, e] − max) / sum for
-// e ≡ lane (mod T), waits at a barrier until the team's gates are in memory, and then computes y[n, f]
-// for f ≡ lane (mod T) as canopy_mixture does. Every work-item reaches the barriers (no early return).
+// A softmax gate and its mixture (the executor's fusion of canopy_softmax and canopy_mixture). Work-item
+// (x, n) computes y[n, 16x ..< 16x + 16] (fewer at the row's end) with 16-float vector loads of each expert's
+// values, and the work-group's rows' gates are shared through local memory: first the work-item with local
+// x = 0 of each row takes the row's maximum, exp-sum and gates in order (as canopy_softmax does for a row of
+// one lane), keeps them in local memory and, in the row's first work-group along x, writes them out; after a
+// barrier every work-item sums the experts in increasing e as canopy_mixture does. The host sizes the
+// work-group so that its rows' gates fit ROW_TEAM_WG floats (rows per group ≤ ROW_TEAM_WG / experts).
 __kernel void canopy_mixture_softmax(__global const float* logits, __global const float* values,
                                      __global float* gates, __global float* y, const int rows,
                                      const int experts, const int features) {
-    __local float scratch[ROW_TEAM_WG];
-    const int T = (int)get_local_size(0), lane = (int)get_local_id(0), n = (int)get_global_id(1);
+    __local float shared[ROW_TEAM_WG];
+    const int f0 = (int)get_global_id(0) * 16, n = (int)get_global_id(1);
     const bool live = n < rows;
-    __global const float* ln = logits + (live ? n : 0) * experts;
-    float m, s;
-    team_row_max_and_exp_sum(ln, experts, live, lane, T, scratch, &m, &s);
-    __global float* gn = gates + (live ? n : 0) * experts;
-    if (live) for (int e = lane; e < experts; e += T) gn[e] = exp(ln[e] - m) / s;
-    barrier(CLK_GLOBAL_MEM_FENCE);
-    if (!live) return;
-    __global const float* vn = values + n * experts * features;
-    for (int f = lane; f < features; f += T) {
-        float acc = gn[0] * vn[f];
-        for (int e = 1; e < experts; ++e) acc += gn[e] * vn[e * features + f];
-        y[n * features + f] = acc;
+    __local float* gn = shared + (int)get_local_id(1) * experts;
+    if (live && get_local_id(0) == 0) {
+        __global const float* ln = logits + n * experts;
+        float m = ln[0];
+        for (int e = 1; e < experts; ++e) m = fmax(m, ln[e]);
+        float s = 0.0f;
+        for (int e = 0; e < experts; ++e) s += exp(ln[e] - m);
+        const bool writes = get_group_id(0) == 0;
+        for (int e = 0; e < experts; ++e) {
+            gn[e] = exp(ln[e] - m) / s;
+            if (writes) gates[n * experts + e] = gn[e];
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (!live || f0 >= features) return;
+    __global const float* vn = values + n * experts * features + f0;
+    __global float* yn = y + n * features + f0;
+    if (f0 + 16 <= features) {
+        float16 acc = gn[0] * vload16(0, vn);
+        for (int e = 1; e < experts; ++e) acc += gn[e] * vload16(0, vn + e * features);
+        vstore16(acc, 0, yn);
+    } else {
+        for (int f = 0; f < features - f0; ++f) {
+            float acc = gn[0] * vn[f];
+            for (int e = 1; e < experts; ++e) acc += gn[e] * vn[e * features + f];
+            yn[f] = acc;
+        }
     }
 }
 
 // The gates gradient through their softmax (the executor's fusion of canopy_mixture_backward_gates and
 // canopy_softmax_backward). Row-team launch, one team per sample n: for each expert e the team sums
-// dGates[n, e] = Σ_f dy[n, f] · values[n, e, f] (lanes over f ≡ lane (mod T), then team_sum, which every
-// lane gets), and every lane accumulates dot = Σ_e dGates · gates in the same order; lane 0 keeps each
-// dGates in dLogits[n, e] and finally rewrites it as gates · (dGates − dot), as canopy_softmax_backward.
+// dGates[n, e] = Σ_f dy[n, f] · values[n, e, f] (lanes over f ≡ lane (mod T), a lane alone on its row 16
+// features at a time; then team_sum, which every lane gets), and every lane accumulates dot = Σ_e dGates ·
+// gates in the same order; lane 0 keeps each dGates in dLogits[n, e] and finally rewrites it as
+// gates · (dGates − dot), as canopy_softmax_backward.
 __kernel void canopy_mixture_backward_logits(__global const float* values, __global const float* gates,
                                              __global const float* dy, __global float* dLogits,
                                              const int rows, const int experts, const int features) {
@@ -111,7 +129,19 @@ __kernel void canopy_mixture_backward_logits(__global const float* values, __glo
     for (int e = 0; e < experts; ++e) {
         __global const float* ve = values + (row * experts + e) * features;
         float acc = 0.0f;
-        if (live) for (int f = lane; f < features; f += T) acc += dyn[f] * ve[f];
+        if (live && T == 1) {
+            // A lane alone on its row (many rows, as on CPU drivers): 16 features at a time.
+            float16 sum16 = (float16)(0.0f);
+            int f = 0;
+            for (; f + 16 <= features; f += 16) sum16 = fma(vload16(0, dyn + f), vload16(0, ve + f), sum16);
+            // Through a private array: Oclgrind's uninitialised-value check loses track of .lo/.hi halves.
+            float lanes[16];
+            vstore16(sum16, 0, lanes);
+            for (int i = 0; i < 16; ++i) acc += lanes[i];
+            for (; f < features; ++f) acc += dyn[f] * ve[f];
+        } else if (live) {
+            for (int f = lane; f < features; f += T) acc += dyn[f] * ve[f];
+        }
         const float dGate = team_sum(acc, scratch);
         dot += dGate * gn[e];
         if (live && lane == 0) dn[e] = dGate;

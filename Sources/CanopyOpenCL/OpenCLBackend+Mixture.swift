@@ -43,13 +43,23 @@ extension OpenCLBackend {
                    global: [features, experts, rows], local: [across, down, 1])
     }
 
-    /// One team of work-items per sample (the row-team launch), over the sample's experts × features.
+    /// A work-item per 16 features of a sample, with at most `rowTeam / experts` samples per work-group: their
+    /// gates are shared through a local array of `rowTeam` floats. Gates too many for that array run as the two
+    /// kernels the call replaces.
     func mixtureSoftmax(logits: DeviceBuffer, values: DeviceBuffer, gates: DeviceBuffer, y: DeviceBuffer, rows: Int,
                         experts: Int, features: Int) throws {
-        try launchRows(CLKernels.mixtureSoftmax, [.buffer(try own(logits)), .buffer(try own(values)),
-                                                  .buffer(try own(gates)), .buffer(try own(y)), .int(rows),
-                                                  .int(experts), .int(features)],
-                       rows: rows, rowLength: features)
+        guard experts <= tunables.rowTeam else {
+            try rowKernel(CLKernels.softmax, [logits, gates], rows: rows, cols: experts)
+            return try mixture(gates: gates, values: values, y: y, rows: rows, experts: experts, features: features)
+        }
+        let kernel = try self.kernel(CLKernels.mixtureSoftmax)
+        let group = kernel.powerOfTwoGroup(atMost: tunables.elementwiseGroup)
+        let blocks = (features + 15) / 16
+        let across = min(group, OpenCLBackend.powerOfTwo(atMost: blocks))
+        let down = max(1, min(group / across, OpenCLBackend.powerOfTwo(atMost: tunables.rowTeam / experts)))
+        try launch(CLKernels.mixtureSoftmax, [.buffer(try own(logits)), .buffer(try own(values)), .buffer(try own(gates)),
+                                              .buffer(try own(y)), .int(rows), .int(experts), .int(features)],
+                   global: [blocks, rows], local: [across, down])
     }
 
     /// One team of work-items per sample (the row-team launch), each lane over its features of every expert.

@@ -32,6 +32,7 @@ final class OpenCLMixtureTests: XCTestCase {
         calls.append(KernelCalls.mixtureBackwardLogits(rows: 2, experts: 3, features: 1031, seed: seed))
         // Many experts: a gate row longer than a team (softmax over 300 logits) and a loop of 300 team sums.
         calls.append(KernelCalls.mixtureSoftmax(rows: 5, experts: 300, features: 3, seed: seed))
+        calls.append(KernelCalls.mixtureSoftmax(rows: 7, experts: 129, features: 33, seed: seed))   // one sample a group
         calls.append(KernelCalls.mixtureBackwardLogits(rows: 5, experts: 300, features: 3, seed: seed))
         return calls
     }
