@@ -1,86 +1,72 @@
 // =================================================================================================
 // Canopy OpenCL kernels: conv.cl
 //
-// 2-D convolution (cross-correlation, zero padding, G channel groups) by im2col and the matmul kernels of
-// matmul.cl. Input [N, C, H, W], weight [F, C/G, KH, KW], output [N, F, OH, OW]; CKK = C·KH·KW, P = OH·OW.
-// Group g's rows of col are the consecutive block g·CKK/G ..< (g+1)·CKK/G, so the host multiplies each group's
-// weight rows with its block (one matmul per group, batched over the chunk's images).
-// The host works on a chunk of `images` consecutive images at a time (so the scratch stays bounded);
-// `inputOffset`/`outputOffset` locate the chunk's first image.
-//
-//   forward          col[b] (CKK × P) = im2col(input[b]);      output_g[b] = weight_g · col_g[b]
-//   backward input   dcol_g[b] = weight_gᵀ · dOutput_g[b];     dInput[b] = col2im(dcol[b])
-//   backward weight  colT[g] (images·P × CKK/G) = im2col_rows(input); dOutT (F × images·P) = permute(dOutput);
-//                    dWeight_g (+)= dOutT_g · colT[g]   (one matmul batched over the groups)
-//
+// 2-D convolution (cross-correlation, zero padding, G channel groups) by im2col and matrix products.
+// Input [N, C, H, W], weight [F, C/G, KH, KW], output [N, F, OH, OW]; CKK = C·KH·KW, P = OH·OW.
 // Column index ckk = (c · KH + kh) · KW + kw; output position p = oh · OW + ow; the input pixel of
-// (ckk, p) is (c, oh·SH − PH + kh, ow·SW − PW + kw), zero when outside the image.
+// (ckk, p) is (c, oh·SH − PH + kh, ow·SW − PW + kw), zero when outside the image. The host works on a chunk
+// of `images` consecutive images at a time (so the scratch stays bounded); `inputOffset` locates its first.
+//
+// The column matrices' layout is the host's choice, given by strides (see canopy_im2col), so one im2col and
+// one col2im serve every layout:
+//   by image (the GPU path, whose tiled products run per image): col[b] is CKK × P;
+//   one matrix (CPU drivers): col is CKK × images·P, column b·P + p, so that one canopy_conv_product covers
+//   the chunk;
+//   transposed by group (the CPU drivers' weight gradient): colT[g] is images·P × CKK/G.
+//
+// canopy_conv_product, for CPU drivers, is a register-blocked product whose operands may be NCHW tensors
+// read in place: column j of B or C lies at (j / period) · image + j % period, so an [N, F, P] tensor is the
+// F × N·P matrix with period P and image F·P, and no layout pass is needed:
+//   forward          output_g (F/G × images·P, NCHW) = weight_g · col_g (+ bias by row, activation)
+//   backward input   dcol_g = weight_gᵀ · dOutput_g (NCHW);   dInput = col2im(dcol)
+//   backward weight  dWeight_g (+)= dOutput_g (NCHW, along k) · colT[g]
 // =================================================================================================
 
-// col[b][ckk][p] for the chunk. Work-item (ow, oh, b · C + c) of a 3-D launch reads the KH × KW window of
-// output position (oh, ow) in channel c and writes its KH·KW column entries (Caffe's layout of the work:
-// neighbouring work-items write neighbouring p; the launch shape gives the coordinates, so no integer division).
+#define CONV_TM 8        // rows of C per canopy_conv_product work-item (the host's ConvProduct.swift too)
+#define CONV_TN 16       // columns of C per work-item: one float16
+
+// im2col into any layout: work-item (ow, oh, b · C + c) of a 3-D launch reads the KH × KW window of output
+// position (oh, ow) in channel c of image b and writes its KH·KW entries, entry (kh, kw) at
+//   g · groupStride + b · imageStride + p · positionStride + c' · channelStride + (kh · KW + kw) · tapStride
+// where g = c / (C/G) is c's group and c' = c − g · C/G its channel within the group. Neighbouring
+// work-items read neighbouring pixels; one division per work-item (none per entry).
 __kernel void canopy_im2col(__global const float* input, const int inputOffset, __global float* col,
                             const int C, const int H, const int W, const int KH, const int KW,
                             const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
-                            const int images) {
+                            const int images, const int G, const int groupStride, const int imageStride,
+                            const int positionStride, const int channelStride, const int tapStride) {
     const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), bc = (int)get_global_id(2);
     if (ow >= OW || oh >= OH || bc >= images * C) return;
-    const int P = OH * OW, p = oh * OW + ow;
-    const int h0 = oh * SH - PH, w0 = ow * SW - PW;
-    __global const float* x = input + inputOffset + bc * H * W;
-    // Row (c · KH + kh) · KW + kw of image b's CKK × P matrix starts at (bc · KH · KW + kh · KW + kw) · P.
-    __global float* out = col + bc * KH * KW * P + p;
-    for (int kh = 0; kh < KH; ++kh) {
-        const int h = h0 + kh;
-        const bool rowInside = h >= 0 && h < H;
-        for (int kw = 0; kw < KW; ++kw) {
-            const int w = w0 + kw;
-            out[(kh * KW + kw) * P] = (rowInside && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
-        }
-    }
-}
-
-// colT[g][b · P + p][ckk'] for the chunk (the transpose of im2col, group by group: one row of CKK/G per output
-// position, ckk' = (c' · KH + kh) · KW + kw with c' = c − g · C/G the channel within its group).
-// Work-item (ow, oh, b · C + c) of a 3-D launch writes the KH·KW consecutive entries of channel c in row
-// b · P + p of its group's matrix.
-__kernel void canopy_im2col_rows(__global const float* input, const int inputOffset, __global float* colT,
-                                 const int C, const int H, const int W, const int KH, const int KW,
-                                 const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
-                                 const int images, const int G) {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), bc = (int)get_global_id(2);
-    if (ow >= OW || oh >= OH || bc >= images * C) return;
-    const int P = OH * OW, p = oh * OW + ow, CG = C / G, CKK = CG * KH * KW;
-    const int b = bc / C, c = bc - b * C;
+    const int b = bc / C, c = bc - b * C, CG = C / G;
     const int g = c / CG, cg = c - g * CG;
     const int h0 = oh * SH - PH, w0 = ow * SW - PW;
     __global const float* x = input + inputOffset + bc * H * W;
-    __global float* out = colT + ((g * images + b) * P + p) * CKK + cg * KH * KW;
+    __global float* out = col + g * groupStride + b * imageStride + (oh * OW + ow) * positionStride + cg * channelStride;
     for (int kh = 0; kh < KH; ++kh) {
         const int h = h0 + kh;
         const bool rowInside = h >= 0 && h < H;
         for (int kw = 0; kw < KW; ++kw) {
             const int w = w0 + kw;
-            out[kh * KW + kw] = (rowInside && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
+            out[(kh * KW + kw) * tapStride] = (rowInside && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
         }
     }
 }
 
-// dInput[b][c][h][w] = Σ over (kh, kw) of dcol[b][(c·KH + kh)·KW + kw][oh·OW + ow] for the output
-// positions (oh, ow) that read pixel (h, w): oh·SH = h + PH − kh with 0 ≤ oh < OH, likewise ow.
-// The valid kh form the progression kh ≡ (h + PH) mod SH, along which oh falls by one per step, so
-// there is one division per dimension, not per tap (none when the strides are the constant 1). A gather:
-// no two work-items write the same element. Work-item (w, h, b · C + c) of a 3-D launch computes element
-// ((b · C + c) · H + h) · W + w of the chunk.
+// dInput[b][c][h][w] = Σ over (kh, kw) of dcol entry (c·KH·KW + kh·KW + kw, b, oh·OW + ow) for the output
+// positions (oh, ow) that read pixel (h, w): oh·SH = h + PH − kh with 0 ≤ oh < OH, likewise ow. Entry
+// (row, b, p) lies at b · imageStride + row · rowStride + p (the by-image layout: CKK·P and P; one matrix:
+// P and images·P). The valid kh form the progression kh ≡ (h + PH) mod SH, along which oh falls by one per
+// step, so there is one division per dimension, not per tap (none when the strides are the constant 1). A
+// gather: no two work-items write the same element. Work-item (w, h, b · C + c) of a 3-D launch computes
+// element ((b · C + c) · H + h) · W + w of the chunk.
 inline void col2im_element(__global const float* dcol, __global float* dInput, const int inputOffset,
                            const int C, const int H, const int W, const int KH, const int KW,
                            const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
-                           const int images) {
+                           const int images, const int imageStride, const int rowStride) {
     const int w = (int)get_global_id(0), h = (int)get_global_id(1), bc = (int)get_global_id(2);
     if (w >= W || h >= H || bc >= images * C) return;
-    const int P = OH * OW;
-    __global const float* d = dcol + bc * KH * KW * P;   // image b, channel c: rows c·KH·KW ..< (c+1)·KH·KW
+    const int b = bc / C, c = bc - b * C;
+    __global const float* d = dcol + b * imageStride + c * KH * KW * rowStride;   // rows c·KH·KW ..< (c+1)·KH·KW
     const int th = h + PH, tw = w + PW;
     const int khFirst = th % SH, kwFirst = tw % SW;
     float acc = 0.0f;
@@ -90,7 +76,7 @@ inline void col2im_element(__global const float* dcol, __global float* dInput, c
         for (int kw = kwFirst, ow = (tw - kwFirst) / SW; kw < KW; kw += SW, --ow) {
             if (ow >= OW) continue;
             if (ow < 0) break;
-            acc += d[(kh * KW + kw) * P + oh * OW + ow];
+            acc += d[(kh * KW + kw) * rowStride + oh * OW + ow];
         }
     }
     dInput[inputOffset + (bc * H + h) * W + w] = acc;
@@ -99,23 +85,137 @@ inline void col2im_element(__global const float* dcol, __global float* dInput, c
 __kernel void canopy_col2im(__global const float* dcol, __global float* dInput, const int inputOffset,
                             const int C, const int H, const int W, const int KH, const int KW,
                             const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
-                            const int images) {
-    col2im_element(dcol, dInput, inputOffset, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, images);
+                            const int images, const int imageStride, const int rowStride) {
+    col2im_element(dcol, dInput, inputOffset, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, images, imageStride,
+                   rowStride);
 }
 
 // canopy_col2im for strides of 1 (the host's choice), where the stride arithmetic folds away.
 __kernel void canopy_col2im_unit_stride(__global const float* dcol, __global float* dInput, const int inputOffset,
                                         const int C, const int H, const int W, const int KH, const int KW,
-                                        const int PH, const int PW, const int OH, const int OW, const int images) {
-    col2im_element(dcol, dInput, inputOffset, C, H, W, KH, KW, 1, 1, PH, PW, OH, OW, images);
+                                        const int PH, const int PW, const int OH, const int OW, const int images,
+                                        const int imageStride, const int rowStride) {
+    col2im_element(dcol, dInput, inputOffset, C, H, W, KH, KW, 1, 1, PH, PW, OH, OW, images, imageStride, rowStride);
 }
 
-// dOutT[f][b · P + p] = dOutput[(b · F + f) · P + p] for the chunk: NCHW to CNHW, so that the weight
-// gradient of all the chunk's images is one matrix product. Work-item (p, f, b) of a 3-D launch copies one
-// element; reads and writes of neighbouring work-items are both contiguous.
-__kernel void canopy_nchw_to_cnhw(__global const float* dOutput, const int outputOffset, __global float* dOutT,
-                                  const int F, const int P, const int images) {
-    const int p = (int)get_global_id(0), f = (int)get_global_id(1), b = (int)get_global_id(2);
-    if (p >= P || f >= F || b >= images) return;
-    dOutT[(f * images + b) * P + p] = dOutput[outputOffset + (b * F + f) * P + p];
+// ---- The convolution's product for CPU drivers ----------------------------------------------------
+
+// An epilogue's function by code (as matmul.cl's activation_f): 1 relu, 2 sigmoid, 3 tanh, 4 gelu, 5 silu,
+// otherwise none.
+inline float conv_activation(const int code, const float x) {
+    switch (code) {
+    case 1: return relu_f(x);
+    case 2: return sigmoid_f(x);
+    case 3: return tanh(x);
+    case 4: return gelu_f(x);
+    case 5: return silu_f(x);
+    default: return x;
+    }
+}
+
+// C (m × n) = A (m × k) · B (k × n), or C += that with `accumulate`, for group g = get_global_id(2) (each
+// operand's group g starts `…Group` floats after its offset). Element layouts, with q % period and q / period
+// for an index q:
+//   A(i, p) = A[i · aRow + (p / aPeriod) · aImage + (p % aPeriod) · aStep]   (aPeriod = k: a plain matrix)
+//   B(p, j) = B[p · bRow + (j / bPeriod) · bImage + j % bPeriod]              (bPeriod = n: a plain matrix)
+//   C(i, j) = C[i · cRow + (j / cPeriod) · cImage + j % cPeriod]
+// With epilogue ≥ 0, C(i, j) = conv_activation(epilogue, v + bias[g · biasGroup + i]) as it is stored (the sum
+// and the function separate statements, as the separate kernels round them).
+//
+// Register blocking as matmul.cl's: work-item (x, y) computes the CONV_TM × CONV_TN block at rows
+// y · CONV_TM and columns x · CONV_TN in CONV_TM float16 accumulators; each step p loads one float16 of B's row
+// and CONV_TM scalars of A's column. A block inside C whose 16 columns are contiguous in both B and C (they do
+// not straddle a period) takes the fast path; other blocks run the same arithmetic with each column's address
+// computed once and bounds-checked scalar loads and stores. The k loop walks A's periods (images) in an outer
+// loop, so there is no division in it. Any m, n, k ≥ 1.
+__kernel void canopy_conv_product(const int m, const int n, const int k,
+                                  __global const float* A, const int aOffset, const int aGroup, const int aRow,
+                                  const int aStep, const int aPeriod, const int aImage,
+                                  __global const float* B, const int bOffset, const int bGroup, const int bRow,
+                                  const int bPeriod, const int bImage,
+                                  __global float* C, const int cOffset, const int cGroup, const int cRow,
+                                  const int cPeriod, const int cImage, const int accumulate,
+                                  __global const float* bias, const int biasGroup, const int epilogue) {
+    const int g = (int)get_global_id(2);
+    const int j0 = (int)get_global_id(0) * CONV_TN, i0 = (int)get_global_id(1) * CONV_TM;
+    if (i0 >= m || j0 >= n) return;
+    __global const float* a = A + aOffset + g * aGroup;
+    __global const float* b = B + bOffset + g * bGroup;
+    __global float* c = C + cOffset + g * cGroup;
+    __global const float* bb = bias + g * biasGroup;
+    const int bImageIndex = j0 / bPeriod, bWithin = j0 - bImageIndex * bPeriod;
+    const int cImageIndex = j0 / cPeriod, cWithin = j0 - cImageIndex * cPeriod;
+    const int rows = min(CONV_TM, m - i0), cols = min(CONV_TN, n - j0);
+    float16 acc[CONV_TM];
+    #pragma unroll
+    for (int r = 0; r < CONV_TM; ++r) acc[r] = (float16)(0.0f);
+    if (rows == CONV_TM && cols == CONV_TN && bWithin + CONV_TN <= bPeriod && cWithin + CONV_TN <= cPeriod) {
+        // Fast path: one float16 of B per step.
+        __global const float* bj = b + bImageIndex * bImage + bWithin;
+        for (int p0 = 0, image = 0; p0 < k; p0 += aPeriod, ++image) {
+            __global const float* ap = a + i0 * aRow + image * aImage;
+            __global const float* bp = bj + p0 * bRow;
+            const int steps = min(aPeriod, k - p0);
+            for (int q = 0; q < steps; ++q) {
+                const float16 bv = vload16(0, bp + q * bRow);
+                #pragma unroll
+                for (int r = 0; r < CONV_TM; ++r) acc[r] = fma((float16)(ap[r * aRow + q * aStep]), bv, acc[r]);
+            }
+        }
+        #pragma unroll
+        for (int r = 0; r < CONV_TM; ++r) {
+            __global float* row = c + (i0 + r) * cRow + cImageIndex * cImage + cWithin;
+            float16 out = acc[r];
+            if (accumulate) out += vload16(0, row);
+            if (epilogue >= 0) {
+                const float rowBias = bb[i0 + r];
+                float t[CONV_TN];
+                vstore16(out, 0, t);
+                #pragma unroll
+                for (int q = 0; q < CONV_TN; ++q) {
+                    const float v = t[q] + rowBias;
+                    t[q] = conv_activation(epilogue, v);
+                }
+                out = vload16(0, t);
+            }
+            vstore16(out, 0, row);
+        }
+        return;
+    }
+    // Edge path: column q's offsets in B and C (−1 past n), then the same arithmetic on a zero-padded block.
+    int bAt[CONV_TN], cAt[CONV_TN];
+    #pragma unroll
+    for (int q = 0; q < CONV_TN; ++q) {
+        const int j = j0 + q;
+        bAt[q] = q < cols ? (j / bPeriod) * bImage + j % bPeriod : -1;
+        cAt[q] = q < cols ? (j / cPeriod) * cImage + j % cPeriod : -1;
+    }
+    float bt[CONV_TN];
+    for (int p0 = 0, image = 0; p0 < k; p0 += aPeriod, ++image) {
+        __global const float* ap = a + i0 * aRow + image * aImage;
+        const int steps = min(aPeriod, k - p0);
+        for (int q = 0; q < steps; ++q) {
+            __global const float* bp = b + (p0 + q) * bRow;
+            #pragma unroll
+            for (int s = 0; s < CONV_TN; ++s) bt[s] = bAt[s] >= 0 ? bp[bAt[s]] : 0.0f;
+            const float16 bv = vload16(0, bt);
+            #pragma unroll
+            for (int r = 0; r < CONV_TM; ++r) {
+                const float av = r < rows ? ap[r * aRow + q * aStep] : 0.0f;
+                acc[r] = fma((float16)(av), bv, acc[r]);
+            }
+        }
+    }
+    for (int r = 0; r < rows; ++r) {
+        vstore16(acc[r], 0, bt);
+        __global float* row = c + (i0 + r) * cRow;
+        for (int q = 0; q < cols; ++q) {
+            float out = accumulate ? bt[q] + row[cAt[q]] : bt[q];
+            if (epilogue >= 0) {
+                const float v = out + bb[i0 + r];
+                out = conv_activation(epilogue, v);
+            }
+            row[cAt[q]] = out;
+        }
+    }
 }

@@ -1,0 +1,120 @@
+import CanopyCore
+
+/// The convolution passes on CPU drivers (the register-blocked products): one `canopy_conv_product` per chunk of
+/// images, reading and writing the NCHW tensors in place (conv.cl explains the operand layouts).
+///
+///     forward          im2col (one CKK × images·P matrix);  output_g = weight_g · col_g, stored NCHW
+///     backward input   dcol_g = weight_gᵀ · dOutput_g (read NCHW);  dInput = col2im(dcol)
+///     backward weight  im2col (images·P × CKK/G per group);  dWeight_g (+)= dOutput_g (read NCHW) · colT_g
+///
+/// A 1×1 convolution with stride 1 and no padding needs no columns: its input is already B (or, for the input
+/// gradient, its gradient C), read in place.
+extension OpenCLBackend {
+    /// The work-group of canopy_conv_product, the same for every size (PoCL compiles a kernel once per shape).
+    static let convProductGroup = (x: 4, y: 4)
+
+    func productConv2d(x: CLBuffer, w: CLBuffer, y: CLBuffer, _ g: ConvGeometry, epilogue: ProductEpilogue?) throws {
+        let s = ConvSizes(g)
+        let weight = ConvOperand(buffer: w, group: s.f * s.groupCKK, row: s.groupCKK)
+        let output = { (start: Int) in
+            ConvOperand(buffer: y, offset: start * s.imageOut, group: s.f * s.p, row: s.p, period: s.p,
+                        image: g.outChannels * s.p)
+        }
+        if isPointwise(g) {
+            let input = ConvOperand(buffer: x, group: s.groupCKK * s.p, row: s.p, period: s.p, image: s.imageIn)
+            return try convProduct(m: s.f, n: g.batch * s.p, k: s.groupCKK, a: weight, b: input, c: output(0),
+                                   groups: g.groups, epilogue: epilogue)
+        }
+        let images = try convChunk(g, perImage: s.ckk * s.p, "conv2d")
+        let col = try scratchBuffer(ScratchSlot.convColumns, count: images * s.ckk * s.p)
+        for start in stride(from: 0, to: g.batch, by: images) {
+            let count = min(images, g.batch - start), n = count * s.p
+            try im2col(x, offset: start * s.imageIn, into: col, g, images: count, layout: .oneMatrix(g, images: count))
+            try convProduct(m: s.f, n: n, k: s.groupCKK, a: weight,
+                            b: ConvOperand(buffer: col, group: s.groupCKK * n, row: n, period: n),
+                            c: output(start), groups: g.groups, epilogue: epilogue)
+        }
+    }
+
+    func productConv2dBackwardInput(dy: CLBuffer, w: CLBuffer, dx: CLBuffer, _ g: ConvGeometry) throws {
+        let s = ConvSizes(g)
+        // op(A) = weight_gᵀ: element (ckk, f) at f · CKK/G + ckk.
+        let weightT = ConvOperand(buffer: w, group: s.f * s.groupCKK, row: 1, step: s.groupCKK)
+        let dOutput = { (start: Int) in
+            ConvOperand(buffer: dy, offset: start * s.imageOut, group: s.f * s.p, row: s.p, period: s.p,
+                        image: g.outChannels * s.p)
+        }
+        if isPointwise(g) {
+            let dInput = ConvOperand(buffer: dx, group: s.groupCKK * s.p, row: s.p, period: s.p, image: s.imageIn)
+            return try convProduct(m: s.groupCKK, n: g.batch * s.p, k: s.f, a: weightT, b: dOutput(0), c: dInput,
+                                   groups: g.groups)
+        }
+        let images = try convChunk(g, perImage: s.ckk * s.p, "conv2dBackwardInput")
+        let dcol = try scratchBuffer(ScratchSlot.convColumns, count: images * s.ckk * s.p)
+        for start in stride(from: 0, to: g.batch, by: images) {
+            let count = min(images, g.batch - start), n = count * s.p
+            try convProduct(m: s.groupCKK, n: n, k: s.f, a: weightT, b: dOutput(start),
+                            c: ConvOperand(buffer: dcol, group: s.groupCKK * n, row: n, period: n), groups: g.groups)
+            try col2im(dcol, into: dx, offset: start * s.imageIn, g, images: count, layout: .oneMatrix(g, images: count))
+        }
+    }
+
+    func productConv2dBackwardWeight(x: CLBuffer, dy: CLBuffer, dw: CLBuffer, _ g: ConvGeometry) throws {
+        let s = ConvSizes(g)
+        let images = try convChunk(g, perImage: s.ckk * s.p, "conv2dBackwardWeight")
+        let colT = try scratchBuffer(ScratchSlot.convColumns, count: images * s.ckk * s.p)
+        for start in stride(from: 0, to: g.batch, by: images) {
+            let count = min(images, g.batch - start), n = count * s.p
+            try im2col(x, offset: start * s.imageIn, into: colT, g, images: count,
+                       layout: .transposedByGroup(g, images: count))
+            // A = dOutput_g along k: element (f, b·P + p) at b · F·P + f · P + p.
+            let dOutput = ConvOperand(buffer: dy, offset: start * s.imageOut, group: s.f * s.p, row: s.p, step: 1,
+                                      period: s.p, image: g.outChannels * s.p)
+            try convProduct(m: s.f, n: s.groupCKK, k: n, a: dOutput,
+                            b: ConvOperand(buffer: colT, group: n * s.groupCKK, row: s.groupCKK, period: s.groupCKK),
+                            c: ConvOperand(buffer: dw, group: s.f * s.groupCKK, row: s.groupCKK, period: s.groupCKK),
+                            groups: g.groups, accumulate: start > 0)
+        }
+    }
+
+    /// One canopy_conv_product: `C_g (+)= A_g · B_g` for every group g, then `epilogue` (bias by row of C).
+    private func convProduct(m: Int, n: Int, k: Int, a: ConvOperand, b: ConvOperand, c: ConvOperand, groups: Int,
+                             accumulate: Bool = false, epilogue: ProductEpilogue? = nil) throws {
+        // A's period along k: a plain A (period 0) is one period of k.
+        let aPeriod = a.period > 0 ? a.period : k
+        let arguments: [CLArgument] = [
+            .int(m), .int(n), .int(k),
+            .buffer(a.buffer), .int(a.offset), .int(a.group), .int(a.row), .int(a.step), .int(aPeriod), .int(a.image),
+            .buffer(b.buffer), .int(b.offset), .int(b.group), .int(b.row), .int(b.period > 0 ? b.period : n), .int(b.image),
+            .buffer(c.buffer), .int(c.offset), .int(c.group), .int(c.row), .int(c.period > 0 ? c.period : n), .int(c.image),
+            .int(accumulate ? 1 : 0),
+            .buffer(epilogue?.bias ?? c.buffer), .int(epilogue == nil ? 0 : m),
+            .int(epilogue.map { $0.activation?.clCode ?? 0 } ?? -1),
+        ]
+        let group = OpenCLBackend.convProductGroup
+        try launch(CLKernels.convProduct, arguments, global: [(n + 15) / 16, (m + 7) / 8, groups],
+                   local: [group.x, group.y, 1])
+    }
+}
+
+/// The sizes the passes share: CKK, P, per-group CKK and filters, and the floats of one image in and out.
+private struct ConvSizes {
+    let ckk: Int, p: Int, groupCKK: Int, f: Int, imageIn: Int, imageOut: Int
+
+    init(_ g: ConvGeometry) {
+        ckk = g.inChannels * g.kernelHeight * g.kernelWidth
+        p = g.outHeight * g.outWidth
+        groupCKK = ckk / g.groups
+        f = g.groupFilters
+        imageIn = g.inChannels * g.inHeight * g.inWidth
+        imageOut = g.outChannels * p
+    }
+}
+
+/// An operand of canopy_conv_product (conv.cl): group g's element at `offset + g·group`, then by row `row`; along
+/// the other index q (k for A, with `step`; a column for B and C, step 1) at `(q / period)·image + q % period`.
+/// A period of 0 means the whole dimension (a plain matrix).
+private struct ConvOperand {
+    var buffer: CLBuffer
+    var offset = 0, group: Int, row: Int, step = 1, period = 0, image = 0
+}
