@@ -25,29 +25,32 @@
 #define CONV_TM 8        // rows of C per canopy_conv_product work-item (the host's ConvProduct.swift too)
 #define CONV_TN 16       // columns of C per work-item: one float16
 
-// im2col into any layout: work-item (ow, oh, b · C + c) of a 3-D launch reads the KH × KW window of output
-// position (oh, ow) in channel c of image b and writes its KH·KW entries, entry (kh, kw) at
+// im2col into any layout: work-item (oh, b · C + c) of a 2-D launch reads output row oh's windows in channel c
+// of image b and writes, for each output position p = oh · OW + ow of the row, its KH·KW entries, entry
+// (kh, kw) at
 //   g · groupStride + b · imageStride + p · positionStride + c' · channelStride + (kh · KW + kw) · tapStride
-// where g = c / (C/G) is c's group and c' = c − g · C/G its channel within the group. Neighbouring
-// work-items read neighbouring pixels; one division per work-item (none per entry).
+// where g = c / (C/G) is c's group and c' = c − g · C/G its channel within the group. Two divisions per
+// work-item, none per entry; the loop over ow writes neighbouring positions.
 __kernel void canopy_im2col(__global const float* input, const int inputOffset, __global float* col,
                             const int C, const int H, const int W, const int KH, const int KW,
                             const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
                             const int images, const int G, const int groupStride, const int imageStride,
                             const int positionStride, const int channelStride, const int tapStride) {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), bc = (int)get_global_id(2);
-    if (ow >= OW || oh >= OH || bc >= images * C) return;
+    const int oh = (int)get_global_id(0), bc = (int)get_global_id(1);
+    if (oh >= OH || bc >= images * C) return;
     const int b = bc / C, c = bc - b * C, CG = C / G;
     const int g = c / CG, cg = c - g * CG;
-    const int h0 = oh * SH - PH, w0 = ow * SW - PW;
     __global const float* x = input + inputOffset + bc * H * W;
-    __global float* out = col + g * groupStride + b * imageStride + (oh * OW + ow) * positionStride + cg * channelStride;
+    __global float* out = col + g * groupStride + b * imageStride + oh * OW * positionStride + cg * channelStride;
     for (int kh = 0; kh < KH; ++kh) {
-        const int h = h0 + kh;
+        const int h = oh * SH - PH + kh;
         const bool rowInside = h >= 0 && h < H;
+        __global const float* xr = x + h * W;
         for (int kw = 0; kw < KW; ++kw) {
-            const int w = w0 + kw;
-            out[(kh * KW + kw) * tapStride] = (rowInside && w >= 0 && w < W) ? x[h * W + w] : 0.0f;
+            __global float* o = out + (kh * KW + kw) * tapStride;
+            for (int ow = 0, w = kw - PW; ow < OW; ++ow, w += SW) {
+                o[ow * positionStride] = (rowInside && w >= 0 && w < W) ? xr[w] : 0.0f;
+            }
         }
     }
 }
@@ -56,38 +59,40 @@ __kernel void canopy_im2col(__global const float* input, const int inputOffset, 
 // positions (oh, ow) that read pixel (h, w): oh·SH = h + PH − kh with 0 ≤ oh < OH, likewise ow. Entry
 // (row, b, p) lies at b · imageStride + row · rowStride + p (the by-image layout: CKK·P and P; one matrix:
 // P and images·P). The valid kh form the progression kh ≡ (h + PH) mod SH, along which oh falls by one per
-// step, so there is one division per dimension, not per tap (none when the strides are the constant 1). A
-// gather: no two work-items write the same element. Work-item (w, h, b · C + c) of a 3-D launch computes
-// element ((b · C + c) · H + h) · W + w of the chunk.
-inline void col2im_element(__global const float* dcol, __global float* dInput, const int inputOffset,
-                           const int C, const int H, const int W, const int KH, const int KW,
-                           const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
-                           const int images, const int imageStride, const int rowStride) {
-    const int w = (int)get_global_id(0), h = (int)get_global_id(1), bc = (int)get_global_id(2);
-    if (w >= W || h >= H || bc >= images * C) return;
+// step, so there is one division per dimension and pixel, not per tap (none when the strides are the constant
+// 1). A gather: no two work-items write the same element. Work-item (h, b · C + c) of a 2-D launch computes row
+// h of channel c of image b, elements ((b · C + c) · H + h) · W + w for every w.
+inline void col2im_row(__global const float* dcol, __global float* dInput, const int inputOffset,
+                       const int C, const int H, const int W, const int KH, const int KW,
+                       const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
+                       const int images, const int imageStride, const int rowStride) {
+    const int h = (int)get_global_id(0), bc = (int)get_global_id(1);
+    if (h >= H || bc >= images * C) return;
     const int b = bc / C, c = bc - b * C;
     __global const float* d = dcol + b * imageStride + c * KH * KW * rowStride;   // rows c·KH·KW ..< (c+1)·KH·KW
-    const int th = h + PH, tw = w + PW;
-    const int khFirst = th % SH, kwFirst = tw % SW;
-    float acc = 0.0f;
-    for (int kh = khFirst, oh = (th - khFirst) / SH; kh < KH; kh += SH, --oh) {
-        if (oh >= OH) continue;
-        if (oh < 0) break;
-        for (int kw = kwFirst, ow = (tw - kwFirst) / SW; kw < KW; kw += SW, --ow) {
-            if (ow >= OW) continue;
-            if (ow < 0) break;
-            acc += d[(kh * KW + kw) * rowStride + oh * OW + ow];
+    __global float* dx = dInput + inputOffset + (bc * H + h) * W;
+    const int th = h + PH, khFirst = th % SH;
+    for (int w = 0; w < W; ++w) {
+        const int tw = w + PW, kwFirst = tw % SW;
+        float acc = 0.0f;
+        for (int kh = khFirst, oh = (th - khFirst) / SH; kh < KH; kh += SH, --oh) {
+            if (oh >= OH) continue;
+            if (oh < 0) break;
+            for (int kw = kwFirst, ow = (tw - kwFirst) / SW; kw < KW; kw += SW, --ow) {
+                if (ow >= OW) continue;
+                if (ow < 0) break;
+                acc += d[(kh * KW + kw) * rowStride + oh * OW + ow];
+            }
         }
+        dx[w] = acc;
     }
-    dInput[inputOffset + (bc * H + h) * W + w] = acc;
 }
 
 __kernel void canopy_col2im(__global const float* dcol, __global float* dInput, const int inputOffset,
                             const int C, const int H, const int W, const int KH, const int KW,
                             const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
                             const int images, const int imageStride, const int rowStride) {
-    col2im_element(dcol, dInput, inputOffset, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, images, imageStride,
-                   rowStride);
+    col2im_row(dcol, dInput, inputOffset, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, images, imageStride, rowStride);
 }
 
 // canopy_col2im for strides of 1 (the host's choice), where the stride arithmetic folds away.
@@ -95,7 +100,7 @@ __kernel void canopy_col2im_unit_stride(__global const float* dcol, __global flo
                                         const int C, const int H, const int W, const int KH, const int KW,
                                         const int PH, const int PW, const int OH, const int OW, const int images,
                                         const int imageStride, const int rowStride) {
-    col2im_element(dcol, dInput, inputOffset, C, H, W, KH, KW, 1, 1, PH, PW, OH, OW, images, imageStride, rowStride);
+    col2im_row(dcol, dInput, inputOffset, C, H, W, KH, KW, 1, 1, PH, PW, OH, OW, images, imageStride, rowStride);
 }
 
 // ---- The convolution's product for CPU drivers ----------------------------------------------------
@@ -123,11 +128,13 @@ inline float conv_activation(const int code, const float x) {
 // and the function separate statements, as the separate kernels round them).
 //
 // Register blocking as matmul.cl's: work-item (x, y) computes the CONV_TM × CONV_TN block at rows
-// y · CONV_TM and columns x · CONV_TN in CONV_TM float16 accumulators; each step p loads one float16 of B's row
-// and CONV_TM scalars of A's column. A block inside C whose 16 columns are contiguous in both B and C (they do
-// not straddle a period) takes the fast path; other blocks run the same arithmetic with each column's address
-// computed once and bounds-checked scalar loads and stores. The k loop walks A's periods (images) in an outer
-// loop, so there is no division in it. Any m, n, k ≥ 1.
+// y · CONV_TM and columns x · CONV_TN in CONV_TM float16 accumulators; each step p loads B's 16 columns and
+// CONV_TM scalars of A's column. A block inside C whose 16 columns lie in at most two periods (images) of B and
+// of C takes the fast path: B's columns are one float16 load, or two blended when they straddle an image
+// boundary; C's are one float16 store, or scalar stores across the boundary. Other blocks (C's right and bottom
+// edges, images narrower than 16 columns) run the same arithmetic with each column's address computed once and
+// bounds-checked scalar loads and stores. The k loop walks A's periods (images) in an outer loop, so there is no
+// division in it. Any m, n, k ≥ 1.
 __kernel void canopy_conv_product(const int m, const int n, const int k,
                                   __global const float* A, const int aOffset, const int aGroup, const int aRow,
                                   const int aStep, const int aPeriod, const int aImage,
@@ -145,40 +152,75 @@ __kernel void canopy_conv_product(const int m, const int n, const int k,
     __global const float* bb = bias + g * biasGroup;
     const int bImageIndex = j0 / bPeriod, bWithin = j0 - bImageIndex * bPeriod;
     const int cImageIndex = j0 / cPeriod, cWithin = j0 - cImageIndex * cPeriod;
+    // Columns of the block in B's and C's first image (all 16 when the block does not straddle).
+    const int bSplit = min(CONV_TN, bPeriod - bWithin), cSplit = min(CONV_TN, cPeriod - cWithin);
     const int rows = min(CONV_TM, m - i0), cols = min(CONV_TN, n - j0);
     float16 acc[CONV_TM];
     #pragma unroll
     for (int r = 0; r < CONV_TM; ++r) acc[r] = (float16)(0.0f);
-    if (rows == CONV_TM && cols == CONV_TN && bWithin + CONV_TN <= bPeriod && cWithin + CONV_TN <= cPeriod) {
-        // Fast path: one float16 of B per step.
-        __global const float* bj = b + bImageIndex * bImage + bWithin;
-        for (int p0 = 0, image = 0; p0 < k; p0 += aPeriod, ++image) {
-            __global const float* ap = a + i0 * aRow + image * aImage;
-            __global const float* bp = bj + p0 * bRow;
-            const int steps = min(aPeriod, k - p0);
-            for (int q = 0; q < steps; ++q) {
-                const float16 bv = vload16(0, bp + q * bRow);
-                #pragma unroll
-                for (int r = 0; r < CONV_TM; ++r) acc[r] = fma((float16)(ap[r * aRow + q * aStep]), bv, acc[r]);
+    if (rows == CONV_TM && cols == CONV_TN && CONV_TN - bSplit <= bPeriod && CONV_TN - cSplit <= cPeriod) {
+        __global const float* bFirst = b + bImageIndex * bImage + bWithin;
+        if (bSplit == CONV_TN) {
+            for (int p0 = 0, image = 0; p0 < k; p0 += aPeriod, ++image) {
+                __global const float* ap = a + i0 * aRow + image * aImage;
+                __global const float* bp = bFirst + p0 * bRow;
+                const int steps = min(aPeriod, k - p0);
+                for (int q = 0; q < steps; ++q) {
+                    const float16 bv = vload16(0, bp + q * bRow);
+                    #pragma unroll
+                    for (int r = 0; r < CONV_TM; ++r) acc[r] = fma((float16)(ap[r * aRow + q * aStep]), bv, acc[r]);
+                }
+            }
+        } else {
+            // Columns q < bSplit from bFirst, the rest from the next image: its column q − bSplit is element q of
+            // a load starting bSplit floats before it (that load and bFirst's both stay inside B's images).
+            __global const float* bNext = b + (bImageIndex + 1) * bImage - bSplit;
+            const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            const int16 first = lane < (int16)(bSplit);
+            for (int p0 = 0, image = 0; p0 < k; p0 += aPeriod, ++image) {
+                __global const float* ap = a + i0 * aRow + image * aImage;
+                const int steps = min(aPeriod, k - p0);
+                for (int q = 0; q < steps; ++q) {
+                    const int at = (p0 + q) * bRow;
+                    const float16 bv = select(vload16(0, bNext + at), vload16(0, bFirst + at), first);
+                    #pragma unroll
+                    for (int r = 0; r < CONV_TM; ++r) acc[r] = fma((float16)(ap[r * aRow + q * aStep]), bv, acc[r]);
+                }
             }
         }
+        __global float* cFirst = c + cImageIndex * cImage + cWithin;
+        __global float* cNext = c + (cImageIndex + 1) * cImage - cSplit;   // column q ≥ cSplit at cNext[q]
         #pragma unroll
         for (int r = 0; r < CONV_TM; ++r) {
-            __global float* row = c + (i0 + r) * cRow + cImageIndex * cImage + cWithin;
+            const int rowAt = (i0 + r) * cRow;
             float16 out = acc[r];
-            if (accumulate) out += vload16(0, row);
-            if (epilogue >= 0) {
-                const float rowBias = bb[i0 + r];
+            if (cSplit == CONV_TN) {
+                if (accumulate) out += vload16(0, cFirst + rowAt);
+                if (epilogue >= 0) {
+                    const float rowBias = bb[i0 + r];
+                    float t[CONV_TN];
+                    vstore16(out, 0, t);
+                    #pragma unroll
+                    for (int q = 0; q < CONV_TN; ++q) {
+                        const float v = t[q] + rowBias;
+                        t[q] = conv_activation(epilogue, v);
+                    }
+                    out = vload16(0, t);
+                }
+                vstore16(out, 0, cFirst + rowAt);
+            } else {
                 float t[CONV_TN];
                 vstore16(out, 0, t);
-                #pragma unroll
                 for (int q = 0; q < CONV_TN; ++q) {
-                    const float v = t[q] + rowBias;
-                    t[q] = conv_activation(epilogue, v);
+                    __global float* to = (q < cSplit ? cFirst : cNext) + rowAt + q;
+                    float v = accumulate ? t[q] + *to : t[q];
+                    if (epilogue >= 0) {
+                        const float biased = v + bb[i0 + r];
+                        v = conv_activation(epilogue, biased);
+                    }
+                    *to = v;
                 }
-                out = vload16(0, t);
             }
-            vstore16(out, 0, row);
         }
         return;
     }

@@ -78,7 +78,7 @@ extension OpenCLBackend {
     }
 
     /// One canopy_conv_product: `C_g (+)= A_g · B_g` for every group g, then `epilogue` (bias by row of C).
-    private func convProduct(m: Int, n: Int, k: Int, a: ConvOperand, b: ConvOperand, c: ConvOperand, groups: Int,
+    func convProduct(m: Int, n: Int, k: Int, a: ConvOperand, b: ConvOperand, c: ConvOperand, groups: Int,
                              accumulate: Bool = false, epilogue: ProductEpilogue? = nil) throws {
         // A's period along k: a plain A (period 0) is one period of k.
         let aPeriod = a.period > 0 ? a.period : k
@@ -114,7 +114,7 @@ private struct ConvSizes {
 /// An operand of canopy_conv_product (conv.cl): group g's element at `offset + g·group`, then by row `row`; along
 /// the other index q (k for A, with `step`; a column for B and C, step 1) at `(q / period)·image + q % period`.
 /// A period of 0 means the whole dimension (a plain matrix).
-private struct ConvOperand {
+struct ConvOperand {
     var buffer: CLBuffer
     var offset = 0, group: Int, row: Int, step = 1, period = 0, image = 0
 }
