@@ -48,9 +48,12 @@ __kernel void canopy_im2col(__global const float* input, const int inputOffset, 
         __global const float* xr = x + h * W;
         for (int kw = 0; kw < KW; ++kw) {
             __global float* o = out + (kh * KW + kw) * tapStride;
-            for (int ow = 0, w = kw - PW; ow < OW; ++ow, w += SW) {
-                o[ow * positionStride] = (rowInside && w >= 0 && w < W) ? xr[w] : 0.0f;
-            }
+            // Output columns lo ..< hi read inside the row (w = ow·SW − PW + kw in 0 ..< W); the rest are padding.
+            const int lo = rowInside ? min(OW, kw >= PW ? 0 : (PW - kw + SW - 1) / SW) : OW;
+            const int hi = rowInside ? max(lo, min(OW, (W + PW - kw + SW - 1) / SW)) : OW;
+            for (int ow = 0; ow < lo; ++ow) o[ow * positionStride] = 0.0f;
+            for (int ow = lo; ow < hi; ++ow) o[ow * positionStride] = xr[ow * SW - PW + kw];
+            for (int ow = hi; ow < OW; ++ow) o[ow * positionStride] = 0.0f;
         }
     }
 }
@@ -95,12 +98,30 @@ __kernel void canopy_col2im(__global const float* dcol, __global float* dInput, 
     col2im_row(dcol, dInput, inputOffset, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, images, imageStride, rowStride);
 }
 
-// canopy_col2im for strides of 1 (the host's choice), where the stride arithmetic folds away.
+// canopy_col2im for strides of 1 (the host's choice): pixel (h, w) is read by output (h + PH − kh, w + PW − kw),
+// so each tap (kh, kw) adds a contiguous run of a dcol row to a run of the input row. The work-item zeroes its
+// row, then adds tap by tap in the order canopy_col2im sums them (so both round alike), each tap a loop over
+// neighbouring elements.
 __kernel void canopy_col2im_unit_stride(__global const float* dcol, __global float* dInput, const int inputOffset,
                                         const int C, const int H, const int W, const int KH, const int KW,
                                         const int PH, const int PW, const int OH, const int OW, const int images,
                                         const int imageStride, const int rowStride) {
-    col2im_row(dcol, dInput, inputOffset, C, H, W, KH, KW, 1, 1, PH, PW, OH, OW, images, imageStride, rowStride);
+    const int h = (int)get_global_id(0), bc = (int)get_global_id(1);
+    if (h >= H || bc >= images * C) return;
+    const int b = bc / C, c = bc - b * C;
+    __global const float* d = dcol + b * imageStride + c * KH * KW * rowStride;   // rows c·KH·KW ..< (c+1)·KH·KW
+    __global float* dx = dInput + inputOffset + (bc * H + h) * W;
+    for (int w = 0; w < W; ++w) dx[w] = 0.0f;
+    for (int kh = 0; kh < KH; ++kh) {
+        const int oh = h + PH - kh;
+        if (oh < 0 || oh >= OH) continue;
+        for (int kw = 0; kw < KW; ++kw) {
+            // w reads output column ow = w + PW − kw, inside for w in lo ..< hi.
+            const int lo = max(0, kw - PW), hi = min(W, OW + kw - PW);
+            __global const float* dr = d + (kh * KW + kw) * rowStride + oh * OW + PW - kw;
+            for (int w = lo; w < hi; ++w) dx[w] += dr[w];
+        }
+    }
 }
 
 // ---- The convolution's product for CPU drivers ----------------------------------------------------
@@ -116,6 +137,17 @@ inline float conv_activation(const int code, const float x) {
     case 5: return silu_f(x);
     default: return x;
     }
+}
+
+// conv_activation of each element of v: relu as one vector select (relu_f's x > 0 ? x : 0, NaN to 0 alike),
+// the bias alone as it is, the others element by element.
+inline float16 conv_epilogue16(const int code, const float16 v) {
+    if (code == 0) return v;
+    if (code == 1) return select((float16)(0.0f), v, isgreater(v, (float16)(0.0f)));
+    float t[CONV_TN];
+    vstore16(v, 0, t);
+    for (int q = 0; q < CONV_TN; ++q) t[q] = conv_activation(code, t[q]);
+    return vload16(0, t);
 }
 
 // C (m × n) = A (m × k) · B (k × n), or C += that with `accumulate`, for group g = get_global_id(2) (each
@@ -196,17 +228,7 @@ __kernel void canopy_conv_product(const int m, const int n, const int k,
             float16 out = acc[r];
             if (cSplit == CONV_TN) {
                 if (accumulate) out += vload16(0, cFirst + rowAt);
-                if (epilogue >= 0) {
-                    const float rowBias = bb[i0 + r];
-                    float t[CONV_TN];
-                    vstore16(out, 0, t);
-                    #pragma unroll
-                    for (int q = 0; q < CONV_TN; ++q) {
-                        const float v = t[q] + rowBias;
-                        t[q] = conv_activation(epilogue, v);
-                    }
-                    out = vload16(0, t);
-                }
+                if (epilogue >= 0) out = conv_epilogue16(epilogue, out + (float16)(bb[i0 + r]));
                 vstore16(out, 0, cFirst + rowAt);
             } else {
                 float t[CONV_TN];
@@ -258,6 +280,101 @@ __kernel void canopy_conv_product(const int m, const int n, const int k,
                 out = conv_activation(epilogue, v);
             }
             row[cAt[q]] = out;
+        }
+    }
+}
+
+// ---- "Same" convolutions without columns, for CPU drivers ---------------------------------------------
+
+// A stride-1 convolution whose padding keeps the image size (KH = 2·PH + 1, KW = 2·PW + 1, so OH = H, OW = W),
+// as an implicit product: output position p = oh·W + ow of an image reads input pixel p + (kh − PH)·W + kw − PW
+// of each channel for tap (kh, kw), so 16 neighbouring positions read 16 neighbouring pixels — one float16 load,
+// with the lanes whose pixel falls outside the image (padding, or a neighbouring row) zeroed by a select. No
+// im2col matrix is written or read.
+//
+//   Y[b, g·M + i, p] = Σ over channels ch < CG and taps (kh, kw) of
+//                      Wt(g, i, ch, kh, kw) · X[b, g·CG + ch, p + (kh − PH)·W + kw − PW]   (zero outside)
+//   Wt(g, i, ch, kh, kw) = weight[wOffset + g·wGroup + i·wRow + ch·wChannel + kh·wKh + kw·wKw]
+//
+// With the weight's own strides this is the forward pass (M filters per group); with the filters and channels
+// swapped and the taps flipped (negative wKh, wKw) it is the input gradient, dX = dY convolved with the flipped
+// weight (the same padding again). X has C = G·CG channels, Y has G·M, each image's planes consecutive (NCHW).
+// With epilogue ≥ 0 the forward's bias (bias[g·M + i]) and activation are applied as Y is stored.
+//
+// Work-item (x, y, g) of a 3-D launch computes rows y·CONV_TM ..< +CONV_TM (of M) and positions
+// (x mod blocks)·16 ..< +16 of image x / blocks (blocks = ⌈H·W / 16⌉ per image, so no block straddles two
+// images; the last one's lanes past H·W are masked). Taps are the outer loop (their lane masks and offsets
+// computed once), channels the inner. A block whose loads might leave the buffer (the first and last image's
+// planes, `inputCount` floats in all) loads lane by lane.
+__kernel void canopy_conv_same(const int M, const int CG, const int H, const int W, const int KH, const int KW,
+                               const int images,
+                               __global const float* X, const int xOffset, const int xImage, const int xCount,
+                               __global const float* weight, const int wOffset, const int wGroup, const int wRow,
+                               const int wChannel, const int wKh, const int wKw,
+                               __global float* Y, const int yOffset, const int yImage,
+                               __global const float* bias, const int epilogue) {
+    const int P = H * W, blocks = (P + CONV_TN - 1) / CONV_TN;
+    const int xIndex = (int)get_global_id(0), i0 = (int)get_global_id(1) * CONV_TM, g = (int)get_global_id(2);
+    const int b = xIndex / blocks, p0 = (xIndex - b * blocks) * CONV_TN;
+    if (b >= images || i0 >= M) return;
+    const int PH = (KH - 1) / 2, PW = (KW - 1) / 2;
+    const int rows = min(CONV_TM, M - i0);
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const int16 pos = (int16)(p0) + lane;
+    const int16 oh = pos / (int16)(W), ow = pos - oh * (int16)(W);
+    const int16 live = pos < (int16)(P);
+    const int xBase = xOffset + b * xImage + g * CG * P;   // channel 0 of the group in image b
+    // Whether every full-vector load of this block stays inside X.
+    const bool inside = xBase + p0 - PH * W - PW >= 0 && xBase + (CG - 1) * P + p0 + CONV_TN + PH * W + PW <= xCount;
+    __global const float* w = weight + wOffset + g * wGroup + i0 * wRow;
+    float16 acc[CONV_TM];
+    #pragma unroll
+    for (int r = 0; r < CONV_TM; ++r) acc[r] = (float16)(0.0f);
+    for (int kh = 0; kh < KH; ++kh) {
+        const int16 h = oh + (int16)(kh - PH);
+        const int16 rowOK = live & (h >= (int16)(0)) & (h < (int16)(H));
+        for (int kw = 0; kw < KW; ++kw) {
+            const int16 wcol = ow + (int16)(kw - PW);
+            const int16 ok = rowOK & (wcol >= (int16)(0)) & (wcol < (int16)(W));
+            const int shift = (kh - PH) * W + kw - PW;
+            __global const float* x = X + xBase + p0 + shift;
+            __global const float* wt = w + kh * wKh + kw * wKw;
+            if (inside) {
+                for (int ch = 0; ch < CG; ++ch) {
+                    const float16 v = select((float16)(0.0f), vload16(0, x + ch * P), ok);
+                    // Rows past M repeat the last row (never stored), so the loads need no test.
+                    #pragma unroll
+                    for (int r = 0; r < CONV_TM; ++r) {
+                        acc[r] = fma((float16)(wt[min(r, rows - 1) * wRow + ch * wChannel]), v, acc[r]);
+                    }
+                }
+            } else {
+                int okLane[CONV_TN];
+                vstore16(ok, 0, okLane);
+                for (int ch = 0; ch < CG; ++ch) {
+                    float t[CONV_TN];
+                    #pragma unroll
+                    for (int q = 0; q < CONV_TN; ++q) t[q] = okLane[q] ? x[ch * P + q] : 0.0f;
+                    const float16 v = vload16(0, t);
+                    #pragma unroll
+                    for (int r = 0; r < CONV_TM; ++r) {
+                        acc[r] = fma((float16)(wt[min(r, rows - 1) * wRow + ch * wChannel]), v, acc[r]);
+                    }
+                }
+            }
+        }
+    }
+    const int cols = min(CONV_TN, P - p0);
+    __global float* y = Y + yOffset + b * yImage + (g * M + i0) * P + p0;
+    for (int r = 0; r < rows; ++r) {
+        float16 out = acc[r];
+        if (epilogue >= 0) out = conv_epilogue16(epilogue, out + (float16)(bias[g * M + i0 + r]));
+        if (cols == CONV_TN) {
+            vstore16(out, 0, y + r * P);
+        } else {
+            float t[CONV_TN];
+            vstore16(out, 0, t);
+            for (int q = 0; q < cols; ++q) y[r * P + q] = t[q];
         }
     }
 }

@@ -15,16 +15,14 @@ extension OpenCLBackend {
 
     func productConv2d(x: CLBuffer, w: CLBuffer, y: CLBuffer, _ g: ConvGeometry, epilogue: ProductEpilogue?) throws {
         let s = ConvSizes(g)
+        let kk = g.kernelHeight * g.kernelWidth
+        if isSame(g) {
+            return try convSame(g, filters: s.f, channels: g.groupChannels, x: x, xImage: s.imageIn,
+                                weight: SameWeight(buffer: w, offset: 0, group: s.f * s.groupCKK, row: s.groupCKK,
+                                                   channel: kk, kh: g.kernelWidth, kw: 1),
+                                y: y, yImage: s.imageOut, epilogue: epilogue)
+        }
         let weight = ConvOperand(buffer: w, group: s.f * s.groupCKK, row: s.groupCKK)
-        let output = { (start: Int) in
-            ConvOperand(buffer: y, offset: start * s.imageOut, group: s.f * s.p, row: s.p, period: s.p,
-                        image: g.outChannels * s.p)
-        }
-        if isPointwise(g) {
-            let input = ConvOperand(buffer: x, group: s.groupCKK * s.p, row: s.p, period: s.p, image: s.imageIn)
-            return try convProduct(m: s.f, n: g.batch * s.p, k: s.groupCKK, a: weight, b: input, c: output(0),
-                                   groups: g.groups, epilogue: epilogue)
-        }
         let images = try convChunk(g, perImage: s.ckk * s.p, "conv2d")
         let col = try scratchBuffer(ScratchSlot.convColumns, count: images * s.ckk * s.p)
         for start in stride(from: 0, to: g.batch, by: images) {
@@ -32,31 +30,60 @@ extension OpenCLBackend {
             try im2col(x, offset: start * s.imageIn, into: col, g, images: count, layout: .oneMatrix(g, images: count))
             try convProduct(m: s.f, n: n, k: s.groupCKK, a: weight,
                             b: ConvOperand(buffer: col, group: s.groupCKK * n, row: n, period: n),
-                            c: output(start), groups: g.groups, epilogue: epilogue)
+                            c: ConvOperand(buffer: y, offset: start * s.imageOut, group: s.f * s.p, row: s.p,
+                                           period: s.p, image: g.outChannels * s.p),
+                            groups: g.groups, epilogue: epilogue)
         }
     }
 
     func productConv2dBackwardInput(dy: CLBuffer, w: CLBuffer, dx: CLBuffer, _ g: ConvGeometry) throws {
         let s = ConvSizes(g)
+        let kk = g.kernelHeight * g.kernelWidth
+        if isSame(g) {
+            // dInput = dOutput convolved with the weight, filters and channels swapped and taps flipped: tap
+            // (kh, kw) of channel c's row for filter f is weight[f, c, KH−1−kh, KW−1−kw].
+            return try convSame(g, filters: g.groupChannels, channels: s.f, x: dy, xImage: s.imageOut,
+                                weight: SameWeight(buffer: w, offset: kk - 1, group: s.f * s.groupCKK, row: kk,
+                                                   channel: s.groupCKK, kh: -g.kernelWidth, kw: -1),
+                                y: dx, yImage: s.imageIn, epilogue: nil)
+        }
         // op(A) = weight_gᵀ: element (ckk, f) at f · CKK/G + ckk.
         let weightT = ConvOperand(buffer: w, group: s.f * s.groupCKK, row: 1, step: s.groupCKK)
-        let dOutput = { (start: Int) in
-            ConvOperand(buffer: dy, offset: start * s.imageOut, group: s.f * s.p, row: s.p, period: s.p,
-                        image: g.outChannels * s.p)
-        }
-        if isPointwise(g) {
-            let dInput = ConvOperand(buffer: dx, group: s.groupCKK * s.p, row: s.p, period: s.p, image: s.imageIn)
-            return try convProduct(m: s.groupCKK, n: g.batch * s.p, k: s.f, a: weightT, b: dOutput(0), c: dInput,
-                                   groups: g.groups)
-        }
         let images = try convChunk(g, perImage: s.ckk * s.p, "conv2dBackwardInput")
         let dcol = try scratchBuffer(ScratchSlot.convColumns, count: images * s.ckk * s.p)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start), n = count * s.p
-            try convProduct(m: s.groupCKK, n: n, k: s.f, a: weightT, b: dOutput(start),
+            try convProduct(m: s.groupCKK, n: n, k: s.f, a: weightT,
+                            b: ConvOperand(buffer: dy, offset: start * s.imageOut, group: s.f * s.p, row: s.p,
+                                           period: s.p, image: g.outChannels * s.p),
                             c: ConvOperand(buffer: dcol, group: s.groupCKK * n, row: n, period: n), groups: g.groups)
             try col2im(dcol, into: dx, offset: start * s.imageIn, g, images: count, layout: .oneMatrix(g, images: count))
         }
+    }
+
+    /// Stride 1 and a padding that keeps the image's size (a 1×1 kernel without padding is one): canopy_conv_same.
+    func isSame(_ g: ConvGeometry) -> Bool {
+        g.strideHeight == 1 && g.strideWidth == 1 && g.kernelHeight == 2 * g.padHeight + 1
+            && g.kernelWidth == 2 * g.padWidth + 1
+    }
+
+    /// One canopy_conv_same over the whole batch: `filters` rows per group from `channels` channels per group of
+    /// `x` (images `xImage` floats apart) into `y` (`yImage` apart).
+    private func convSame(_ g: ConvGeometry, filters: Int, channels: Int, x: CLBuffer, xImage: Int,
+                          weight: SameWeight, y: CLBuffer, yImage: Int, epilogue: ProductEpilogue?) throws {
+        let p = g.inHeight * g.inWidth, blocks = (p + 15) / 16
+        let arguments: [CLArgument] = [
+            .int(filters), .int(channels), .int(g.inHeight), .int(g.inWidth), .int(g.kernelHeight), .int(g.kernelWidth),
+            .int(g.batch),
+            .buffer(x), .int(0), .int(xImage), .int(g.batch * xImage),
+            .buffer(weight.buffer), .int(weight.offset), .int(weight.group), .int(weight.row), .int(weight.channel),
+            .int(weight.kh), .int(weight.kw),
+            .buffer(y), .int(0), .int(yImage),
+            .buffer(epilogue?.bias ?? y), .int(epilogue.map { $0.activation?.clCode ?? 0 } ?? -1),
+        ]
+        let group = OpenCLBackend.convProductGroup
+        try launch(CLKernels.convSame, arguments, global: [g.batch * blocks, (filters + 7) / 8, g.groups],
+                   local: [group.x, group.y, 1])
     }
 
     func productConv2dBackwardWeight(x: CLBuffer, dy: CLBuffer, dw: CLBuffer, _ g: ConvGeometry) throws {
@@ -109,6 +136,13 @@ private struct ConvSizes {
         imageIn = g.inChannels * g.inHeight * g.inWidth
         imageOut = g.outChannels * p
     }
+}
+
+/// canopy_conv_same's weight: row i, channel ch and tap (kh, kw) of group g at
+/// `offset + g·group + i·row + ch·channel + kh·self.kh + kw·self.kw`.
+private struct SameWeight {
+    var buffer: CLBuffer
+    var offset: Int, group: Int, row: Int, channel: Int, kh: Int, kw: Int
 }
 
 /// An operand of canopy_conv_product (conv.cl): group g's element at `offset + g·group`, then by row `row`; along
