@@ -25,19 +25,20 @@
 #define CONV_TM 8        // rows of C per canopy_conv_product work-item (the host's ConvProduct.swift too)
 #define CONV_TN 16       // columns of C per work-item: one float16
 
-// im2col into any layout: work-item (oh, b · C + c) of a 2-D launch reads output row oh's windows in channel c
+// im2col into any layout: work-item (b · C + c) · OH + oh of a 1-D launch reads output row oh's windows in channel c
 // of image b and writes, for each output position p = oh · OW + ow of the row, its KH·KW entries, entry
 // (kh, kw) at
 //   g · groupStride + b · imageStride + p · positionStride + c' · channelStride + (kh · KW + kw) · tapStride
-// where g = c / (C/G) is c's group and c' = c − g · C/G its channel within the group. Two divisions per
+// where g = c / (C/G) is c's group and c' = c − g · C/G its channel within the group. Three divisions per
 // work-item, none per entry; the loop over ow writes neighbouring positions.
 __kernel void canopy_im2col(__global const float* input, const int inputOffset, __global float* col,
                             const int C, const int H, const int W, const int KH, const int KW,
                             const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
                             const int images, const int G, const int groupStride, const int imageStride,
                             const int positionStride, const int channelStride, const int tapStride) {
-    const int oh = (int)get_global_id(0), bc = (int)get_global_id(1);
-    if (oh >= OH || bc >= images * C) return;
+    const int row = (int)get_global_id(0);
+    if (row >= images * C * OH) return;
+    const int bc = row / OH, oh = row - bc * OH;
     const int b = bc / C, c = bc - b * C, CG = C / G;
     const int g = c / CG, cg = c - g * CG;
     __global const float* x = input + inputOffset + bc * H * W;
@@ -63,15 +64,15 @@ __kernel void canopy_im2col(__global const float* input, const int inputOffset, 
 // (row, b, p) lies at b · imageStride + row · rowStride + p (the by-image layout: CKK·P and P; one matrix:
 // P and images·P). The valid kh form the progression kh ≡ (h + PH) mod SH, along which oh falls by one per
 // step, so there is one division per dimension and pixel, not per tap (none when the strides are the constant
-// 1). A gather: no two work-items write the same element. Work-item (h, b · C + c) of a 2-D launch computes row
-// h of channel c of image b, elements ((b · C + c) · H + h) · W + w for every w.
+// 1). A gather: no two work-items write the same element. Work-item (b · C + c) · H + h of a 1-D launch computes
+// row h of channel c of image b, elements ((b · C + c) · H + h) · W + w for every w.
 inline void col2im_row(__global const float* dcol, __global float* dInput, const int inputOffset,
                        const int C, const int H, const int W, const int KH, const int KW,
                        const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
                        const int images, const int imageStride, const int rowStride) {
-    const int h = (int)get_global_id(0), bc = (int)get_global_id(1);
-    if (h >= H || bc >= images * C) return;
-    const int b = bc / C, c = bc - b * C;
+    const int row = (int)get_global_id(0);
+    if (row >= images * C * H) return;
+    const int bc = row / H, h = row - bc * H, b = bc / C, c = bc - b * C;
     __global const float* d = dcol + b * imageStride + c * KH * KW * rowStride;   // rows c·KH·KW ..< (c+1)·KH·KW
     __global float* dx = dInput + inputOffset + (bc * H + h) * W;
     const int th = h + PH, khFirst = th % SH;
@@ -106,9 +107,9 @@ __kernel void canopy_col2im_unit_stride(__global const float* dcol, __global flo
                                         const int C, const int H, const int W, const int KH, const int KW,
                                         const int PH, const int PW, const int OH, const int OW, const int images,
                                         const int imageStride, const int rowStride) {
-    const int h = (int)get_global_id(0), bc = (int)get_global_id(1);
-    if (h >= H || bc >= images * C) return;
-    const int b = bc / C, c = bc - b * C;
+    const int row = (int)get_global_id(0);
+    if (row >= images * C * H) return;
+    const int bc = row / H, h = row - bc * H, b = bc / C, c = bc - b * C;
     __global const float* d = dcol + b * imageStride + c * KH * KW * rowStride;   // rows c·KH·KW ..< (c+1)·KH·KW
     __global float* dx = dInput + inputOffset + (bc * H + h) * W;
     for (int w = 0; w < W; ++w) dx[w] = 0.0f;

@@ -8,9 +8,9 @@ extension OpenCLBackend {
     /// Scratch floats one chunk of im2col may use: 16 Mi floats (64 MiB), or less on small devices.
     var convScratchBudget: Int { max(1, min(16 << 20, device.info.maxAllocationSize / 4 / 2)) }
 
-    /// The work-group of conv.cl's 2-D launches over (image row, image · channel) (im2col, col2im), the same for
-    /// every size (PoCL compiles a kernel once per shape); work-items past the edges return at once.
-    var convGridGroup: [Int] { [1, max(1, tunables.elementwiseGroup / 4)] }
+    /// The work-group of conv.cl's 1-D launches over image rows (im2col, col2im), the same for every size (PoCL
+    /// compiles a kernel once per shape); work-items past the end return at once.
+    var convGridGroup: [Int] { [tunables.elementwiseGroup] }
 
     /// Images per chunk when each image needs `perImage` scratch floats.
     func convChunk(_ g: ConvGeometry, perImage: Int, _ kernel: String) throws -> Int {
@@ -32,15 +32,15 @@ extension OpenCLBackend {
                 layout l: ColumnLayout) throws {
         try launch(CLKernels.im2col, [.buffer(x), .int(offset), .buffer(col)] + geometryArguments(g, images: images)
                        + [.int(g.groups), .int(l.group), .int(l.image), .int(l.position), .int(l.channel), .int(l.tap)],
-                   global: [g.outHeight, images * g.inChannels], local: convGridGroup)
+                   global: [images * g.inChannels * g.outHeight], local: convGridGroup)
     }
 
     /// dInput of `images` images from `offset` in `dx`, from their columns `dcol` stored with `layout` (its
     /// `image` stride and its `tap` stride, the distance between rows): canopy_col2im, or its unit-stride form
-    /// for strides of 1. One work-item per row of an input channel, a 2-D launch.
+    /// for strides of 1. One work-item per row of an input channel, a 1-D launch.
     func col2im(_ dcol: CLBuffer, into dx: CLBuffer, offset: Int, _ g: ConvGeometry, images: Int,
                 layout l: ColumnLayout) throws {
-        let sizes = [g.inHeight, images * g.inChannels]
+        let sizes = [images * g.inChannels * g.inHeight]
         if g.strideHeight == 1 && g.strideWidth == 1 {
             try launch(CLKernels.col2imUnitStride, [.buffer(dcol), .buffer(dx), .int(offset), .int(g.inChannels),
                                                     .int(g.inHeight), .int(g.inWidth), .int(g.kernelHeight),
