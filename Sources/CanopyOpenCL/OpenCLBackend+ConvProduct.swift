@@ -13,6 +13,9 @@ extension OpenCLBackend {
     /// The work-group of canopy_conv_product, the same for every size (PoCL compiles a kernel once per shape).
     static let convProductGroup = (x: 4, y: 4)
 
+    /// Floats of the weight gradient's operands one chunk may use: 1 MiB, about a CPU core's L2 cache.
+    static let convCacheFloats = 1 << 18
+
     func productConv2d(x: CLBuffer, w: CLBuffer, y: CLBuffer, _ g: ConvGeometry, epilogue: ProductEpilogue?) throws {
         let s = ConvSizes(g)
         let kk = g.kernelHeight * g.kernelWidth
@@ -88,7 +91,10 @@ extension OpenCLBackend {
 
     func productConv2dBackwardWeight(x: CLBuffer, dy: CLBuffer, dw: CLBuffer, _ g: ConvGeometry) throws {
         let s = ConvSizes(g)
-        let images = try convChunk(g, perImage: s.ckk * s.p, "conv2dBackwardWeight")
+        // Chunks whose columns and dOutput fit a core's cache (the product reads them while im2col's writes are
+        // still there; one long product over the batch streams them from memory once per block of 8 filters).
+        let fit = max(1, OpenCLBackend.convCacheFloats / ((s.ckk + s.f) * s.p))
+        let images = min(fit, try convChunk(g, perImage: s.ckk * s.p, "conv2dBackwardWeight"))
         let colT = try scratchBuffer(ScratchSlot.convColumns, count: images * s.ckk * s.p)
         for start in stride(from: 0, to: g.batch, by: images) {
             let count = min(images, g.batch - start), n = count * s.p
