@@ -322,7 +322,13 @@ __kernel void canopy_conv_same(const int M, const int CG, const int H, const int
     const int rows = min(CONV_TM, M - i0);
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const int16 pos = (int16)(p0) + lane;
-    const int16 oh = pos / (int16)(W), ow = pos - oh * (int16)(W);
+    // Each lane's (oh, ow): the block's first position's, then carried along the row (no vector division).
+    const int ohFirst = p0 / W;
+    int16 oh = (int16)(ohFirst), ow = (int16)(p0 - ohFirst * W) + lane;
+    for (int16 wrap = ow >= (int16)(W); any(wrap); wrap = ow >= (int16)(W)) {
+        ow -= select((int16)(0), (int16)(W), wrap);
+        oh += select((int16)(0), (int16)(1), wrap);
+    }
     const int16 live = pos < (int16)(P);
     const int xBase = xOffset + b * xImage + g * CG * P;   // channel 0 of the group in image b
     // Whether every full-vector load of this block stays inside X.
