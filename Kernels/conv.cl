@@ -304,8 +304,8 @@ __kernel void canopy_conv_product(const int m, const int n, const int k,
 //
 // Work-item (x, y, g) of a 3-D launch computes rows y·CONV_TM ..< +CONV_TM (of M) and positions
 // (x mod blocks)·16 ..< +16 of image x / blocks (blocks = ⌈H·W / 16⌉ per image, so no block straddles two
-// images; the last one's lanes past H·W are masked). Taps are the outer loop (their lane masks and offsets
-// computed once), channels the inner. A block whose loads might leave the buffer (the first and last image's
+// images; the last one's lanes past H·W are masked). Channels are the outer loop and taps the inner, im2col's
+// order. A block whose loads might leave the buffer (the first and last image's
 // planes, `inputCount` floats in all) loads lane by lane.
 __kernel void canopy_conv_same(const int M, const int CG, const int H, const int W, const int KH, const int KW,
                                const int images,
@@ -337,37 +337,31 @@ __kernel void canopy_conv_same(const int M, const int CG, const int H, const int
     float16 acc[CONV_TM];
     #pragma unroll
     for (int r = 0; r < CONV_TM; ++r) acc[r] = (float16)(0.0f);
-    for (int kh = 0; kh < KH; ++kh) {
-        const int16 h = oh + (int16)(kh - PH);
-        const int16 rowOK = live & (h >= (int16)(0)) & (h < (int16)(H));
-        for (int kw = 0; kw < KW; ++kw) {
-            const int16 wcol = ow + (int16)(kw - PW);
-            const int16 ok = rowOK & (wcol >= (int16)(0)) & (wcol < (int16)(W));
-            const int shift = (kh - PH) * W + kw - PW;
-            __global const float* x = X + xBase + p0 + shift;
-            __global const float* wt = w + kh * wKh + kw * wKw;
-            if (inside) {
-                for (int ch = 0; ch < CG; ++ch) {
-                    const float16 v = select((float16)(0.0f), vload16(0, x + ch * P), ok);
-                    // Rows past M repeat the last row (never stored), so the loads need no test.
-                    #pragma unroll
-                    for (int r = 0; r < CONV_TM; ++r) {
-                        acc[r] = fma((float16)(wt[min(r, rows - 1) * wRow + ch * wChannel]), v, acc[r]);
-                    }
-                }
-            } else {
-                int okLane[CONV_TN];
-                vstore16(ok, 0, okLane);
-                for (int ch = 0; ch < CG; ++ch) {
+    // Channels outer, taps inner: the order of im2col's rows (c · KH + kh) · KW + kw, in which the CPU backend's
+    // product sums them too.
+    for (int ch = 0; ch < CG; ++ch) {
+        for (int kh = 0; kh < KH; ++kh) {
+            const int16 h = oh + (int16)(kh - PH);
+            const int16 rowOK = live & (h >= (int16)(0)) & (h < (int16)(H));
+            for (int kw = 0; kw < KW; ++kw) {
+                const int16 wcol = ow + (int16)(kw - PW);
+                const int16 ok = rowOK & (wcol >= (int16)(0)) & (wcol < (int16)(W));
+                __global const float* x = X + xBase + ch * P + p0 + (kh - PH) * W + kw - PW;
+                float16 v;
+                if (inside) {
+                    v = select((float16)(0.0f), vload16(0, x), ok);
+                } else {
+                    int okLane[CONV_TN];
                     float t[CONV_TN];
+                    vstore16(ok, 0, okLane);
                     #pragma unroll
-                    for (int q = 0; q < CONV_TN; ++q) t[q] = okLane[q] ? x[ch * P + q] : 0.0f;
-                    const float16 v = vload16(0, t);
-                    #pragma unroll
-                    for (int r = 0; r < CONV_TM; ++r) {
-                        acc[r] = fma((float16)(wt[min(r, rows - 1) * wRow + ch * wChannel]), v, acc[r]);
-                    }
+                    for (int q = 0; q < CONV_TN; ++q) t[q] = okLane[q] ? x[q] : 0.0f;
+                    v = vload16(0, t);
                 }
+                __global const float* wt = w + ch * wChannel + kh * wKh + kw * wKw;
+                // Rows past M repeat the last row (never stored), so the loads need no test.
+                #pragma unroll
+                for (int r = 0; r < CONV_TM; ++r) acc[r] = fma((float16)(wt[min(r, rows - 1) * wRow]), v, acc[r]);
             }
         }
     }

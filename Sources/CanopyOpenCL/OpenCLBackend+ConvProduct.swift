@@ -1,14 +1,16 @@
 import CanopyCore
 
-/// The convolution passes on CPU drivers (the register-blocked products): one `canopy_conv_product` per chunk of
-/// images, reading and writing the NCHW tensors in place (conv.cl explains the operand layouts).
+/// The convolution passes on CPU drivers (the register-blocked products; conv.cl explains the kernels).
+///
+/// Stride 1 with a padding that keeps the size (3×3 pad 1, 1×1 pad 0, ...) and at least ``convSameRows`` rows per
+/// group: the forward and the input gradient are one `canopy_conv_same` over the batch, with no columns at all.
+/// Otherwise one `canopy_conv_product` per chunk of images, reading and writing the NCHW tensors in place:
 ///
 ///     forward          im2col (one CKK × images·P matrix);  output_g = weight_g · col_g, stored NCHW
 ///     backward input   dcol_g = weight_gᵀ · dOutput_g (read NCHW);  dInput = col2im(dcol)
 ///     backward weight  im2col (images·P × CKK/G per group);  dWeight_g (+)= dOutput_g (read NCHW) · colT_g
 ///
-/// A 1×1 convolution with stride 1 and no padding needs no columns: its input is already B (or, for the input
-/// gradient, its gradient C), read in place.
+/// The weight gradient always takes the last form, in chunks that fit a core's cache.
 extension OpenCLBackend {
     /// The work-group of canopy_conv_product, the same for every size (PoCL compiles a kernel once per shape).
     static let convProductGroup = (x: 4, y: 4)
@@ -19,7 +21,7 @@ extension OpenCLBackend {
     func productConv2d(x: CLBuffer, w: CLBuffer, y: CLBuffer, _ g: ConvGeometry, epilogue: ProductEpilogue?) throws {
         let s = ConvSizes(g)
         let kk = g.kernelHeight * g.kernelWidth
-        if isSame(g) {
+        if isSame(g) && s.f >= OpenCLBackend.convSameRows {
             return try convSame(g, filters: s.f, channels: g.groupChannels, x: x, xImage: s.imageIn,
                                 weight: SameWeight(buffer: w, offset: 0, group: s.f * s.groupCKK, row: s.groupCKK,
                                                    channel: kk, kh: g.kernelWidth, kw: 1),
@@ -42,7 +44,7 @@ extension OpenCLBackend {
     func productConv2dBackwardInput(dy: CLBuffer, w: CLBuffer, dx: CLBuffer, _ g: ConvGeometry) throws {
         let s = ConvSizes(g)
         let kk = g.kernelHeight * g.kernelWidth
-        if isSame(g) {
+        if isSame(g) && g.groupChannels >= OpenCLBackend.convSameRows {
             // dInput = dOutput convolved with the weight, filters and channels swapped and taps flipped: tap
             // (kh, kw) of channel c's row for filter f is weight[f, c, KH−1−kh, KW−1−kw].
             return try convSame(g, filters: g.groupChannels, channels: s.f, x: dy, xImage: s.imageOut,
@@ -63,6 +65,11 @@ extension OpenCLBackend {
             try col2im(dcol, into: dx, offset: start * s.imageIn, g, images: count, layout: .oneMatrix(g, images: count))
         }
     }
+
+    /// The fewest rows per group (filters, or input channels for the input gradient) for canopy_conv_same: its
+    /// work-items compute 8 rows, so with fewer than half of them most of its arithmetic would be wasted (a
+    /// depthwise layer, a first layer's input gradient) and the columns path is faster.
+    static let convSameRows = 4
 
     /// Stride 1 and a padding that keeps the image's size (a 1×1 kernel without padding is one): canopy_conv_same.
     func isSame(_ g: ConvGeometry) -> Bool {
