@@ -7,27 +7,53 @@
 // Global average pooling is a row mean over [N·C, H·W] (a row-team launch, see common.cl).
 // =================================================================================================
 
-// Forward. Work-item (ow, oh, plane) of a 3-D launch computes output element (plane · OH + oh) · OW + ow:
-// the maximum of its window and the index of the first maximum in row-major order (strict > keeps the first
-// on ties). The launch shape gives the coordinates, so there is no integer division.
+// Forward. Work-item plane · OH + oh of a 1-D launch computes output row oh of its plane, elements
+// (plane · OH + oh) · OW + ow for every ow: the maximum of each window and the index of its first maximum in
+// row-major order (strict > keeps the first on ties). One division per row; the loop over ow reads and writes
+// neighbouring elements, eight windows at a time for the usual 2×2 windows with stride 2.
 __kernel void canopy_max_pool(__global const float* input, __global float* output, __global float* indices,
                               const int H, const int W, const int K, const int S, const int OH, const int OW,
                               const int planes) {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), plane = (int)get_global_id(2);
-    if (ow >= OW || oh >= OH || plane >= planes) return;
+    const int row = (int)get_global_id(0);
+    if (row >= planes * OH) return;
+    const int plane = row / OH, oh = row - plane * OH;
     __global const float* x = input + plane * H * W;
-    const int h0 = oh * S, w0 = ow * S;
-    float best = x[h0 * W + w0];
-    int where = h0 * W + w0;
-    for (int dh = 0; dh < K; ++dh) {
-        for (int dw = 0; dw < K; ++dw) {
-            const int at = (h0 + dh) * W + (w0 + dw);
-            if (x[at] > best) { best = x[at]; where = at; }
+    const int h0 = oh * S, e0 = row * OW;
+    int ow = 0;
+    if (K == 2 && S == 2) {
+        // 2×2 windows, stride 2: eight windows from one float16 of each input row (even lanes the windows' left
+        // column, odd lanes their right), compared in the scalar loop's order with the same strict >.
+        __global const float* r0 = x + h0 * W;
+        __global const float* r1 = r0 + W;
+        const int8 column = (int8)(0, 2, 4, 6, 8, 10, 12, 14);
+        for (; ow + 8 <= OW; ow += 8) {
+            const float16 top = vload16(0, r0 + 2 * ow), bottom = vload16(0, r1 + 2 * ow);
+            const int8 at = (int8)(h0 * W + 2 * ow) + column;
+            float8 best = top.even;
+            int8 where = at;
+            int8 greater = isgreater(top.odd, best);
+            best = select(best, top.odd, greater); where = select(where, at + 1, greater);
+            greater = isgreater(bottom.even, best);
+            best = select(best, bottom.even, greater); where = select(where, at + W, greater);
+            greater = isgreater(bottom.odd, best);
+            best = select(best, bottom.odd, greater); where = select(where, at + W + 1, greater);
+            vstore8(best, 0, output + e0 + ow);
+            vstore8(convert_float8(where), 0, indices + e0 + ow);
         }
     }
-    const int e = (plane * OH + oh) * OW + ow;
-    output[e] = best;
-    indices[e] = (float)where;
+    for (; ow < OW; ++ow) {
+        const int w0 = ow * S;
+        float best = x[h0 * W + w0];
+        int where = h0 * W + w0;
+        for (int dh = 0; dh < K; ++dh) {
+            for (int dw = 0; dw < K; ++dw) {
+                const int at = (h0 + dh) * W + (w0 + dw);
+                if (x[at] > best) { best = x[at]; where = at; }
+            }
+        }
+        output[e0 + ow] = best;
+        indices[e0 + ow] = (float)where;
+    }
 }
 
 // The windows along one side that contain position p, for windows of K with stride S and n windows in all:
@@ -37,47 +63,53 @@ inline void covering_windows(const int p, const int K, const int S, const int n,
     *last = min(p / S, n - 1);
 }
 
-// Backward for overlapping windows (S < K), race-free: work-item (w, h, plane) of a 3-D launch computes input
-// element (plane · H + h) · W + w by scanning the windows that contain (h, w) — oh with oh·S ≤ h < oh·S + K,
-// likewise ow — in row-major order and adding dOutput where that window's recorded index is (h, w). Zero where no
-// window chose it.
+// Backward for overlapping windows (S < K), race-free: work-item plane · H + h of a 1-D launch computes input row h
+// of its plane; element (h, w) scans the windows that contain it — oh with oh·S ≤ h < oh·S + K, likewise ow — in
+// row-major order and adds dOutput where that window's recorded index is (h, w). Zero where no window chose it.
 __kernel void canopy_max_pool_backward(__global const float* dOutput, __global const float* indices,
                                        __global float* dInput, const int H, const int W, const int K,
                                        const int S, const int OH, const int OW, const int planes) {
-    const int w = (int)get_global_id(0), h = (int)get_global_id(1), plane = (int)get_global_id(2);
-    if (w >= W || h >= H || plane >= planes) return;
-    const int r = h * W + w;
-    int ohFirst, ohLast, owFirst, owLast;
+    const int row = (int)get_global_id(0);
+    if (row >= planes * H) return;
+    const int plane = row / H, h = row - plane * H;
+    int ohFirst, ohLast;
     covering_windows(h, K, S, OH, &ohFirst, &ohLast);
-    covering_windows(w, K, S, OW, &owFirst, &owLast);
     const int base = plane * OH * OW;
-    float acc = 0.0f;
-    for (int oh = ohFirst; oh <= ohLast; ++oh) {
-        for (int ow = owFirst; ow <= owLast; ++ow) {
-            const int o = base + oh * OW + ow;
-            if ((int)indices[o] == r) acc += dOutput[o];
+    for (int w = 0; w < W; ++w) {
+        const int r = h * W + w;
+        int owFirst, owLast;
+        covering_windows(w, K, S, OW, &owFirst, &owLast);
+        float acc = 0.0f;
+        for (int oh = ohFirst; oh <= ohLast; ++oh) {
+            for (int ow = owFirst; ow <= owLast; ++ow) {
+                const int o = base + oh * OW + ow;
+                if ((int)indices[o] == r) acc += dOutput[o];
+            }
         }
+        dInput[plane * H * W + r] = acc;
     }
-    dInput[plane * H * W + r] = acc;
 }
 
-// Backward for windows that do not overlap (S ≥ K): work-item (ow, oh, plane) of a 3-D launch owns the cell of
-// input rows oh·S ..< (oh+1)·S and columns ow·S ..< (ow+1)·S (the last cell of a row or column extends to the
-// edge, so the cells tile the plane) and writes all of it: dOutput at the window's recorded index, zero elsewhere.
-// Every input element is written by exactly one work-item, with one read of dOutput and the index per window.
+// Backward for windows that do not overlap (S ≥ K): output row oh owns input rows oh·S ..< (oh+1)·S (the last
+// row of windows extends to the bottom edge, the last window of a row to the right edge, so the cells tile the
+// plane). Work-item plane · OH + oh of a 1-D launch writes those input rows whole: for each input row, zeros, then
+// each window's dOutput at its recorded index if the index lies in that row. Every input element is written by
+// exactly one work-item; the zeroing loop writes neighbouring elements.
 __kernel void canopy_max_pool_backward_cells(__global const float* dOutput, __global const float* indices,
                                              __global float* dInput, const int H, const int W, const int S,
                                              const int OH, const int OW, const int planes) {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), plane = (int)get_global_id(2);
-    if (ow >= OW || oh >= OH || plane >= planes) return;
-    const int o = (plane * OH + oh) * OW + ow;
-    const int chosen = (int)indices[o];
-    const float d = dOutput[o];
+    const int row = (int)get_global_id(0);
+    if (row >= planes * OH) return;
+    const int plane = row / OH, oh = row - plane * OH, o0 = row * OW;
     const int h0 = oh * S, h1 = oh == OH - 1 ? H : h0 + S;
-    const int w0 = ow * S, w1 = ow == OW - 1 ? W : w0 + S;
     __global float* dx = dInput + plane * H * W;
     for (int h = h0; h < h1; ++h) {
-        for (int w = w0; w < w1; ++w) dx[h * W + w] = h * W + w == chosen ? d : 0.0f;
+        __global float* row = dx + h * W;
+        for (int w = 0; w < W; ++w) row[w] = 0.0f;
+        for (int ow = 0; ow < OW; ++ow) {
+            const int chosen = (int)indices[o0 + ow] - h * W;
+            if (chosen >= 0 && chosen < W) row[chosen] = dOutput[o0 + ow];
+        }
     }
 }
 

@@ -6,23 +6,28 @@ extension OpenCLBackend {
         [.int(g.inHeight), .int(g.inWidth), .int(g.kernel), .int(g.stride), .int(g.outHeight), .int(g.outWidth)]
     }
 
-    /// One work-item per output element, a 3-D launch over (ow, oh, plane).
+    /// The work-group of the max-pool kernels' 1-D launches over rows, the same for every size (PoCL compiles a
+    /// kernel once per shape); work-items past the end return at once.
+    private var poolRowGroup: [Int] { [tunables.elementwiseGroup] }
+
+    /// One work-item per output row, a 1-D launch.
     func maxPool(input: DeviceBuffer, output: DeviceBuffer, indices: DeviceBuffer, geometry g: PoolGeometry) throws {
         let arguments = try bind(input, output, indices) + poolSizes(g) + [.int(g.batch * g.channels)]
-        try launchGrid(CLKernels.maxPool, arguments, [g.outWidth, g.outHeight, g.batch * g.channels])
+        try launch(CLKernels.maxPool, arguments, global: [g.outHeight * g.batch * g.channels], local: poolRowGroup)
     }
 
-    /// Windows that do not overlap (stride ≥ kernel, the usual 2×2 stride 2) take one work-item per window,
-    /// writing its cell of dInput; overlapping ones one work-item per input element, gathering from its windows.
+    /// Windows that do not overlap (stride ≥ kernel, the usual 2×2 stride 2) take one work-item per row of
+    /// windows, writing its rows of dInput; overlapping ones one work-item per input row, gathering from the
+    /// windows of each element.
     func maxPoolBackward(dOutput: DeviceBuffer, indices: DeviceBuffer, dInput: DeviceBuffer, geometry g: PoolGeometry) throws {
         let planes = g.batch * g.channels
         if g.stride >= g.kernel {
             let arguments = try bind(dOutput, indices, dInput)
                 + [.int(g.inHeight), .int(g.inWidth), .int(g.stride), .int(g.outHeight), .int(g.outWidth), .int(planes)]
-            try launchGrid(CLKernels.maxPoolBackwardCells, arguments, [g.outWidth, g.outHeight, planes])
+            try launch(CLKernels.maxPoolBackwardCells, arguments, global: [g.outHeight * planes], local: poolRowGroup)
         } else {
             let arguments = try bind(dOutput, indices, dInput) + poolSizes(g) + [.int(planes)]
-            try launchGrid(CLKernels.maxPoolBackward, arguments, [g.inWidth, g.inHeight, planes])
+            try launch(CLKernels.maxPoolBackward, arguments, global: [g.inHeight * planes], local: poolRowGroup)
         }
     }
 

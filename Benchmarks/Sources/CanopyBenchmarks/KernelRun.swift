@@ -100,12 +100,15 @@ extension CanopyBenchmarksCommand {
         var lines = [
             "Rates from the run above (median time per run). Convolutions: Canopy's rate is GEMM-equivalent "
                 + "(2·F·C·KH·KW·N·OH·OW per pass, im2col and col2im included); the OpenBLAS and CLBlast columns run that "
-                + "pass's im2col GEMM alone, so their ratio column is the convolution's rate over its GEMM's. "
+                + "pass's im2col GEMM alone, so their ratio column is the convolution's rate over its GEMM's; the "
+                + "\"conv / own GEMM\" columns divide it by the rate of Canopy's own product at that GEMM's shape (the row "
+                + "after it). "
                 + "Ratios are rates: above 1× Canopy is faster.",
             "",
             "| " + (["kernel", "unit"] + engines.map { titles[$0] ?? $0 }
-                    + pairs.map { "\(titles[$0.0]!) / \(titles[$0.1]!)" }).joined(separator: " | ") + " |",
-            "|---|---|" + String(repeating: "---|", count: engines.count + pairs.count),
+                    + pairs.map { "\(titles[$0.0]!) / \(titles[$0.1]!)" }
+                    + backends.map { "\(titles[$0] ?? $0) conv / own GEMM" }).joined(separator: " | ") + " |",
+            "|---|---|" + String(repeating: "---|", count: engines.count + pairs.count + backends.count),
         ]
         for c in cases {
             let rates = engines.map { report.rate(c.title, $0) }
@@ -113,8 +116,14 @@ extension CanopyBenchmarksCommand {
                 guard let mine = report.rate(c.title, pair.0), let theirs = report.rate(c.title, pair.1) else { return "–" }
                 return String(format: "%.2f×", mine / theirs)
             }
+            // A convolution pass over its own im2col GEMM on the same engine (issue 8 asks for ≥ 0.8×).
+            let own = backends.map { engine -> String in
+                guard let gemm = c.ownGEMM, let mine = report.rate(c.title, engine),
+                      let product = report.rate(gemm, engine) else { return "–" }
+                return String(format: "%.2f×", mine / product)
+            }
             let cells = [c.title, c.unit.name] + rates.map { $0.map { String(format: $0 >= 100 ? "%.0f" : "%.2f", $0) } ?? "–" }
-                + ratios
+                + ratios + own
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")

@@ -11,6 +11,9 @@ struct KernelCase {
     let unit: (name: String, scale: Double)
     /// The reference libraries' GEMM for this row (nil: Canopy only).
     let gemm: MatmulShape?
+    /// For a convolution pass, the title of the row that runs its im2col GEMM on Canopy's own engines (the summary
+    /// divides the pass's rate by that row's, per engine: issue 8's "conv ≥ 0.8× its GEMM rate").
+    var ownGEMM: String? = nil
     /// Canopy's kernels for one run, on buffers made by the given function (count, scale).
     let kernels: (_ backend: Backend, _ buffer: (Int, Float) throws -> DeviceBuffer) throws -> [Kernel]
 
@@ -101,16 +104,19 @@ enum KernelSuite {
 
     /// A convolution's three passes, each with the im2col GEMM it amounts to (NCHW, weight [F, C·KH·KW], the
     /// batch's columns [C·KH·KW, N·OH·OW]): forward W·cols, backward input Wᵀ·dY (then col2im), backward
-    /// weight dY·colsᵀ. All three do 2·F·C·KH·KW·N·OH·OW floating-point operations.
+    /// weight dY·colsᵀ. All three do 2·F·C·KH·KW·N·OH·OW floating-point operations. After each pass, a row with
+    /// that GEMM alone on Canopy's engines (its "own GEMM", which the summary compares the pass with).
     static func convolutions(_ g: ConvGeometry, name: String) -> [KernelCase] {
         let patch = g.inChannels * g.kernelHeight * g.kernelWidth, pixels = g.batch * g.outHeight * g.outWidth
         let flops = 2 * Double(g.outChannels * patch * pixels)
         let shapes = [("forward", MatmulShape(m: g.outChannels, n: pixels, k: patch)),
                       ("backward input", MatmulShape(m: patch, n: pixels, k: g.outChannels, transposeA: true)),
                       ("backward weight", MatmulShape(m: g.outChannels, n: patch, k: pixels, transposeB: true))]
-        return shapes.map { pass, gemm in
-            KernelCase(title: "conv2d \(pass) \(name), batch \(g.batch) (im2col GEMM \(KernelCase.describe(gemm)))",
-                       work: flops, unit: KernelCase.gflops, gemm: gemm) { _, buffer in
+        return shapes.flatMap { pass, gemm -> [KernelCase] in
+            let title = "conv2d \(pass) \(name), batch \(g.batch) (im2col GEMM \(KernelCase.describe(gemm)))"
+            let own = "matmul \(KernelCase.describe(gemm)), the im2col GEMM of conv2d \(pass) \(name)"
+            let convolution = KernelCase(title: title, work: flops, unit: KernelCase.gflops, gemm: gemm,
+                                         ownGEMM: own) { _, buffer in
                 let input = try buffer(g.inputCount, 1), weight = try buffer(g.weightCount, 1), output = try buffer(g.outputCount, 1)
                 switch pass {
                 case "forward": return [.conv2d(input: input, weight: weight, output: output, geometry: g)]
@@ -118,6 +124,12 @@ enum KernelSuite {
                 default: return [.conv2dBackwardWeight(input: input, dOutput: output, dWeight: weight, geometry: g)]
                 }
             }
+            // Canopy only (gemm nil): the reference libraries already run this GEMM in the convolution's row.
+            let product = KernelCase(title: own, work: flops, unit: KernelCase.gflops, gemm: nil) { _, buffer in
+                let a = try buffer(gemm.m * gemm.k, 1), b = try buffer(gemm.k * gemm.n, 1), c = try buffer(gemm.m * gemm.n, 1)
+                return [.matmul(a: a, b: b, c: c, shape: gemm)]
+            }
+            return [convolution, product]
         }
     }
 
