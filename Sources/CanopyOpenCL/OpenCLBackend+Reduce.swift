@@ -1,11 +1,10 @@
 import CanopyCore
 
-
 /// Whole-array reductions (reduce.cl), and the scratch slots all kernel families share.
 extension OpenCLBackend {
     /// Scratch slots, so that one operation's temporaries never overwrite another's still in use.
     enum ScratchSlot {
-        static let transpose = 0, convColumns = 1, convPermuted = 2, reducePartials = 3
+        static let transpose = 0, convColumns = 1, reducePartials = 2
     }
 
     func reduce(_ kernel: CLKernelSignature, x: DeviceBuffer, y: DeviceBuffer, count: Int) throws {
