@@ -99,7 +99,48 @@ enum KernelSuite {
             [.mixture(gates: try buffer(rows * experts, 1), values: try buffer(rows * experts * features, 1),
                       y: try buffer(rows * features, 1), rows: rows, experts: experts, features: features)]
         })
+        result += gateCases(rows: 512, experts: 8, features: 64)
         return result
+    }
+
+    /// A softmax gate with its mixture at W3's sizes, forward and backward: the fused kernel the executor plans
+    /// and the two calls it replaces (each pair reads the same operands), so their rates compare directly.
+    static func gateCases(rows: Int, experts: Int, features: Int) -> [KernelCase] {
+        let size = "\(rows) rows × \(experts) experts × \(features)"
+        let work = 2 * Double(rows * experts * features)
+        typealias Operands = (logits: DeviceBuffer, values: DeviceBuffer, gates: DeviceBuffer, y: DeviceBuffer)
+        func operands(_ buffer: (Int, Float) throws -> DeviceBuffer) throws -> Operands {
+            (try buffer(rows * experts, 1), try buffer(rows * experts * features, 1), try buffer(rows * experts, 1),
+             try buffer(rows * features, 1))
+        }
+        return [
+            KernelCase(title: "MMoE softmax gate + mixture \(size), forward, one fused kernel", work: work,
+                       unit: KernelCase.gflops, gemm: nil) { _, buffer in
+                let o = try operands(buffer)
+                return [.mixtureSoftmax(logits: o.logits, values: o.values, gates: o.gates, y: o.y, rows: rows,
+                                        experts: experts, features: features)]
+            },
+            KernelCase(title: "MMoE softmax gate + mixture \(size), forward, softmax then mixture", work: work,
+                       unit: KernelCase.gflops, gemm: nil) { _, buffer in
+                let o = try operands(buffer)
+                return [.softmax(x: o.logits, y: o.gates, rows: rows, cols: experts),
+                        .mixture(gates: o.gates, values: o.values, y: o.y, rows: rows, experts: experts, features: features)]
+            },
+            KernelCase(title: "MMoE gates gradient through the softmax \(size), one fused kernel", work: work,
+                       unit: KernelCase.gflops, gemm: nil) { _, buffer in
+                let o = try operands(buffer)
+                return [.mixtureBackwardLogits(values: o.values, gates: o.gates, dy: o.y, dLogits: o.logits, rows: rows,
+                                               experts: experts, features: features)]
+            },
+            KernelCase(title: "MMoE gates gradient through the softmax \(size), gates gradient then softmax backward",
+                       work: work, unit: KernelCase.gflops, gemm: nil) { _, buffer in
+                let o = try operands(buffer)
+                let dGates = try buffer(rows * experts, 1)
+                return [.mixtureBackwardGates(values: o.values, dy: o.y, dGates: dGates, rows: rows, experts: experts,
+                                              features: features),
+                        .softmaxBackward(y: o.gates, dy: dGates, dx: o.logits, rows: rows, cols: experts)]
+            },
+        ]
     }
 
     /// A convolution's three passes, each with the im2col GEMM it amounts to (NCHW, weight [F, C·KH·KW], the
