@@ -72,3 +72,16 @@ inline float sigmoid_f(float x) {
 inline float gelu_cdf(float x) { return 0.5f * (1.0f + erf(x * 0.70710678118654752f)); }   // Φ(x)
 inline float gelu_f(float x) { return x * gelu_cdf(x); }
 inline float silu_f(float x) { return x * sigmoid_f(x); }
+
+// A product's epilogue function by code (the host's UnaryFunction.clCode, ProductEpilogue.code & 15): 1 relu,
+// 2 sigmoid, 3 tanh, 4 gelu, 5 silu, otherwise none (the bias only). matmul.cl and conv.cl apply it.
+inline float activation_f(const int code, const float x) {
+    switch (code) {
+    case 1: return relu_f(x);
+    case 2: return sigmoid_f(x);
+    case 3: return tanh(x);
+    case 4: return gelu_f(x);
+    case 5: return silu_f(x);
+    default: return x;
+    }
+}

@@ -127,27 +127,14 @@ __kernel void canopy_col2im_unit_stride(__global const float* dcol, __global flo
 
 // ---- The convolution's product for CPU drivers ----------------------------------------------------
 
-// An epilogue's function by code (as matmul.cl's activation_f): 1 relu, 2 sigmoid, 3 tanh, 4 gelu, 5 silu,
-// otherwise none.
-inline float conv_activation(const int code, const float x) {
-    switch (code) {
-    case 1: return relu_f(x);
-    case 2: return sigmoid_f(x);
-    case 3: return tanh(x);
-    case 4: return gelu_f(x);
-    case 5: return silu_f(x);
-    default: return x;
-    }
-}
-
-// conv_activation of each element of v: relu as one vector select (relu_f's x > 0 ? x : 0, NaN to 0 alike),
+// activation_f of each element of v: relu as one vector select (relu_f's x > 0 ? x : 0, NaN to 0 alike),
 // the bias alone as it is, the others element by element.
 inline float16 conv_epilogue16(const int code, const float16 v) {
     if (code == 0) return v;
     if (code == 1) return select((float16)(0.0f), v, isgreater(v, (float16)(0.0f)));
     float t[CONV_TN];
     vstore16(v, 0, t);
-    for (int q = 0; q < CONV_TN; ++q) t[q] = conv_activation(code, t[q]);
+    for (int q = 0; q < CONV_TN; ++q) t[q] = activation_f(code, t[q]);
     return vload16(0, t);
 }
 
@@ -157,7 +144,7 @@ inline float16 conv_epilogue16(const int code, const float16 v) {
 //   A(i, p) = A[i · aRow + (p / aPeriod) · aImage + (p % aPeriod) · aStep]   (aPeriod = k: a plain matrix)
 //   B(p, j) = B[p · bRow + (j / bPeriod) · bImage + j % bPeriod]              (bPeriod = n: a plain matrix)
 //   C(i, j) = C[i · cRow + (j / cPeriod) · cImage + j % cPeriod]
-// With epilogue ≥ 0, C(i, j) = conv_activation(epilogue, v + bias[g · biasGroup + i]) as it is stored (the sum
+// With epilogue ≥ 0, C(i, j) = activation_f(epilogue, v + bias[g · biasGroup + i]) as it is stored (the sum
 // and the function separate statements, as the separate kernels round them).
 //
 // Register blocking as matmul.cl's: work-item (x, y) computes the CONV_TM × CONV_TN block at rows
@@ -239,7 +226,7 @@ __kernel void canopy_conv_product(const int m, const int n, const int k,
                     float v = accumulate ? t[q] + *to : t[q];
                     if (epilogue >= 0) {
                         const float biased = v + bb[i0 + r];
-                        v = conv_activation(epilogue, biased);
+                        v = activation_f(epilogue, biased);
                     }
                     *to = v;
                 }
@@ -278,7 +265,7 @@ __kernel void canopy_conv_product(const int m, const int n, const int k,
             float out = accumulate ? bt[q] + row[cAt[q]] : bt[q];
             if (epilogue >= 0) {
                 const float v = out + bb[i0 + r];
-                out = conv_activation(epilogue, v);
+                out = activation_f(epilogue, v);
             }
             row[cAt[q]] = out;
         }

@@ -164,7 +164,7 @@ __kernel void canopy_unary_backward_bias_gradient(__global const float* x, __glo
     const int c = (int)get_global_id(1);
     float acc = 0.0f;
     if (c < channels) {
-        switch (function) {   // the host's UnaryFunction.clCode (as matmul.cl's activation_f)
+        switch (function) {   // the host's UnaryFunction.clCode (as common.cl's activation_f)
         case 1: UNARY_BACKWARD_BIAS_LOOP(relu_grad) break;
         case 2: UNARY_BACKWARD_BIAS_LOOP(sigmoid_grad) break;
         case 3: UNARY_BACKWARD_BIAS_LOOP(tanh_grad) break;

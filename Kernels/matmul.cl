@@ -8,7 +8,7 @@
 // Epilogue (a layer's bias and activation, fused into its product): with epilogue ≥ 0, element (i, j) of
 // C becomes activation_f(epilogue & 15, v + bias_b[j]) as it is stored, v being the value above and
 // bias_b = bias + biasOffset + batch · biasStride; with EPILOGUE_ROW_BIAS set, bias_b[i] (a convolution's
-// filters are C's rows). activation_f below lists the codes (0: the bias only). With epilogue < 0 the
+// filters are C's rows). activation_f (common.cl) lists the codes (0: the bias only). With epilogue < 0 the
 // bias is never read. The sum and the function are separate statements, so they round as the separate
 // kernels round them.
 //
@@ -56,19 +56,6 @@
 #endif
 
 #define EPILOGUE_ROW_BIAS 16
-
-// An epilogue's function by code (the host's ProductEpilogue.code): 0 none (the bias only), 1 relu, 2 sigmoid,
-// 3 tanh, 4 gelu, 5 silu (common.cl defines them).
-inline float activation_f(const int code, const float x) {
-    switch (code) {
-    case 1: return relu_f(x);
-    case 2: return sigmoid_f(x);
-    case 3: return tanh(x);
-    case 4: return gelu_f(x);
-    case 5: return silu_f(x);
-    default: return x;
-    }
-}
 
 #define EPILOGUE_BIAS(i, j) bb[(epilogue & EPILOGUE_ROW_BIAS) ? (i) : (j)]
 
