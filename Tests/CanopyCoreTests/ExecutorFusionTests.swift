@@ -204,7 +204,7 @@ final class ExecutorFusionTests: XCTestCase {
     /// agree with the unfused plan to float rounding. A term that the plan returns is not overwritten: its sum
     /// keeps its add (and the next sum accumulates into that add's output).
     func testHeadGradientsAccumulateIntoOneBuffer() throws {
-        func plans(returningTerm: Bool) throws -> (fused: Executor, plain: Executor, values: [([Float], [Float])]) {
+        func plans(returningTerm: Bool = false, returningSum: Bool = false) throws -> (fused: Executor, plain: Executor, values: [([Float], [Float])]) {
             let g = Graph()
             let x = g.input("x", shape: [6, 9])
             let trunk = g.unary(.tanh, try dense(g, x, "trunk", inputs: 9, units: 11))
@@ -224,7 +224,7 @@ final class ExecutorFusionTests: XCTestCase {
                 inputs["mask\(task)"] = .init(repeating: 1, count: 6 * (task + 2))
                 inputs["seed\(task)"] = [Float(task + 1) / 2]
             }
-            let extra = returningTerm ? [g.nodes[sums[0]].inputs[0]] : []
+            let extra = returningTerm ? [g.nodes[sums[0]].inputs[0]] : returningSum ? [Value(node: sums[0])] : []
             return try runBoth(g, outputs: pairs.map(\.0) + g.trainableParameters.map { gradients[$0]! } + extra,
                                mode: .training, store: store, inputs: inputs)
         }
@@ -238,6 +238,13 @@ final class ExecutorFusionTests: XCTestCase {
         XCTAssertEqual(accumulating.count, 2)
         for (fused, plain) in run.values {
             XCTAssertEqual(fused.count, plain.count)
+            for (a, b) in zip(fused, plain) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b))) }
+        }
+        // The first sum returned: the third product must not add into it (its add stays; the first sum still
+        // takes the second product).
+        let partial = try plans(returningSum: true)
+        XCTAssertEqual(names(partial.fused).filter { $0 == "binary.add" }.count, 1, "the returned sum keeps its value")
+        for (fused, plain) in partial.values {
             for (a, b) in zip(fused, plain) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b))) }
         }
         let returned = try plans(returningTerm: true)

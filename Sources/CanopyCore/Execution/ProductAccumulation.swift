@@ -30,7 +30,8 @@ struct ProductAccumulation {
     /// - Parameters:
     ///   - readers: each value's reading nodes, one entry per read.
     ///   - isFree: whether a value may become a sum's buffer or be computed into one: pooled, not an alias or an
-    ///     alias's source, not placed, not an output of the plan.
+    ///     alias's source, not placed, not an output of the plan. A previous sum is a term like any other (an
+    ///     intermediate sum the plan returns must keep its value, so the next term is added apart).
     ///   - isPlaced: whether a value has a placed buffer (a sum that is placed keeps its add).
     init(graph: Graph, order: [Int], readers: [Value: [Int]], isFree: (Value) -> Bool, isPlaced: (Value) -> Bool) {
         for index in order {
@@ -39,8 +40,7 @@ struct ProductAccumulation {
                   !isPlaced(Value(node: index)) else { continue }
             for (term, product) in [(node.inputs[0], node.inputs[1]), (node.inputs[1], node.inputs[0])] {
                 guard product.output == 0, Self.accumulates(graph.nodes[product.node].op), readers[product] == [index], isFree(product), !accumulating.contains(product.node),
-                      readers[term] == [index], term.node < product.node,
-                      aliases[term] != nil || isFree(term) else { continue }
+                      readers[term] == [index], term.node < product.node, isFree(term) else { continue }
                 let buffer = aliases[term] ?? term
                 aliases[Value(node: index)] = buffer
                 aliases[product] = buffer
