@@ -7,8 +7,7 @@ import CanopyModel
 /// The executor gathers every task's `loss`, `labelledCount` and `output` end to end in one buffer
 /// (``recordedValues(of:)`` passed as its `gathered` values: each computed in place). After each step's forward
 /// pass, ``record()`` enqueues one device-to-device copy of that buffer into the next slot of a record buffer (a
-/// `copyBlock` kernel, asynchronous like the rest of the step; with an executor that gathers nothing, one copy per
-/// value). ``read()`` downloads the filled slots at once, after everything enqueued before it, and empties the
+/// `copyBlock` kernel, asynchronous like the rest of the step). ``read()`` downloads the filled slots at once, after everything enqueued before it, and empties the
 /// record. The values are exactly those an immediate read would have given: the copies run in queue order, after
 /// the step's forward pass and before anything later writes those buffers.
 ///
@@ -34,8 +33,8 @@ final class TaskReadings {
     private let executor: Executor
     private let slots: DeviceBuffer
     private let outputCounts: [Int]
-    /// The executor's gathered values when they are exactly ``recordedValues(of:)``: the slot is a copy of them.
-    private let gathered: GatheredValues?
+    /// The executor's gathered values, exactly ``recordedValues(of:)``: a slot is a copy of them.
+    private let gathered: GatheredValues
     /// Floats per slot, and where each recorded value (``recordedValues(of:)``'s order) lies in a slot.
     private let stride: Int
     private let valueOffsets: [Int]
@@ -47,23 +46,20 @@ final class TaskReadings {
         tasks.flatMap { [$0.loss, $0.labelledCount, $0.output] }
     }
 
-    /// Makes the record on the executor's backend.
+    /// Makes the record on the executor's backend. Throws when the executor does not gather
+    /// ``recordedValues(of:)``.
     init(tasks: [TaskGraph], executor: Executor, maxSteps: Int = 64, budget: Int = 1 << 22) throws {
         self.tasks = tasks
         self.executor = executor
         outputCounts = tasks.map { $0.outputShape.reduce(1, *) }
         let recorded = TaskReadings.recordedValues(of: tasks)
-        if let gathered = executor.gathered, gathered.values == recorded {
-            self.gathered = gathered
-            valueOffsets = gathered.offsets
-            stride = gathered.count
-        } else {
-            gathered = nil
-            var offsets: [Int] = [], offset = 0
-            for count in outputCounts { offsets += [offset, offset + 1, offset + 2]; offset += 2 + count }
-            valueOffsets = offsets
-            stride = max(offset, 1)
+        guard let gathered = executor.gathered, gathered.values == recorded else {
+            throw BackendError.invalidArguments(kernel: "record", reason: "the executor does not gather the tasks' "
+                + "losses, counts and outputs (plan it with gathered: TaskReadings.recordedValues(of:))")
         }
+        self.gathered = gathered
+        valueOffsets = gathered.offsets
+        stride = gathered.count
         capacity = max(1, min(maxSteps, budget / stride))
         slots = try executor.backend.makeBuffer(count: capacity * stride)
         host = [Float](repeating: 0, count: capacity * stride)
@@ -78,16 +74,8 @@ final class TaskReadings {
             throw BackendError.invalidArguments(kernel: "record", reason: "the record of \(capacity) steps is full")
         }
         let slot = count * stride
-        if let gathered {
-            try executor.backend.execute(.copyBlock(x: gathered.buffer, y: slots, rows: 1, cols: stride, xStride: stride,
-                                                    xOffset: 0, yStride: stride, yOffset: slot))
-        } else {
-            for (t, task) in tasks.enumerated() {
-                try copy(task.loss, count: 1, to: slot + valueOffsets[3 * t])
-                try copy(task.labelledCount, count: 1, to: slot + valueOffsets[3 * t + 1])
-                try copy(task.output, count: outputCounts[t], to: slot + valueOffsets[3 * t + 2])
-            }
-        }
+        try executor.backend.execute(.copyBlock(x: gathered.buffer, y: slots, rows: 1, cols: stride, xStride: stride,
+                                                xOffset: 0, yStride: stride, yOffset: slot))
         count += 1
     }
 
@@ -112,11 +100,6 @@ final class TaskReadings {
 
     /// Forgets the recorded steps without reading them (a run of steps that an error cut short).
     func discard() { count = 0 }
-
-    private func copy(_ value: Value, count: Int, to offset: Int) throws {
-        try executor.backend.execute(.copyBlock(x: try executor.buffer(for: value), y: slots, rows: 1, cols: count,
-                                                xStride: count, xOffset: 0, yStride: count, yOffset: offset))
-    }
 }
 
 /// What scoring a batch needs from the host once its readings come back: each task's labels and mask, and how
