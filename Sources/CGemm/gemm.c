@@ -65,12 +65,14 @@ static void cgemm_scale(long m, long n, float beta, float *c, long ldc) {
 
 /// Plain triple loop with the same semantics, for builds without the AVX-512 path (or if memory ran out).
 static void cgemm_reference(int transA, int transB, long m, long n, long k, float alpha, const float *a,
-                            long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+                            long lda, const float *b, long ldb, const float *const *rows, float beta, float *c,
+                            long ldc) {
     for (long i = 0; i < m; i++) {
         for (long j = 0; j < n; j++) {
             float sum = 0;
             for (long p = 0; p < k; p++) {
-                sum += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                const float bpj = transB ? (rows ? rows[j][p] : b[j * ldb + p]) : (rows ? rows[p][j] : b[p * ldb + j]);
+                sum += (transA ? a[p * lda + i] : a[i * lda + p]) * bpj;
             }
             float *x = c + i * ldc + j;
             *x = alpha * sum + (beta == 0 ? 0 : beta * *x);
@@ -78,8 +80,9 @@ static void cgemm_reference(int transA, int transB, long m, long n, long k, floa
     }
 }
 
-void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
-                  const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+/// The driver of both entry points: B is `b` (rows ldb apart) or, when `rows` is given, its stored rows' starts.
+static void cgemm_run(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *b, long ldb, const float *const *rows, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     if (alpha == 0 || k <= 0) {
         cgemm_scale(m, n, beta, c, ldc);
@@ -88,7 +91,7 @@ void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
 #if defined(__x86_64__)
     cgemm_buffers buf;
     if (!canopy_gemm_supported() || !cgemm_get_buffers(&buf)) {
-        cgemm_reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        cgemm_reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, rows, beta, c, ldc);
         return;
     }
     // Passes over k and blocks of n of equal size, from k and n alone.
@@ -103,10 +106,11 @@ void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
             const float passBeta = p0 == 0 ? beta : 1;
             // With few rows of C (each B panel used by at most CGEMM_DIRECT_B_ROWS / MR A micro-panels), an
             // untransposed B is read in place (op(B)'s rows are stored rows, ldb apart), except a last panel
-            // narrower than NR, which is packed so that no read passes a row's end. Otherwise B is packed whole:
-            // for larger m its packed block stays in L2 without the stride's set conflicts and TLB misses.
-            const long full = transB || m > CGEMM_DIRECT_B_ROWS ? 0 : nc / CGEMM_NR * CGEMM_NR;
-            cgemm_pack_b(transB, b, ldb, p0, kc, j0 + full, nc - full, buf.b);
+            // narrower than NR, which is packed so that no read passes a row's end. Otherwise (and always for B
+            // given by its rows) B is packed whole: for larger m its packed block stays in L2 without the
+            // stride's set conflicts and TLB misses.
+            const long full = transB || rows || m > CGEMM_DIRECT_B_ROWS ? 0 : nc / CGEMM_NR * CGEMM_NR;
+            cgemm_pack_b(transB, b, ldb, rows, p0, kc, j0 + full, nc - full, buf.b);
             for (long i0 = 0; i0 < m; i0 += CGEMM_MR) {
                 const long mr = m - i0 < CGEMM_MR ? m - i0 : CGEMM_MR;
                 // An untransposed A is read in place where few B panels would reuse its packed copy (and the
@@ -126,6 +130,16 @@ void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
         }
     }
 #else
-    cgemm_reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    cgemm_reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, rows, beta, c, ldc);
 #endif
+}
+
+void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
+                  const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    cgemm_run(transA, transB, m, n, k, alpha, a, lda, b, ldb, 0, beta, c, ldc);
+}
+
+void canopy_sgemm_rows(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                       const float *const *rows, float beta, float *c, long ldc) {
+    cgemm_run(transA, transB, m, n, k, alpha, a, lda, 0, 0, rows, beta, c, ldc);
 }

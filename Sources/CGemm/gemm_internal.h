@@ -43,8 +43,10 @@
 #define CGEMM_TARGET __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
 
 /// Packs op(B)[p0 ..< p0+kc][j0 ..< j0+nc] into panels of NR columns: panel q holds kc rows of NR floats
-/// (columns j0+q·NR …), zero past column nc. `dst` is 64-byte aligned and holds kc·ceil(nc/NR)·NR floats.
-void cgemm_pack_b(int transB, const float *b, long ldb, long p0, long kc, long j0, long nc, float *dst);
+/// (columns j0+q·NR …), zero past column nc. B's stored row s starts at `rows[s]` when `rows` is given, else at
+/// `b + s·ldb`. `dst` is 64-byte aligned and holds kc·ceil(nc/NR)·NR floats.
+void cgemm_pack_b(int transB, const float *b, long ldb, const float *const *rows, long p0, long kc, long j0,
+                  long nc, float *dst);
 
 /// Packs op(A)[i0 ..< i0+mr][p0 ..< p0+kc] (mr ≤ MR) as kc columns of MR floats, rows past mr zero.
 void cgemm_pack_a(int transA, const float *a, long lda, long i0, long mr, long p0, long kc, float *dst);

@@ -24,6 +24,9 @@ public final class CPUBackend: Backend {
     public let columnBudget: Int
     /// Which single-threaded SGEMM the matrix products run on, chosen at creation (see ``CPUMatrixProductEngine``).
     public let matrixProductEngine: CPUMatrixProductEngine
+    /// Stride-1 convolutions run over padded grids (Convolution+Grid.swift) where the engine allows; tests turn
+    /// this off to check them against the im2col path.
+    var convolutionGrids = true
 
     /// Creates a CPU backend.
     /// - Parameters:

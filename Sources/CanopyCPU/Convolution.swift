@@ -1,7 +1,8 @@
 import CanopyCore
 import CCPUKernels
 
-// 2-D convolution (cross-correlation, zero padding, G channel groups) as im2col + sgemm per group.
+// 2-D convolution (cross-correlation, zero padding, G channel groups) as im2col + sgemm per group; stride-1
+// convolutions on the AVX-512 engine go over padded grids instead (Convolution+Grid.swift).
 //
 // Images are processed in batches of B consecutive images, B chosen from the geometry alone so that the column
 // matrix stays under `columnBudget` floats and ConvPlan.cacheTarget. With C' = C/G channels and F' = F/G filters
@@ -22,6 +23,7 @@ extension CPUBackend {
         let x = reading(input)
         let w = reading(weight)
         let y = writing(output)
+        if convolvesOverGrids(g, rows: g.groupFilters) { return conv2dOverGrids(x: x, w: w, y: y, geometry: g, epilogue: epilogue) }
         let plan = ConvPlan(g, columnBudget: columnBudget)
         let f = plan.groupFilters
         for first in stride(from: 0, to: g.batch, by: plan.batch) {
@@ -59,6 +61,7 @@ extension CPUBackend {
         let dy = reading(dOutput)
         let w = reading(weight)
         let dx = writing(dInput)
+        if convolvesOverGrids(g, rows: g.groupChannels) { return conv2dBackwardInputOverGrids(dy: dy, w: w, dx: dx, geometry: g) }
         let plan = ConvPlan(g, columnBudget: columnBudget)
         let f = plan.groupFilters
         for first in stride(from: 0, to: g.batch, by: plan.batch) {
@@ -86,6 +89,7 @@ extension CPUBackend {
         let x = reading(input)
         let dy = reading(dOutput)
         let dw = writing(dWeight)
+        if convolvesOverGrids(g, rows: g.groupFilters) { return conv2dBackwardWeightOverGrids(x: x, dy: dy, dw: dw, geometry: g) }
         let plan = ConvPlan(g, columnBudget: columnBudget)
         let f = plan.groupFilters
         for first in stride(from: 0, to: g.batch, by: plan.batch) {

@@ -10,6 +10,8 @@ final class ScratchArena {
 
     private var regions: [UnsafeMutablePointer<Float>?] = Array(repeating: nil, count: Slot.allCases.count)
     private var capacities: [Int] = Array(repeating: 0, count: Slot.allCases.count)
+    private var pointerRegion: UnsafeMutablePointer<UnsafePointer<Float>?>?
+    private var pointerCapacity = 0
 
     /// A region of at least `count` floats, with unspecified contents.
     func floats(_ count: Int, slot: Slot) -> UnsafeMutablePointer<Float> {
@@ -24,7 +26,20 @@ final class ScratchArena {
         return region
     }
 
+    /// A region of at least `count` float pointers (a convolution's window rows), with unspecified contents.
+    func pointers(_ count: Int) -> UnsafeMutablePointer<UnsafePointer<Float>?> {
+        if let region = pointerRegion, pointerCapacity >= count { return region }
+        pointerRegion?.deallocate()
+        let capacity = max(count, 1)
+        let region = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: capacity)
+        region.initialize(repeating: nil, count: capacity)
+        pointerRegion = region
+        pointerCapacity = capacity
+        return region
+    }
+
     deinit {
         for region in regions { region?.deallocate() }
+        pointerRegion?.deallocate()
     }
 }

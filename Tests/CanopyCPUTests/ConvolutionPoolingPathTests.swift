@@ -27,7 +27,7 @@ final class ConvolutionPoolingPathTests: XCTestCase {
 
     func testConvolutionAtAwkwardSizesAgainstNaive() throws {
         var largest: Float = 0
-        for g in Self.geometries { largest = max(largest, try checkConv(g, on: cpu)) }
+        for g in Self.geometries { largest = max(largest, try checkConvolutionPasses(g, on: cpu)) }
         print("conv2d column spans vs naive: largest abs diff \(largest)")
     }
 
@@ -38,7 +38,7 @@ final class ConvolutionPoolingPathTests: XCTestCase {
         let g = ConvGeometry(batch: 9, inChannels: 16, inHeight: 40, inWidth: 40, outChannels: 8, kernelHeight: 3,
                              kernelWidth: 3, padHeight: 1, padWidth: 1)
         XCTAssertGreaterThan(g.batch * 16 * 9 * 1600, 1 << 20)
-        print("conv2d in cache-sized batches vs naive: largest abs diff \(try checkConv(g, on: cpu))")
+        print("conv2d in cache-sized batches vs naive: largest abs diff \(try checkConvolutionPasses(g, on: cpu))")
         for call in KernelCalls.convolutionPasses(g, seed: 2) {
             let one = try call.run(on: CPUBackend(threads: 1)), two = try call.run(on: CPUBackend(threads: 2))
             for name in call.outputs { XCTAssertEqual(one[name], two[name], "\(call.name) \(name): 1 vs 2 threads") }
@@ -84,23 +84,5 @@ final class ConvolutionPoolingPathTests: XCTestCase {
         let dx = try cpu.makeBuffer([Float](repeating: 7, count: g.inputCount))
         try cpu.execute(.maxPoolBackward(dOutput: dy, indices: try cpu.makeBuffer(good), dInput: dx, geometry: g))
         XCTAssertEqual(try cpu.download(dx), (0..<g.inputCount).map { $0 % 4 == 3 ? 1 : 0 })
-    }
-
-    private func checkConv(_ g: ConvGeometry, on cpu: CPUBackend) throws -> Float {
-        let forward = KernelCalls.conv2d(g, seed: 5)
-        let a = assertClose(try forward.run(on: cpu)["output"]!,
-                            Naive.conv2d(input: forward.values("input"), weight: forward.values("weight"), g),
-                            tolerance: KernelCalls.product, forward.name)
-        let backInput = KernelCalls.conv2dBackwardInput(g, seed: 6)
-        let b = assertClose(try backInput.run(on: cpu)["dInput"]!,
-                            Naive.conv2dBackwardInput(dOutput: backInput.values("dOutput"),
-                                                      weight: backInput.values("weight"), g),
-                            tolerance: KernelCalls.product, backInput.name)
-        let backWeight = KernelCalls.conv2dBackwardWeight(g, seed: 7)
-        let c = assertClose(try backWeight.run(on: cpu)["dWeight"]!,
-                            Naive.conv2dBackwardWeight(input: backWeight.values("input"),
-                                                       dOutput: backWeight.values("dOutput"), g),
-                            tolerance: KernelCalls.product, backWeight.name)
-        return max(a.absolute, b.absolute, c.absolute)
     }
 }

@@ -52,7 +52,7 @@ final class MatmulConvTests: XCTestCase {
     func testConvolutionAgainstNaive() throws {
         var largest: Float = 0
         for g in Self.geometries {
-            largest = max(largest, try checkConv(g, on: cpu))
+            largest = max(largest, try checkConvolutionPasses(g, on: cpu))
         }
         print("conv2d (3 kernels) vs naive: largest abs diff \(largest)")
     }
@@ -64,27 +64,8 @@ final class MatmulConvTests: XCTestCase {
                              kernelWidth: 3, padHeight: 1, padWidth: 1)
         var largest: Float = 0
         for budget in [2 * 18 * 42, 1] {
-            largest = max(largest, try checkConv(g, on: CPUBackend(columnBudget: budget)))
+            largest = max(largest, try checkConvolutionPasses(g, on: CPUBackend(columnBudget: budget)))
         }
         print("conv2d in image groups vs naive: largest abs diff \(largest)")
-    }
-
-    private func checkConv(_ g: ConvGeometry, on cpu: CPUBackend,
-                           tolerance: Tolerance = KernelCalls.product) throws -> Float {
-        let forward = KernelCalls.conv2d(g, seed: 5)
-        let y = try forward.run(on: cpu)["output"]!
-        let a = assertClose(y, Naive.conv2d(input: forward.values("input"), weight: forward.values("weight"), g),
-                            tolerance: tolerance, forward.name)
-        let backInput = KernelCalls.conv2dBackwardInput(g, seed: 6)
-        let dx = try backInput.run(on: cpu)["dInput"]!
-        let b = assertClose(dx, Naive.conv2dBackwardInput(dOutput: backInput.values("dOutput"),
-                                                          weight: backInput.values("weight"), g),
-                            tolerance: tolerance, backInput.name)
-        let backWeight = KernelCalls.conv2dBackwardWeight(g, seed: 7)
-        let dw = try backWeight.run(on: cpu)["dWeight"]!
-        let c = assertClose(dw, Naive.conv2dBackwardWeight(input: backWeight.values("input"),
-                                                           dOutput: backWeight.values("dOutput"), g),
-                            tolerance: tolerance, backWeight.name)
-        return max(a.absolute, b.absolute, c.absolute)
     }
 }

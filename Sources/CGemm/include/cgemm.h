@@ -26,6 +26,13 @@ int canopy_gemm_supported(void);
 void canopy_sgemm(int transA, int transB, long m, long n, long k, float alpha,
                   const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
 
+/// canopy_sgemm with B given by its stored rows: stored row s starts at `rows[s]` (row p of op(B) when `transB`
+/// is 0, k of them; column j of op(B) when it is nonzero, n of them), each long enough for the product's reads.
+/// Rows may overlap, which lets a convolution read shifted windows of one image as the rows of its column
+/// matrix without unfolding it (canopy_conv_*). Same summation order as canopy_sgemm.
+void canopy_sgemm_rows(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                       const float *const *rows, float beta, float *c, long ldc);
+
 #ifdef __cplusplus
 }
 #endif
