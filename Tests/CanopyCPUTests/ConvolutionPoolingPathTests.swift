@@ -64,6 +64,27 @@ final class ConvolutionPoolingPathTests: XCTestCase {
         }
     }
 
+    /// The 2×2 stride-2 gradient against a naive scatter, bit for bit (dy of −0 included, which adding to zero turns
+    /// into +0): odd and even sides, wide and narrow planes, and a plane whose index lies elsewhere in the plane (a
+    /// valid call maxPool would not make).
+    func testMaxPool2x2BackwardAgainstScatter() throws {
+        var random = TestRandom(seed: 12)
+        for (h, w) in [(2, 2), (3, 7), (7, 33), (4, 129), (5, 65), (2, 17)] {
+            let g = PoolGeometry(batch: 2, channels: 3, inHeight: h, inWidth: w, kernel: 2, stride: 2)
+            let x = random.floats(g.inputCount)
+            var (_, indices) = Naive.maxPool(x, g)
+            indices[g.outputCount - 1] = Float(h * w - 1)   // the last plane's last window points at the last element
+            let dy = (0..<g.outputCount).map { $0 % 5 == 0 ? -0.0 : random.floats(1)[0] }
+            var expected = [Float](repeating: 0, count: g.inputCount)
+            for o in 0..<g.outputCount { expected[o / (g.outHeight * g.outWidth) * h * w + Int(indices[o])] += dy[o] }
+            let call = KernelCall("maxPoolBackward 2×2 \(h)×\(w)", buffers: ["dy": dy, "i": indices,
+                                                                          "dx": .nan(g.inputCount)], outputs: ["dx"]) {
+                .maxPoolBackward(dOutput: try $0["dy"], indices: try $0["i"], dInput: try $0["dx"], geometry: g)
+            }
+            XCTAssertEqual(try call.run(on: cpu)["dx"]!.map(\.bitPattern), expected.map(\.bitPattern), call.name)
+        }
+    }
+
     /// An index that is negative, fractional, NaN, infinite or past the plane is refused wherever it sits (also
     /// past the first block of the check), and dInput is left untouched.
     func testMaxPoolBackwardRefusesBadIndices() throws {
