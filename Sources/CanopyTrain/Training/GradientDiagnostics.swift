@@ -20,9 +20,9 @@ final class GradientDiagnostics {
           shard: Batcher.Shard, group: ProcessGroup) throws {
         guard model.tasks.count > 1, !model.sharedParameters.isEmpty, train.rowCount > 0 else { return nil }
         self.model = model
-        let outputs = model.taskGradients.flatMap { gradients in model.sharedParameters.compactMap { gradients[$0] } }
+        // The tasks' shared gradients end to end in one buffer: a batch's measurement is one download.
         executor = try Executor(graph: model.graph, backend: parameters.backend, parameters: parameters,
-                                outputs: outputs, mode: .training)
+                                outputs: [], mode: .training, gathered: model.sharedGradientValues)
         try model.uploadConstants(to: executor)
         batcher = try Batcher(dataset: train, batchSize: model.batchSize, labelColumns: model.tasks.map(\.spec.label),
                               transform: transform).sharded(shard)
@@ -48,8 +48,7 @@ final class GradientDiagnostics {
             }
             // A measurement: batch norm's running statistics must not move.
             try executor.run(seed: 0x4449_4147 &+ UInt64(index), updatingState: false)
-            for t in model.tasks.indices {
-                let vector = try model.sharedGradient(ofTask: t, in: executor)
+            for (t, vector) in try model.sharedGradients(in: executor).enumerated() {
                 if sums[t].isEmpty { sums[t] = vector; continue }
                 // Through buffer pointers: `sums[t][i] +=` checks the nested array's uniqueness at every element.
                 sums[t].withUnsafeMutableBufferPointer { sum in

@@ -241,9 +241,34 @@ extension ModelGraph {
     /// Task `t`'s gradient over the shared parameters, concatenated in ``sharedParameters`` order (zeros for a
     /// shared parameter the task does not reach), read from an executor that planned it.
     func sharedGradient(ofTask t: Int, in executor: Executor) throws -> [Float] {
+        try sharedGradient(ofTask: t) { try executor.read($0) }
+    }
+
+    /// Every task's ``sharedGradient(ofTask:in:)``; with one download when the executor gathers all of them
+    /// (planned with `gathered: sharedGradientValues`), else a read per value.
+    func sharedGradients(in executor: Executor) throws -> [[Float]] {
+        guard let gathered = executor.gathered, Set(sharedGradientValues).isSubset(of: gathered.values) else {
+            return try tasks.indices.map { try sharedGradient(ofTask: $0, in: executor) }
+        }
+        let all = try executor.backend.download(gathered.buffer)
+        let slices = Dictionary(gathered.values.indices.map { (gathered.values[$0], $0) }, uniquingKeysWith: { a, _ in a })
+        return try tasks.indices.map { t in
+            try sharedGradient(ofTask: t) { value in
+                let i = slices[value]!
+                return Array(all[gathered.offsets[i]..<gathered.offsets[i] + gathered.counts[i]])
+            }
+        }
+    }
+
+    /// Every task's gradient values over the shared parameters, task after task.
+    var sharedGradientValues: [Value] {
+        taskGradients.flatMap { gradients in sharedParameters.compactMap { gradients[$0] } }
+    }
+
+    private func sharedGradient(ofTask t: Int, reading read: (Value) throws -> [Float]) throws -> [Float] {
         var vector: [Float] = []
         for name in sharedParameters {
-            if let value = taskGradients[t][name] { vector += try executor.read(value) }
+            if let value = taskGradients[t][name] { vector += try read(value) }
             else { vector += [Float](repeating: 0, count: graph.count(of: graph.parameter(named: name)!)) }
         }
         return vector

@@ -26,9 +26,7 @@ struct PCGradWeighting: WeightingMethod {
         let model = step.model, executor = step.executor, parameters = step.parameters
         var result: [String: DeviceBuffer] = [:]
         let shared = Set(model.sharedParameters)
-        let perTask = try model.taskGradients.indices.map {
-            try step.summedOverProcesses(model.sharedGradient(ofTask: $0, in: executor))
-        }
+        let perTask = try model.sharedGradients(in: executor).map { try step.summedOverProcesses($0) }
         var random = SeededRandom(seed: step.seed ^ 0x5043_4752_4144)
         let orders = model.tasks.indices.map { _ in random.permutation(model.tasks.count) }
         let projected = MultiTaskMath.pcGrad(perTask, order: { orders[$0] })
