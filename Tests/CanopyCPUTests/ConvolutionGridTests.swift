@@ -8,7 +8,8 @@ import XCTest
 /// kernel (the input gradient's grid then crops dOut), groups, batches below the thread count (a worker's filters
 /// split) and above the weight gradient's chunk count; bits independent of the thread count; the fused epilogue.
 final class ConvolutionGridTests: XCTestCase {
-    /// Every geometry has at least ``CPUBackend/gridProductRows`` rows in each pass's product.
+    /// Every geometry has at least ``CPUBackend/gridProductRows`` rows in each pass's product (products of more
+    /// than 48 rows pack their B operand differently: 64 filters forward, 52 channels for an input gradient).
     static let geometries: [ConvGeometry] = [
         ConvGeometry(batch: 1, inChannels: 12, inHeight: 1, inWidth: 1, outChannels: 13, kernelHeight: 3,
                      kernelWidth: 3, padHeight: 1, padWidth: 1),
@@ -23,6 +24,8 @@ final class ConvolutionGridTests: XCTestCase {
         ConvGeometry(batch: 10, inChannels: 16, inHeight: 9, inWidth: 4, outChannels: 14, kernelHeight: 1,
                      kernelWidth: 1),
         ConvGeometry(batch: 1, inChannels: 32, inHeight: 14, inWidth: 14, outChannels: 64, kernelHeight: 3,
+                     kernelWidth: 3, padHeight: 1, padWidth: 1),
+        ConvGeometry(batch: 2, inChannels: 52, inHeight: 5, inWidth: 6, outChannels: 12, kernelHeight: 3,
                      kernelWidth: 3, padHeight: 1, padWidth: 1),
     ]
 
