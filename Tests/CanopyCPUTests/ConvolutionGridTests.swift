@@ -8,8 +8,8 @@ import XCTest
 /// kernel (the input gradient's grid then crops dOut), groups, batches below the thread count (a worker's filters
 /// split) and above the weight gradient's chunk count; bits independent of the thread count; the fused epilogue.
 final class ConvolutionGridTests: XCTestCase {
-    /// Every geometry has at least ``CPUBackend/gridProductRows`` rows in each pass's product (products of more
-    /// than 48 rows pack their B operand differently: 64 filters forward, 52 channels for an input gradient).
+    /// Every geometry has at least ``CPUBackend/gridProductRows`` rows in each pass's product, up to 64 (filters
+    /// forward) and 52 (channels, for an input gradient): full microkernel panels and edges of 4 and 8 rows.
     static let geometries: [ConvGeometry] = [
         ConvGeometry(batch: 1, inChannels: 12, inHeight: 1, inWidth: 1, outChannels: 13, kernelHeight: 3,
                      kernelWidth: 3, padHeight: 1, padWidth: 1),
