@@ -77,14 +77,14 @@ extension CPUBackend {
                                     top: g.padHeight, left: g.padWidth, gridHeight: g.inHeight + 2 * g.padHeight,
                                     gridWidth: g.inWidth + 2 * g.padWidth, kernelHeight: g.kernelHeight,
                                     kernelWidth: g.kernelWidth)
-        let chunks = min(g.batch, CPUBackend.weightGradientChunks)
         let k = g.groupChannels * g.kernelHeight * g.kernelWidth, filters = g.groupFilters
         let imageSize = g.inChannels * g.inHeight * g.inWidth
         let outImage = g.outChannels * g.outHeight * g.outWidth
+        let gridFloats = canopy_conv_grid_floats(&grid)
+        let work = GridWork(chunks: min(g.batch, CPUBackend.weightGradientChunks), rows: filters, threads: threads,
+                            gridFloats: gridFloats, columns: canopy_conv_grid_columns(&grid), budget: columnBudget)
+        let chunks = work.chunks, itemFloats = work.itemFloats
         let partials = chunks == 1 ? dw : scratch.floats(chunks * g.weightCount, slot: .partialSums)
-        let work = GridWork(chunks: chunks, rows: filters, threads: threads)
-        let gridFloats = canopy_conv_grid_floats(&grid), columns = canopy_conv_grid_columns(&grid)
-        let itemFloats = gridFloats + filters * columns
         let floats = scratch.floats(work.items * itemFloats, slot: .columns)
         let pointers = scratch.pointers(work.items * k)
         parallelFor(chunks: work.items) { item in
@@ -120,13 +120,13 @@ extension CPUBackend {
     private func correlateImages(grid: inout canopy_conv_grid, groups: Int, batch: Int, filters: Int,
                                  source: UnsafePointer<Float>, sourceImage: Int, weights: UnsafePointer<Float>,
                                  out: UnsafeMutablePointer<Float>, outImage: Int, finished: (Range<Int>) -> Void) {
-        let chunks = min(batch, threads)
         let channels = grid.channels, sourcePlane = grid.sourceHeight * grid.sourceWidth
         let k = channels * grid.kernelHeight * grid.kernelWidth
         let outPlane = (grid.gridHeight - grid.kernelHeight + 1) * (grid.gridWidth - grid.kernelWidth + 1)
-        let work = GridWork(chunks: chunks, rows: filters, threads: threads)
-        let gridFloats = canopy_conv_grid_floats(&grid), columns = canopy_conv_grid_columns(&grid)
-        let itemFloats = gridFloats + filters * columns
+        let gridFloats = canopy_conv_grid_floats(&grid)
+        let work = GridWork(chunks: min(batch, threads), rows: filters, threads: threads, gridFloats: gridFloats,
+                            columns: canopy_conv_grid_columns(&grid), budget: columnBudget)
+        let chunks = work.chunks, itemFloats = work.itemFloats
         let floats = scratch.floats(work.items * itemFloats, slot: .columns)
         let pointers = scratch.pointers(work.items * k)
         let wholeImages = work.rowBlocks == 1
@@ -152,17 +152,24 @@ extension CPUBackend {
 }
 
 /// How a grid pass's work is cut: `chunks` ranges of images, each split into `rowBlocks` blocks of the product's
-/// rows (multiples of the kernel's 12 rows) when there are fewer chunks than threads; one item per (chunk, block).
+/// rows (multiples of the kernel's 12 rows) when there are fewer chunks than threads; one item per (chunk, block),
+/// each with scratch of its own (a grid and a row block's product). Items stay within the backend's column budget
+/// (at least one): large images go fewer at a time, as the im2col path unfolds them.
 struct GridWork {
     let chunks: Int, rowBlocks: Int, rowStep: Int, rows: Int
+    /// Scratch floats of one item: its grid, then its row block's product (or padded dOut).
+    let itemFloats: Int
 
-    init(chunks: Int, rows: Int, threads: Int) {
-        self.chunks = chunks
+    /// At most `chunks` chunks (fewer when the budget holds fewer items); never more items than threads want.
+    init(chunks: Int, rows: Int, threads: Int, gridFloats: Int, columns: Int, budget: Int) {
+        let fits = max(1, budget / max(gridFloats + rows * columns, 1))
+        self.chunks = max(1, min(chunks, fits))
         self.rows = rows
-        let wanted = chunks >= threads ? 1 : (threads + chunks - 1) / chunks
+        let wanted = self.chunks >= threads ? 1 : min((threads + self.chunks - 1) / self.chunks, max(1, fits / self.chunks))
         let step = ((rows + wanted - 1) / wanted + 11) / 12 * 12
         rowStep = max(step, 1)
         rowBlocks = (rows + rowStep - 1) / rowStep
+        itemFloats = gridFloats + min(rowStep, rows) * columns
     }
 
     var items: Int { chunks * rowBlocks }

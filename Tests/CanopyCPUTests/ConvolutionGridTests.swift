@@ -62,6 +62,28 @@ final class ConvolutionGridTests: XCTestCase {
         }
     }
 
+    /// The column budget bounds the items' scratch (at least one item): with a budget of one float every pass goes
+    /// one image and one block of rows at a time, still against the naive sums and with the bits of any thread count.
+    func testColumnBudgetBoundsTheScratch() throws {
+        let roomy = GridWork(chunks: 8, rows: 64, threads: 2, gridFloats: 1000, columns: 100, budget: 1 << 22)
+        XCTAssertEqual([roomy.chunks, roomy.rowBlocks, roomy.itemFloats], [8, 1, 1000 + 64 * 100])
+        let split = GridWork(chunks: 1, rows: 64, threads: 4, gridFloats: 1000, columns: 100, budget: 1 << 22)
+        XCTAssertEqual([split.chunks, split.rowBlocks, split.rowStep, split.itemFloats], [1, 3, 24, 1000 + 24 * 100])
+        XCTAssertEqual((0..<3).map { split.item($0).rows }, [0..<24, 24..<48, 48..<64])
+        let tight = GridWork(chunks: 8, rows: 64, threads: 4, gridFloats: 1000, columns: 100, budget: 1)
+        XCTAssertEqual([tight.chunks, tight.rowBlocks, tight.items], [1, 1, 1])
+        let halfway = GridWork(chunks: 8, rows: 64, threads: 2, gridFloats: 1000, columns: 100, budget: 3 * 7400)
+        XCTAssertEqual([halfway.chunks, halfway.rowBlocks], [3, 1])
+        for g in Self.geometries.prefix(5) {
+            _ = try checkConvolutionPasses(g, on: CPUBackend(threads: 2, columnBudget: 1))
+            for call in KernelCalls.convolutionPasses(g, seed: 5) {
+                let one = try call.run(on: CPUBackend(threads: 1, columnBudget: 1))
+                let two = try call.run(on: CPUBackend(threads: 2, columnBudget: 1))
+                for name in call.outputs { XCTAssertEqual(one[name], two[name], "\(call.name) \(name) under a budget of 1") }
+            }
+        }
+    }
+
     /// conv2dBias gives the bits of conv2d, then biasAdd, then the activation.
     func testEpilogueHasTheBitsOfTheSeparateKernels() throws {
         let cpu = CPUBackend()
