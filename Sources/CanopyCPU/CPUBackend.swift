@@ -19,8 +19,9 @@ public final class CPUBackend: Backend {
     /// The number of threads kernels spread their work over.
     public let threads: Int
     let scratch = ScratchArena()
-    /// Upper bound, in floats, on a convolution's im2col matrix: a batch is unfolded this many floats' worth of
-    /// images at a time (always at least one image, which may exceed it).
+    /// Upper bound, in floats, on a convolution's scratch: a batch is unfolded this many floats' worth of images
+    /// at a time into im2col columns, or (stride 1) laid into that many floats of padded grids and their products
+    /// at once (always at least one image, which may exceed it).
     public let columnBudget: Int
     /// Which single-threaded SGEMM the matrix products run on, chosen at creation (see ``CPUMatrixProductEngine``).
     public let matrixProductEngine: CPUMatrixProductEngine
@@ -35,7 +36,7 @@ public final class CPUBackend: Backend {
     ///     machine gets). Values below 1 are treated as 1. The thread count never changes results. OpenBLAS itself is set to one thread (process-wide):
     ///     large matrix products are split into pieces spread over these threads instead (see
     ///     ``blasThreadingThreshold``), so BLAS's own threads never wake or spin between small products.
-    ///   - columnBudget: the most floats of convolution scratch (im2col columns) to use at once, 16 MiB by default.
+    ///   - columnBudget: the most floats of convolution scratch (im2col columns, or grids) to use at once, 16 MiB by default.
     public init(threads: Int? = nil, columnBudget: Int = 1 << 22) {
         let asked = ProcessInfo.processInfo.environment["CANOPY_CPU_THREADS"].flatMap { Int($0) }
         self.threads = max(1, threads ?? asked ?? ProcessInfo.processInfo.activeProcessorCount)
