@@ -30,6 +30,9 @@ struct canopy_kernel_table {
     void (*column_sums)(const float *, float *, long, long, long);
     void (*mixture_row)(const float *, const float *, float *, long, long);
     float (*sum)(const float *, long);
+    void (*max_pool_2x2_plane)(const float *, long, long, float *, float *);
+    void (*max_pool_2x2_backward_plane)(const float *, const float *, long, long, float *);
+    long (*max_pool_2x2_inside)(const float *, long, long);
 };
 
 #if defined(__x86_64__)
@@ -130,4 +133,13 @@ void canopy_column_sums(const float *x, float *sums, long rows, long columns, lo
 }
 void canopy_mixture_row(const float *gates, const float *values, float *y, long experts, long features) {
     table()->mixture_row(gates, values, y, experts, features);
+}
+void canopy_max_pool_2x2_plane(const float *x, long inHeight, long inWidth, float *y, float *index) {
+    table()->max_pool_2x2_plane(x, inHeight, inWidth, y, index);
+}
+void canopy_max_pool_2x2_backward_plane(const float *dy, const float *index, long inHeight, long inWidth, float *dx) {
+    table()->max_pool_2x2_backward_plane(dy, index, inHeight, inWidth, dx);
+}
+long canopy_max_pool_2x2_inside(const float *index, long inHeight, long inWidth) {
+    return table()->max_pool_2x2_inside(index, inHeight, inWidth);
 }

@@ -1,4 +1,5 @@
 import CanopyCore
+import CCPUKernels
 
 // Max and average pooling over NCHW planes, no padding, and row means (global average pooling). One (n, c)
 // plane (or row) is handled start to finish by one thread, so the backward scatter-adds need no atomics and their
@@ -7,7 +8,8 @@ import CanopyCore
 extension CPUBackend {
     /// Writes each window's maximum and its index `h·W + w` within the plane (the first in row-major order on
     /// ties, since only a strictly greater value replaces the current best). 2×2 windows with stride 2 take a
-    /// loop over the window pairs of two input rows (``maxPool2x2(_:_:_:inWidth:outWidth:base:)``).
+    /// plane at a time in vectors of 16 windows (`canopy_max_pool_2x2_plane`, no data-dependent branches: after
+    /// ReLU many windows tie at zero).
     func maxPool(input: DeviceBuffer, output: DeviceBuffer, indices: DeviceBuffer, geometry g: PoolGeometry) throws {
         let x = reading(input)
         let y = writing(output)
@@ -18,13 +20,11 @@ extension CPUBackend {
             for plane in planes {
                 let xp = x + plane * inPlane
                 var o = plane * outPlane
+                if pairs {
+                    canopy_max_pool_2x2_plane(xp, g.inHeight, g.inWidth, y + o, index + o)
+                    continue
+                }
                 for oh in 0..<g.outHeight {
-                    if pairs {
-                        maxPool2x2(xp + 2 * oh * g.inWidth, y + o, index + o, inWidth: g.inWidth, outWidth: g.outWidth,
-                                   base: 2 * oh * g.inWidth)
-                        o += g.outWidth
-                        continue
-                    }
                     for ow in 0..<g.outWidth {
                         let h0 = oh * g.stride, w0 = ow * g.stride
                         var best = xp[h0 * g.inWidth + w0], bestIndex = h0 * g.inWidth + w0
@@ -43,46 +43,48 @@ extension CPUBackend {
         }
     }
 
-    /// One output row of 2×2, stride-2 max pooling: the windows over input rows `top` and `top + W`, whose first
-    /// element has plane index `base`. The comparisons of the general loop, in its order, written as selects so
-    /// that they compile to no data-dependent branches (after ReLU many windows tie at zero).
-    @inline(__always)
-    private func maxPool2x2(_ top: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                            _ index: UnsafeMutablePointer<Float>, inWidth: Int, outWidth: Int, base: Int) {
-        let bottom = top + inWidth
-        let below = Float(inWidth), first = Float(base)
-        for ow in 0..<outWidth {
-            let a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1]
-            var best = a, offset: Float = 0
-            var wins = b > best
-            best = wins ? b : best; offset = wins ? 1 : offset
-            wins = c > best
-            best = wins ? c : best; offset = wins ? below : offset
-            wins = d > best
-            best = wins ? d : best; offset = wins ? below + 1 : offset
-            y[ow] = best
-            index[ow] = first + Float(2 * ow) + offset
-        }
-    }
-
-    /// Zeroes dInput, then adds every dOutput element at its recorded index within its plane.
+    /// Zeroes dInput, then adds every dOutput element at its recorded index within its plane. For 2×2 windows with
+    /// stride 2 whose indices all lie in their own windows (as maxPool records them) each plane is written once,
+    /// densely, with the same bits.
     func maxPoolBackward(dOutput: DeviceBuffer, indices: DeviceBuffer, dInput: DeviceBuffer, geometry g: PoolGeometry) throws {
         let dy = reading(dOutput)
         let index = reading(indices)
         let dx = writing(dInput)
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
-        if let o = firstInvalidIndex(index, count: g.outputCount, planeSize: inPlane) {
+        // 2×2 windows with stride 2: when every index lies in its own window (so in the plane), planes are written
+        // densely; otherwise each index is checked and the planes scattered.
+        let pairs = g.kernel == 2 && g.stride == 2 && indicesInsideWindows(index, g)
+        if !pairs, let o = firstInvalidIndex(index, count: g.outputCount, planeSize: inPlane) {
             throw invalid("maxPoolBackward", "indices[\(o)] = \(index[o]) is not a position in a \(g.inHeight)×\(g.inWidth) plane")
         }
         parallelRows(rows: g.batch * g.channels, rowCost: inPlane + outPlane) { planes in
             for plane in planes {
-                let dxp = dx + plane * inPlane
+                let dxp = dx + plane * inPlane, first = plane * outPlane
+                if pairs {
+                    canopy_max_pool_2x2_backward_plane(dy + first, index + first, g.inHeight, g.inWidth, dxp)
+                    continue
+                }
                 dxp.update(repeating: 0, count: inPlane)
-                for o in plane * outPlane..<(plane + 1) * outPlane {
-                    dxp[Int(index[o])] += dy[o]
+                for o in first..<first + outPlane { dxp[Int(index[o])] += dy[o] }
+            }
+        }
+    }
+
+    /// Whether every plane's indices lie in their own 2×2 windows (planes checked in parallel, each to the end).
+    private func indicesInsideWindows(_ index: UnsafePointer<Float>, _ g: PoolGeometry) -> Bool {
+        let planes = g.batch * g.channels, outPlane = g.outHeight * g.outWidth
+        let chunks = (planes + 63) / 64
+        var inside = [Bool](repeating: true, count: chunks)
+        inside.withUnsafeMutableBufferPointer { inside in
+            parallelFor(chunks: chunks) { chunk in
+                for plane in chunk * 64..<min(planes, (chunk + 1) * 64)
+                where canopy_max_pool_2x2_inside(index + plane * outPlane, g.inHeight, g.inWidth) == 0 {
+                    inside[chunk] = false
+                    return
                 }
             }
         }
+        return !inside.contains(false)
     }
 
     /// The first of `count` indices that is not a whole number in `0 ..< planeSize`, or nil. A branch-free pass

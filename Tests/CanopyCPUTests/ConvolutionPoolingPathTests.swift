@@ -49,7 +49,7 @@ final class ConvolutionPoolingPathTests: XCTestCase {
     /// ±infinity and NaN: the same maxima and first-maximum indices as the naive loop, bit for bit.
     func testMaxPool2x2AgainstNaive() throws {
         var random = TestRandom(seed: 11)
-        for (h, w) in [(2, 2), (3, 7), (7, 33), (4, 129), (5, 16), (2, 17)] {
+        for (h, w) in [(2, 2), (3, 7), (7, 33), (4, 129), (5, 16), (2, 17), (5, 41), (6, 50), (9, 28), (15, 14)] {
             let g = PoolGeometry(batch: 2, channels: 3, inHeight: h, inWidth: w, kernel: 2, stride: 2)
             let special: [Float] = [0, 0, 1, -1, .infinity, -.infinity, .nan, 2]
             let x = (0..<g.inputCount).map { _ in special[random.int(below: special.count)] }
@@ -65,11 +65,11 @@ final class ConvolutionPoolingPathTests: XCTestCase {
     }
 
     /// The 2×2 stride-2 gradient against a naive scatter, bit for bit (dy of −0 included, which adding to zero turns
-    /// into +0): odd and even sides, wide and narrow planes, and a plane whose index lies elsewhere in the plane (a
-    /// valid call maxPool would not make).
+    /// into +0): odd and even sides, wide and narrow planes, rows ending in a partial block of 16 windows, and a
+    /// plane whose index lies elsewhere in the plane (a valid call maxPool would not make).
     func testMaxPool2x2BackwardAgainstScatter() throws {
         var random = TestRandom(seed: 12)
-        for (h, w) in [(2, 2), (3, 7), (7, 33), (4, 129), (5, 65), (2, 17)] {
+        for (h, w) in [(2, 2), (3, 7), (7, 33), (4, 129), (5, 65), (2, 17), (5, 41), (6, 50), (9, 28), (15, 14)] {
             let g = PoolGeometry(batch: 2, channels: 3, inHeight: h, inWidth: w, kernel: 2, stride: 2)
             let x = random.floats(g.inputCount)
             var (_, indices) = Naive.maxPool(x, g)

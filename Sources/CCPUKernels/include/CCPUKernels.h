@@ -64,6 +64,14 @@ float canopy_sum(const float *x, long count);
 void canopy_column_sums(const float *x, float *sums, long rows, long columns, long stride);
 /// One sample of a mixture of experts: `y[f] = Σ_e gates[e] · values[e·features + f]`, e in increasing order.
 void canopy_mixture_row(const float *gates, const float *values, float *y, long experts, long features);
+/// 2×2, stride-2 max pooling of one inHeight × inWidth plane (an odd last row or column in no window): `y` the
+/// windows' maxima (the first in row-major order on ties; NaN never wins), `index` their positions in the plane.
+void canopy_max_pool_2x2_plane(const float *x, long inHeight, long inWidth, float *y, float *index);
+/// Its gradient, for a plane whose indices all lie in their own windows (canopy_max_pool_2x2_inside): writes all
+/// of the plane `dx`, `dy + 0` at each window's recorded position and +0 elsewhere.
+void canopy_max_pool_2x2_backward_plane(const float *dy, const float *index, long inHeight, long inWidth, float *dx);
+/// 1 when each of a plane's recorded indices lies in its own 2×2 window (as maxPool records them), else 0.
+long canopy_max_pool_2x2_inside(const float *index, long inHeight, long inWidth);
 
 /// A chunk of a parallel loop: `function(context, chunk)`.
 typedef void (*canopy_chunk_function)(void *context, long chunk);
