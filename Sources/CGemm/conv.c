@@ -42,13 +42,27 @@ void canopy_conv_fill_grid(const canopy_conv_grid *g, const float *source, float
 }
 
 void canopy_conv_correlate(const canopy_conv_grid *g, const float *const *rows, const float *weights,
-                           long filters, float *product, float *out) {
+                           long filters, float *product, float *out, const float *bias, int relu) {
     const long k = g->channels * g->kernelHeight * g->kernelWidth, n = canopy_conv_grid_columns(g);
     const long oh = conv_out_height(g), ow = conv_out_width(g);
     canopy_sgemm_rows(0, 0, filters, n, k, 1, weights, k, rows, 0, product, n);
     for (long f = 0; f < filters; f++) {
         for (long y = 0; y < oh; y++) {
-            memcpy(out + (f * oh + y) * ow, product + f * n + y * g->gridWidth, (size_t)ow * sizeof(float));
+            float *target = out + (f * oh + y) * ow;
+            const float *source = product + f * n + y * g->gridWidth;
+            if (!bias) {
+                memcpy(target, source, (size_t)ow * sizeof(float));
+                continue;
+            }
+            const float b = bias[f];
+            if (relu) {
+                for (long x = 0; x < ow; x++) {
+                    const float v = source[x] + b;
+                    target[x] = v > 0 ? v : 0;
+                }
+            } else {
+                for (long x = 0; x < ow; x++) target[x] = source[x] + b;
+            }
         }
     }
 }

@@ -1,5 +1,4 @@
 import CanopyCore
-import CCPUKernels
 import CGemm
 
 // Stride-1 convolutions on Canopy's AVX-512 engine without a column matrix (Sources/CGemm/conv.c): each image's
@@ -27,7 +26,8 @@ extension CPUBackend {
     /// Fewest product rows for the grid path: one full panel of the microkernel.
     static let gridProductRows = 12
 
-    /// The forward pass over grids, then the epilogue on each image's planes while they are in cache.
+    /// The forward pass over grids, with the epilogue's bias (and ReLU) as the product leaves its grid rows and any
+    /// other activation on each worker's planes while they are in cache.
     func conv2dOverGrids(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                          geometry g: ConvGeometry, epilogue: (bias: UnsafePointer<Float>, activation: UnaryFunction?)?) {
         var grid = canopy_conv_grid(channels: g.groupChannels, sourceHeight: g.inHeight, sourceWidth: g.inWidth,
@@ -35,14 +35,15 @@ extension CPUBackend {
                                     gridWidth: g.inWidth + 2 * g.padWidth, kernelHeight: g.kernelHeight,
                                     kernelWidth: g.kernelWidth)
         let imageSize = g.inChannels * g.inHeight * g.inWidth, planeSize = g.outHeight * g.outWidth
+        // The bias (and ReLU) while the product is copied out of its grid rows; other activations after.
+        let relu = epilogue?.activation == .relu
+        let later = relu ? nil : epilogue?.activation
         correlateImages(grid: &grid, groups: g.groups, batch: g.batch, filters: g.groupFilters,
-                        source: x, sourceImage: imageSize, weights: w, out: y, outImage: g.outChannels * planeSize) { images in
-            guard let epilogue else { return }
-            for row in images.lowerBound * g.outChannels..<images.upperBound * g.outChannels {
-                let plane = y + row * planeSize
-                canopy_add_scalar(plane, epilogue.bias[row % g.outChannels], plane, planeSize)
-                if let activation = epilogue.activation { CPUBackend.apply(activation, x: plane, y: plane, range: 0..<planeSize) }
-            }
+                        source: x, sourceImage: imageSize, weights: w, bias: epilogue?.bias, relu: relu, out: y,
+                        outImage: g.outChannels * planeSize) { images in
+            guard let later else { return }
+            let planes = y + images.lowerBound * g.outChannels * planeSize
+            CPUBackend.apply(later, x: planes, y: planes, range: 0..<images.count * g.outChannels * planeSize)
         }
     }
 
@@ -66,8 +67,8 @@ extension CPUBackend {
                                     gridHeight: g.inHeight + kh - 1, gridWidth: g.inWidth + kw - 1,
                                     kernelHeight: kh, kernelWidth: kw)
         correlateImages(grid: &grid, groups: g.groups, batch: g.batch, filters: c, source: dy,
-                        sourceImage: g.outChannels * g.outHeight * g.outWidth, weights: flipped,
-                        out: dx, outImage: g.inChannels * g.inHeight * g.inWidth) { _ in }
+                        sourceImage: g.outChannels * g.outHeight * g.outWidth, weights: flipped, bias: nil,
+                        relu: false, out: dx, outImage: g.inChannels * g.inHeight * g.inWidth) { _ in }
     }
 
     /// The weight gradient over grids of the input, summed per chunk of images and the chunks in order.
@@ -115,11 +116,12 @@ extension CPUBackend {
     /// Chunks of images a weight gradient sums apart (fixed, so the bits never depend on the thread count).
     static let weightGradientChunks = 8
 
-    /// `out_g = weights_g · windows of source_g` for every image and group, `finished(images)` after each
-    /// worker's images (not called when a worker has only some of its images' filters).
+    /// `out_g = weights_g · windows of source_g (+ bias, ReLU)` for every image and group, `finished(images)` after
+    /// each worker's images (once for the whole batch after the loop when workers have only some of the filters).
     private func correlateImages(grid: inout canopy_conv_grid, groups: Int, batch: Int, filters: Int,
                                  source: UnsafePointer<Float>, sourceImage: Int, weights: UnsafePointer<Float>,
-                                 out: UnsafeMutablePointer<Float>, outImage: Int, finished: (Range<Int>) -> Void) {
+                                 bias: UnsafePointer<Float>?, relu: Bool, out: UnsafeMutablePointer<Float>,
+                                 outImage: Int, finished: (Range<Int>) -> Void) {
         let channels = grid.channels, sourcePlane = grid.sourceHeight * grid.sourceWidth
         let k = channels * grid.kernelHeight * grid.kernelWidth
         let outPlane = (grid.gridHeight - grid.kernelHeight + 1) * (grid.gridWidth - grid.kernelWidth + 1)
@@ -140,9 +142,10 @@ extension CPUBackend {
                 for group in 0..<groups {
                     canopy_conv_fill_grid(&grid, source + image * sourceImage + group * channels * sourcePlane,
                                           planes, windows)
-                    canopy_conv_correlate(&grid, windows, weights + (group * filters + rows.lowerBound) * k,
-                                          rows.count, product,
-                                          out + image * outImage + (group * filters + rows.lowerBound) * outPlane)
+                    let first = group * filters + rows.lowerBound
+                    canopy_conv_correlate(&grid, windows, weights + first * k, rows.count, product,
+                                          out + image * outImage + first * outPlane, bias.map { $0 + first },
+                                          relu ? 1 : 0)
                 }
             }
             if wholeImages { finished(images) }

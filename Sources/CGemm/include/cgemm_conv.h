@@ -31,10 +31,11 @@ long canopy_conv_grid_columns(const canopy_conv_grid *grid);
 void canopy_conv_fill_grid(const canopy_conv_grid *grid, const float *source, float *planes, const float **rows);
 
 /// `out[f] = Σ_r weights[f, r] · window r` for `filters` rows of `weights` ([filters, channels·KH·KW]), written as
-/// `filters` planes of OH × OW at `out` (contiguous). `product` is scratch of filters · canopy_conv_grid_columns
-/// floats. Single-threaded; call canopy_conv_fill_grid first.
+/// `filters` planes of OH × OW at `out` (contiguous); with `bias`, `+ bias[f]` (the bits of adding it after), then
+/// with `relu` nonzero `max(·, 0)` as canopy_relu computes it (NaN and −0 give +0). `product` is scratch of
+/// filters · canopy_conv_grid_columns floats. Single-threaded; call canopy_conv_fill_grid first.
 void canopy_conv_correlate(const canopy_conv_grid *grid, const float *const *rows, const float *weights,
-                           long filters, float *product, float *out);
+                           long filters, float *product, float *out, const float *bias, int relu);
 
 /// `dWeights[f, r] = Σ_(oh, ow) dOut[f, oh, ow] · window r at (oh, ow) + beta · dWeights[f, r]` for `filters`
 /// planes of OH × OW at `dOut` (contiguous). `paddedDOut` is scratch of filters · canopy_conv_grid_columns floats.
