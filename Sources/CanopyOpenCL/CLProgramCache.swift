@@ -60,7 +60,7 @@ struct CLProgramKey: Hashable {
     let options: String
 }
 
-/// A program being built in the background by ``CLProgramCache/prepare(_:)``.
+/// A program being built in the background by ``CLProgramCache/prepare(_:warmCompiler:fixed:)``.
 private final class CLPendingBuild {
     let done = DispatchGroup()
     var result: Result<CLProgram, Error>?
@@ -69,11 +69,10 @@ private final class CLPendingBuild {
 
 /// Programs by (file, build options), built once per backend; binaries cached on disk across processes.
 ///
-/// Programs are built when a kernel first needs one, or ahead of need by ``prepare(_:)``: in the background, the
-/// files it is given built together as one program where they can be (a ``CLProgramBundle``: one compiler pass
-/// instead of one per file), any others after it in the order given, on as many threads as the host has cores
-/// (one where the driver compiles one program at a time), while the caller goes on (a launch that needs a
-/// program still being built waits for that one only).
+/// Programs are built when a kernel first needs one, or ahead of need by ``prepare(_:warmCompiler:fixed:)``: in
+/// the background, on one builder thread, the files prepared built together as one program where they can be (a
+/// ``CLProgramBundle``: one compiler pass instead of one per file), while the caller goes on (a launch that needs
+/// a program still being built waits for that one only).
 /// Binaries are saved at sync points once their kernels have run (see ``saveLaunchedBinaries()``);
 /// ``waitForBackgroundWork()`` waits for background builds and writes, and so do ``statistics`` and `deinit`.
 ///
@@ -92,8 +91,16 @@ final class CLProgramCache: @unchecked Sendable {
     private var programs: [CLProgramKey: CLProgram] = [:]
     /// Programs handed to the background builders and not yet taken by a launch.
     private var pending: [CLProgramKey: CLPendingBuild] = [:]
-    /// Programs waiting for a builder thread, first needed first.
-    private var queue: [CLProgramBundle] = []
+    /// Programs waiting for the builder thread, first needed first, each prepared batch either as keys to group
+    /// into bundles when the builder takes them (so that plans prepared while it was busy, one after another,
+    /// share one program) or as bundles fixed when they were prepared (a compile helper builds the same).
+    private var queue: [QueuedPrograms] = []
+    private enum QueuedPrograms {
+        case keys([CLProgramKey])
+        case bundles([CLProgramBundle])
+    }
+    /// Whether a builder thread is running (it takes whatever is queued until the queue is empty).
+    private var building = false
     private var counts = OpenCLCompileStatistics()
     private let backgroundWork = DispatchGroup()
     /// Writes binaries one at a time, off the thread that launches kernels.
@@ -111,7 +118,7 @@ final class CLProgramCache: @unchecked Sendable {
         return lock.withLock { counts }
     }
 
-    /// Waits until every program ``prepare(_:)`` started is built and every binary scheduled for the disk cache
+    /// Waits until every program ``prepare(_:warmCompiler:fixed:)`` started is built and every binary scheduled for the disk cache
     /// is on disk (or has failed to be written).
     func waitForBackgroundWork() { backgroundWork.wait() }
 
@@ -146,7 +153,7 @@ final class CLProgramCache: @unchecked Sendable {
         try CLProgramCache.kernelNames(of: try program(CLProgramKey(file: file, options: options)).program)
     }
 
-    /// How ``prepare(_:)`` would build the programs of `keys` not built or started yet: the bundles it would make.
+    /// How ``prepare(_:warmCompiler:fixed:)`` would build (with `fixed`) the programs of `keys` not built or started yet: the bundles it would make.
     func bundles(for keys: [CLProgramKey]) -> [CLProgramBundle] {
         CLProgramBundle.grouping(lock.withLock { fresh(keys) })
     }
@@ -157,50 +164,77 @@ final class CLProgramCache: @unchecked Sendable {
         return keys.filter { programs[$0] == nil && pending[$0] == nil && seen.insert($0).inserted }
     }
 
-    /// Starts building (or loading) in the background every program of `keys` not built or started yet: those
-    /// that can share a program as one (``CLProgramBundle``), then any others in the order given, on up to as many
-    /// threads as the host has cores (OpenCL allows building different programs from different threads), or on
-    /// one where the driver compiles one program at a time (``OpenCLDeviceInfo/compilesOneKernelAtATime``).
-    /// Returns at once. A program that fails to build throws when a launch needs it, as it would have without
+    /// Starts building (or loading) in the background every program of `keys` not built or started yet, and
+    /// returns at once. One builder thread (PoCL compiles one program at a time in a process, and one program for
+    /// several files costs less than one per file) takes everything queued, groups it into bundles
+    /// (``CLProgramBundle/grouping(_:)``: the files that can share a program as one, then any others in the order
+    /// given), builds them, and goes on with whatever was queued meanwhile. With `warmCompiler`, it first builds a
+    /// trivial program: a driver's first build in a process pays for starting its compiler (PoCL: about 0.5 s),
+    /// and by the time that is done the other plans of a trainer, prepared just after the first, are queued too
+    /// and join its program. A program that fails to build throws when a launch needs it, as it would have without
     /// preparing (built then from its own file).
-    func prepare(_ keys: [CLProgramKey]) {
-        let bundles: [CLProgramBundle] = lock.withLock {
-            let bundles = CLProgramBundle.grouping(fresh(keys))
-            for bundle in bundles {
-                let build = CLPendingBuild()
-                for key in bundle.members { pending[key] = build }
-            }
-            queue += bundles
-            return bundles
+    ///
+    /// With `fixed`, the keys' programs are built exactly as ``bundles(for:)`` says, not merged with others (a
+    /// compile helper was given those bundles).
+    func prepare(_ keys: [CLProgramKey], warmCompiler: Bool = false, fixed: Bool = false) {
+        let start: Bool = lock.withLock {
+            let fresh = fresh(keys)
+            for key in fresh { pending[key] = CLPendingBuild() }
+            if !fresh.isEmpty { queue.append(fixed ? .bundles(CLProgramBundle.grouping(fresh)) : .keys(fresh)) }
+            guard !fresh.isEmpty, !building else { return false }
+            building = true
+            return true
         }
-        guard !bundles.isEmpty else { return }
-        // One thread where the driver compiles one program at a time anyway (a second would only hold the lock
-        // the first-needed program's kernels wait for).
-        let cores = device.info.compilesOneKernelAtATime ? 1 : ProcessInfo.processInfo.activeProcessorCount
-        let threads = min(bundles.count, max(1, cores))
-        for _ in 0..<threads {
-            backgroundWork.enter()
-            // Threads of their own, not the shared pool: a caller waiting for a build must never hold the thread
-            // the build needs.
-            let builder = Thread { [self] in
-                defer { backgroundWork.leave() }
-                while let bundle = lock.withLock({ queue.isEmpty ? nil : queue.removeFirst() }) {
-                    let result = Result { try makeProgram(bundle) }
-                    let build = lock.withLock { () -> CLPendingBuild? in
-                        if case let .success((program, made)) = result {
-                            add(made)
-                            for key in bundle.members { programs[key] = program }
-                        }
-                        var build: CLPendingBuild?
-                        for key in bundle.members { build = pending.removeValue(forKey: key) ?? build }
-                        return build
+        guard start else { return }
+        backgroundWork.enter()
+        // A thread of its own, not the shared pool: a caller waiting for a build must never hold the thread the
+        // build needs.
+        let builder = Thread { [self] in
+            defer { backgroundWork.leave() }
+            if warmCompiler { CLCompiler.warmUp(device) }
+            while let bundle = takeQueued() {
+                let result = Result { try makeProgram(bundle) }
+                let builds = lock.withLock { () -> [CLPendingBuild] in
+                    if case let .success((program, made)) = result {
+                        add(made)
+                        for key in bundle.members { programs[key] = program }
                     }
-                    build?.result = result.map(\.0)
-                    build?.done.leave()
+                    return bundle.members.compactMap { pending.removeValue(forKey: $0) }
+                }
+                for build in builds {
+                    build.result = result.map(\.0)
+                    build.done.leave()
                 }
             }
-            builder.name = "canopy.opencl.program-builder"
-            builder.start()
+        }
+        builder.name = "canopy.opencl.program-builder"
+        builder.start()
+    }
+
+    /// The next program to build: the first fixed bundle queued, or the first bundle of all the keys queued before
+    /// the next fixed bundles (the rest stays queued, in order); nil when the queue is empty (and then the builder
+    /// is done).
+    private func takeQueued() -> CLProgramBundle? {
+        lock.withLock {
+            switch queue.first {
+            case nil:
+                building = false
+                return nil
+            case var .bundles(bundles)?:
+                let first = bundles.removeFirst()
+                if bundles.isEmpty { queue.removeFirst() } else { queue[0] = .bundles(bundles) }
+                return first
+            case .keys?:
+                var keys: [CLProgramKey] = []
+                while case let .keys(more)? = queue.first {
+                    keys += more
+                    queue.removeFirst()
+                }
+                let first = CLProgramBundle.grouping(keys)[0]
+                let rest = keys.filter { !first.members.contains($0) }
+                if !rest.isEmpty { queue.insert(.keys(rest), at: 0) }
+                return first
+            }
         }
     }
 
