@@ -27,15 +27,6 @@ enum CLCompiler {
         return program
     }
 
-    /// Builds and releases a trivial program, so that a driver that starts its compiler at its first build in a
-    /// process (PoCL: about 0.5 s) has started it; failures are ignored (the real builds report theirs).
-    static func warmUp(_ device: CLDevice) {
-        let source = "__kernel void canopy_compiler_warm_up(__global float* x) { x[get_global_id(0)] = 0.0f; }\n"
-        if let program = try? build(source: source, file: "(compiler warm-up)", options: "-cl-std=CL1.2", device: device) {
-            clReleaseProgram(program)
-        }
-    }
-
     /// Loads and builds a binary saved by ``binary(of:device:)``; nil when the driver rejects it (stale or
     /// corrupt), in which case the caller builds from source.
     static func load(binary: [UInt8], options: String, device: CLDevice) -> cl_program? {

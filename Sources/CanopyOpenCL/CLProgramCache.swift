@@ -69,7 +69,7 @@ private final class CLPendingBuild {
 
 /// Programs by (file, build options), built once per backend; binaries cached on disk across processes.
 ///
-/// Programs are built when a kernel first needs one, or ahead of need by ``prepare(_:warmCompiler:fixed:)``: in
+/// Programs are built when a kernel first needs one, or ahead of need by ``prepare(_:)``: in
 /// the background, on one builder thread, the files prepared built together as one program where they can be (a
 /// ``CLProgramBundle``: one compiler pass instead of one per file), while the caller goes on (a launch that needs
 /// a program still being built waits for that one only).
@@ -91,14 +91,11 @@ final class CLProgramCache: @unchecked Sendable {
     private var programs: [CLProgramKey: CLProgram] = [:]
     /// Programs handed to the background builders and not yet taken by a launch.
     private var pending: [CLProgramKey: CLPendingBuild] = [:]
-    /// Programs waiting for the builder thread, first needed first, each prepared batch either as keys to group
-    /// into bundles when the builder takes them (so that plans prepared while it was busy, one after another,
-    /// share one program) or as bundles fixed when they were prepared (a compile helper builds the same).
-    private var queue: [QueuedPrograms] = []
-    private enum QueuedPrograms {
-        case keys([CLProgramKey])
-        case bundles([CLProgramBundle])
-    }
+    /// Programs waiting for the builder thread, first needed first. Each call of ``prepare(_:)`` makes its own
+    /// bundles (never merged with another call's, however the calls are timed), so that every run with the same
+    /// plans builds the same programs and finds them in the driver's and the disk cache, and a compile helper
+    /// told a plan's bundles builds exactly the programs this process builds.
+    private var queue: [CLProgramBundle] = []
     /// Whether a builder thread is running (it takes whatever is queued until the queue is empty).
     private var building = false
     private var counts = OpenCLCompileStatistics()
@@ -118,7 +115,7 @@ final class CLProgramCache: @unchecked Sendable {
         return lock.withLock { counts }
     }
 
-    /// Waits until every program ``prepare(_:warmCompiler:fixed:)`` started is built and every binary scheduled for the disk cache
+    /// Waits until every program ``prepare(_:)`` started is built and every binary scheduled for the disk cache
     /// is on disk (or has failed to be written).
     func waitForBackgroundWork() { backgroundWork.wait() }
 
@@ -148,12 +145,18 @@ final class CLProgramCache: @unchecked Sendable {
         return kernel
     }
 
-    /// The names of the kernels in `file`'s program as the compiler built it (`CL_PROGRAM_KERNEL_NAMES`).
+    /// The names of the kernels in `file`'s program as the compiler built it (`CL_PROGRAM_KERNEL_NAMES`): the
+    /// file's own program, built apart when the file's kernels are in a ``CLProgramBundle`` (which lists them all).
     func kernelNames(in file: CLKernelFile, options: String) throws -> [String] {
-        try CLProgramCache.kernelNames(of: try program(CLProgramKey(file: file, options: options)).program)
+        let program = try program(CLProgramKey(file: file, options: options))
+        guard program.files.count > 1 else { return try CLProgramCache.kernelNames(of: program.program) }
+        let alone = try CLCompiler.build(source: try sources.programSource(of: file.rawValue), file: file.rawValue,
+                                         options: options, device: device)
+        defer { clReleaseProgram(alone) }
+        return try CLProgramCache.kernelNames(of: alone)
     }
 
-    /// How ``prepare(_:warmCompiler:fixed:)`` would build (with `fixed`) the programs of `keys` not built or started yet: the bundles it would make.
+    /// How ``prepare(_:)`` would build the programs of `keys` not built or started yet: the bundles it would make.
     func bundles(for keys: [CLProgramKey]) -> [CLProgramBundle] {
         CLProgramBundle.grouping(lock.withLock { fresh(keys) })
     }
@@ -164,23 +167,16 @@ final class CLProgramCache: @unchecked Sendable {
         return keys.filter { programs[$0] == nil && pending[$0] == nil && seen.insert($0).inserted }
     }
 
-    /// Starts building (or loading) in the background every program of `keys` not built or started yet, and
-    /// returns at once. One builder thread (PoCL compiles one program at a time in a process, and one program for
-    /// several files costs less than one per file) takes everything queued, groups it into bundles
-    /// (``CLProgramBundle/grouping(_:)``: the files that can share a program as one, then any others in the order
-    /// given), builds them, and goes on with whatever was queued meanwhile. With `warmCompiler`, it first builds a
-    /// trivial program: a driver's first build in a process pays for starting its compiler (PoCL: about 0.5 s),
-    /// and by the time that is done the other plans of a trainer, prepared just after the first, are queued too
-    /// and join its program. A program that fails to build throws when a launch needs it, as it would have without
-    /// preparing (built then from its own file).
-    ///
-    /// With `fixed`, the keys' programs are built exactly as ``bundles(for:)`` says, not merged with others (a
-    /// compile helper was given those bundles).
-    func prepare(_ keys: [CLProgramKey], warmCompiler: Bool = false, fixed: Bool = false) {
+    /// Starts building (or loading) in the background every program of `keys` not built or started yet, grouped
+    /// as ``bundles(for:)`` says (the files that can share a program as one, then any others in the order given),
+    /// and returns at once. One builder thread builds them, then whatever later calls queued: PoCL compiles one
+    /// program at a time in a process, and other drivers get one program per plan anyway. A program that fails
+    /// to build throws when a launch needs it, as it would have without preparing (built then from its own file).
+    func prepare(_ keys: [CLProgramKey]) {
         let start: Bool = lock.withLock {
             let fresh = fresh(keys)
             for key in fresh { pending[key] = CLPendingBuild() }
-            if !fresh.isEmpty { queue.append(fixed ? .bundles(CLProgramBundle.grouping(fresh)) : .keys(fresh)) }
+            queue += CLProgramBundle.grouping(fresh)
             guard !fresh.isEmpty, !building else { return false }
             building = true
             return true
@@ -191,7 +187,6 @@ final class CLProgramCache: @unchecked Sendable {
         // build needs.
         let builder = Thread { [self] in
             defer { backgroundWork.leave() }
-            if warmCompiler { CLCompiler.warmUp(device) }
             while let bundle = takeQueued() {
                 let result = Result { try makeProgram(bundle) }
                 let builds = lock.withLock { () -> [CLPendingBuild] in
@@ -211,30 +206,14 @@ final class CLProgramCache: @unchecked Sendable {
         builder.start()
     }
 
-    /// The next program to build: the first fixed bundle queued, or the first bundle of all the keys queued before
-    /// the next fixed bundles (the rest stays queued, in order); nil when the queue is empty (and then the builder
-    /// is done).
+    /// The next bundle queued, or nil when the queue is empty (and then the builder is done).
     private func takeQueued() -> CLProgramBundle? {
         lock.withLock {
-            switch queue.first {
-            case nil:
+            guard !queue.isEmpty else {
                 building = false
                 return nil
-            case var .bundles(bundles)?:
-                let first = bundles.removeFirst()
-                if bundles.isEmpty { queue.removeFirst() } else { queue[0] = .bundles(bundles) }
-                return first
-            case .keys?:
-                var keys: [CLProgramKey] = []
-                while case let .keys(more)? = queue.first {
-                    keys += more
-                    queue.removeFirst()
-                }
-                let first = CLProgramBundle.grouping(keys)[0]
-                let rest = keys.filter { !first.members.contains($0) }
-                if !rest.isEmpty { queue.insert(.keys(rest), at: 0) }
-                return first
             }
+            return queue.removeFirst()
         }
     }
 

@@ -70,29 +70,22 @@ extension OpenCLBackend {
         preparedLaunches.formUnion(current.launches)
         preparedWarmups = current.warmups
         programs.savesWaitForQuietSync = true
-        // The helper builds the same programs (the same bundles, so that the driver's cache holds the kernels it
-        // compiles under the programs this process builds) and compiles from the last launch back.
-        let bundles = programs.bundles(for: current.programs)
-        let helped = startCompileHelper(current, bundles: bundles)
-        // Cold (a program never compiled here, by the disk cache's records; or no disk cache): start the driver's
-        // compiler first, while the trainer prepares its other plans (see CLProgramCache.prepare). With a helper,
-        // this plan's programs are built as the helper was told (its compiled kernels are the driver's for these
-        // programs only).
-        programs.prepare(current.programs, warmCompiler: bundles.contains { !programs.isOnDisk($0) }, fixed: helped)
+        // The helper builds the same programs (the same bundles: the driver's cache keeps the kernels it compiles
+        // under the programs this process builds) and compiles from the last launch back.
+        startCompileHelper(current, bundles: programs.bundles(for: current.programs))
+        programs.prepare(current.programs)
     }
 
     /// Starts a compile helper (``OpenCLCompileHelper``) for the rehearsed launches when one is useful on this
     /// device and some program of the plan (`bundles`, as they will be built) has never been compiled here (by
     /// the disk cache's records): a plan whose programs are all known compiled starts nothing, so a warm first
     /// step costs no extra process.
-    /// Returns whether it started one.
-    private func startCompileHelper(_ rehearsal: CLRehearsal, bundles: [CLProgramBundle]) -> Bool {
+    private func startCompileHelper(_ rehearsal: CLRehearsal, bundles: [CLProgramBundle]) {
         let environment = ProcessInfo.processInfo.environment
         guard compileHelper?.isRunning != true, !rehearsal.warmups.isEmpty,
               OpenCLCompileHelper.isUseful(for: device.info, environment: environment),
               bundles.contains(where: { !programs.isOnDisk($0) })
-        else { return false }
+        else { return }
         compileHelper = OpenCLCompileHelper.start(rehearsal.warmups, bundles: bundles, device: device.info)
-        return compileHelper != nil
     }
 }

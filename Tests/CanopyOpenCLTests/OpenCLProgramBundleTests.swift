@@ -111,4 +111,25 @@ final class OpenCLProgramBundleTests: OpenCLScratchTestCase {
         let ran = OpenCLCompileHelper.replay(warmups, bundles: bundles, on: other, sources: KernelSources(directory: nil))
         XCTAssertEqual(ran, warmups.count, "a recorded launch could not be replayed from the bundle")
     }
+
+    /// Each call of prepare makes its own bundles, whenever it comes: the same plans make the same programs in
+    /// every run (and so find them in the driver's and the disk cache), and a helper told them builds the same.
+    func testEachPreparedBatchIsItsOwnProgramWhateverTheTiming() throws {
+        let backend = try OpenCLTesting.skipWithoutDevice {
+            try OpenCLBackend(device: .environment, options: OpenCLBackendOptions(cacheDirectory: nil))
+        }
+        let tunables = backend.tunables
+        func key(_ file: CLKernelFile) -> CLProgramKey { CLProgramKey(file: file, options: tunables.options(for: file)) }
+        let first = [key(.matmul), key(.loss)], second = [key(.optimizer), key(.loss), key(.elementwise)]
+        XCTAssertEqual(backend.programs.bundles(for: first).map(\.files), [["loss.cl", "matmul.cl"]])
+        backend.programs.prepare(first)
+        // Queued while the first is still building: still a program of its own, without the file already started.
+        XCTAssertEqual(backend.programs.bundles(for: second).map(\.files), [["elementwise.cl", "optimizer.cl"]])
+        backend.programs.prepare(second)
+        XCTAssertEqual(backend.compileStatistics.builtFromSource, 2)
+        for key in first + second { XCTAssertTrue(backend.programs.has(key)) }
+        XCTAssertNotNil(try backend.programs.builtKernel(CLKernels.adamw, options: tunables.options(for: .optimizer)))
+        XCTAssertNotNil(try backend.programs.builtKernel(CLKernels.matmulNt, options: tunables.options(for: .matmul)))
+        XCTAssertEqual(backend.programs.bundles(for: first + second), [], "everything is built")
+    }
 }
