@@ -210,20 +210,30 @@ __kernel void canopy_conv_product(const int m, const int n, const int k,
         }
         __global float* cFirst = c + cImageIndex * cImage + cWithin;
         __global float* cNext = c + (cImageIndex + 1) * cImage - cSplit;   // column q ≥ cSplit at cNext[q]
+        // One float16 store per row when the block's columns are contiguous in C and the epilogue is the bias
+        // alone or relu (a vector select: relu_f's x > 0 ? x : 0, NaN to 0 alike); otherwise element by element
+        // in one plain loop, so that activation_f is compiled once, not once per row.
+        const bool vectorStore = cSplit == CONV_TN && epilogue <= 1;
+        float t[CONV_TM * CONV_TN];
         #pragma unroll
         for (int r = 0; r < CONV_TM; ++r) {
-            const int rowAt = (i0 + r) * cRow;
             float16 out = acc[r];
-            if (cSplit == CONV_TN) {
-                if (accumulate) out += vload16(0, cFirst + rowAt);
-                if (epilogue >= 0) out = conv_epilogue16(epilogue, out + (float16)(bb[i0 + r]));
-                vstore16(out, 0, cFirst + rowAt);
+            if (vectorStore) {
+                __global float* to = cFirst + (i0 + r) * cRow;
+                if (accumulate) out += vload16(0, to);
+                if (epilogue >= 0) out = out + (float16)(bb[i0 + r]);
+                if (epilogue == 1) out = select((float16)(0.0f), out, isgreater(out, (float16)(0.0f)));
+                vstore16(out, 0, to);
             } else {
-                float t[CONV_TN];
-                vstore16(out, 0, t);
+                vstore16(out, r, t);
+            }
+        }
+        if (!vectorStore) {
+            for (int r = 0; r < CONV_TM; ++r) {
+                const int rowAt = (i0 + r) * cRow;
                 for (int q = 0; q < CONV_TN; ++q) {
                     __global float* to = (q < cSplit ? cFirst : cNext) + rowAt + q;
-                    float v = accumulate ? t[q] + *to : t[q];
+                    float v = accumulate ? t[r * CONV_TN + q] + *to : t[r * CONV_TN + q];
                     if (epilogue >= 0) {
                         const float biased = v + bb[i0 + r];
                         v = activation_f(epilogue, biased);
@@ -236,7 +246,7 @@ __kernel void canopy_conv_product(const int m, const int n, const int k,
     }
     // Edge path: column q's offsets in B and C (−1 past n), then the same arithmetic on a zero-padded block.
     int bAt[CONV_TN], cAt[CONV_TN];
-    #pragma unroll
+    #pragma unroll 1
     for (int q = 0; q < CONV_TN; ++q) {
         const int j = j0 + q;
         bAt[q] = q < cols ? (j / bPeriod) * bImage + j % bPeriod : -1;
@@ -258,11 +268,14 @@ __kernel void canopy_conv_product(const int m, const int n, const int k,
             }
         }
     }
+    float t[CONV_TM * CONV_TN];
+    #pragma unroll
+    for (int r = 0; r < CONV_TM; ++r) vstore16(acc[r], r, t);
     for (int r = 0; r < rows; ++r) {
-        vstore16(acc[r], 0, bt);
         __global float* row = c + (i0 + r) * cRow;
         for (int q = 0; q < cols; ++q) {
-            float out = accumulate ? bt[q] + row[cAt[q]] : bt[q];
+            const float ab = t[r * CONV_TN + q];
+            float out = accumulate ? ab + row[cAt[q]] : ab;
             if (epilogue >= 0) {
                 const float v = out + bb[i0 + r];
                 out = activation_f(epilogue, v);

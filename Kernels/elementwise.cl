@@ -141,10 +141,24 @@ __kernel void canopy_bias_gradient(__global const float* dy, __global float* dBi
 // The derivative of the identity (code 0: an epilogue with a bias only), the form of the other *_grad functions.
 inline float identity_grad(float x, float y, float dy) { return dy; }
 
+// f'(x, y) · dy for the host's UnaryFunction.clCode chosen at run time, one element at a time.
+inline float unary_grad_of(const int function, const float x, const float y, const float dy) {
+    switch (function) {
+    case 1: return relu_grad(x, y, dy);
+    case 2: return sigmoid_grad(x, y, dy);
+    case 3: return tanh_grad(x, y, dy);
+    case 4: return gelu_grad(x, y, dy);
+    case 5: return silu_grad(x, y, dy);
+    default: return identity_grad(x, y, dy);
+    }
+}
+
 // A layer's activation and bias backward in one pass: dx = f'(x, y) · dy element-wise (as the unary
 // backward kernels) over [outer, channels, inner], and dBias[c] = Σ_{o,i} dx[o, c, i] (as canopy_bias_gradient,
 // same launch and same order of sums). The function's switch is outside the loops, one loop per function: inside
-// them it kept compilers from vectorising or unrolling the loop (PoCL ran it at a tenth of its speed).
+// them it kept compilers from vectorising or unrolling the loop (PoCL ran it at a tenth of its speed). Not for gelu
+// and silu, whose derivatives' arithmetic costs as much with the switch inside (unary_grad_of): one loop for
+// both keeps the kernel's compile short (PoCL compiles at first launch).
 #define UNARY_BACKWARD_BIAS_LOOP(GRAD)                                                                \
     for (int o = 0; o < outer; ++o) {                                                                 \
         const int base = (o * channels + c) * inner;                                                  \
@@ -154,6 +168,8 @@ inline float identity_grad(float x, float y, float dy) { return dy; }
             acc += d;                                                                                 \
         }                                                                                             \
     }
+
+#define GRAD_OF_FUNCTION(x, y, dy) unary_grad_of(function, x, y, dy)
 
 __kernel void canopy_unary_backward_bias_gradient(__global const float* x, __global const float* y,
                                                   __global const float* dy, __global float* dx,
@@ -168,8 +184,8 @@ __kernel void canopy_unary_backward_bias_gradient(__global const float* x, __glo
         case 1: UNARY_BACKWARD_BIAS_LOOP(relu_grad) break;
         case 2: UNARY_BACKWARD_BIAS_LOOP(sigmoid_grad) break;
         case 3: UNARY_BACKWARD_BIAS_LOOP(tanh_grad) break;
-        case 4: UNARY_BACKWARD_BIAS_LOOP(gelu_grad) break;
-        case 5: UNARY_BACKWARD_BIAS_LOOP(silu_grad) break;
+        case 4:
+        case 5: UNARY_BACKWARD_BIAS_LOOP(GRAD_OF_FUNCTION) break;
         default: UNARY_BACKWARD_BIAS_LOOP(identity_grad) break;
         }
     }
@@ -182,42 +198,22 @@ __kernel void canopy_unary_backward_bias_gradient(__global const float* x, __glo
 // work-item takes COLUMN_BLOCK neighbouring channels through every row, so its loads and stores are contiguous
 // and its COLUMN_BLOCK sums independent (the compiler vectorises them). dBias[c] sums over the rows in order, as
 // the row kernel with one lane per channel does; so does the last, partial block.
+//
+// A full block runs unrolled at constant width, one loop per function, for the functions whose derivative the
+// compiler vectorises (identity, relu, sigmoid, tanh: several times faster so). gelu's and silu's derivatives run
+// as fast in the plain loop below, with the function's switch per element, that also takes the last, partial
+// block: unrolled copies of them would only lengthen the kernel's compile (PoCL compiles at first launch).
 #define COLUMN_BLOCK 8
-#define UNARY_BACKWARD_COLUMNS_LOOP(GRAD, WIDTH)                                                       \
+#define UNARY_BACKWARD_COLUMNS_LOOP(GRAD)                                                              \
     for (int o = 0; o < outer; ++o) {                                                                 \
         const int at = o * channels + c0;                                                             \
         _Pragma("unroll")                                                                             \
-        for (int k = 0; k < WIDTH; ++k) {                                                             \
+        for (int k = 0; k < COLUMN_BLOCK; ++k) {                                                      \
             const float d = GRAD(x[at + k], y[at + k], dy[at + k]);                                   \
             dx[at + k] = d;                                                                           \
             acc[k] += d;                                                                              \
         }                                                                                             \
     }
-#define UNARY_BACKWARD_COLUMNS(WIDTH)                                                                  \
-    {                                                                                                 \
-        float acc[COLUMN_BLOCK] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};                   \
-        switch (function) {                                                                           \
-        case 1: UNARY_BACKWARD_COLUMNS_LOOP(relu_grad, WIDTH) break;                                  \
-        case 2: UNARY_BACKWARD_COLUMNS_LOOP(sigmoid_grad, WIDTH) break;                               \
-        case 3: UNARY_BACKWARD_COLUMNS_LOOP(tanh_grad, WIDTH) break;                                  \
-        case 4: UNARY_BACKWARD_COLUMNS_LOOP(gelu_grad, WIDTH) break;                                  \
-        case 5: UNARY_BACKWARD_COLUMNS_LOOP(silu_grad, WIDTH) break;                                  \
-        default: UNARY_BACKWARD_COLUMNS_LOOP(identity_grad, WIDTH) break;                             \
-        }                                                                                             \
-        for (int k = 0; k < WIDTH; ++k) dBias[c0 + k] = acc[k];                                       \
-    }
-
-// f'(x, y) · dy for the host's UnaryFunction.clCode chosen at run time, one element at a time.
-inline float unary_grad_of(const int function, const float x, const float y, const float dy) {
-    switch (function) {
-    case 1: return relu_grad(x, y, dy);
-    case 2: return sigmoid_grad(x, y, dy);
-    case 3: return tanh_grad(x, y, dy);
-    case 4: return gelu_grad(x, y, dy);
-    case 5: return silu_grad(x, y, dy);
-    default: return identity_grad(x, y, dy);
-    }
-}
 
 __kernel void canopy_unary_backward_bias_gradient_columns(__global const float* x, __global const float* y,
                                                           __global const float* dy, __global float* dx,
@@ -226,22 +222,29 @@ __kernel void canopy_unary_backward_bias_gradient_columns(__global const float* 
     const int c0 = (int)get_global_id(0) * COLUMN_BLOCK;
     if (c0 >= channels) return;
     const int count = min(COLUMN_BLOCK, channels - c0);
-    if (count == COLUMN_BLOCK) {
-        UNARY_BACKWARD_COLUMNS(COLUMN_BLOCK)   // a full block: constant width, unrolled, one loop per function
-    } else {
-        // The last, partial block, a column at a time with the function's switch per element: slow, but one loop
-        // instead of one more per function, which halves the kernel's compile time (PoCL compiles at first launch).
+    if (count == COLUMN_BLOCK && function != 4 && function != 5) {
+        // Sums of their own, only ever indexed by constants (so they stay in registers).
+        float acc[COLUMN_BLOCK] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        switch (function) {
+        case 1: UNARY_BACKWARD_COLUMNS_LOOP(relu_grad) break;
+        case 2: UNARY_BACKWARD_COLUMNS_LOOP(sigmoid_grad) break;
+        case 3: UNARY_BACKWARD_COLUMNS_LOOP(tanh_grad) break;
+        default: UNARY_BACKWARD_COLUMNS_LOOP(identity_grad) break;
+        }
+        _Pragma("unroll")
+        for (int k = 0; k < COLUMN_BLOCK; ++k) dBias[c0 + k] = acc[k];
+        return;
+    }
+    float acc[COLUMN_BLOCK] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    for (int o = 0; o < outer; ++o) {
+        const int at = o * channels + c0;
         for (int k = 0; k < count; ++k) {
-            float acc = 0.0f;
-            for (int o = 0; o < outer; ++o) {
-                const int at = o * channels + c0 + k;
-                const float d = unary_grad_of(function, x[at], y[at], dy[at]);
-                dx[at] = d;
-                acc += d;
-            }
-            dBias[c0 + k] = acc;
+            const float d = unary_grad_of(function, x[at + k], y[at + k], dy[at + k]);
+            dx[at + k] = d;
+            acc[k] += d;
         }
     }
+    for (int k = 0; k < count; ++k) dBias[c0 + k] = acc[k];
 }
 
 // ---- Dropout ------------------------------------------------------------------------------------------

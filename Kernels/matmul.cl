@@ -105,38 +105,33 @@ __kernel void NAME(const int m, const int n, const int k, const float alpha, con
         _Pragma("unroll")                                                                             \
         for (int r = 0; r < MM_TM; ++r) acc[r] = fma((floatTN)(A_AT(rowA[r], p)), bv, acc[r]);       \
     }                                                                                                 \
-    if (rows == MM_TM && jb == j0 && j0 + MM_TN <= n) {                                               \
-        /* The whole block is C's: vector loads and stores. */                                        \
+    if (rows == MM_TM && jb == j0 && j0 + MM_TN <= n && epilogue < 0) {                             \
+        /* The whole block is C's and there is no epilogue: vector loads and stores. */               \
         _Pragma("unroll")                                                                             \
         for (int r = 0; r < MM_TM; ++r) {                                                             \
             __global float* row = c + (i0 + r) * n + j0;                                              \
             floatTN out = alpha * acc[r];                                                             \
             if (beta != 0.0f) out += beta * vloadTN(0, row);                                          \
-            if (epilogue >= 0) {                                                                      \
-                float t[MM_TN];                                                                       \
-                vstoreTN(out, 0, t);                                                                  \
-                _Pragma("unroll")                                                                     \
-                for (int q = 0; q < MM_TN; ++q) {                                                     \
-                    const float v = t[q] + EPILOGUE_BIAS(i0 + r, j0 + q);                             \
-                    t[q] = activation_f(epilogue & 15, v);                                            \
-                }                                                                                     \
-                out = vloadTN(0, t);                                                                  \
-            }                                                                                         \
             vstoreTN(out, 0, row);                                                                    \
         }                                                                                             \
-    } else {                                                                                          \
-        /* An edge block: element by element, only C's elements of this work-item's columns. */       \
-        for (int r = 0; r < rows; ++r) {                                                              \
-            vstoreTN(acc[r], 0, bt);                                                                  \
-            for (int q = j0 - jb; q < MM_TN && jb + q < n; ++q) {                                     \
-                const int at = (i0 + r) * n + jb + q;                                                 \
-                float out = beta != 0.0f ? alpha * bt[q] + beta * c[at] : alpha * bt[q];              \
-                if (epilogue >= 0) {                                                                  \
-                    const float v = out + EPILOGUE_BIAS(i0 + r, jb + q);                              \
-                    out = activation_f(epilogue & 15, v);                                             \
-                }                                                                                     \
-                c[at] = out;                                                                          \
+        return;                                                                                       \
+    }                                                                                                 \
+    /* An epilogue or an edge block: element by element (one loop, so that the epilogue's function */\
+    /* is compiled once), only C's elements of this work-item's columns. */                           \
+    float t[MM_TM * MM_TN];                                                                           \
+    _Pragma("unroll")                                                                                 \
+    for (int r = 0; r < MM_TM; ++r) vstoreTN(acc[r], r, t);                                           \
+    const int qEnd = min(MM_TN, n - jb);                                                              \
+    for (int r = 0; r < rows; ++r) {                                                                  \
+        for (int q = j0 - jb; q < qEnd; ++q) {                                                        \
+            const int at = (i0 + r) * n + jb + q;                                                     \
+            const float ab = t[r * MM_TN + q];                                                        \
+            float out = beta != 0.0f ? alpha * ab + beta * c[at] : alpha * ab;                        \
+            if (epilogue >= 0) {                                                                      \
+                const float v = out + EPILOGUE_BIAS(i0 + r, jb + q);                                  \
+                out = activation_f(epilogue & 15, v);                                                 \
             }                                                                                         \
+            c[at] = out;                                                                              \
         }                                                                                             \
     }                                                                                                 \
 }

@@ -40,12 +40,37 @@ struct CLWarmupLaunch: Codable, Hashable {
     }
 }
 
+/// A program the parent builds from several files (a ``CLProgramBundle``), for a helper to build the same.
+struct CLWarmupBundle: Codable, Hashable {
+    /// Each member's file and options.
+    let files: [String]
+    let memberOptions: [String]
+    /// The bundle's build options.
+    let options: String
+
+    init(_ bundle: CLProgramBundle) {
+        files = bundle.files
+        memberOptions = bundle.members.map(\.options)
+        options = bundle.options
+    }
+
+    /// The bundle again (nil when a file is one this build does not know).
+    var bundle: CLProgramBundle? {
+        let members = zip(files, memberOptions).compactMap { file, options in
+            CLKernelFile(rawValue: file).map { CLProgramKey(file: $0, options: options) }
+        }
+        return members.count == files.count ? CLProgramBundle(members: members, options: options) : nil
+    }
+}
+
 /// What a compile helper process is asked to do: open the device `platform:device`, and replay `launches` in
-/// order on buffers of its own.
+/// order on buffers of its own, building a launch's program from `bundles` when one holds it (as the parent
+/// does), else from its file alone.
 struct CLWarmupJob: Codable {
     let platform: Int
     let device: Int
     let launches: [CLWarmupLaunch]
+    var bundles: [CLWarmupBundle]? = nil
 }
 
 /// A second process that compiles a plan's kernels into the driver's persistent kernel cache while this process
@@ -109,8 +134,10 @@ public enum OpenCLCompileHelper {
 
     /// Starts a helper replaying `launches` (in the order the plan makes them; the helper takes them last first) on
     /// `device`. Returns the running process, or nil when it could not be started (nothing else happens then).
-    static func start(_ launches: [CLWarmupLaunch], device: OpenCLDeviceInfo) -> Process? {
-        let job = CLWarmupJob(platform: device.platformIndex, device: device.deviceIndex, launches: launches.reversed())
+    static func start(_ launches: [CLWarmupLaunch], bundles: [CLProgramBundle] = [],
+                      device: OpenCLDeviceInfo) -> Process? {
+        let job = CLWarmupJob(platform: device.platformIndex, device: device.deviceIndex, launches: launches.reversed(),
+                              bundles: bundles.filter { $0.members.count > 1 }.map(CLWarmupBundle.init))
         let file = FileManager.default.temporaryDirectory
             .appendingPathComponent("canopy-compile-job-\(getpid())-\(UUID().uuidString).json")
         do {
@@ -149,28 +176,36 @@ public enum OpenCLCompileHelper {
         let sources = KernelSources(directory: environment["CANOPY_KERNEL_DIR"].flatMap {
             $0.isEmpty ? nil : URL(fileURLWithPath: $0)
         })
-        replay(job.launches, on: device, sources: sources) { getppid() == parent }
+        replay(job.launches, bundles: (job.bundles ?? []).compactMap(\.bundle), on: device, sources: sources) {
+            getppid() == parent
+        }
     }
 
-    /// Builds each launch's program (once) and runs the launch on fresh zero-filled buffers of the recorded
-    /// lengths, waiting for each; skips a launch that cannot be made. Stops when `keepGoing` says so. Returns how
-    /// many launches ran.
+    /// Builds each launch's program (once: the bundle of `bundles` that holds its file and options, else its file
+    /// alone) and runs the launch on fresh zero-filled buffers of the recorded lengths, waiting for each; skips a
+    /// launch that cannot be made. Stops when `keepGoing` says so. Returns how many launches ran.
     @discardableResult
-    static func replay(_ launches: [CLWarmupLaunch], on device: CLDevice, sources: KernelSources,
-                       keepGoing: () -> Bool = { true }) -> Int {
+    static func replay(_ launches: [CLWarmupLaunch], bundles: [CLProgramBundle] = [], on device: CLDevice,
+                       sources: KernelSources, keepGoing: () -> Bool = { true }) -> Int {
         var programs: [String: cl_program] = [:]
         defer { programs.values.forEach { clReleaseProgram($0) } }
+        var bundleOf: [String: CLProgramBundle] = [:]
+        for bundle in bundles {
+            for member in bundle.members { bundleOf[member.file.rawValue + "\n" + member.options] = bundle }
+        }
         var ran = 0
         for launch in launches {
             guard keepGoing() else { return ran }
             guard let signature = CLKernels.byName[launch.kernel], signature.file.rawValue == launch.file else {
                 continue
             }
-            let key = launch.file + "\n" + launch.options
+            let bundle = bundleOf[launch.file + "\n" + launch.options]
+            let key = bundle.map { $0.label + "\n" + $0.options } ?? launch.file + "\n" + launch.options
             if programs[key] == nil {
-                guard let source = try? sources.programSource(of: launch.file),
-                      let program = try? CLCompiler.build(source: source, file: launch.file, options: launch.options,
-                                                          device: device)
+                let source = try? bundle.map { try sources.programSource(of: $0) } ?? sources.programSource(of: launch.file)
+                guard let source,
+                      let program = try? CLCompiler.build(source: source, file: bundle?.label ?? launch.file,
+                                                          options: bundle?.options ?? launch.options, device: device)
                 else { continue }
                 programs[key] = program
             }

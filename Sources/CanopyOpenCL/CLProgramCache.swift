@@ -27,12 +27,15 @@ public struct OpenCLCompileStatistics: Equatable, Sendable, CustomStringConverti
     }
 }
 
-/// One built program and the kernel objects made from it. The program handle may be used from any thread (OpenCL
+/// One built program (of one kernel file, or a ``CLProgramBundle`` of several) and the kernel objects made from it. The program handle may be used from any thread (OpenCL
 /// API calls are thread-safe but for setting a kernel's arguments); `kernels`, `launched` and `saved` belong to the
 /// thread that launches kernels, hence `@unchecked Sendable`.
 final class CLProgram: @unchecked Sendable {
     let program: cl_program
+    /// The file's name, or a bundle's label (for messages and the disk cache).
     let file: String
+    /// The kernel files whose kernels it holds.
+    let files: Set<String>
     /// Where its binary is cached on disk (nil when the disk cache is off).
     let cacheURL: URL?
     var kernels: [String: CLKernel] = [:]
@@ -41,8 +44,8 @@ final class CLProgram: @unchecked Sendable {
     var launched: Set<String> = []
     var saved: Set<String> = []
 
-    init(program: cl_program, file: String, cacheURL: URL?, saved: Set<String>) {
-        self.program = program; self.file = file; self.cacheURL = cacheURL; self.saved = saved
+    init(program: cl_program, file: String, files: Set<String>, cacheURL: URL?, saved: Set<String>) {
+        self.program = program; self.file = file; self.files = files; self.cacheURL = cacheURL; self.saved = saved
     }
 
     deinit {
@@ -57,7 +60,7 @@ struct CLProgramKey: Hashable {
     let options: String
 }
 
-/// A program being built in the background by ``CLProgramCache/prepare(_:)``.
+/// A program being built in the background by ``CLProgramCache/prepare(_:warmCompiler:fixed:)``.
 private final class CLPendingBuild {
     let done = DispatchGroup()
     var result: Result<CLProgram, Error>?
@@ -66,9 +69,10 @@ private final class CLPendingBuild {
 
 /// Programs by (file, build options), built once per backend; binaries cached on disk across processes.
 ///
-/// Programs are built when a kernel first needs one, or ahead of need by ``prepare(_:)``: in the background, in
-/// the order given, on as many threads as the host has cores (one where the driver compiles one program at a
-/// time), while the caller goes on (a launch that needs a program still being built waits for that one only).
+/// Programs are built when a kernel first needs one, or ahead of need by ``prepare(_:)``: in
+/// the background, on one builder thread, the files prepared built together as one program where they can be (a
+/// ``CLProgramBundle``: one compiler pass instead of one per file), while the caller goes on (a launch that needs
+/// a program still being built waits for that one only).
 /// Binaries are saved at sync points once their kernels have run (see ``saveLaunchedBinaries()``);
 /// ``waitForBackgroundWork()`` waits for background builds and writes, and so do ``statistics`` and `deinit`.
 ///
@@ -87,8 +91,13 @@ final class CLProgramCache: @unchecked Sendable {
     private var programs: [CLProgramKey: CLProgram] = [:]
     /// Programs handed to the background builders and not yet taken by a launch.
     private var pending: [CLProgramKey: CLPendingBuild] = [:]
-    /// Keys waiting for a builder thread, first needed first.
-    private var queue: [CLProgramKey] = []
+    /// Programs waiting for the builder thread, first needed first. Each call of ``prepare(_:)`` makes its own
+    /// bundles (never merged with another call's, however the calls are timed), so that every run with the same
+    /// plans builds the same programs and finds them in the driver's and the disk cache, and a compile helper
+    /// told a plan's bundles builds exactly the programs this process builds.
+    private var queue: [CLProgramBundle] = []
+    /// Whether a builder thread is running (it takes whatever is queued until the queue is empty).
+    private var building = false
     private var counts = OpenCLCompileStatistics()
     private let backgroundWork = DispatchGroup()
     /// Writes binaries one at a time, off the thread that launches kernels.
@@ -136,52 +145,75 @@ final class CLProgramCache: @unchecked Sendable {
         return kernel
     }
 
-    /// The names of the kernels in `file`'s program as the compiler built it (`CL_PROGRAM_KERNEL_NAMES`).
+    /// The names of the kernels in `file`'s program as the compiler built it (`CL_PROGRAM_KERNEL_NAMES`): the
+    /// file's own program, built apart when the file's kernels are in a ``CLProgramBundle`` (which lists them all).
     func kernelNames(in file: CLKernelFile, options: String) throws -> [String] {
-        try CLProgramCache.kernelNames(of: try program(CLProgramKey(file: file, options: options)).program)
+        let program = try program(CLProgramKey(file: file, options: options))
+        guard program.files.count > 1 else { return try CLProgramCache.kernelNames(of: program.program) }
+        let alone = try CLCompiler.build(source: try sources.programSource(of: file.rawValue), file: file.rawValue,
+                                         options: options, device: device)
+        defer { clReleaseProgram(alone) }
+        return try CLProgramCache.kernelNames(of: alone)
     }
 
-    /// Starts building (or loading) in the background every program of `keys` not built or started yet, in the
-    /// order given, on up to as many threads as the host has cores (OpenCL allows building different programs
-    /// from different threads), or on one where the driver compiles one program at a time
-    /// (``OpenCLDeviceInfo/compilesOneKernelAtATime``). Returns at once. A program that fails to build throws
-    /// when a launch needs it, as it would have without preparing.
+    /// How ``prepare(_:)`` would build the programs of `keys` not built or started yet: the bundles it would make.
+    func bundles(for keys: [CLProgramKey]) -> [CLProgramBundle] {
+        CLProgramBundle.grouping(lock.withLock { fresh(keys) })
+    }
+
+    /// The keys of `keys` not built, loaded or being built, each once, in order (call with `lock` held).
+    private func fresh(_ keys: [CLProgramKey]) -> [CLProgramKey] {
+        var seen: Set<CLProgramKey> = []
+        return keys.filter { programs[$0] == nil && pending[$0] == nil && seen.insert($0).inserted }
+    }
+
+    /// Starts building (or loading) in the background every program of `keys` not built or started yet, grouped
+    /// as ``bundles(for:)`` says (the files that can share a program as one, then any others in the order given),
+    /// and returns at once. One builder thread builds them, then whatever later calls queued: PoCL compiles one
+    /// program at a time in a process, and other drivers get one program per plan anyway. A program that fails
+    /// to build throws when a launch needs it, as it would have without preparing (built then from its own file).
     func prepare(_ keys: [CLProgramKey]) {
-        let fresh: [CLProgramKey] = lock.withLock {
-            var fresh: [CLProgramKey] = []
-            for key in keys where programs[key] == nil && pending[key] == nil {
-                pending[key] = CLPendingBuild()
-                fresh.append(key)
-            }
-            queue += fresh
-            return fresh
+        let start: Bool = lock.withLock {
+            let fresh = fresh(keys)
+            for key in fresh { pending[key] = CLPendingBuild() }
+            queue += CLProgramBundle.grouping(fresh)
+            guard !fresh.isEmpty, !building else { return false }
+            building = true
+            return true
         }
-        guard !fresh.isEmpty else { return }
-        // One thread where the driver compiles one program at a time anyway (a second would only hold the lock
-        // the first-needed program's kernels wait for).
-        let cores = device.info.compilesOneKernelAtATime ? 1 : ProcessInfo.processInfo.activeProcessorCount
-        let threads = min(fresh.count, max(1, cores))
-        for _ in 0..<threads {
-            backgroundWork.enter()
-            // Threads of their own, not the shared pool: a caller waiting for a build must never hold the thread
-            // the build needs.
-            let builder = Thread { [self] in
-                defer { backgroundWork.leave() }
-                while let key = lock.withLock({ queue.isEmpty ? nil : queue.removeFirst() }) {
-                    let result = Result { try makeProgram(key) }
-                    let build = lock.withLock { () -> CLPendingBuild? in
-                        if case let .success((program, made)) = result {
-                            add(made)
-                            programs[key] = program
-                        }
-                        return pending.removeValue(forKey: key)
+        guard start else { return }
+        backgroundWork.enter()
+        // A thread of its own, not the shared pool: a caller waiting for a build must never hold the thread the
+        // build needs.
+        let builder = Thread { [self] in
+            defer { backgroundWork.leave() }
+            while let bundle = takeQueued() {
+                let result = Result { try makeProgram(bundle) }
+                let builds = lock.withLock { () -> [CLPendingBuild] in
+                    if case let .success((program, made)) = result {
+                        add(made)
+                        for key in bundle.members { programs[key] = program }
                     }
-                    build?.result = result.map(\.0)
-                    build?.done.leave()
+                    return bundle.members.compactMap { pending.removeValue(forKey: $0) }
+                }
+                for build in builds {
+                    build.result = result.map(\.0)
+                    build.done.leave()
                 }
             }
-            builder.name = "canopy.opencl.program-builder"
-            builder.start()
+        }
+        builder.name = "canopy.opencl.program-builder"
+        builder.start()
+    }
+
+    /// The next bundle queued, or nil when the queue is empty (and then the builder is done).
+    private func takeQueued() -> CLProgramBundle? {
+        lock.withLock {
+            guard !queue.isEmpty else {
+                building = false
+                return nil
+            }
+            return queue.removeFirst()
         }
     }
 
@@ -195,7 +227,7 @@ final class CLProgramCache: @unchecked Sendable {
             // A failed background build is retried here, so that its error comes from this launch.
             if case let .success(program)? = build.result { return program }
         }
-        let (program, made) = try makeProgram(key)
+        let (program, made) = try makeProgram(CLProgramBundle(members: [key], options: key.options))
         return lock.withLock {
             add(made)
             if let existing = programs[key] { return existing }
@@ -212,12 +244,13 @@ final class CLProgramCache: @unchecked Sendable {
         counts.rejectedCacheFiles += made.rejectedCacheFiles
     }
 
-    /// Loads `key`'s program from the disk cache, or builds it from source; safe to call from several threads at
-    /// once (it touches no shared state). Returns the program and how it was made.
-    private func makeProgram(_ key: CLProgramKey) throws -> (CLProgram, OpenCLCompileStatistics) {
-        let file = key.file.rawValue, options = key.options
+    /// Loads `bundle`'s program from the disk cache, or builds it from source; safe to call from several threads
+    /// at once (it touches no shared state). Returns the program and how it was made.
+    private func makeProgram(_ bundle: CLProgramBundle) throws -> (CLProgram, OpenCLCompileStatistics) {
+        let file = bundle.members.count == 1 ? bundle.files[0] : bundle.label, options = bundle.options
+        let files = Set(bundle.files)
         var made = OpenCLCompileStatistics()
-        let source = try sources.programSource(of: file)
+        let source = try sources.programSource(of: bundle)
         var cacheURL: URL?
         // Where the driver caches kernels itself: the kernels an earlier run's record says it compiled, if any.
         var recorded: Set<String>?
@@ -230,7 +263,7 @@ final class CLProgramCache: @unchecked Sendable {
             } else if FileManager.default.fileExists(atPath: url.path) {
                 if let saved = disk.read(url), let built = CLCompiler.load(binary: saved.binary, options: options, device: device) {
                     made.loadedFromBinary += 1
-                    let program = CLProgram(program: built, file: file, cacheURL: url, saved: saved.kernels)
+                    let program = CLProgram(program: built, file: file, files: files, cacheURL: url, saved: saved.kernels)
                     try checkAgainstTable(program)
                     return (program, made)
                 }
@@ -239,7 +272,7 @@ final class CLProgramCache: @unchecked Sendable {
         }
         let built = try CLCompiler.build(source: source, file: file, options: options, device: device)
         if recorded == nil { made.builtFromSource += 1 } else { made.builtFromDriverCache += 1 }
-        let program = CLProgram(program: built, file: file, cacheURL: cacheURL, saved: recorded ?? [])
+        let program = CLProgram(program: built, file: file, files: files, cacheURL: cacheURL, saved: recorded ?? [])
         try checkAgainstTable(program)
         return (program, made)
     }
@@ -257,9 +290,13 @@ final class CLProgramCache: @unchecked Sendable {
 
     /// Whether the disk cache has a file (binary or record) for `key`'s program: false when this device and driver
     /// have not compiled it in an earlier run, or when the disk cache is off.
-    func isOnDisk(_ key: CLProgramKey) -> Bool {
-        guard let disk, let source = try? sources.programSource(of: key.file.rawValue) else { return false }
-        let url = diskURL(disk, file: key.file.rawValue, options: key.options, source: source)
+    func isOnDisk(_ key: CLProgramKey) -> Bool { isOnDisk(CLProgramBundle(members: [key], options: key.options)) }
+
+    /// Whether the disk cache has a file (binary or record) for `bundle`'s program (see ``isOnDisk(_:)-(CLProgramKey)``).
+    func isOnDisk(_ bundle: CLProgramBundle) -> Bool {
+        guard let disk, let source = try? sources.programSource(of: bundle) else { return false }
+        let file = bundle.members.count == 1 ? bundle.files[0] : bundle.label
+        let url = diskURL(disk, file: file, options: bundle.options, source: source)
         return FileManager.default.fileExists(atPath: url.path)
     }
 
@@ -269,7 +306,7 @@ final class CLProgramCache: @unchecked Sendable {
     /// The kernel objects made for the check are kept for launching.
     private func checkAgainstTable(_ program: CLProgram) throws {
         for name in try CLProgramCache.kernelNames(of: program.program) {
-            guard let signature = CLKernels.byName[name], signature.file.rawValue == program.file else {
+            guard let signature = CLKernels.byName[name], program.files.contains(signature.file.rawValue) else {
                 throw BackendError.deviceFailure(backend: "opencl", message: "kernel \(name) of \(program.file) is not "
                     + "in the kernel table generated from Kernels/\(program.file) at build time; a kernel file loaded "
                     + "from disk must declare the same kernels as the one Canopy was built with")
@@ -319,7 +356,9 @@ final class CLProgramCache: @unchecked Sendable {
 
     private func saveUnsaved(inBackground: Bool) {
         guard let disk else { return }
-        let allPrograms = lock.withLock { Array(programs.values) }
+        // A bundle is in the table once per file: each program once.
+        var seen: Set<ObjectIdentifier> = []
+        let allPrograms = lock.withLock { programs.values.filter { seen.insert(ObjectIdentifier($0)).inserted } }
         for program in allPrograms where !program.launched.isSubset(of: program.saved) {
             guard let url = program.cacheURL else { continue }
             let kernels = program.launched.union(program.saved)

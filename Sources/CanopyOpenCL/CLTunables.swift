@@ -147,9 +147,9 @@ struct CLTunables: Codable, Equatable, Sendable {
                        "MMNT_TM": matmulNTRows, "MMNT_TN": matmulNTColumns, "MMNT_V": matmulNTVector]
         case .reduce:
             defines = ["REDUCE_WG": reduceGroup, "REDUCE_VEC": reduceVector]
-        case .softmax, .loss, .elementwise, .mixture, .norm:
+        case .softmax, .loss, .elementwise, .mixture, .norm, .pool:   // pool.cl: canopy_row_mean's team
             defines = ["ROW_TEAM_WG": rowTeam]
-        case .conv, .optimizer, .pool:
+        case .conv, .optimizer:
             defines = [:]
         case .embedding, .attention:
             defines = [:]

@@ -47,8 +47,8 @@ final class CLRehearsal {
 }
 
 extension OpenCLBackend {
-    /// Starts building (or loading from the disk cache) every program `kernels` will use, in the background and
-    /// in the order the calls first need them, and returns; the executor calls it with a plan's calls as soon as
+    /// Starts building (or loading from the disk cache) every program `kernels` will use, in the background, as
+    /// one program where their files can share one (``CLProgramBundle``), and returns; the executor calls it with a plan's calls as soon as
     /// the plan is made, so that the programs are ready, or nearly, when the first step launches them (a launch
     /// waits only for its own program).
     ///
@@ -70,28 +70,22 @@ extension OpenCLBackend {
         preparedLaunches.formUnion(current.launches)
         preparedWarmups = current.warmups
         programs.savesWaitForQuietSync = true
-        if startCompileHelper(current) {
-            // The helper compiles from the last launch back: build ahead only the programs the first half of the
-            // launches needs; the others are built at their first launch, by when the helper has usually put
-            // them in the driver's cache (building them here too would compile them twice).
-            let firstHalf = Set(current.warmups.prefix((current.warmups.count + 1) / 2).compactMap(\.programKey))
-            programs.prepare(current.programs.filter { firstHalf.contains($0) })
-        } else {
-            programs.prepare(current.programs)
-        }
+        // The helper builds the same programs (the same bundles: the driver's cache keeps the kernels it compiles
+        // under the programs this process builds) and compiles from the last launch back.
+        startCompileHelper(current, bundles: programs.bundles(for: current.programs))
+        programs.prepare(current.programs)
     }
 
     /// Starts a compile helper (``OpenCLCompileHelper``) for the rehearsed launches when one is useful on this
-    /// device and some program of the plan has never been compiled here (by the disk cache's records): a plan
-    /// whose programs are all known compiled starts nothing, so a warm first step costs no extra process.
-    /// Returns whether it started one.
-    private func startCompileHelper(_ rehearsal: CLRehearsal) -> Bool {
+    /// device and some program of the plan (`bundles`, as they will be built) has never been compiled here (by
+    /// the disk cache's records): a plan whose programs are all known compiled starts nothing, so a warm first
+    /// step costs no extra process.
+    private func startCompileHelper(_ rehearsal: CLRehearsal, bundles: [CLProgramBundle]) {
         let environment = ProcessInfo.processInfo.environment
         guard compileHelper?.isRunning != true, !rehearsal.warmups.isEmpty,
               OpenCLCompileHelper.isUseful(for: device.info, environment: environment),
-              rehearsal.programs.contains(where: { !programs.isOnDisk($0) })
-        else { return false }
-        compileHelper = OpenCLCompileHelper.start(rehearsal.warmups, device: device.info)
-        return compileHelper != nil
+              bundles.contains(where: { !programs.isOnDisk($0) })
+        else { return }
+        compileHelper = OpenCLCompileHelper.start(rehearsal.warmups, bundles: bundles, device: device.info)
     }
 }

@@ -56,7 +56,7 @@ final class OpenCLPrepareTests: OpenCLScratchTestCase {
         XCTAssertEqual(backend.launchCount, 0, "preparing must not launch anything")
         let prepared = backend.compileStatistics     // waits for the background builds
         print("after preparing: \(prepared); \(backend.preparedLaunches.count) launch shapes rehearsed")
-        XCTAssertGreaterThanOrEqual(prepared.builtFromSource, 5, "conv, pool, element-wise, matmul and loss")
+        XCTAssertEqual(prepared.builtFromSource, 1, "conv, pool, element-wise, matmul and loss as one program")
         XCTAssertFalse(backend.preparedLaunches.isEmpty)
 
         try executor.run()
@@ -88,7 +88,7 @@ final class OpenCLPrepareTests: OpenCLScratchTestCase {
         XCTAssertEqual(backend.launchCount, 0)
         XCTAssertEqual(try backend.download(filled), [0, 0, 0, 0])
         XCTAssertEqual(try backend.download(param), [1, 2, 3])
-        XCTAssertEqual(backend.compileStatistics.builtFromSource, 2, "elementwise.cl and optimizer.cl")
+        XCTAssertEqual(backend.compileStatistics.builtFromSource, 1, "elementwise.cl and optimizer.cl as one program")
         // An invalid call is left for its real launch to report, not thrown by prepare.
         XCTAssertNoThrow(try backend.prepare(kernels: [.fill(y: filled, value: 1, count: 99)]))
         XCTAssertThrowsError(try backend.execute(.fill(y: filled, value: 1, count: 99)))
@@ -164,8 +164,8 @@ final class OpenCLPrepareTests: OpenCLScratchTestCase {
             first.waitForDiskCache()
         }
         let files = try binaries(in: cache)
-        XCTAssertGreaterThanOrEqual(files.count, 5)
-        let victim = cache.appendingPathComponent(try XCTUnwrap(files.first { $0.hasPrefix("matmul-") }))
+        XCTAssertGreaterThanOrEqual(files.count, 1)
+        let victim = cache.appendingPathComponent(try XCTUnwrap(files.first { $0.contains("matmul") }))
         let original = try Data(contentsOf: victim)
         var damaged = original
         damaged[damaged.count / 2] ^= 0xFF   // one flipped byte: the checksum no longer matches
