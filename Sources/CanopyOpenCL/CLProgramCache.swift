@@ -322,7 +322,7 @@ final class CLProgramCache: @unchecked Sendable {
     }
 
     /// The kernel names of a built program.
-    private static func kernelNames(of program: cl_program) throws -> [String] {
+    static func kernelNames(of program: cl_program) throws -> [String] {
         let list = try CLDevice.readString("clGetProgramInfo", "listing a program's kernels") { size, buffer, sizeOut in
             clGetProgramInfo(program, cl_program_info(CL_PROGRAM_KERNEL_NAMES), size, buffer, sizeOut)
         }

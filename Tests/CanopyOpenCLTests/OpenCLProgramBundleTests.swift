@@ -1,6 +1,7 @@
 import CanopyCore
 import CanopyCPU
 @testable import CanopyOpenCL
+import COpenCL
 import Foundation
 import XCTest
 
@@ -44,6 +45,25 @@ final class OpenCLProgramBundleTests: OpenCLScratchTestCase {
         // A bundle of one is its file's own program, as built without bundles.
         let alone = CLProgramBundle.grouping([key(.loss, "-cl-std=CL1.2")])[0]
         XCTAssertEqual(try sources.programSource(of: alone), try sources.programSource(of: "loss.cl"))
+    }
+
+    /// Every kernel file in one program, with the backend's options for each, builds and has every kernel of every
+    /// file: no two files define the same helper or kernel name, whichever of them a plan bundles.
+    func testEveryFileBuildsInOneProgram() throws {
+        let backend = try OpenCLTesting.skipWithoutDevice {
+            try OpenCLBackend(device: .environment, options: OpenCLBackendOptions(cacheDirectory: nil))
+        }
+        let keys = CLKernelFile.allCases.map { key($0, backend.tunables.options(for: $0)) }
+        let bundles = CLProgramBundle.grouping(keys)
+        XCTAssertEqual(bundles.count, 1, "the default tunables agree across files: \(bundles.map(\.label))")
+        let program = try CLCompiler.build(source: try KernelSources(directory: nil).programSource(of: bundles[0]),
+                                           file: bundles[0].label, options: bundles[0].options, device: backend.device)
+        defer { clReleaseProgram(program) }
+        let names = Set(try CLProgramCache.kernelNames(of: program))
+        for file in CLKernelFile.allCases {
+            XCTAssertTrue(Set(try backend.programs.kernelNames(in: file, options: backend.tunables.options(for: file)))
+                .isSubset(of: names), "\(file.rawValue)'s kernels in the bundle")
+        }
     }
 
     /// dense 12→7 → ReLU → dense 7→5 → softmax cross-entropy → masked mean, with every parameter's gradient,
