@@ -36,26 +36,39 @@ static inline void cgemm_transpose16(__m512 r[16]) {
     }
 }
 
-/// Reads `rows` (≤ 16) rows of `count` (≤ 16) floats, row i from `row[i] + offset`, zero elsewhere, and writes
-/// the transposed columns: column q (q < count) to `dst + q·dstride`, its first `width` floats.
+/// Writes the transposed columns of 16 loaded rows: column q (q < count) to `dst + q·dstride`, its first `width`
+/// floats.
 CGEMM_TARGET
-static inline void cgemm_transpose_block(const float *const row[16], long offset, long rows, long count,
-                                         float *dst, long dstride, __mmask16 width) {
-    // Constant loop bounds, so that r stays in registers. Rows past `rows` are zeros without a load: a masked-off
-    // load still costs a microcode assist when its address lies in an unmapped page (past the operand's end),
-    // which made a 16×9×4096 product 20× slower than OpenBLAS.
-    __m512 r[16];
-    __mmask16 m = cgemm_mask(count);
-    for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(m, row[i] + offset) : _mm512_setzero_ps();
+static inline void cgemm_store_transposed(__m512 r[16], long count, float *dst, long dstride, __mmask16 width) {
     cgemm_transpose16(r);
     for (int q = 0; q < 16; q++) {
         if (q < count) _mm512_mask_storeu_ps(dst + q * dstride, width, r[q]);
     }
 }
 
-/// Stored row s of B: `rows[s]` when given, else `b + s·ldb`.
-static inline const float *cgemm_row(const float *b, long ldb, const float *const *rows, long s) {
-    return rows ? rows[s] : b + s * ldb;
+// Reading `rows` (≤ 16) rows of `count` (≤ 16) floats, zero elsewhere, then storing them transposed. Constant loop
+// bounds, so that r stays in registers. Rows past `rows` are zeros without a load: a masked-off load still costs a
+// microcode assist when its address lies in an unmapped page (past the operand's end), which made a 16×9×4096
+// product 20× slower than OpenBLAS.
+
+/// The block's rows `ld` apart from `src`.
+CGEMM_TARGET
+static inline void cgemm_transpose_block(const float *src, long ld, long rows, long count,
+                                         float *dst, long dstride, __mmask16 width) {
+    __m512 r[16];
+    __mmask16 m = cgemm_mask(count);
+    for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(m, src + i * ld) : _mm512_setzero_ps();
+    cgemm_store_transposed(r, count, dst, dstride, width);
+}
+
+/// The block's row i at `row[i] + offset`.
+CGEMM_TARGET
+static inline void cgemm_transpose_rows(const float *const row[16], long offset, long rows, long count,
+                                        float *dst, long dstride, __mmask16 width) {
+    __m512 r[16];
+    __mmask16 m = cgemm_mask(count);
+    for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(m, row[i] + offset) : _mm512_setzero_ps();
+    cgemm_store_transposed(r, count, dst, dstride, width);
 }
 
 CGEMM_TARGET
@@ -68,21 +81,31 @@ void cgemm_pack_b(int transB, const float *b, long ldb, const float *const *rows
             // op(B)[p][j] = row p [j]: rows of 32 copied as they are.
             __mmask16 m0 = cgemm_mask(nr), m1 = cgemm_mask(nr - 16);
             for (long p = 0; p < kc; p++) {
-                const float *src = cgemm_row(b, ldb, rows, p0 + p) + j;
+                const float *src = (rows ? rows[p0 + p] : b + (p0 + p) * ldb) + j;
                 _mm512_store_ps(dst + p * CGEMM_NR, _mm512_maskz_loadu_ps(m0, src));
-                _mm512_store_ps(dst + p * CGEMM_NR + 16, m1 ? _mm512_maskz_loadu_ps(m1, src + 16)
-                                                            : _mm512_setzero_ps());
+                _mm512_store_ps(dst + p * CGEMM_NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+            }
+        } else if (!rows) {
+            // op(B)[p][j] = B[j·ldb + p]: 16 stored rows (columns of op(B)) by 16 p at a time, transposed.
+            for (long half = 0; half < 2; half++) {
+                long count16 = nr - 16 * half;
+                const float *src = b + (j + 16 * half) * ldb + p0;
+                for (long p = 0; p < kc; p += 16) {
+                    long count = kc - p < 16 ? kc - p : 16;
+                    cgemm_transpose_block(src + p, ldb, count16 < 0 ? 0 : count16, count,
+                                          dst + p * CGEMM_NR + 16 * half, CGEMM_NR, (__mmask16)0xFFFF);
+                }
             }
         } else {
-            // op(B)[p][j] = row j [p]: 16 stored rows (columns of op(B)) by 16 p at a time, transposed.
+            // The same with column j of op(B) at rows[j].
             for (long half = 0; half < 2; half++) {
                 long count16 = nr - 16 * half;
                 const float *row[16];
-                for (long i = 0; i < 16; i++) row[i] = i < count16 ? cgemm_row(b, ldb, rows, j + 16 * half + i) : b;
+                for (long i = 0; i < 16; i++) row[i] = i < count16 ? rows[j + 16 * half + i] : 0;
                 for (long p = 0; p < kc; p += 16) {
                     long count = kc - p < 16 ? kc - p : 16;
-                    cgemm_transpose_block(row, p0 + p, count16 < 0 ? 0 : count16, count,
-                                          dst + p * CGEMM_NR + 16 * half, CGEMM_NR, (__mmask16)0xFFFF);
+                    cgemm_transpose_rows(row, p0 + p, count16 < 0 ? 0 : count16, count,
+                                         dst + p * CGEMM_NR + 16 * half, CGEMM_NR, (__mmask16)0xFFFF);
                 }
             }
         }
@@ -101,11 +124,10 @@ void cgemm_pack_a(int transA, const float *a, long lda, long i0, long mr, long p
         }
     } else {
         // op(A)[i][p] = A[i·lda + p]: mr stored rows by 16 p at a time, transposed.
-        const float *row[16];
-        for (long i = 0; i < 16; i++) row[i] = a + (i0 + (i < mr ? i : 0)) * lda;
+        const float *src = a + i0 * lda + p0;
         for (long p = 0; p < kc; p += 16) {
             long count = kc - p < 16 ? kc - p : 16;
-            cgemm_transpose_block(row, p0 + p, mr, count, dst + p * CGEMM_MR, CGEMM_MR, width);
+            cgemm_transpose_block(src + p, lda, mr, count, dst + p * CGEMM_MR, CGEMM_MR, width);
         }
     }
 }
