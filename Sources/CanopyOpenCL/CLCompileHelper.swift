@@ -121,15 +121,45 @@ public enum OpenCLCompileHelper {
             && (environment[switchVariable] == "1" || hasIdleCore)
     }
 
-    /// Whether the host has a core that nothing else uses: more than one core, and a load average (last minute,
-    /// this process included) more than half a core below their number. Measured on 2 cores (PoCL, W1–W3 cold
-    /// first steps): at load 1.3 a helper cut them from 3.2–4.8 s to 2.0–3.4 s; from load 1.5 it gained nothing;
-    /// at load 5 it made them 20–40 % slower (it only takes time from this process and from the others).
+    /// Whether the host has a core that nothing else uses: more than one core, and other processes' busy time over
+    /// the next 50 ms (`/proc/stat` less this process's own), with one core for this process, more than half a
+    /// core below their number; where
+    /// `/proc/stat` cannot be read, the load average of the last minute instead. Measured on 2 cores (PoCL, W1–W3
+    /// cold first steps): at load 1.3 a helper cut them from 3.2–4.8 s to 2.0–3.4 s; from load 1.5 it gained
+    /// nothing; at load 5 it made them 20–40 % slower (it only takes time from this process and from the others).
+    /// The load average trails by a minute: right after other work has stopped it still reads busy, so the cores'
+    /// present use decides where it can be read.
     static var hasIdleCore: Bool {
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard cores > 1 else { return false }
+        // Other processes' use: this one's own threads (the driver's, a program already building) do not count.
+        if let others = busyCores(over: 0.05, otherProcesses: true) { return others + 1 < Double(cores) - 0.5 }
         var load = [Double](repeating: 0, count: 1)
-        guard cores > 1, getloadavg(&load, 1) == 1 else { return false }
+        guard getloadavg(&load, 1) == 1 else { return false }
         return load[0] < Double(cores) - 0.5
+    }
+
+    /// How many cores were busy on average over the next `seconds`, from the aggregate `cpu` line of `/proc/stat`
+    /// read before and after (by `otherProcesses`, less this process's own CPU time); nil where it cannot be read.
+    static func busyCores(over seconds: Double, otherProcesses: Bool = false) -> Double? {
+        func ownSeconds() -> Double {
+            var usage = rusage()
+            #if os(Linux)
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            #else
+            getrusage(RUSAGE_SELF, &usage)
+            #endif
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+                + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let start = Date(), ownBefore = ownSeconds()
+        guard let before = CPUTimes.read() else { return nil }
+        Thread.sleep(forTimeInterval: seconds)
+        guard let after = CPUTimes.read(), after.total > before.total else { return nil }
+        let busy = Double(after.busy - before.busy) / Double(after.total - before.total)
+            * Double(ProcessInfo.processInfo.activeProcessorCount)
+        guard otherProcesses else { return busy }
+        return max(0, busy - (ownSeconds() - ownBefore) / max(Date().timeIntervalSince(start), 1e-3))
     }
 
     /// Starts a helper replaying `launches` (in the order the plan makes them; the helper takes them last first) on
@@ -225,5 +255,27 @@ public enum OpenCLCompileHelper {
             if clFinish(device.queue) == CL_SUCCESS { ran += 1 }
         }
         return ran
+    }
+}
+
+/// The aggregate CPU times of `/proc/stat`'s first line, in clock ticks: all of them and the busy ones (all but idle
+/// and I/O wait).
+struct CPUTimes: Equatable {
+    var total: UInt64, busy: UInt64
+
+    /// The times now, or nil where `/proc/stat` cannot be read or parsed.
+    static func read() -> CPUTimes? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
+        return parse(text)
+    }
+
+    /// The times of a `/proc/stat` text's `cpu ` line: user nice system idle iowait irq softirq steal, then guest
+    /// times already counted in user and nice (left out).
+    static func parse(_ text: String) -> CPUTimes? {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
+        let fields = Array(line.split(separator: " ").dropFirst().compactMap { UInt64($0) }.prefix(8))
+        guard fields.count >= 4 else { return nil }
+        let total = fields.reduce(0, +), idle = fields[3] + (fields.count > 4 ? fields[4] : 0)
+        return CPUTimes(total: total, busy: total - idle)
     }
 }
