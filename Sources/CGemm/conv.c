@@ -2,6 +2,7 @@
 // canopy_sgemm_rows, and moving between OH × OW planes and grid rows of gridWidth.
 #include "cgemm.h"
 #include "cgemm_conv.h"
+#include "CCPUKernels.h"
 
 #include <string.h>
 
@@ -54,15 +55,9 @@ void canopy_conv_correlate(const canopy_conv_grid *g, const float *const *rows, 
                 memcpy(target, source, (size_t)ow * sizeof(float));
                 continue;
             }
-            const float b = bias[f];
-            if (relu) {
-                for (long x = 0; x < ow; x++) {
-                    const float v = source[x] + b;
-                    target[x] = v > 0 ? v : 0;
-                }
-            } else {
-                for (long x = 0; x < ow; x++) target[x] = source[x] + b;
-            }
+            // The kernels biasAdd and relu run (their bits), on a row still in L1.
+            canopy_add_scalar(source, bias[f], target, ow);
+            if (relu) canopy_relu(target, target, ow);
         }
     }
 }

@@ -30,10 +30,7 @@ extension CPUBackend {
     /// other activation on each worker's planes while they are in cache.
     func conv2dOverGrids(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                          geometry g: ConvGeometry, epilogue: (bias: UnsafePointer<Float>, activation: UnaryFunction?)?) {
-        var grid = canopy_conv_grid(channels: g.groupChannels, sourceHeight: g.inHeight, sourceWidth: g.inWidth,
-                                    top: g.padHeight, left: g.padWidth, gridHeight: g.inHeight + 2 * g.padHeight,
-                                    gridWidth: g.inWidth + 2 * g.padWidth, kernelHeight: g.kernelHeight,
-                                    kernelWidth: g.kernelWidth)
+        var grid = CPUBackend.inputGrid(g)
         let imageSize = g.inChannels * g.inHeight * g.inWidth, planeSize = g.outHeight * g.outWidth
         // The bias (and ReLU) while the product is copied out of its grid rows; other activations after.
         let relu = epilogue?.activation == .relu
@@ -74,10 +71,7 @@ extension CPUBackend {
     /// The weight gradient over grids of the input, summed per chunk of images and the chunks in order.
     func conv2dBackwardWeightOverGrids(x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                        dw: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
-        var grid = canopy_conv_grid(channels: g.groupChannels, sourceHeight: g.inHeight, sourceWidth: g.inWidth,
-                                    top: g.padHeight, left: g.padWidth, gridHeight: g.inHeight + 2 * g.padHeight,
-                                    gridWidth: g.inWidth + 2 * g.padWidth, kernelHeight: g.kernelHeight,
-                                    kernelWidth: g.kernelWidth)
+        var grid = CPUBackend.inputGrid(g)
         let k = g.groupChannels * g.kernelHeight * g.kernelWidth, filters = g.groupFilters
         let imageSize = g.inChannels * g.inHeight * g.inWidth
         let outImage = g.outChannels * g.outHeight * g.outWidth
@@ -111,6 +105,13 @@ extension CPUBackend {
                 dw[i] = sum
             }
         }
+    }
+
+    /// The grids of a group's input channels, padded by (PH, PW): the forward pass's and the weight gradient's.
+    static func inputGrid(_ g: ConvGeometry) -> canopy_conv_grid {
+        canopy_conv_grid(channels: g.groupChannels, sourceHeight: g.inHeight, sourceWidth: g.inWidth,
+                         top: g.padHeight, left: g.padWidth, gridHeight: g.inHeight + 2 * g.padHeight,
+                         gridWidth: g.inWidth + 2 * g.padWidth, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth)
     }
 
     /// Chunks of images a weight gradient sums apart (fixed, so the bits never depend on the thread count).

@@ -217,29 +217,27 @@ public enum OpenCLCompileHelper {
     @discardableResult
     static func replay(_ launches: [CLWarmupLaunch], bundles: [CLProgramBundle] = [], on device: CLDevice,
                        sources: KernelSources, keepGoing: () -> Bool = { true }) -> Int {
-        var programs: [String: cl_program] = [:]
+        var programs: [CLProgramBundle: cl_program] = [:]
         defer { programs.values.forEach { clReleaseProgram($0) } }
-        var bundleOf: [String: CLProgramBundle] = [:]
+        var bundleOf: [CLProgramKey: CLProgramBundle] = [:]
         for bundle in bundles {
-            for member in bundle.members { bundleOf[member.file.rawValue + "\n" + member.options] = bundle }
+            for member in bundle.members { bundleOf[member] = bundle }
         }
         var ran = 0
         for launch in launches {
             guard keepGoing() else { return ran }
-            guard let signature = CLKernels.byName[launch.kernel], signature.file.rawValue == launch.file else {
-                continue
-            }
-            let bundle = bundleOf[launch.file + "\n" + launch.options]
-            let key = bundle.map { $0.label + "\n" + $0.options } ?? launch.file + "\n" + launch.options
-            if programs[key] == nil {
-                let source = try? bundle.map { try sources.programSource(of: $0) } ?? sources.programSource(of: launch.file)
-                guard let source,
-                      let program = try? CLCompiler.build(source: source, file: bundle?.label ?? launch.file,
-                                                          options: bundle?.options ?? launch.options, device: device)
+            guard let signature = CLKernels.byName[launch.kernel], signature.file.rawValue == launch.file,
+                  let key = launch.programKey else { continue }
+            // The launch's program: its bundle's, else its file's alone (a bundle of one).
+            let bundle = bundleOf[key] ?? CLProgramBundle(members: [key], options: key.options)
+            if programs[bundle] == nil {
+                guard let source = try? sources.programSource(of: bundle),
+                      let program = try? CLCompiler.build(source: source, file: bundle.label, options: bundle.options,
+                                                          device: device)
                 else { continue }
-                programs[key] = program
+                programs[bundle] = program
             }
-            guard let program = programs[key],
+            guard let program = programs[bundle],
                   let kernel = try? CLKernel(program: program, name: launch.kernel, device: device, file: launch.file),
                   let arguments = try? launch.arguments.map({ argument -> CLArgument in
                       switch argument {

@@ -31,8 +31,8 @@ long canopy_conv_grid_columns(const canopy_conv_grid *grid);
 void canopy_conv_fill_grid(const canopy_conv_grid *grid, const float *source, float *planes, const float **rows);
 
 /// `out[f] = Σ_r weights[f, r] · window r` for `filters` rows of `weights` ([filters, channels·KH·KW]), written as
-/// `filters` planes of OH × OW at `out` (contiguous); with `bias`, `+ bias[f]` (the bits of adding it after), then
-/// with `relu` nonzero `max(·, 0)` as canopy_relu computes it (NaN and −0 give +0). `product` is scratch of
+/// `filters` planes of OH × OW at `out` (contiguous); with `bias`, then `+ bias[f]` and, with `relu` nonzero, ReLU,
+/// by canopy_add_scalar and canopy_relu themselves (the bits of those kernels run after). `product` is scratch of
 /// filters · canopy_conv_grid_columns floats. Single-threaded; call canopy_conv_fill_grid first.
 void canopy_conv_correlate(const canopy_conv_grid *grid, const float *const *rows, const float *weights,
                            long filters, float *product, float *out, const float *bias, int relu);

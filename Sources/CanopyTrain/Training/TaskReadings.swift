@@ -7,9 +7,10 @@ import CanopyModel
 /// The executor gathers every task's `loss`, `labelledCount` and `output` end to end in one buffer
 /// (``recordedValues(of:)`` passed as its `gathered` values: each computed in place). After each step's forward
 /// pass, ``record()`` enqueues one device-to-device copy of that buffer into the next slot of a record buffer (a
-/// `copyBlock` kernel, asynchronous like the rest of the step). ``read()`` downloads the filled slots at once, after everything enqueued before it, and empties the
-/// record. The values are exactly those an immediate read would have given: the copies run in queue order, after
-/// the step's forward pass and before anything later writes those buffers.
+/// `copyBlock` kernel, asynchronous like the rest of the step). ``read()`` downloads the filled slots at once, after
+/// everything enqueued before it, and empties the record. The values are exactly those an immediate read would
+/// have given: the copies run in queue order, after the step's forward pass and before anything later writes those
+/// buffers.
 ///
 /// A slot holds, task after task, `[loss, labelled count, outputs…]`, each at its offset in the gathered buffer.
 /// The record holds ``capacity`` slots: at most `maxSteps`, fewer when that would exceed `budget` floats (a wide
